@@ -1,0 +1,82 @@
+import { parseKeyring, type Keyring } from './domain/keyring.js';
+
+/** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
+export type StoreConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'external'; readonly redisUrl: string; readonly mongoUrl: string; readonly mongoDb: string };
+
+/** Every setting of the service, parsed and checked once at start-up (see README, "Settings"). */
+export interface Config {
+  readonly grpcHost: string;
+  readonly grpcPort: number;
+  readonly stores: StoreConfig;
+  /** Null in memory mode without MFA_ENCRYPTION_KEYS: main.ts makes an ephemeral key. */
+  readonly keyring: Keyring | null;
+  readonly issuer: string;
+  readonly enrollmentTtlSeconds: number;
+  readonly maxFailedAttempts: number;
+  readonly lockoutSeconds: number;
+  readonly rememberDeviceDays: number;
+  readonly maxRememberedDevices: number;
+  readonly storeTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+/** A setting that is missing or malformed; its message is one line for the operator. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const redisUrl = text(env, 'REDIS_URL');
+  const mongoUrl = text(env, 'MONGO_URL');
+  if ((redisUrl === undefined) !== (mongoUrl === undefined)) {
+    throw new ConfigError('set both REDIS_URL and MONGO_URL (external stores) or neither (embedded in-memory stores)');
+  }
+  const stores: StoreConfig =
+    redisUrl !== undefined && mongoUrl !== undefined
+      ? { kind: 'external', redisUrl, mongoUrl, mongoDb: text(env, 'MONGO_DB') ?? 'mfa' }
+      : { kind: 'memory' };
+  const keysText = text(env, 'MFA_ENCRYPTION_KEYS');
+  if (keysText === undefined && stores.kind === 'external') {
+    throw new ConfigError('MFA_ENCRYPTION_KEYS is required with REDIS_URL and MONGO_URL; see README "Generating a key"');
+  }
+  let keyring: Keyring | null = null;
+  try {
+    keyring = keysText === undefined ? null : parseKeyring(keysText);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const issuer = text(env, 'MFA_ISSUER') ?? 'MFA Service';
+  if (issuer.length > 64 || issuer.includes(':')) throw new ConfigError('MFA_ISSUER must be at most 64 characters without ":"');
+  return Object.freeze({
+    grpcHost: text(env, 'GRPC_HOST') ?? '0.0.0.0',
+    grpcPort: integer(env, 'GRPC_PORT', 50051, 0, 65535),
+    stores: Object.freeze(stores),
+    keyring,
+    issuer,
+    enrollmentTtlSeconds: integer(env, 'MFA_ENROLLMENT_TTL_SECONDS', 60, 1, 3600),
+    maxFailedAttempts: integer(env, 'MFA_MAX_FAILED_ATTEMPTS', 5, 1, 100),
+    lockoutSeconds: integer(env, 'MFA_LOCKOUT_SECONDS', 900, 1, 86_400),
+    rememberDeviceDays: integer(env, 'MFA_REMEMBER_DEVICE_DAYS', 30, 1, 365),
+    maxRememberedDevices: integer(env, 'MFA_MAX_REMEMBERED_DEVICES', 20, 1, 100),
+    storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 60_000),
+    logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+  });
+}
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return Number(value);
+}

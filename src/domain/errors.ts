@@ -1,0 +1,51 @@
+/**
+ * The one error type the service throws on purpose. Its reason is a closed set;
+ * only src/grpc/ turns a reason into a gRPC status code (see grpc/error-status.ts).
+ */
+export const ErrorReason = {
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  INVALID_CODE: 'INVALID_CODE',
+  CODE_REUSED: 'CODE_REUSED',
+  LOCKED_OUT: 'LOCKED_OUT',
+  MFA_NOT_ENABLED: 'MFA_NOT_ENABLED',
+  MFA_ALREADY_ENABLED: 'MFA_ALREADY_ENABLED',
+  ENROLLMENT_NOT_FOUND: 'ENROLLMENT_NOT_FOUND',
+  DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
+
+/** A request field that failed validation (becomes a google.rpc.BadRequest violation). */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+export interface MfaErrorOptions {
+  /** For INVALID_REQUEST: every bad field. */
+  readonly fieldViolations?: readonly FieldViolation[];
+  /** For LOCKED_OUT: how long until codes are checked again. */
+  readonly retryAfterMs?: number;
+  /** Kept for the log, never sent to the caller. */
+  readonly cause?: unknown;
+}
+
+export class MfaError extends Error {
+  readonly reason: ErrorReason;
+  readonly fieldViolations: readonly FieldViolation[];
+  readonly retryAfterMs: number | undefined;
+
+  constructor(reason: ErrorReason, message: string, options: MfaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MfaError';
+    this.reason = reason;
+    this.fieldViolations = options.fieldViolations ?? [];
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** True when `error` is an MfaError with the given reason. */
+export function hasReason(error: unknown, reason: ErrorReason): boolean {
+  return error instanceof MfaError && error.reason === reason;
+}

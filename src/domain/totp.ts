@@ -1,0 +1,74 @@
+import { generateSync, verifySync } from '@otplib/totp';
+import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
+import { ScureBase32Plugin } from '@otplib/plugin-base32-scure';
+
+/** The TOTP parameters every authenticator app understands (RFC 6238, Google's Key Uri Format). */
+export const TOTP_ALGORITHM = 'SHA1';
+export const TOTP_DIGITS = 6;
+export const TOTP_PERIOD_SECONDS = 30;
+/** RFC 4226 §4 asks for at least 128 bits; 160 bits matches the SHA1 block size advice. */
+export const TOTP_SECRET_BYTES = 20;
+
+const crypto = new NodeCryptoPlugin();
+const base32 = new ScureBase32Plugin();
+
+/** Base32 without padding, as authenticator apps expect it typed or in a URI. */
+export function encodeSecret(secret: Uint8Array): string {
+  return base32.encode(secret, { padding: false });
+}
+
+/** RFC 6238 §4.2: T = floor(unixTime / X). */
+export function timeStepAt(at: Date): number {
+  return Math.floor(at.getTime() / 1000 / TOTP_PERIOD_SECONDS);
+}
+
+/**
+ * The time step at which `code` is valid for `secret` around `at`, or null.
+ * One step of drift is accepted either side (RFC 6238 §5.2); replay is the
+ * caller's business (it compares the step with the last accepted one).
+ */
+export function matchTotp(secret: Uint8Array, code: string, at: Date): number | null {
+  const result = verifySync({
+    secret,
+    token: code,
+    crypto,
+    epoch: Math.floor(at.getTime() / 1000),
+    period: TOTP_PERIOD_SECONDS,
+    digits: TOTP_DIGITS,
+    algorithm: 'sha1',
+    epochTolerance: TOTP_PERIOD_SECONDS,
+  });
+  return result.valid ? result.timeStep : null;
+}
+
+/** The code an authenticator app shows at `at` (tests, benchmark and tooling). */
+export function generateTotp(secret: Uint8Array | string, at: Date): string {
+  return generateSync({
+    secret,
+    crypto,
+    base32,
+    epoch: Math.floor(at.getTime() / 1000),
+    period: TOTP_PERIOD_SECONDS,
+    digits: TOTP_DIGITS,
+    algorithm: 'sha1',
+  });
+}
+
+/**
+ * The otpauth://totp/ URI (Google Authenticator Key Uri Format). It always
+ * names algorithm, digits and period, which otplib's builder leaves out at
+ * their defaults. Issuer and account name are percent-encoded each, so a ':'
+ * inside the account name cannot be mistaken for the issuer separator.
+ */
+export function otpauthUri(input: { issuer: string; accountName: string; secret: string }): string {
+  const label = `${encodeURIComponent(input.issuer)}:${encodeURIComponent(input.accountName)}`;
+  const query = new URLSearchParams({
+    secret: input.secret,
+    issuer: input.issuer,
+    algorithm: TOTP_ALGORITHM,
+    digits: String(TOTP_DIGITS),
+    period: String(TOTP_PERIOD_SECONDS),
+  });
+  // URLSearchParams writes spaces as '+', which some apps show literally.
+  return `otpauth://totp/${label}?${query.toString().replace(/\+/g, '%20')}`;
+}

@@ -1,0 +1,155 @@
+import type { Logger } from 'pino';
+import { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from '../domain/totp.js';
+import { TotpAlgorithm, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
+import type { DeviceService } from '../services/device-service.js';
+import type { EnrollmentService } from '../services/enrollment-service.js';
+import type { SessionService } from '../services/session-service.js';
+import type { StatusService } from '../services/status-service.js';
+import type { VerificationService } from '../services/verification-service.js';
+import { unary } from './unary.js';
+import { validate } from './validation.js';
+
+export interface MfaServices {
+  readonly enrollment: EnrollmentService;
+  readonly verification: VerificationService;
+  readonly devices: DeviceService;
+  readonly sessions: SessionService;
+  readonly status: StatusService;
+}
+
+/** The MfaService handlers: validate the request, call one service, shape the response. */
+export function createMfaHandlers(services: MfaServices, logger: Logger): MfaServiceServer {
+  const { enrollment, verification, devices, sessions, status } = services;
+  return {
+    beginTotpEnrollment: unary('BeginTotpEnrollment', logger, async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        accountName: v.optionalText('account_name', request.accountName, 256),
+        issuer: v.issuer(request.issuer),
+      }));
+      const begun = await enrollment.begin(input);
+      return {
+        enrollmentId: begun.enrollmentId,
+        secret: begun.secret,
+        otpauthUri: begun.otpauthUri,
+        qrCodePng: begun.qrCodes.png,
+        qrCodeSvg: begun.qrCodes.svg,
+        qrCodeText: begun.qrCodes.text,
+        expiresAt: begun.expiresAt,
+        algorithm: TotpAlgorithm.TOTP_ALGORITHM_SHA1,
+        digits: TOTP_DIGITS,
+        periodSeconds: TOTP_PERIOD_SECONDS,
+      };
+    }),
+
+    confirmTotpEnrollment: unary('ConfirmTotpEnrollment', logger, async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        enrollmentId: v.id('enrollment_id', request.enrollmentId),
+        code: v.totpCode(request.code),
+      }));
+      return enrollment.confirm(input);
+    }),
+
+    cancelTotpEnrollment: unary('CancelTotpEnrollment', logger, async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        enrollmentId: v.id('enrollment_id', request.enrollmentId),
+      }));
+      await enrollment.cancel(input);
+      return {};
+    }),
+
+    verifyTotp: unary('VerifyTotp', logger, async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        code: v.totpCode(request.code),
+        rememberDevice: request.rememberDevice,
+        deviceLabel: v.optionalText('device_label', request.deviceLabel, 128),
+      }));
+      const verified = await verification.verifyTotp(input);
+      return { verifiedAt: verified.verifiedAt, deviceToken: verified.device?.token ?? '', deviceExpiresAt: verified.device?.expiresAt };
+    }),
+
+    verifyRecoveryCode: unary('VerifyRecoveryCode', logger, async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        recoveryCode: v.recoveryCode(request.recoveryCode),
+        rememberDevice: request.rememberDevice,
+        deviceLabel: v.optionalText('device_label', request.deviceLabel, 128),
+      }));
+      const verified = await verification.verifyRecoveryCode(input);
+      return {
+        verifiedAt: verified.verifiedAt,
+        recoveryCodesRemaining: verified.recoveryCodesRemaining,
+        deviceToken: verified.device?.token ?? '',
+        deviceExpiresAt: verified.device?.expiresAt,
+      };
+    }),
+
+    disableMfa: unary('DisableMfa', logger, async (request) => {
+      const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpOrRecoveryCode(request.code) }));
+      const { disabledAt } = await verification.disable(input);
+      return { disabledAt, sessionsRevokedAt: disabledAt };
+    }),
+
+    regenerateRecoveryCodes: unary('RegenerateRecoveryCodes', logger, async (request) => {
+      const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpCode(request.code) }));
+      return { recoveryCodes: await verification.regenerateRecoveryCodes(input) };
+    }),
+
+    getMfaStatus: unary('GetMfaStatus', logger, async (request) => {
+      const userId = validate((v) => v.userId(request.userId));
+      const found = await status.get(userId);
+      return {
+        enabled: found.enabled,
+        enabledAt: found.enabledAt ?? undefined,
+        recoveryCodesRemaining: found.recoveryCodesRemaining,
+        rememberedDevices: found.rememberedDevices,
+        pendingEnrollmentExpiresAt: found.pendingEnrollmentExpiresAt ?? undefined,
+        lockedUntil: found.lockedUntil ?? undefined,
+        sessionsRevokedAt: found.sessionsRevokedAt ?? undefined,
+      };
+    }),
+
+    checkRememberedDevice: unary('CheckRememberedDevice', logger, async (request) => {
+      const input = validate((v) => ({ userId: v.userId(request.userId), token: v.id('device_token', request.deviceToken) }));
+      const { remembered, device } = await devices.check(input.userId, input.token);
+      return { remembered, deviceId: device?.deviceId ?? '', expiresAt: device?.expiresAt };
+    }),
+
+    listRememberedDevices: unary('ListRememberedDevices', logger, async (request) => {
+      const userId = validate((v) => v.userId(request.userId));
+      const found = await devices.list(userId);
+      return {
+        devices: found.map((d) => ({
+          deviceId: d.deviceId,
+          label: d.label,
+          createdAt: d.createdAt,
+          lastUsedAt: d.lastUsedAt,
+          expiresAt: d.expiresAt,
+        })),
+      };
+    }),
+
+    forgetRememberedDevice: unary('ForgetRememberedDevice', logger, async (request) => {
+      const input = validate((v) => ({ userId: v.userId(request.userId), deviceId: v.id('device_id', request.deviceId) }));
+      await devices.forget(input.userId, input.deviceId);
+      return {};
+    }),
+
+    revokeSessions: unary('RevokeSessions', logger, async (request) => {
+      const userId = validate((v) => v.userId(request.userId));
+      return { sessionsRevokedAt: await sessions.revoke(userId) };
+    }),
+
+    checkSession: unary('CheckSession', logger, async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        issuedAt: v.timestamp('session_issued_at', request.sessionIssuedAt),
+      }));
+      const checked = await sessions.check(input.userId, input.issuedAt);
+      return { revoked: checked.revoked, sessionsRevokedAt: checked.sessionsRevokedAt ?? undefined };
+    }),
+  };
+}

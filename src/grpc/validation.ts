@@ -1,0 +1,88 @@
+import { ErrorReason, MfaError, type FieldViolation } from '../domain/errors.js';
+import { normalizeRecoveryCode } from '../domain/recovery-codes.js';
+
+/**
+ * Request validation: collects every bad field, then throws one
+ * INVALID_REQUEST naming them all. Runs before any service code, so an
+ * oversized or malformed value never reaches a store or the QR encoder.
+ */
+export class RequestValidator {
+  readonly #violations: FieldViolation[] = [];
+
+  /** 1..128 printable characters. */
+  userId(value: string, field = 'user_id'): string {
+    return this.#text(field, value, { min: 1, max: 128 });
+  }
+
+  /** Printable text of at most `max` characters; empty allowed. */
+  optionalText(field: string, value: string, max: number): string {
+    return this.#text(field, value, { min: 0, max });
+  }
+
+  /** An id or a token: 1..128 printable characters. */
+  id(field: string, value: string): string {
+    return this.#text(field, value, { min: 1, max: 128 });
+  }
+
+  issuer(value: string): string {
+    const issuer = this.#text('issuer', value, { min: 0, max: 64 });
+    if (issuer.includes(':')) this.#add('issuer', 'must not contain ":" (it separates issuer and account in the otpauth label)');
+    return issuer;
+  }
+
+  /** Exactly 6 ASCII digits. */
+  totpCode(value: string, field = 'code'): string {
+    if (!/^[0-9]{6}$/.test(value)) this.#add(field, 'must be exactly 6 digits (0-9)');
+    return value;
+  }
+
+  recoveryCode(value: string, field = 'recovery_code'): string {
+    if (this.#text(field, value, { min: 1, max: 128 }) !== value) return value;
+    if (normalizeRecoveryCode(value) === null) this.#add(field, 'must be a recovery code such as ABCDE-12345');
+    return value;
+  }
+
+  /** DisableMfa's code: 6 digits (TOTP) or a recovery code. */
+  totpOrRecoveryCode(value: string): string {
+    if (/^[0-9]{6}$/.test(value)) return value;
+    if (value.length > 128 || normalizeRecoveryCode(value) === null) {
+      this.#add('code', 'must be 6 digits from the authenticator app or a recovery code such as ABCDE-12345');
+    }
+    return value;
+  }
+
+  timestamp(field: string, value: Date | undefined): Date {
+    if (value === undefined) this.#add(field, 'is required');
+    else if (Number.isNaN(value.getTime())) this.#add(field, 'is not a valid time');
+    return value ?? new Date(0);
+  }
+
+  /** Throws INVALID_REQUEST when any field was bad. */
+  done(): void {
+    if (this.#violations.length === 0) return;
+    const fields = this.#violations.map((v) => v.field).join(', ');
+    throw new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${fields}`, { fieldViolations: this.#violations });
+  }
+
+  #text(field: string, value: string, limits: { min: number; max: number }): string {
+    const length = [...value].length;
+    if (length < limits.min) this.#add(field, 'is required');
+    else if (length > limits.max) this.#add(field, `must be at most ${limits.max} characters`);
+    // \p{C}: control, format, surrogate, private-use and unassigned code points.
+    else if (/\p{C}/u.test(value)) this.#add(field, 'must contain only printable characters');
+    else return value;
+    return '';
+  }
+
+  #add(field: string, description: string): void {
+    this.#violations.push({ field, description });
+  }
+}
+
+/** Validates with `build` and returns its result, or throws INVALID_REQUEST. */
+export function validate<T>(build: (v: RequestValidator) => T): T {
+  const validator = new RequestValidator();
+  const result = build(validator);
+  validator.done();
+  return result;
+}

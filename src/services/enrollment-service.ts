@@ -1,0 +1,117 @@
+import type { Logger } from 'pino';
+import type { Clock, RandomBytes } from '../domain/clock.js';
+import { ErrorReason, MfaError } from '../domain/errors.js';
+import { renderQrCodes, type QrCodes } from '../domain/qr-code.js';
+import type { RecoveryCodes } from '../domain/recovery-codes.js';
+import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
+import { encodeSecret, matchTotp, otpauthUri, TOTP_SECRET_BYTES } from '../domain/totp.js';
+import type { FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { AttemptGuard } from './attempt-guard.js';
+import type { SessionService } from './session-service.js';
+
+export interface BeginEnrollment {
+  readonly userId: string;
+  /** Empty means userId. */
+  readonly accountName: string;
+  /** Empty means the configured issuer. */
+  readonly issuer: string;
+}
+
+export interface BegunEnrollment {
+  readonly enrollmentId: string;
+  readonly secret: string;
+  readonly otpauthUri: string;
+  readonly qrCodes: QrCodes;
+  readonly expiresAt: Date;
+}
+
+export interface ConfirmedEnrollment {
+  readonly enabledAt: Date;
+  readonly recoveryCodes: string[];
+  readonly sessionsRevokedAt: Date;
+}
+
+/** Enrolling an authenticator app: begin (secret + QR), confirm (first code), cancel. */
+export class EnrollmentService {
+  constructor(
+    private readonly deps: {
+      readonly factors: FactorStore;
+      readonly pending: PendingEnrollmentStore;
+      readonly guard: AttemptGuard;
+      readonly sessions: SessionService;
+      readonly box: SecretBox;
+      readonly recoveryCodes: RecoveryCodes;
+      readonly clock: Clock;
+      readonly random: RandomBytes;
+      readonly logger: Logger;
+      readonly issuer: string;
+      readonly enrollmentTtlMs: number;
+    },
+  ) {}
+
+  async begin(request: BeginEnrollment): Promise<BegunEnrollment> {
+    const { userId } = request;
+    if ((await this.deps.factors.get(userId))?.enabled) {
+      throw new MfaError(ErrorReason.MFA_ALREADY_ENABLED, 'MFA is already enabled for this user');
+    }
+    const secretBytes = this.deps.random(TOTP_SECRET_BYTES);
+    const secret = encodeSecret(secretBytes);
+    const uri = otpauthUri({
+      issuer: request.issuer || this.deps.issuer,
+      accountName: request.accountName || userId,
+      secret,
+    });
+    const qrCodes = await renderQrCodes(uri);
+    const expiresAt = new Date(this.deps.clock.now().getTime() + this.deps.enrollmentTtlMs);
+    const enrollmentId = `enr_${this.deps.random(12).toString('base64url')}`;
+    await this.deps.pending.put({
+      enrollmentId,
+      userId,
+      sealedSecret: this.deps.box.seal(secretBytes, totpSecretContext(userId)),
+      expiresAt,
+    });
+    return { enrollmentId, secret, otpauthUri: uri, qrCodes, expiresAt };
+  }
+
+  async confirm(request: { userId: string; enrollmentId: string; code: string }): Promise<ConfirmedEnrollment> {
+    const { userId, enrollmentId } = request;
+    const pending = await this.deps.pending.get(userId);
+    if (pending === null || pending.enrollmentId !== enrollmentId) throw enrollmentNotFound();
+    const now = this.deps.clock.now();
+    const secret = this.deps.box.open(pending.sealedSecret, totpSecretContext(userId));
+    const timeStep = matchTotp(secret, request.code, now);
+    if (timeStep === null) await this.deps.guard.reject(userId, ErrorReason.INVALID_CODE);
+    await this.deps.guard.accept(userId);
+
+    const issued = this.deps.recoveryCodes.issue(userId);
+    await this.deps.sessions.announce(userId, now);
+    // The commit point: one document write turns MFA on, stores the secret and
+    // code hashes, spends this time step and forgets every remembered device.
+    const enabled = await this.deps.factors.enable(userId, {
+      sealedSecret: pending.sealedSecret,
+      enabledAt: now,
+      timeStep: timeStep!,
+      recoveryCodes: issued.set,
+      sessionsRevokedAt: now,
+    });
+    if (!enabled) throw new MfaError(ErrorReason.MFA_ALREADY_ENABLED, 'MFA is already enabled for this user');
+    try {
+      await this.deps.pending.remove(userId, enrollmentId);
+    } catch (error) {
+      // MFA is on durably; a leftover pending enrollment expires by itself and cannot be confirmed twice.
+      this.deps.logger.warn({ err: error, userId }, 'could not remove a confirmed pending enrollment');
+    }
+    return { enabledAt: now, recoveryCodes: issued.codes, sessionsRevokedAt: now };
+  }
+
+  async cancel(request: { userId: string; enrollmentId: string }): Promise<void> {
+    if (!(await this.deps.pending.remove(request.userId, request.enrollmentId))) throw enrollmentNotFound();
+  }
+}
+
+function enrollmentNotFound(): MfaError {
+  return new MfaError(
+    ErrorReason.ENROLLMENT_NOT_FOUND,
+    'no such pending enrollment for this user: it expired, was replaced or cancelled, or never existed',
+  );
+}

@@ -1,0 +1,47 @@
+import type { Clock } from '../domain/clock.js';
+import type { AttemptStore, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import { liveDevices } from './device-service.js';
+import type { SessionService } from './session-service.js';
+
+export interface MfaStatus {
+  readonly enabled: boolean;
+  readonly enabledAt: Date | null;
+  readonly recoveryCodesRemaining: number;
+  readonly rememberedDevices: number;
+  readonly pendingEnrollmentExpiresAt: Date | null;
+  readonly lockedUntil: Date | null;
+  readonly sessionsRevokedAt: Date | null;
+}
+
+/** GetMfaStatus: one view over the durable and the short-lived state. */
+export class StatusService {
+  constructor(
+    private readonly deps: {
+      readonly factors: FactorStore;
+      readonly pending: PendingEnrollmentStore;
+      readonly attempts: AttemptStore;
+      readonly sessions: SessionService;
+      readonly clock: Clock;
+    },
+  ) {}
+
+  async get(userId: string): Promise<MfaStatus> {
+    const [record, pending, lockoutMs, sessionsRevokedAt] = await Promise.all([
+      this.deps.factors.get(userId),
+      this.deps.pending.get(userId),
+      this.deps.attempts.lockoutRemainingMs(userId),
+      this.deps.sessions.revokedAt(userId),
+    ]);
+    const now = this.deps.clock.now();
+    const enabled = record?.enabled ?? false;
+    return {
+      enabled,
+      enabledAt: enabled ? record!.enabledAt : null,
+      recoveryCodesRemaining: enabled ? (record!.recoveryCodes?.hashes.length ?? 0) : 0,
+      rememberedDevices: enabled ? liveDevices(record!.devices, now).length : 0,
+      pendingEnrollmentExpiresAt: pending?.expiresAt ?? null,
+      lockedUntil: lockoutMs > 0 ? new Date(now.getTime() + lockoutMs) : null,
+      sessionsRevokedAt,
+    };
+  }
+}

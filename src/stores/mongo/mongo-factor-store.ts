@@ -1,0 +1,146 @@
+import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
+import type { CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
+import { mongoCall } from './mongo-client.js';
+
+/**
+ * One document per user holds all of the user's durable MFA state, so every
+ * change is a single-document write: atomic on MongoDB and on FerretDB alike,
+ * with no transactions. Devices are a map keyed by device id (not an array)
+ * so they can be added, touched and removed by path without positional
+ * operators.
+ */
+interface FactorDocument {
+  _id: string;
+  enabled: boolean;
+  enabledAt: Date | null;
+  sealedSecret: string | null;
+  lastTimeStep: number;
+  recoveryCodes: RecoveryCodeSet | null;
+  devices: Record<string, Omit<DeviceRecord, 'deviceId'>>;
+  sessionsRevokedAt: Date | null;
+}
+
+const DUPLICATE_KEY = 11000;
+export const FACTORS_COLLECTION = 'mfa_factors';
+
+export class MongoFactorStore implements FactorStore {
+  readonly #factors: Collection<FactorDocument>;
+
+  constructor(db: Db) {
+    this.#factors = db.collection<FactorDocument>(FACTORS_COLLECTION);
+  }
+
+  async get(userId: string): Promise<FactorRecord | null> {
+    const found = await mongoCall(() => this.#factors.findOne({ _id: userId }));
+    return found === null ? null : toRecord(found);
+  }
+
+  async enable(userId: string, change: EnableFactor): Promise<boolean> {
+    try {
+      // Matches a missing or disabled record; an enabled one makes the upsert
+      // collide on _id, which is how "already enabled" is detected atomically.
+      await mongoCall(() =>
+        this.#factors.updateOne(
+          { _id: userId, enabled: { $ne: true } },
+          {
+            $set: {
+              enabled: true,
+              enabledAt: change.enabledAt,
+              sealedSecret: change.sealedSecret,
+              lastTimeStep: change.timeStep,
+              recoveryCodes: change.recoveryCodes,
+              devices: {},
+            },
+            $max: { sessionsRevokedAt: change.sessionsRevokedAt },
+          },
+          { upsert: true },
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
+      throw error;
+    }
+  }
+
+  async spendProof(userId: string, proof: CodeProof, change: ProvenChange) {
+    const set: Record<string, unknown> = {};
+    const unset: Record<string, ''> = {};
+    const update: Record<string, unknown> = {};
+    if ('timeStep' in proof) set.lastTimeStep = proof.timeStep;
+    else update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
+    if (change.replaceRecoveryCodes) set.recoveryCodes = change.replaceRecoveryCodes;
+    for (const deviceId of change.removeDeviceIds ?? []) unset[`devices.${deviceId}`] = '';
+    if (change.addDevice) {
+      const { deviceId, ...device } = change.addDevice;
+      set[`devices.${deviceId}`] = device;
+    }
+    if (Object.keys(set).length > 0) update.$set = set;
+    if (Object.keys(unset).length > 0) update.$unset = unset;
+    const after = await mongoCall(() =>
+      this.#factors.findOneAndUpdate(proofFilter(userId, proof), update as UpdateFilter<FactorDocument>, {
+        returnDocument: 'after',
+        projection: { recoveryCodes: 1 },
+      }),
+    );
+    return after === null ? null : { recoveryCodesRemaining: after.recoveryCodes?.hashes.length ?? 0 };
+  }
+
+  async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
+    const result = await mongoCall(() =>
+      this.#factors.updateOne(proofFilter(userId, proof), {
+        $set: { enabled: false, enabledAt: null, sealedSecret: null, recoveryCodes: null, devices: {} },
+        $max: { sessionsRevokedAt },
+      }),
+    );
+    return result.matchedCount === 1;
+  }
+
+  async raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
+    await mongoCall(() =>
+      this.#factors.updateOne(
+        { _id: userId },
+        {
+          $max: { sessionsRevokedAt: at },
+          $setOnInsert: { enabled: false, enabledAt: null, sealedSecret: null, lastTimeStep: 0, recoveryCodes: null, devices: {} },
+        },
+        { upsert: true },
+      ),
+    );
+  }
+
+  async touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
+    const path = `devices.${deviceId}`;
+    await mongoCall(() =>
+      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $set: { [`${path}.lastUsedAt`]: at } }),
+    );
+  }
+
+  async removeDevice(userId: string, deviceId: string): Promise<boolean> {
+    const path = `devices.${deviceId}`;
+    const result = await mongoCall(() =>
+      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' } }),
+    );
+    return result.modifiedCount === 1;
+  }
+}
+
+function proofFilter(userId: string, proof: CodeProof): Filter<FactorDocument> {
+  return 'timeStep' in proof
+    ? { _id: userId, enabled: true, lastTimeStep: { $lt: proof.timeStep } }
+    : { _id: userId, enabled: true, 'recoveryCodes.hashes': proof.recoveryCodeHash };
+}
+
+function toRecord(doc: FactorDocument): FactorRecord {
+  return {
+    userId: doc._id,
+    enabled: doc.enabled,
+    enabledAt: doc.enabledAt,
+    sealedSecret: doc.sealedSecret,
+    lastTimeStep: doc.lastTimeStep,
+    recoveryCodes: doc.recoveryCodes,
+    devices: Object.entries(doc.devices ?? {}).map(([deviceId, device]) => ({ deviceId, ...device })),
+    sessionsRevokedAt: doc.sessionsRevokedAt ?? null,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The store interfaces (ports) the services are written against. Each has a
+ * Redis or MongoDB adapter and an in-memory one; test/integration/*-contract
+ * runs the same suite against all of them.
+ *
+ * Adapters throw MfaError(STORE_UNAVAILABLE) when their server cannot be reached.
+ */
+import type { RecoveryCodeSet } from '../domain/recovery-codes.js';
+
+// ---- Durable MFA state (MongoDB) ---------------------------------------------
+
+/** A remembered device as stored: the token only as its hash. */
+export interface DeviceRecord {
+  readonly deviceId: string;
+  readonly tokenHash: string;
+  readonly label: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** One user's durable MFA state. */
+export interface FactorRecord {
+  readonly userId: string;
+  readonly enabled: boolean;
+  readonly enabledAt: Date | null;
+  /** The TOTP secret sealed by SecretBox; null when MFA is off. */
+  readonly sealedSecret: string | null;
+  /** The last accepted TOTP time step (replay protection, RFC 6238 §5.2). */
+  readonly lastTimeStep: number;
+  readonly recoveryCodes: RecoveryCodeSet | null;
+  readonly devices: readonly DeviceRecord[];
+  readonly sessionsRevokedAt: Date | null;
+}
+
+/** What proves a code-checked change: a TOTP step newer than the last one, or an unused recovery code. */
+export type CodeProof = { readonly timeStep: number } | { readonly recoveryCodeHash: string };
+
+export interface EnableFactor {
+  readonly sealedSecret: string;
+  readonly enabledAt: Date;
+  readonly timeStep: number;
+  readonly recoveryCodes: RecoveryCodeSet;
+  readonly sessionsRevokedAt: Date;
+}
+
+/** Changes applied atomically with a proof (all in one document write). */
+export interface ProvenChange {
+  /** Remember a device. */
+  readonly addDevice?: DeviceRecord;
+  /** Forget these devices (the service prunes expired and surplus ones when it adds one). */
+  readonly removeDeviceIds?: readonly string[];
+  readonly replaceRecoveryCodes?: RecoveryCodeSet;
+}
+
+export interface FactorStore {
+  get(userId: string): Promise<FactorRecord | null>;
+  /** Turns MFA on and forgets every device. False when it is already on. */
+  enable(userId: string, change: EnableFactor): Promise<boolean>;
+  /**
+   * Spends the proof (sets lastTimeStep, or removes the recovery code hash) and
+   * applies `change`, all or nothing. Null when MFA is off or the proof was
+   * already spent; else the number of recovery codes left.
+   */
+  spendProof(userId: string, proof: CodeProof, change: ProvenChange): Promise<{ recoveryCodesRemaining: number } | null>;
+  /** Spends the proof and turns MFA off, forgetting secret, codes and devices. False when the proof was spent or MFA is off. */
+  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean>;
+  /** Moves sessionsRevokedAt forward (never back). Creates the record when needed. */
+  raiseSessionsRevokedAt(userId: string, at: Date): Promise<void>;
+  /** Sets a device's lastUsedAt. */
+  touchDevice(userId: string, deviceId: string, at: Date): Promise<void>;
+  /** False when the user has no such device. */
+  removeDevice(userId: string, deviceId: string): Promise<boolean>;
+}
+
+// ---- Short-lived state (Redis) -------------------------------------------------
+
+/** An enrollment waiting for its first code. */
+export interface PendingEnrollment {
+  readonly enrollmentId: string;
+  readonly userId: string;
+  readonly sealedSecret: string;
+  readonly expiresAt: Date;
+}
+
+export interface PendingEnrollmentStore {
+  /** Stores `enrollment` until its expiresAt, replacing the user's previous one. */
+  put(enrollment: PendingEnrollment): Promise<void>;
+  /** The user's pending enrollment, or null when there is none or it expired. */
+  get(userId: string): Promise<PendingEnrollment | null>;
+  /** Removes it if its id matches; false otherwise. */
+  remove(userId: string, enrollmentId: string): Promise<boolean>;
+}
+
+/** The result of settling one code check against the lockout counter. */
+export type AttemptOutcome =
+  | { readonly kind: 'accepted' }
+  | { readonly kind: 'rejected'; readonly failures: number }
+  | { readonly kind: 'locked'; readonly retryAfterMs: number };
+
+export interface LockoutPolicy {
+  readonly maxFailures: number;
+  readonly lockoutMs: number;
+}
+
+export interface AttemptStore {
+  /**
+   * In one atomic step: if the user is locked, says so (whatever `success` is);
+   * else a success clears the failure count, and a failure counts and locks
+   * the user for `lockoutMs` when the count reaches `maxFailures`.
+   */
+  settle(userId: string, success: boolean, policy: LockoutPolicy): Promise<AttemptOutcome>;
+  /** Milliseconds left of the user's lockout, or 0. */
+  lockoutRemainingMs(userId: string): Promise<number>;
+}
+
+/** A fast copy of each user's sessionsRevokedAt; the durable value is in FactorStore. */
+export interface RevocationCache {
+  /** The cached value: a Date, null for "never revoked", or undefined for "not cached". */
+  get(userId: string): Promise<Date | null | undefined>;
+  /** Caches `at` unless a later value is cached already (null caches "never revoked"). */
+  raise(userId: string, at: Date | null): Promise<void>;
+}

@@ -1,0 +1,19 @@
+import { ErrorReason, MfaError } from '../domain/errors.js';
+
+/** The error every adapter throws when its server cannot be reached in time. */
+export function storeUnavailable(store: string, cause: unknown): MfaError {
+  return new MfaError(ErrorReason.STORE_UNAVAILABLE, `${store} is unavailable; retry later`, { cause });
+}
+
+/**
+ * Runs one store operation; errors that `isOutage` recognises become
+ * STORE_UNAVAILABLE, anything else (a bug, a rejected command) passes through
+ * and ends as INTERNAL.
+ */
+export async function guardStore<T>(store: string, isOutage: (error: unknown) => boolean, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw isOutage(error) ? storeUnavailable(store, error) : error;
+  }
+}
