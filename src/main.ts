@@ -11,7 +11,7 @@ import { systemClock, type Clock, type RandomBytes } from './domain/clock.js';
 import { Keyring } from './domain/keyring.js';
 import { RecoveryCodes } from './domain/recovery-codes.js';
 import { SecretBox } from './domain/secret-box.js';
-import { createMfaHandlers } from './grpc/mfa-handlers.js';
+import { createMfaHandlers, type MfaServices } from './grpc/mfa-handlers.js';
 import { startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { createLogger } from './logger.js';
 import { AttemptGuard } from './services/attempt-guard.js';
@@ -41,7 +41,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-interface Stores {
+export interface Stores {
   readonly factors: FactorStore;
   readonly pending: PendingEnrollmentStore;
   readonly attempts: AttemptStore;
@@ -73,8 +73,46 @@ async function openStores(config: Config, clock: Clock, logger: Logger): Promise
     attempts: new RedisAttemptStore({ redis, keyPrefix }),
     revocations: new RedisRevocationCache({ redis, keyPrefix }),
     close: async () => {
+      // quit() lets pending replies arrive; disconnect() also stops reconnecting when Redis is gone.
       await Promise.allSettled([redis.quit(), mongo.close()]);
+      redis.disconnect();
     },
+  };
+}
+
+/** The services over a set of stores; used by startService and by the service-level tests. */
+export function createServices(
+  config: Config,
+  stores: Omit<Stores, 'close'>,
+  deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
+): MfaServices {
+  const { keyring, clock, random, logger } = deps;
+  const { factors, pending, attempts } = stores;
+  const box = new SecretBox(keyring, random);
+  const recoveryCodes = new RecoveryCodes(keyring, random);
+  const guard = new AttemptGuard({
+    attempts,
+    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
+  });
+  const sessions = new SessionService({ factors, cache: stores.revocations, clock, logger: logger.child({ component: 'sessions' }) });
+  const devices = new DeviceService({
+    factors,
+    clock,
+    random,
+    rememberDeviceMs: config.rememberDeviceDays * 86_400_000,
+    maxDevices: config.maxRememberedDevices,
+  });
+  return {
+    enrollment: new EnrollmentService({
+      factors, pending, guard, sessions, box, recoveryCodes, clock, random,
+      logger: logger.child({ component: 'enrollment' }),
+      issuer: config.issuer,
+      enrollmentTtlMs: config.enrollmentTtlSeconds * 1000,
+    }),
+    verification: new VerificationService({ factors, guard, sessions, devices, box, recoveryCodes, clock }),
+    devices,
+    sessions,
+    status: new StatusService({ factors, pending, attempts, sessions, clock }),
   };
 }
 
@@ -91,35 +129,8 @@ export async function startService(
     logger.warn('MFA_ENCRYPTION_KEYS is not set: using an ephemeral key; secrets will not open after a restart');
     keyring = new Keyring([{ id: 'ephemeral', key: random(32) }]);
   }
-
   const stores = await openStores(config, clock, logger);
-  const box = new SecretBox(keyring, random);
-  const recoveryCodes = new RecoveryCodes(keyring, random);
-  const { factors, pending, attempts } = stores;
-  const guard = new AttemptGuard({
-    attempts,
-    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
-  });
-  const sessions = new SessionService({ factors, cache: stores.revocations, clock, logger: logger.child({ component: 'sessions' }) });
-  const devices = new DeviceService({
-    factors,
-    clock,
-    random,
-    rememberDeviceMs: config.rememberDeviceDays * 86_400_000,
-    maxDevices: config.maxRememberedDevices,
-  });
-  const services = {
-    enrollment: new EnrollmentService({
-      factors, pending, guard, sessions, box, recoveryCodes, clock, random,
-      logger: logger.child({ component: 'enrollment' }),
-      issuer: config.issuer,
-      enrollmentTtlMs: config.enrollmentTtlSeconds * 1000,
-    }),
-    verification: new VerificationService({ factors, guard, sessions, devices, box, recoveryCodes, clock }),
-    devices,
-    sessions,
-    status: new StatusService({ factors, pending, attempts, sessions, clock }),
-  };
+  const services = createServices(config, stores, { keyring, clock, random, logger });
 
   let grpc: GrpcServer;
   try {

@@ -1,15 +1,9 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import { MfaServiceService, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
+import { addReflection } from './reflection.js';
 
 export const MFA_SERVICE_NAME = 'mfa.v1.MfaService';
-
-// src/grpc or dist/grpc -> the project's proto/ folder.
-const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
 
 export interface GrpcServer {
   readonly server: Server;
@@ -34,11 +28,7 @@ export async function startGrpcServer(options: {
   const health = new HealthImplementation({ '': 'SERVING', [MFA_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
 
-  const descriptors = loadSync([join(PROTO_DIR, 'mfa/v1/mfa.proto'), healthProtoPath], {
-    includeDirs: [PROTO_DIR],
-    keepCase: true,
-  });
-  new ReflectionService(descriptors).addToServer(server);
+  addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>

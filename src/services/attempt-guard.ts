@@ -1,5 +1,5 @@
 import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { AttemptStore, LockoutPolicy } from '../stores/ports.js';
+import type { AttemptStore, CodeProof, LockoutPolicy } from '../stores/ports.js';
 
 /**
  * Settles every code check (Confirm, VerifyTotp, VerifyRecoveryCode, DisableMfa,
@@ -11,27 +11,31 @@ export class AttemptGuard {
     private readonly deps: { readonly attempts: AttemptStore; readonly policy: LockoutPolicy },
   ) {}
 
-  /** Records a passed check. Throws LOCKED_OUT when the user is locked: a right code does not end a lockout. */
-  async accept(userId: string): Promise<void> {
-    const outcome = await this.deps.attempts.settle(userId, true, this.deps.policy);
+  /**
+   * Settles a check result: when it passed, claims its proof (once, across
+   * instances) and returns it; otherwise records the failure and throws.
+   * Throws LOCKED_OUT while the user is locked, even for a right code, and
+   * CODE_REUSED (TOTP) or INVALID_CODE (recovery code) when the proof was claimed before.
+   */
+  async settle(userId: string, result: CodeProof | { readonly failure: ErrorReason }): Promise<CodeProof> {
+    const proof = 'failure' in result ? null : result;
+    const outcome = await this.deps.attempts.settle(userId, proof, this.deps.policy);
+    if (outcome.kind === 'accepted') return proof!;
     if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
+    if ('failure' in result) throw codeFailure(result.failure);
+    throw codeFailure('timeStep' in result ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
   }
 
-  /** Records a failed check and throws: LOCKED_OUT when this failure locks (or the user was locked), else `reason`. */
+  /** Records a failed check and throws (LOCKED_OUT when this failure locks the user, else `reason`). */
   async reject(userId: string, reason: ErrorReason): Promise<never> {
-    const outcome = await this.deps.attempts.settle(userId, false, this.deps.policy);
-    if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
-    throw reason === ErrorReason.CODE_REUSED
-      ? new MfaError(reason, 'this code was already used; wait for the next one')
-      : new MfaError(reason, 'the code is not valid');
+    return this.settle(userId, { failure: reason }) as Promise<never>;
   }
+}
 
-  /** Settles a check result: returns its proof when it passed, else records the failure and throws. */
-  async settle<P>(userId: string, result: P | { readonly failure: ErrorReason }): Promise<P> {
-    if (typeof result === 'object' && result !== null && 'failure' in result) return this.reject(userId, result.failure);
-    await this.accept(userId);
-    return result as P;
-  }
+function codeFailure(reason: ErrorReason): MfaError {
+  return reason === ErrorReason.CODE_REUSED
+    ? new MfaError(reason, 'this code was already used; wait for the next one')
+    : new MfaError(reason, 'the code is not valid');
 }
 
 function lockedOut(retryAfterMs: number): MfaError {

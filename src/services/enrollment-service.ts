@@ -5,7 +5,7 @@ import { renderQrCodes, type QrCodes } from '../domain/qr-code.js';
 import type { RecoveryCodes } from '../domain/recovery-codes.js';
 import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
 import { encodeSecret, matchTotp, otpauthUri, TOTP_SECRET_BYTES } from '../domain/totp.js';
-import type { FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports.js';
 import type { AttemptGuard } from './attempt-guard.js';
 import type { SessionService } from './session-service.js';
 
@@ -80,28 +80,38 @@ export class EnrollmentService {
     const now = this.deps.clock.now();
     const secret = this.deps.box.open(pending.sealedSecret, totpSecretContext(userId));
     const timeStep = matchTotp(secret, request.code, now);
-    if (timeStep === null) await this.deps.guard.reject(userId, ErrorReason.INVALID_CODE);
-    await this.deps.guard.accept(userId);
+    await this.deps.guard.settle(userId, timeStep === null ? { failure: ErrorReason.INVALID_CODE } : { timeStep, firstStep: true });
+    // Taking the pending enrollment is atomic (Redis): of concurrent confirms, one goes on.
+    if (!(await this.deps.pending.remove(userId, enrollmentId))) throw enrollmentNotFound();
 
     const issued = this.deps.recoveryCodes.issue(userId);
-    await this.deps.sessions.announce(userId, now);
-    // The commit point: one document write turns MFA on, stores the secret and
-    // code hashes, spends this time step and forgets every remembered device.
-    const enabled = await this.deps.factors.enable(userId, {
-      sealedSecret: pending.sealedSecret,
-      enabledAt: now,
-      timeStep: timeStep!,
-      recoveryCodes: issued.set,
-      sessionsRevokedAt: now,
-    });
-    if (!enabled) throw new MfaError(ErrorReason.MFA_ALREADY_ENABLED, 'MFA is already enabled for this user');
     try {
-      await this.deps.pending.remove(userId, enrollmentId);
+      await this.deps.sessions.announce(userId, now);
+      // The commit point: one document write turns MFA on, stores the secret and
+      // code hashes, spends this time step and forgets every remembered device.
+      const enabled = await this.deps.factors.enable(userId, {
+        sealedSecret: pending.sealedSecret,
+        enabledAt: now,
+        timeStep: timeStep!,
+        recoveryCodes: issued.set,
+        sessionsRevokedAt: now,
+      });
+      if (!enabled) throw new MfaError(ErrorReason.MFA_ALREADY_ENABLED, 'MFA is already enabled for this user');
     } catch (error) {
-      // MFA is on durably; a leftover pending enrollment expires by itself and cannot be confirmed twice.
-      this.deps.logger.warn({ err: error, userId }, 'could not remove a confirmed pending enrollment');
+      await this.#restore(pending, error);
+      throw error;
     }
     return { enabledAt: now, recoveryCodes: issued.codes, sessionsRevokedAt: now };
+  }
+
+  /** Puts a taken enrollment back when the commit failed, so the user can retry with the next code. */
+  async #restore(pending: PendingEnrollment, cause: unknown): Promise<void> {
+    if (cause instanceof MfaError && cause.reason === ErrorReason.MFA_ALREADY_ENABLED) return;
+    try {
+      await this.deps.pending.put(pending);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, userId: pending.userId }, 'could not restore a pending enrollment after a failed confirm');
+    }
   }
 
   async cancel(request: { userId: string; enrollmentId: string }): Promise<void> {

@@ -33,8 +33,15 @@ export interface FactorRecord {
   readonly sessionsRevokedAt: Date | null;
 }
 
-/** What proves a code-checked change: a TOTP step newer than the last one, or an unused recovery code. */
-export type CodeProof = { readonly timeStep: number } | { readonly recoveryCodeHash: string };
+/**
+ * What proves a code-checked change: a TOTP step newer than the last one, or
+ * an unused recovery code. `firstStep` marks the step that confirms a new
+ * secret: it starts the claims afresh, since steps claimed under the user's
+ * previous secret say nothing about the new one.
+ */
+export type CodeProof =
+  | { readonly timeStep: number; readonly firstStep?: boolean }
+  | { readonly recoveryCodeHash: string };
 
 export interface EnableFactor {
   readonly sealedSecret: string;
@@ -92,10 +99,18 @@ export interface PendingEnrollmentStore {
   remove(userId: string, enrollmentId: string): Promise<boolean>;
 }
 
-/** The result of settling one code check against the lockout counter. */
+/**
+ * How long the AttemptStore remembers a claimed proof. A TOTP code is valid
+ * for at most three periods (90 s) and a used recovery code leaves the
+ * durable store at once, so a day is far more than needed; it bounds memory.
+ */
+export const PROOF_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** The result of settling one code check against the lockout counter and the replay guard. */
 export type AttemptOutcome =
   | { readonly kind: 'accepted' }
-  | { readonly kind: 'rejected'; readonly failures: number }
+  /** A failed check, or (`reused`) a right code whose proof was already claimed. */
+  | { readonly kind: 'rejected'; readonly failures: number; readonly reused: boolean }
   | { readonly kind: 'locked'; readonly retryAfterMs: number };
 
 export interface LockoutPolicy {
@@ -105,11 +120,18 @@ export interface LockoutPolicy {
 
 export interface AttemptStore {
   /**
-   * In one atomic step: if the user is locked, says so (whatever `success` is);
-   * else a success clears the failure count, and a failure counts and locks
-   * the user for `lockoutMs` when the count reaches `maxFailures`.
+   * In one atomic step: if the user is locked, says so (whatever the check
+   * was). Otherwise a passed check (`proof` given) claims its proof, once: a
+   * TOTP step only when it is newer than every step claimed before, a
+   * recovery code hash only the first time. A successful claim clears the
+   * failure count; a failed check (`proof` null) or a failed claim counts,
+   * and locks the user for `lockoutMs` when the count reaches `maxFailures`.
+   *
+   * This is the replay guard across instances (RFC 6238 §5.2): Redis scripts
+   * are atomic, conditional updates on FerretDB are not. The FactorStore
+   * keeps the durable copy (lastTimeStep, the remaining code hashes).
    */
-  settle(userId: string, success: boolean, policy: LockoutPolicy): Promise<AttemptOutcome>;
+  settle(userId: string, proof: CodeProof | null, policy: LockoutPolicy): Promise<AttemptOutcome>;
   /** Milliseconds left of the user's lockout, or 0. */
   lockoutRemainingMs(userId: string): Promise<number>;
 }

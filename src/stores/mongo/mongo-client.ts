@@ -10,15 +10,17 @@ import {
 import { guardStore } from '../store-unavailable.js';
 
 /**
- * A MongoDB client whose every operation gives up after `timeoutMs` (the
- * driver's client-side operation timeout), so an outage is a quick
- * STORE_UNAVAILABLE rather than a hang until the caller's deadline.
+ * A MongoDB client that gives up after `timeoutMs` at every stage (finding a
+ * server, connecting, waiting for a pooled connection, waiting for a reply),
+ * so an outage is a quick STORE_UNAVAILABLE rather than a hang until the
+ * caller's deadline. (The driver's timeoutMS is deprecated in driver 7.)
  */
 export function createMongoClient(url: string, timeoutMs: number): MongoClient {
   return new MongoClient(url, {
-    timeoutMS: timeoutMs,
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
+    socketTimeoutMS: timeoutMs,
+    waitQueueTimeoutMS: timeoutMs,
     appName: 'mfa-service',
   });
 }

@@ -79,10 +79,8 @@ export class MongoFactorStore implements FactorStore {
     if (Object.keys(set).length > 0) update.$set = set;
     if (Object.keys(unset).length > 0) update.$unset = unset;
     const after = await mongoCall(() =>
-      this.#factors.findOneAndUpdate(proofFilter(userId, proof), update as UpdateFilter<FactorDocument>, {
-        returnDocument: 'after',
-        projection: { recoveryCodes: 1 },
-      }),
+      // No projection: FerretDB's findAndModify does not implement "fields"; the document is small anyway.
+      this.#factors.findOneAndUpdate(proofFilter(userId, proof), update as UpdateFilter<FactorDocument>, { returnDocument: 'after' }),
     );
     return after === null ? null : { recoveryCodesRemaining: after.recoveryCodes?.hashes.length ?? 0 };
   }

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
+import { expectFailure, type MfaClient } from '../support/grpc-client.js';
+import { eventually } from '../support/eventually.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { startTestService } from '../support/test-service.js';
+
+describe('Errors (gRPC, real Redis and MongoDB)', () => {
+  const stores = useRealStores();
+  const svc = useService(stores);
+
+  describe('bad input', () => {
+    const long = (n: number) => 'x'.repeat(n);
+    const cases: Array<[string, (c: MfaClient) => Promise<unknown>, string[]]> = [
+      ['an empty user_id', (c) => c.getMfaStatus({ userId: '' }), ['user_id']],
+      ['a 129-character user_id', (c) => c.getMfaStatus({ userId: long(129) }), ['user_id']],
+      ['a user_id with a control character', (c) => c.revokeSessions({ userId: 'alice\u0000' }), ['user_id']],
+      ['a 5,000-character account_name', (c) => c.beginTotpEnrollment({ userId: 'a', accountName: long(5000) }), ['account_name']],
+      ['an issuer with ":"', (c) => c.beginTotpEnrollment({ userId: 'a', issuer: 'Acme:Evil' }), ['issuer']],
+      ['a 65-character issuer', (c) => c.beginTotpEnrollment({ userId: 'a', issuer: long(65) }), ['issuer']],
+      ['a 5-digit code', (c) => c.verifyTotp({ userId: 'a', code: '12345' }), ['code']],
+      ['a code with letters', (c) => c.confirmTotpEnrollment({ userId: 'a', enrollmentId: 'enr_x', code: '12345a' }), ['code']],
+      ['non-ASCII digits', (c) => c.verifyTotp({ userId: 'a', code: '١٢٣٤٥٦' }), ['code']],
+      ['a 129-character device_label', (c) => c.verifyTotp({ userId: 'a', code: '123456', deviceLabel: long(129) }), ['device_label']],
+      ['a malformed recovery code', (c) => c.verifyRecoveryCode({ userId: 'a', recoveryCode: 'nope' }), ['recovery_code']],
+      ['a DisableMfa code that is neither', (c) => c.disableMfa({ userId: 'a', code: '1234567' }), ['code']],
+      ['a 5,000-character device_token', (c) => c.checkRememberedDevice({ userId: 'a', deviceToken: long(5000) }), ['device_token']],
+      ['an empty enrollment_id', (c) => c.cancelTotpEnrollment({ userId: 'a', enrollmentId: '' }), ['enrollment_id']],
+      ['an empty device_id', (c) => c.forgetRememberedDevice({ userId: 'a', deviceId: '' }), ['device_id']],
+      ['a missing session_issued_at', (c) => c.checkSession({ userId: 'a' }), ['session_issued_at']],
+      ['several bad fields at once', (c) => c.verifyTotp({ userId: '', code: 'x' }), ['user_id', 'code']],
+    ];
+    for (const [what, call, fields] of cases) {
+      it(`fails INVALID_ARGUMENT with reason INVALID_REQUEST and a BadRequest naming ${fields.join(', ')} for ${what}`, async () => {
+        const failure = await expectFailure(call(svc.current.client), status.INVALID_ARGUMENT, 'INVALID_REQUEST');
+        expect(failure.badFields).to.deep.equal(fields);
+        for (const field of fields) expect(failure.message).to.contain(field);
+      });
+    }
+  });
+
+  describe('when a stored secret no longer opens (the key was removed from MFA_ENCRYPTION_KEYS)', () => {
+    it('fails INTERNAL with reason INTERNAL and a fixed message; the cause goes to the log only', async () => {
+      const { client, clock } = svc.current;
+      const user = await enrollUser(client, clock);
+      const otherKeys = await startTestService({ ...stores.env, MFA_ENCRYPTION_KEYS: `other:${randomBytes(32).toString('base64')}` });
+      try {
+        const failure = await expectFailure(
+          otherKeys.client.verifyTotp({ userId: user.userId, code: codeAt(user.secret, clock) }),
+          status.INTERNAL,
+          'INTERNAL',
+        );
+        expect(failure.message).to.equal('internal error');
+        const logged = otherKeys.logs.join('');
+        expect(logged).to.contain('no longer has');
+        expect(logged).to.contain('"grpcCode":"INTERNAL"');
+      } finally {
+        await otherKeys.stop();
+      }
+    });
+  });
+
+  describe('when Redis is down', () => {
+    it('fails UNAVAILABLE with reason STORE_UNAVAILABLE without crashing, and serves again once Redis is back', async function () {
+      this.timeout(60_000);
+      const { client } = svc.current;
+      const userId = newUserId();
+      await stores.redisServer.stop();
+      try {
+        const started = Date.now();
+        await expectFailure(client.beginTotpEnrollment({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+        expect(Date.now() - started).to.be.below(5000);
+      } finally {
+        await stores.redisServer.restart();
+      }
+      // ioredis reconnects by itself; allow it a few seconds.
+      await eventually(() => client.beginTotpEnrollment({ userId }), 15_000);
+    });
+  });
+
+  describe('when MongoDB is down', () => {
+    it('fails UNAVAILABLE with reason STORE_UNAVAILABLE without crashing, and serves again once it is back', async function () {
+      this.timeout(90_000);
+      // A server this run started is stopped for real; an external MONGO_URL is cut off through a proxy.
+      const external = stores.mongoServer.kind === 'external';
+      const target = new URL(stores.mongoServer.url);
+      const proxy = external ? await startTcpProxy(target.hostname, Number(target.port || 27017)) : null;
+      const service = proxy ? await startTestService({ ...stores.env, MONGO_URL: `mongodb://127.0.0.1:${proxy.port}/?directConnection=true` }) : svc.current;
+      const userId = newUserId();
+      try {
+        await service.client.getMfaStatus({ userId });
+        await (proxy ? proxy.cut() : stores.mongoServer.stop());
+        try {
+          const started = Date.now();
+          await expectFailure(service.client.getMfaStatus({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+          expect(Date.now() - started).to.be.below(5000);
+        } finally {
+          await (proxy ? proxy.restore() : stores.mongoServer.restart());
+        }
+        const found = await eventually(() => service.client.getMfaStatus({ userId }), 30_000);
+        expect(found.enabled).to.equal(false);
+      } finally {
+        if (proxy) {
+          await service.stop();
+          await proxy.close();
+        }
+      }
+    });
+  });
+});

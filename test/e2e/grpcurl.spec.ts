@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { newUserId, useRealStores } from '../support/e2e-fixture.js';
+import { decodeText } from '../support/qr-decode.js';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+
+const run = promisify(execFile);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The pinned grpcurl, built into .tools/bin on first use (scripts/ensure-tool.sh). */
+async function grpcurlPath(): Promise<string> {
+  try {
+    return (await run(join(ROOT, 'scripts', 'ensure-tool.sh'), ['grpcurl'], { timeout: 600_000 })).stdout.trim();
+  } catch (error) {
+    throw new Error(`grpcurl is needed for this test and could not be built (install Go 1.22+): ${(error as Error).message}`);
+  }
+}
+
+describe('grpcurl against a running service (the README walk-through)', function () {
+  this.timeout(120_000);
+  const stores = useRealStores();
+  let grpcurl: string;
+  let service: ServiceProcess;
+  const call = async (...args: string[]) => (await run(grpcurl, ['-plaintext', ...args], { timeout: 20_000 })).stdout;
+
+  before(async function () {
+    this.timeout(700_000);
+    grpcurl = await grpcurlPath();
+    service = await startServiceProcess(stores.env);
+    stores.cleanups.push(() => service.stop());
+  });
+
+  it('lists MfaService and Health through reflection', async () => {
+    const listed = (await call(`127.0.0.1:${service.port}`, 'list')).split('\n');
+    expect(listed).to.include.members(['mfa.v1.MfaService', 'grpc.health.v1.Health']);
+  });
+
+  it('describes MfaService', async () => {
+    const described = await call(`127.0.0.1:${service.port}`, 'describe', 'mfa.v1.MfaService');
+    for (const rpc of ['BeginTotpEnrollment', 'VerifyTotp', 'CheckSession', 'DisableMfa']) expect(described).to.contain(`rpc ${rpc}`);
+  });
+
+  it('answers health checks for the server and for mfa.v1.MfaService', async () => {
+    expect(JSON.parse(await call(`127.0.0.1:${service.port}`, 'grpc.health.v1.Health/Check'))).to.deep.equal({ status: 'SERVING' });
+    const named = await call('-d', '{"service":"mfa.v1.MfaService"}', `127.0.0.1:${service.port}`, 'grpc.health.v1.Health/Check');
+    expect(JSON.parse(named)).to.deep.equal({ status: 'SERVING' });
+  });
+
+  it('begins an enrollment from JSON input, with a QR code that prints in a terminal', async () => {
+    const userId = newUserId('grpcurl');
+    const out = await call('-d', JSON.stringify({ user_id: userId, account_name: 'alice@example.com' }), `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/BeginTotpEnrollment');
+    const begun = JSON.parse(out) as Record<string, string>;
+    expect(begun['otpauthUri']).to.match(/^otpauth:\/\/totp\//);
+    expect(decodeText(begun['qrCodeText']!)).to.equal(begun['otpauthUri']);
+    expect(begun['algorithm']).to.equal('TOTP_ALGORITHM_SHA1');
+  });
+
+  it('shows an error reason in the status details', async () => {
+    let stderr = '';
+    try {
+      await call('-d', '{"user_id":""}', `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/GetMfaStatus');
+    } catch (error) {
+      stderr = (error as { stderr: string }).stderr;
+    }
+    expect(stderr).to.contain('InvalidArgument');
+    expect(stderr).to.contain('INVALID_REQUEST');
+  });
+});

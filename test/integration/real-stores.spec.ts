@@ -1,0 +1,44 @@
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
+import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js';
+import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
+import { RedisRevocationCache } from '../../src/stores/redis/redis-revocation-cache.js';
+import { OffsetClock } from '../support/fake-clock.js';
+import { startMongoServer, type TestMongo } from '../support/mongo-server.js';
+import { startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { storeContract } from './store-contract.js';
+
+describe('Redis and MongoDB adapters', function () {
+  let redisServer: TestRedis;
+  let mongoServer: TestMongo;
+  let redis: Redis;
+  let mongo: MongoClient;
+
+  before(async function () {
+    this.timeout(300_000); // the first run may build FerretDB
+    [redisServer, mongoServer] = await Promise.all([startRedisServer(), startMongoServer()]);
+    redis = new Redis(redisServer.url);
+    mongo = new MongoClient(mongoServer.url);
+    await mongo.connect();
+  });
+
+  after(async () => {
+    redis?.disconnect();
+    await mongo?.close();
+    await Promise.all([redisServer?.stop(), mongoServer?.stop()]);
+  });
+
+  storeContract('Redis + MongoDB', () => {
+    const clock = new OffsetClock();
+    const keyPrefix = 'contract:';
+    return {
+      clock,
+      factors: new MongoFactorStore(mongo.db(`mfa_contract_${process.pid}`)),
+      pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
+      attempts: new RedisAttemptStore({ redis, keyPrefix }),
+      revocations: new RedisRevocationCache({ redis, keyPrefix }),
+      elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    };
+  });
+});

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import { freePort } from './free-port.js';
+import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './spawned-process.js';
+
+/** A MongoDB-compatible server for tests; restart() keeps the port and the data, for outage tests. */
+export interface TestMongo {
+  url: string;
+  kind: 'external' | 'mongod' | 'ferretdb';
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const NO_SERVER_HINT =
+  'no MongoDB-compatible server: set MONGO_URL, put mongod on PATH, or install Go so FerretDB can be built (scripts/ensure-tool.sh ferretdb)';
+const ENSURE_TOOL = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/ensure-tool.sh');
+
+/** Uses MONGO_URL if set, else a private mongod from PATH, else a private FerretDB (SQLite) built on first use. */
+export async function startMongoServer(): Promise<TestMongo> {
+  const external = process.env['MONGO_URL'];
+  if (external !== undefined && external !== '') return useExternal(external);
+
+  const dir = await mkdtemp(join(tmpdir(), 'mfa-test-mongo-'));
+  removeOnExit(dir);
+  const dataDir = join(dir, 'data');
+  await mkdir(dataDir);
+  const port = await freePort();
+  const mongod = findOnPath('mongod');
+  if (mongod !== undefined) {
+    const args = ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dataDir, '--quiet'];
+    return startLocal('mongod', mongod, args, port, dir);
+  }
+  const ferretdb = await buildFerretDb();
+  const args = [
+    '--handler=sqlite',
+    `--sqlite-url=file:${dataDir}/`,
+    `--listen-addr=127.0.0.1:${port}`,
+    `--state-dir=${dir}`,
+    '--telemetry=disable',
+    '--debug-addr=-',
+    '--log-level=error',
+  ];
+  return startLocal('ferretdb', ferretdb, args, port, dir);
+}
+
+async function useExternal(url: string): Promise<TestMongo> {
+  if (!(await answersPing(url))) throw new Error(`MONGO_URL ${url} does not answer ping`);
+  return {
+    url,
+    kind: 'external',
+    stop: async () => {},
+    restart: async () => {
+      throw new Error('cannot restart an external MONGO_URL server');
+    },
+  };
+}
+
+async function startLocal(
+  kind: 'mongod' | 'ferretdb',
+  binary: string,
+  args: string[],
+  port: number,
+  dir: string,
+): Promise<TestMongo> {
+  const url = `mongodb://127.0.0.1:${port}/`;
+  const logFile = join(dir, `${kind}.log`);
+  const launch = async () => {
+    const child = spawnLogged(binary, args, logFile);
+    await waitUntilReady(`${kind} on port ${port}`, child, logFile, () => answersPing(url), READY_TIMEOUT_MS);
+    return child;
+  };
+
+  let child = await launch();
+  return {
+    url,
+    kind,
+    stop: () => stopProcess(child),
+    restart: async () => {
+      await stopProcess(child);
+      child = await launch();
+    },
+  };
+}
+
+// The first call builds FerretDB with Go (a minute or two); its progress shows on our stderr.
+async function buildFerretDb(): Promise<string> {
+  const child = spawn(ENSURE_TOOL, ['ferretdb'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', resolve);
+  });
+  if (exitCode !== 0) throw new Error(`${NO_SERVER_HINT}; ${ENSURE_TOOL} ferretdb failed (see stderr above)`);
+  return stdout.trim();
+}
+
+async function answersPing(url: string): Promise<boolean> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 1_000, connectTimeoutMS: 1_000 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close();
+  }
+}

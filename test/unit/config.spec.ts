@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const KEYS = `k1:${randomBytes(32).toString('base64')}`;
+const EXTERNAL = { REDIS_URL: 'redis://127.0.0.1:6379', MONGO_URL: 'mongodb://127.0.0.1:27017', MFA_ENCRYPTION_KEYS: KEYS };
+
+describe('loadConfig', () => {
+  it('defaults to the embedded in-memory stores on 0.0.0.0:50051 with the documented limits', () => {
+    const config = loadConfig({});
+    expect(config).to.deep.include({
+      grpcHost: '0.0.0.0',
+      grpcPort: 50051,
+      stores: { kind: 'memory' },
+      keyring: null,
+      enrollmentTtlSeconds: 60,
+      maxFailedAttempts: 5,
+      lockoutSeconds: 900,
+      rememberDeviceDays: 30,
+    });
+    expect(Object.isFrozen(config)).to.equal(true);
+  });
+
+  it('uses Redis and MongoDB when both URLs are set, with MONGO_DB defaulting to mfa', () => {
+    const config = loadConfig(EXTERNAL);
+    expect(config.stores).to.deep.equal({ kind: 'external', redisUrl: EXTERNAL.REDIS_URL, mongoUrl: EXTERNAL.MONGO_URL, mongoDb: 'mfa' });
+    expect(config.keyring!.currentId).to.equal('k1');
+  });
+
+  for (const [what, env, message] of [
+    ['only REDIS_URL', { REDIS_URL: 'redis://x' }, /both REDIS_URL and MONGO_URL/],
+    ['only MONGO_URL', { MONGO_URL: 'mongodb://x' }, /both REDIS_URL and MONGO_URL/],
+    ['external stores without MFA_ENCRYPTION_KEYS', { ...EXTERNAL, MFA_ENCRYPTION_KEYS: '' }, /MFA_ENCRYPTION_KEYS is required/],
+    ['a malformed keyring', { ...EXTERNAL, MFA_ENCRYPTION_KEYS: 'k1:short' }, /MFA_ENCRYPTION_KEYS/],
+    ['a non-numeric port', { GRPC_PORT: 'http' }, /GRPC_PORT must be a whole number/],
+    ['a zero lockout', { MFA_LOCKOUT_SECONDS: '0' }, /MFA_LOCKOUT_SECONDS/],
+    ['an issuer with ":"', { MFA_ISSUER: 'a:b' }, /MFA_ISSUER/],
+  ] as const) {
+    it(`stops start-up with a one-line ConfigError for ${what}`, () => {
+      let error: unknown;
+      try {
+        loadConfig(env);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.match(message).and.not.contain('\n');
+    });
+  }
+});

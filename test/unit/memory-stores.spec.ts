@@ -1,0 +1,18 @@
+import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
+import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
+import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
+import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
+import { storeContract } from '../integration/store-contract.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+storeContract('in-memory', () => {
+  const clock = new FakeClock();
+  return {
+    clock,
+    factors: new MemoryFactorStore(),
+    pending: new MemoryPendingEnrollmentStore(clock),
+    attempts: new MemoryAttemptStore(clock),
+    revocations: new MemoryRevocationCache(),
+    elapse: async (ms) => clock.advance(ms),
+  };
+});

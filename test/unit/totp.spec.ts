@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { encodeSecret, generateTotp, matchTotp, otpauthUri, timeStepAt } from '../../src/domain/totp.js';
+
+// RFC 6238 Appendix B: the SHA1 seed is the ASCII string "12345678901234567890".
+const RFC_SECRET = Buffer.from('12345678901234567890', 'ascii');
+
+describe('TOTP', () => {
+  describe('generateTotp', () => {
+    it('matches the RFC 6238 test vectors (last 6 of the 8 digits)', () => {
+      expect(generateTotp(RFC_SECRET, new Date(59_000))).to.equal('287082');
+      expect(generateTotp(RFC_SECRET, new Date(1_111_111_109_000))).to.equal('081804');
+      expect(generateTotp(RFC_SECRET, new Date(2_000_000_000_000))).to.equal('279037');
+    });
+  });
+
+  describe('matchTotp', () => {
+    const now = new Date(1_111_111_109_000);
+    const step = timeStepAt(now);
+
+    it('returns the time step of the current code', () => {
+      expect(matchTotp(RFC_SECRET, generateTotp(RFC_SECRET, now), now)).to.equal(step);
+    });
+
+    it('accepts one step of drift either side', () => {
+      expect(matchTotp(RFC_SECRET, generateTotp(RFC_SECRET, new Date(now.getTime() - 30_000)), now)).to.equal(step - 1);
+      expect(matchTotp(RFC_SECRET, generateTotp(RFC_SECRET, new Date(now.getTime() + 30_000)), now)).to.equal(step + 1);
+    });
+
+    it('refuses codes two steps away and wrong codes', () => {
+      expect(matchTotp(RFC_SECRET, generateTotp(RFC_SECRET, new Date(now.getTime() - 60_000)), now)).to.equal(null);
+      expect(matchTotp(RFC_SECRET, generateTotp(RFC_SECRET, new Date(now.getTime() + 60_000)), now)).to.equal(null);
+      const wrong = generateTotp(RFC_SECRET, now) === '000000' ? '000001' : '000000';
+      expect(matchTotp(RFC_SECRET, wrong, now)).to.equal(null);
+    });
+  });
+
+  describe('otpauthUri', () => {
+    it('names issuer, account, secret, algorithm, digits and period', () => {
+      const secret = encodeSecret(RFC_SECRET);
+      const uri = new URL(otpauthUri({ issuer: 'Acme Co', accountName: 'ada:lovelace@example.com', secret }));
+      expect(uri.protocol).to.equal('otpauth:');
+      expect(uri.host).to.equal('totp');
+      expect(decodeURIComponent(uri.pathname)).to.equal('/Acme Co:ada:lovelace@example.com');
+      expect(uri.pathname).to.contain('Acme%20Co:ada%3Alovelace%40example.com');
+      expect(Object.fromEntries(uri.searchParams)).to.deep.equal({
+        secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+        issuer: 'Acme Co',
+        algorithm: 'SHA1',
+        digits: '6',
+        period: '30',
+      });
+      expect(uri.search).to.not.contain('+');
+    });
+  });
+});
