@@ -1,9 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { parseKeyring, type Keyring } from './domain/keyring.js';
+import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
 
 /** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
 export type StoreConfig =
   | { readonly kind: 'memory' }
   | { readonly kind: 'external'; readonly redisUrl: string; readonly mongoUrl: string; readonly mongoDb: string };
+
+/** TLS for the gRPC port: PEM contents read at start-up. */
+export interface TlsConfig {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
+  readonly clientCa: Buffer | null;
+}
 
 /** Every setting of the service, parsed and checked once at start-up (see README, "Settings"). */
 export interface Config {
@@ -20,6 +30,16 @@ export interface Config {
   readonly maxRememberedDevices: number;
   readonly storeTimeoutMs: number;
   readonly logLevel: string;
+  /** Callers and their bearer tokens; empty means calls are not authenticated. */
+  readonly callerTokens: readonly CallerToken[];
+  readonly adminCallers: ReadonlySet<string>;
+  readonly reflection: boolean;
+  readonly tls: TlsConfig | null;
+  /** Port of the Prometheus /metrics endpoint; null means none. */
+  readonly metricsPort: number | null;
+  readonly metricsHost: string;
+  readonly shutdownGraceSeconds: number;
+  readonly production: boolean;
 }
 
 /** A setting that is missing or malformed; its message is one line for the operator. */
@@ -51,6 +71,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const issuer = text(env, 'MFA_ISSUER') ?? 'MFA Service';
   if (issuer.length > 64 || issuer.includes(':')) throw new ConfigError('MFA_ISSUER must be at most 64 characters without ":"');
+  const tokensText = text(env, 'MFA_AUTH_TOKENS');
+  let callerTokens: CallerToken[] = [];
+  try {
+    callerTokens = tokensText === undefined ? [] : parseCallerTokens(tokensText);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const adminCallers = (text(env, 'MFA_ADMIN_CALLERS') ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const name of adminCallers) {
+    if (!callerTokens.some((t) => t.name === name)) {
+      throw new ConfigError(`MFA_ADMIN_CALLERS names "${name}", which is not a caller in MFA_AUTH_TOKENS`);
+    }
+  }
   return Object.freeze({
     grpcHost: text(env, 'GRPC_HOST') ?? '0.0.0.0',
     grpcPort: integer(env, 'GRPC_PORT', 50051, 0, 65535),
@@ -64,6 +97,14 @@ export function loadConfig(env: Env = process.env): Config {
     maxRememberedDevices: integer(env, 'MFA_MAX_REMEMBERED_DEVICES', 20, 1, 100),
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 60_000),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+    callerTokens,
+    adminCallers: new Set(adminCallers),
+    reflection: boolean(env, 'GRPC_REFLECTION', true),
+    tls: tlsConfig(env),
+    metricsPort: text(env, 'METRICS_PORT') === undefined ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),
+    metricsHost: text(env, 'METRICS_HOST') ?? '0.0.0.0',
+    shutdownGraceSeconds: integer(env, 'MFA_SHUTDOWN_GRACE_SECONDS', 10, 0, 300),
+    production: env['NODE_ENV'] === 'production',
   });
 }
 
@@ -79,4 +120,34 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
   }
   return Number(value);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = text(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}
+
+function tlsConfig(env: Env): TlsConfig | null {
+  const certPath = text(env, 'GRPC_TLS_CERT');
+  const keyPath = text(env, 'GRPC_TLS_KEY');
+  const caPath = text(env, 'GRPC_TLS_CLIENT_CA');
+  if (certPath === undefined && keyPath === undefined && caPath === undefined) return null;
+  if (certPath === undefined || keyPath === undefined) {
+    throw new ConfigError('set both GRPC_TLS_CERT and GRPC_TLS_KEY (GRPC_TLS_CLIENT_CA needs them too)');
+  }
+  const read = (name: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new ConfigError(`${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  };
+  return {
+    cert: read('GRPC_TLS_CERT', certPath),
+    key: read('GRPC_TLS_KEY', keyPath),
+    clientCa: caPath === undefined ? null : read('GRPC_TLS_CLIENT_CA', caPath),
+  };
 }

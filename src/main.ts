@@ -1,7 +1,7 @@
 /**
- * The composition root: config -> stores -> services -> gRPC server, and the
- * process's signals. The only place that wires; everything else takes its
- * dependencies as arguments.
+ * The composition root: config -> stores -> services -> gRPC server (and the
+ * metrics endpoint), and the process's signals. The only place that wires;
+ * everything else takes its dependencies as arguments.
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -11,79 +11,36 @@ import { systemClock, type Clock, type RandomBytes } from './domain/clock.js';
 import { Keyring } from './domain/keyring.js';
 import { RecoveryCodes } from './domain/recovery-codes.js';
 import { SecretBox } from './domain/secret-box.js';
+import { CallerAuthenticator } from './grpc/caller-tokens.js';
 import { createMfaHandlers, type MfaServices } from './grpc/mfa-handlers.js';
-import { startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { startMetricsServer } from './grpc/metrics-server.js';
+import { RpcMetrics } from './grpc/rpc-metrics.js';
+import { MFA_SERVICE_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { createUnary } from './grpc/unary.js';
 import { createLogger } from './logger.js';
+import { AdminService } from './services/admin-service.js';
 import { AttemptGuard } from './services/attempt-guard.js';
+import { AuditService } from './services/audit-service.js';
 import { DeviceService } from './services/device-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
 import { SessionService } from './services/session-service.js';
 import { StatusService } from './services/status-service.js';
 import { VerificationService } from './services/verification-service.js';
-import { MemoryAttemptStore } from './stores/memory/memory-attempt-store.js';
-import { MemoryFactorStore } from './stores/memory/memory-factor-store.js';
-import { MemoryPendingEnrollmentStore } from './stores/memory/memory-pending-enrollment-store.js';
-import { MemoryRevocationCache } from './stores/memory/memory-revocation-cache.js';
-import { createMongoClient } from './stores/mongo/mongo-client.js';
-import { MongoFactorStore } from './stores/mongo/mongo-factor-store.js';
-import type { AttemptStore, FactorStore, PendingEnrollmentStore, RevocationCache } from './stores/ports.js';
-import { createRedis } from './stores/redis/redis-client.js';
-import { RedisAttemptStore } from './stores/redis/redis-attempt-store.js';
-import { RedisPendingEnrollmentStore } from './stores/redis/redis-pending-enrollment-store.js';
-import { RedisRevocationCache } from './stores/redis/redis-revocation-cache.js';
+import { openStores, type Stores } from './stores/open-stores.js';
+import { StoreMonitor } from './stores/store-monitor.js';
 
-export const REDIS_KEY_PREFIX = 'mfa:';
-
-/** A started service: its port, and how to stop it. */
+/** A started service: its ports, and how to stop it. */
 export interface RunningService {
   readonly port: number;
+  readonly metricsPort: number | null;
   readonly grpc: GrpcServer;
   stop(): Promise<void>;
-}
-
-export interface Stores {
-  readonly factors: FactorStore;
-  readonly pending: PendingEnrollmentStore;
-  readonly attempts: AttemptStore;
-  readonly revocations: RevocationCache;
-  close(): Promise<void>;
-}
-
-async function openStores(config: Config, clock: Clock, logger: Logger): Promise<Stores> {
-  if (config.stores.kind === 'memory') {
-    logger.warn('using embedded in-memory stores: state is lost on exit; for trying the service only, never for production');
-    return {
-      factors: new MemoryFactorStore(),
-      pending: new MemoryPendingEnrollmentStore(clock),
-      attempts: new MemoryAttemptStore(clock),
-      revocations: new MemoryRevocationCache(),
-      close: async () => {},
-    };
-  }
-  const redis = createRedis(config.stores.redisUrl, config.storeTimeoutMs);
-  redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
-  const mongo = createMongoClient(config.stores.mongoUrl, config.storeTimeoutMs);
-  await Promise.all([redis.connect(), mongo.connect()]);
-  const db = mongo.db(config.stores.mongoDb);
-  logger.info({ mongoDb: config.stores.mongoDb }, 'connected to Redis and MongoDB');
-  const keyPrefix = REDIS_KEY_PREFIX;
-  return {
-    factors: new MongoFactorStore(db),
-    pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
-    attempts: new RedisAttemptStore({ redis, keyPrefix }),
-    revocations: new RedisRevocationCache({ redis, keyPrefix }),
-    close: async () => {
-      // quit() lets pending replies arrive; disconnect() also stops reconnecting when Redis is gone.
-      await Promise.allSettled([redis.quit(), mongo.close()]);
-      redis.disconnect();
-    },
-  };
 }
 
 /** The services over a set of stores; used by startService and by the service-level tests. */
 export function createServices(
   config: Config,
-  stores: Omit<Stores, 'close'>,
+  stores: Omit<Stores, 'close' | 'probes'>,
   deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
 ): MfaServices {
   const { keyring, clock, random, logger } = deps;
@@ -113,6 +70,8 @@ export function createServices(
     devices,
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),
+    admin: new AdminService({ factors, sessions, clock }),
+    audit: new AuditService({ log: stores.auditLog, clock, random, logger: logger.child({ component: 'audit' }) }),
   };
 }
 
@@ -129,27 +88,63 @@ export async function startService(
     logger.warn('MFA_ENCRYPTION_KEYS is not set: using an ephemeral key; secrets will not open after a restart');
     keyring = new Keyring([{ id: 'ephemeral', key: random(32) }]);
   }
-  const stores = await openStores(config, clock, logger);
+  if (config.production && config.callerTokens.length === 0 && config.tls?.clientCa == null) {
+    logger.warn('NODE_ENV=production without MFA_AUTH_TOKENS or mutual TLS: any client that reaches the port can call MfaService');
+  }
+
+  const stores = await openStores(config.stores, { clock, logger, timeoutMs: config.storeTimeoutMs });
   const services = createServices(config, stores, { keyring, clock, random, logger });
+  const metrics = new RpcMetrics();
+  const unary = createUnary({
+    serviceName: MFA_SERVICE_NAME,
+    logger: logger.child({ component: 'grpc' }),
+    authenticator: config.callerTokens.length > 0 ? new CallerAuthenticator(config.callerTokens) : null,
+    adminCallers: config.adminCallers,
+    audit: services.audit,
+    metrics,
+  });
 
   let grpc: GrpcServer;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
   try {
     grpc = await startGrpcServer({
-      handlers: createMfaHandlers(services, logger.child({ component: 'grpc' })),
+      handlers: createMfaHandlers(services, unary),
       host: config.grpcHost,
       port: config.grpcPort,
+      tls: config.tls,
+      reflection: config.reflection,
     });
+    if (config.metricsPort !== null) metricsServer = await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort);
   } catch (error) {
     await stores.close();
     throw error;
   }
-  logger.info({ host: config.grpcHost, port: grpc.port, stores: config.stores.kind }, 'mfa-service listening');
+  const monitor = new StoreMonitor({
+    probes: stores.probes,
+    intervalMs: 1000,
+    onChange: (healthy) => grpc.health.setStatus(MFA_SERVICE_NAME, healthy ? 'SERVING' : 'NOT_SERVING'),
+    logger: logger.child({ component: 'store-monitor' }),
+  });
+  monitor.start();
+  logger.info(
+    {
+      host: config.grpcHost,
+      port: grpc.port,
+      stores: config.stores.kind,
+      tls: config.tls === null ? 'off' : config.tls.clientCa === null ? 'tls' : 'mutual',
+      callers: config.callerTokens.map((t) => t.name),
+      metricsPort: metricsServer?.port ?? null,
+    },
+    'mfa-service listening',
+  );
   return {
     port: grpc.port,
+    metricsPort: metricsServer?.port ?? null,
     grpc,
     stop: async () => {
-      grpc.health.setStatus('', 'NOT_SERVING');
-      await grpc.stop();
+      await monitor.stop();
+      await grpc.stop(config.shutdownGraceSeconds * 1000);
+      await metricsServer?.close();
       await stores.close();
     },
   };
@@ -167,9 +162,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const service = await startService(config, { logger });
   const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
     service.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -13,6 +13,12 @@ export const ErrorReason = {
   DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
+  /** No or an unknown bearer token while MFA_AUTH_TOKENS is set. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** An admin RPC from a caller not in MFA_ADMIN_CALLERS. */
+  ADMIN_REQUIRED: 'ADMIN_REQUIRED',
+  /** The client cancelled the call or its deadline passed; the work stopped. */
+  CALL_ENDED: 'CALL_ENDED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

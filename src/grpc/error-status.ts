@@ -18,6 +18,9 @@ export const STATUS_BY_REASON: Readonly<Record<ErrorReason, status>> = {
   DEVICE_NOT_FOUND: status.NOT_FOUND,
   STORE_UNAVAILABLE: status.UNAVAILABLE,
   INTERNAL: status.INTERNAL,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  ADMIN_REQUIRED: status.PERMISSION_DENIED,
+  CALL_ENDED: status.CANCELLED,
 };
 
 const INTERNAL_MESSAGE = 'internal error';

@@ -1,12 +1,13 @@
-import type { Logger } from 'pino';
 import { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from '../domain/totp.js';
 import { TotpAlgorithm, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
+import type { AdminService } from '../services/admin-service.js';
+import { MAX_AUDIT_PAGE_SIZE, type AuditService } from '../services/audit-service.js';
 import type { DeviceService } from '../services/device-service.js';
 import type { EnrollmentService } from '../services/enrollment-service.js';
 import type { SessionService } from '../services/session-service.js';
 import type { StatusService } from '../services/status-service.js';
 import type { VerificationService } from '../services/verification-service.js';
-import { unary } from './unary.js';
+import type { Unary } from './unary.js';
 import { validate } from './validation.js';
 
 export interface MfaServices {
@@ -15,13 +16,15 @@ export interface MfaServices {
   readonly devices: DeviceService;
   readonly sessions: SessionService;
   readonly status: StatusService;
+  readonly admin: AdminService;
+  readonly audit: AuditService;
 }
 
 /** The MfaService handlers: validate the request, call one service, shape the response. */
-export function createMfaHandlers(services: MfaServices, logger: Logger): MfaServiceServer {
-  const { enrollment, verification, devices, sessions, status } = services;
+export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServiceServer {
+  const { enrollment, verification, devices, sessions, status, admin, audit } = services;
   return {
-    beginTotpEnrollment: unary('BeginTotpEnrollment', logger, async (request) => {
+    beginTotpEnrollment: unary('BeginTotpEnrollment', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         accountName: v.optionalText('account_name', request.accountName, 256),
@@ -40,27 +43,31 @@ export function createMfaHandlers(services: MfaServices, logger: Logger): MfaSer
         digits: TOTP_DIGITS,
         periodSeconds: TOTP_PERIOD_SECONDS,
       };
-    }),
+    }, { audit: () => ({ event: 'enrollment.begun' }), onSuccess: (m) => m.enrollment('begun') }),
 
-    confirmTotpEnrollment: unary('ConfirmTotpEnrollment', logger, async (request) => {
+    confirmTotpEnrollment: unary('ConfirmTotpEnrollment', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         enrollmentId: v.id('enrollment_id', request.enrollmentId),
         code: v.totpCode(request.code),
       }));
       return enrollment.confirm(input);
+    }, {
+      checksCode: true,
+      audit: () => ({ event: 'enrollment.confirmed', detail: 'MFA on; sessions revoked; devices forgotten' }),
+      onSuccess: (m) => m.enrollment('confirmed'),
     }),
 
-    cancelTotpEnrollment: unary('CancelTotpEnrollment', logger, async (request) => {
+    cancelTotpEnrollment: unary('CancelTotpEnrollment', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         enrollmentId: v.id('enrollment_id', request.enrollmentId),
       }));
       await enrollment.cancel(input);
       return {};
-    }),
+    }, { audit: () => ({ event: 'enrollment.cancelled' }), onSuccess: (m) => m.enrollment('cancelled') }),
 
-    verifyTotp: unary('VerifyTotp', logger, async (request) => {
+    verifyTotp: unary('VerifyTotp', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         code: v.totpCode(request.code),
@@ -69,9 +76,9 @@ export function createMfaHandlers(services: MfaServices, logger: Logger): MfaSer
       }));
       const verified = await verification.verifyTotp(input);
       return { verifiedAt: verified.verifiedAt, deviceToken: verified.device?.token ?? '', deviceExpiresAt: verified.device?.expiresAt };
-    }),
+    }, { checksCode: true, audit: (_, response) => (response.deviceToken ? { event: 'device.remembered' } : null) }),
 
-    verifyRecoveryCode: unary('VerifyRecoveryCode', logger, async (request) => {
+    verifyRecoveryCode: unary('VerifyRecoveryCode', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         recoveryCode: v.recoveryCode(request.recoveryCode),
@@ -85,20 +92,23 @@ export function createMfaHandlers(services: MfaServices, logger: Logger): MfaSer
         deviceToken: verified.device?.token ?? '',
         deviceExpiresAt: verified.device?.expiresAt,
       };
+    }, {
+      checksCode: true,
+      audit: (_, response) => ({ event: 'recovery_code.used', detail: response.deviceToken ? 'device remembered' : '' }),
     }),
 
-    disableMfa: unary('DisableMfa', logger, async (request) => {
+    disableMfa: unary('DisableMfa', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpOrRecoveryCode(request.code) }));
       const { disabledAt } = await verification.disable(input);
       return { disabledAt, sessionsRevokedAt: disabledAt };
-    }),
+    }, { checksCode: true, audit: () => ({ event: 'mfa.disabled', detail: 'sessions revoked; devices forgotten' }) }),
 
-    regenerateRecoveryCodes: unary('RegenerateRecoveryCodes', logger, async (request) => {
+    regenerateRecoveryCodes: unary('RegenerateRecoveryCodes', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpCode(request.code) }));
       return { recoveryCodes: await verification.regenerateRecoveryCodes(input) };
-    }),
+    }, { checksCode: true, audit: () => ({ event: 'recovery_codes.regenerated' }) }),
 
-    getMfaStatus: unary('GetMfaStatus', logger, async (request) => {
+    getMfaStatus: unary('GetMfaStatus', async (request) => {
       const userId = validate((v) => v.userId(request.userId));
       const found = await status.get(userId);
       return {
@@ -112,13 +122,13 @@ export function createMfaHandlers(services: MfaServices, logger: Logger): MfaSer
       };
     }),
 
-    checkRememberedDevice: unary('CheckRememberedDevice', logger, async (request) => {
+    checkRememberedDevice: unary('CheckRememberedDevice', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), token: v.id('device_token', request.deviceToken) }));
       const { remembered, device } = await devices.check(input.userId, input.token);
       return { remembered, deviceId: device?.deviceId ?? '', expiresAt: device?.expiresAt };
     }),
 
-    listRememberedDevices: unary('ListRememberedDevices', logger, async (request) => {
+    listRememberedDevices: unary('ListRememberedDevices', async (request) => {
       const userId = validate((v) => v.userId(request.userId));
       const found = await devices.list(userId);
       return {
@@ -132,18 +142,18 @@ export function createMfaHandlers(services: MfaServices, logger: Logger): MfaSer
       };
     }),
 
-    forgetRememberedDevice: unary('ForgetRememberedDevice', logger, async (request) => {
+    forgetRememberedDevice: unary('ForgetRememberedDevice', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), deviceId: v.id('device_id', request.deviceId) }));
       await devices.forget(input.userId, input.deviceId);
       return {};
-    }),
+    }, { audit: (request) => ({ event: 'device.forgotten', detail: request.deviceId }) }),
 
-    revokeSessions: unary('RevokeSessions', logger, async (request) => {
+    revokeSessions: unary('RevokeSessions', async (request) => {
       const userId = validate((v) => v.userId(request.userId));
       return { sessionsRevokedAt: await sessions.revoke(userId) };
-    }),
+    }, { audit: () => ({ event: 'sessions.revoked' }) }),
 
-    checkSession: unary('CheckSession', logger, async (request) => {
+    checkSession: unary('CheckSession', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         issuedAt: v.timestamp('session_issued_at', request.sessionIssuedAt),
@@ -151,5 +161,33 @@ export function createMfaHandlers(services: MfaServices, logger: Logger): MfaSer
       const checked = await sessions.check(input.userId, input.issuedAt);
       return { revoked: checked.revoked, sessionsRevokedAt: checked.sessionsRevokedAt ?? undefined };
     }),
+
+    resetMfa: unary('ResetMfa', async (request) => {
+      const input = validate((v) => ({ userId: v.userId(request.userId), reason: v.id('reason', request.reason, 256) }));
+      const { resetAt } = await admin.resetMfa(input.userId);
+      return { resetAt, sessionsRevokedAt: resetAt };
+    }, { admin: true, audit: (request) => ({ event: 'mfa.reset', detail: request.reason }) }),
+
+    listAuditEvents: unary('ListAuditEvents', async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        pageSize: v.integer('page_size', request.pageSize, 0, MAX_AUDIT_PAGE_SIZE),
+        pageToken: v.optionalText('page_token', request.pageToken, 512),
+      }));
+      const page = await audit.list(input.userId, input.pageSize, input.pageToken);
+      return {
+        events: page.events.map((e) => ({
+          eventId: e.eventId,
+          occurredAt: e.occurredAt,
+          userId: e.userId,
+          event: e.event,
+          outcome: e.outcome,
+          caller: e.caller,
+          requestId: e.requestId,
+          detail: e.detail,
+        })),
+        nextPageToken: page.nextPageToken,
+      };
+    }, { admin: true }),
   };
 }

@@ -1,5 +1,6 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import type { TlsConfig } from '../config.js';
 import { MfaServiceService, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import { addReflection } from './reflection.js';
 
@@ -9,37 +10,57 @@ export interface GrpcServer {
   readonly server: Server;
   readonly health: HealthImplementation;
   readonly port: number;
-  /** Stops taking calls; in-flight ones may finish. */
-  stop(): Promise<void>;
+  /** Reports NOT_SERVING at once, stops taking calls, and waits up to `graceMs` for in-flight ones. */
+  stop(graceMs: number): Promise<void>;
 }
 
 /**
- * The gRPC server: MfaService, health checking ("" and mfa.v1.MfaService),
- * and server reflection over both so grpcurl can list and describe them.
+ * The gRPC server: MfaService, health checking ("" and mfa.v1.MfaService;
+ * never authenticated), and, unless turned off, server reflection so grpcurl
+ * can list and describe the services. Plaintext, TLS, or mutual TLS.
  */
 export async function startGrpcServer(options: {
   readonly handlers: MfaServiceServer;
   readonly host: string;
   readonly port: number;
+  readonly tls: TlsConfig | null;
+  readonly reflection: boolean;
 }): Promise<GrpcServer> {
   const server = new Server();
   server.addService(MfaServiceService, options.handlers);
-
   const health = new HealthImplementation({ '': 'SERVING', [MFA_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
+  if (options.reflection) addReflection(server);
 
-  addReflection(server);
-
+  const credentials =
+    options.tls === null
+      ? ServerCredentials.createInsecure()
+      : ServerCredentials.createSsl(
+          options.tls.clientCa,
+          [{ cert_chain: options.tls.cert, private_key: options.tls.key }],
+          options.tls.clientCa !== null,
+        );
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
   });
 
   return {
     server,
     health,
     port,
-    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    stop: async (graceMs) => {
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(MFA_SERVICE_NAME, 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
   };
 }

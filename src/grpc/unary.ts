@@ -1,55 +1,139 @@
 import { randomUUID } from 'node:crypto';
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { ErrorReason } from '../domain/errors.js';
+import { runInCallScope } from '../call-scope.js';
+import { ErrorReason, MfaError } from '../domain/errors.js';
+import type { AuditService } from '../services/audit-service.js';
+import type { CallerAuthenticator } from './caller-tokens.js';
 import { toServiceError } from './error-status.js';
+import type { RpcMetrics } from './rpc-metrics.js';
 
 /** What a handler knows of its call besides the request. */
 export interface CallContext {
   readonly requestId: string;
+  /** The calling service's name, or '' when calls are not authenticated. */
+  readonly caller: string;
   readonly logger: Logger;
+}
+
+/** An audit event a call produced. */
+export interface AuditFact {
+  readonly event: string;
+  readonly detail?: string;
+}
+
+/** How one RPC is served beyond its handler. */
+export interface RpcPolicy<Req, Res> {
+  /** Only MFA_ADMIN_CALLERS may call it. */
+  readonly admin?: boolean;
+  /** Its code checks count as verifications in the metrics (and failed checks go to the audit trail). */
+  readonly checksCode?: boolean;
+  /** The audit event of a success, if any. */
+  readonly audit?: (request: Req, response: Res) => AuditFact | null;
+  /** Extra metrics on success. */
+  readonly onSuccess?: (metrics: RpcMetrics) => void;
+}
+
+export interface UnaryDeps {
+  readonly serviceName: string;
+  readonly logger: Logger;
+  /** Null when MFA_AUTH_TOKENS is not set: every caller is anonymous. */
+  readonly authenticator: CallerAuthenticator | null;
+  readonly adminCallers: ReadonlySet<string>;
+  readonly audit: AuditService;
+  readonly metrics: RpcMetrics;
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const CODE_CHECK_EVENTS: Partial<Record<ErrorReason, string>> = {
+  INVALID_CODE: 'code_check.failed',
+  CODE_REUSED: 'code_check.replayed',
+  LOCKED_OUT: 'code_check.locked_out',
+};
+
+export type Unary = <Req, Res>(
+  method: string,
+  handle: (request: Req, context: CallContext) => Promise<Res>,
+  policy?: RpcPolicy<Req, Res>,
+) => handleUnaryCall<Req, Res>;
 
 /**
- * Wraps one handler: takes the request id from `x-request-id` (or makes one)
- * and returns it in the response headers, maps any thrown value to a status,
- * and writes one log line per call. Request and response bodies are never
- * logged: they carry codes, secrets and tokens.
+ * The middleware every MfaService call goes through, in order: request id
+ * (from `x-request-id`, or made, and returned in the response headers),
+ * caller authentication and admin check, a call scope that ends the work when
+ * the client cancels or the deadline passes, then the handler; afterwards one
+ * status mapping, the audit event, metrics and one log line. Request and
+ * response bodies are never logged: they carry codes, secrets and tokens.
  */
-export function unary<Req, Res>(
-  method: string,
-  logger: Logger,
-  handle: (request: Req, context: CallContext) => Promise<Res>,
-): handleUnaryCall<Req, Res> {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    const started = process.hrtime.bigint();
-    const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
-    const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
-    const callLogger = logger.child({ method, requestId });
-    const headers = new Metadata();
-    headers.set(REQUEST_ID_HEADER, requestId);
-    call.sendMetadata(headers);
+export function createUnary(deps: UnaryDeps): Unary {
+  return <Req, Res>(method: string, handle: (request: Req, context: CallContext) => Promise<Res>, policy: RpcPolicy<Req, Res> = {}) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const started = process.hrtime.bigint();
+      const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
+      const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+      const headers = new Metadata();
+      headers.set(REQUEST_ID_HEADER, requestId);
+      call.sendMetadata(headers);
 
-    const finish = (code: status, fields: Record<string, unknown> = {}) => {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const level = code === status.INTERNAL ? 'error' : code === status.UNAVAILABLE ? 'warn' : 'info';
-      callLogger[level]({ grpcCode: status[code], durationMs: Math.round(durationMs * 1000) / 1000, ...fields }, 'rpc');
+      const ended = new AbortController();
+      if (call.cancelled) ended.abort();
+      call.once('cancelled', () => ended.abort());
+
+      let caller = '';
+      const run = async (): Promise<Res> => {
+        caller = authenticate(deps, call.metadata, policy.admin === true);
+        const logger = deps.logger.child({ method, requestId, caller });
+        return runInCallScope(ended.signal, () => handle(call.request, { requestId, caller, logger }));
+      };
+
+      const finish = async (code: status, reason: ErrorReason | null, error?: unknown) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const userId = (call.request as { userId?: unknown }).userId;
+        const auditBase = { userId: typeof userId === 'string' ? userId : '', caller, requestId };
+        const failedCheck = reason === null ? undefined : CODE_CHECK_EVENTS[reason];
+        if (failedCheck !== undefined) await deps.audit.record({ ...auditBase, event: failedCheck, outcome: 'failure', detail: `${method}: ${reason}` });
+        if (policy.checksCode && (reason === null || failedCheck !== undefined)) deps.metrics.verification(method, reason ?? 'success');
+        deps.metrics.handled(deps.serviceName, method, status[code], seconds);
+        const level = code === status.INTERNAL ? 'error' : code === status.UNAVAILABLE ? 'warn' : 'info';
+        const fields = { method, requestId, caller, grpcCode: status[code], durationMs: Math.round(seconds * 1e6) / 1e3 };
+        const logged = reason === null ? fields : { ...fields, reason, ...(level === 'info' ? {} : { err: error }) };
+        deps.logger[level](logged, 'rpc');
+      };
+
+      run().then(
+        async (response) => {
+          const fact = policy.audit?.(call.request, response) ?? null;
+          if (fact !== null) {
+            const userId = (call.request as { userId: string }).userId;
+            await deps.audit.record({ userId, caller, requestId, outcome: 'success', event: fact.event, detail: fact.detail ?? '' });
+          }
+          policy.onSuccess?.(deps.metrics);
+          await finish(status.OK, null);
+          callback(null, response);
+        },
+        async (error: unknown) => {
+          const serviceError = toServiceError(error);
+          await finish(serviceError.code, serviceError.reason, error);
+          callback(serviceError);
+        },
+      );
     };
+}
 
-    handle(call.request, { requestId, logger: callLogger }).then(
-      (response) => {
-        finish(status.OK);
-        callback(null, response);
-      },
-      (error: unknown) => {
-        const serviceError = toServiceError(error);
-        const cause = serviceError.reason === ErrorReason.INTERNAL || serviceError.reason === ErrorReason.STORE_UNAVAILABLE;
-        finish(serviceError.code, { reason: serviceError.reason, ...(cause ? { err: error } : {}) });
-        callback(serviceError);
-      },
-    );
-  };
+/** The caller's name; throws UNAUTHENTICATED or ADMIN_REQUIRED. */
+function authenticate(deps: UnaryDeps, metadata: Metadata, admin: boolean): string {
+  let caller = '';
+  if (deps.authenticator !== null) {
+    const header = metadata.get('authorization')[0];
+    const found = deps.authenticator.authenticate(typeof header === 'string' ? header : undefined);
+    if (found === null) {
+      throw new MfaError(ErrorReason.UNAUTHENTICATED, 'missing or unknown bearer token (authorization: Bearer <token>)');
+    }
+    caller = found;
+  }
+  if (admin && !deps.adminCallers.has(caller)) {
+    throw new MfaError(ErrorReason.ADMIN_REQUIRED, 'this RPC is for the callers named in MFA_ADMIN_CALLERS');
+  }
+  return caller;
 }

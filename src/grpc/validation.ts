@@ -19,9 +19,15 @@ export class RequestValidator {
     return this.#text(field, value, { min: 0, max });
   }
 
-  /** An id or a token: 1..128 printable characters. */
-  id(field: string, value: string): string {
-    return this.#text(field, value, { min: 1, max: 128 });
+  /** An id or a token: 1..max (128) printable characters. */
+  id(field: string, value: string, max = 128): string {
+    return this.#text(field, value, { min: 1, max });
+  }
+
+  /** A whole number from min to max. */
+  integer(field: string, value: number, min: number, max: number): number {
+    if (!Number.isInteger(value) || value < min || value > max) this.#add(field, `must be from ${min} to ${max}`);
+    return value;
   }
 
   issuer(value: string): string {

@@ -72,6 +72,8 @@ export interface FactorStore {
   spendProof(userId: string, proof: CodeProof, change: ProvenChange): Promise<{ recoveryCodesRemaining: number } | null>;
   /** Spends the proof and turns MFA off, forgetting secret, codes and devices. False when the proof was spent or MFA is off. */
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean>;
+  /** Turns MFA off without a proof (an admin reset). False when MFA is off. */
+  reset(userId: string, sessionsRevokedAt: Date): Promise<boolean>;
   /** Moves sessionsRevokedAt forward (never back). Creates the record when needed. */
   raiseSessionsRevokedAt(userId: string, at: Date): Promise<void>;
   /** Sets a device's lastUsedAt. */
@@ -142,4 +144,30 @@ export interface RevocationCache {
   get(userId: string): Promise<Date | null | undefined>;
   /** Caches `at` unless a later value is cached already (null caches "never revoked"). */
   raise(userId: string, at: Date | null): Promise<void>;
+}
+
+// ---- Audit trail (MongoDB) -----------------------------------------------------
+
+/** One audit event as stored. Never holds a secret, code or token. */
+export interface AuditEventRecord {
+  readonly eventId: string;
+  readonly occurredAt: Date;
+  readonly userId: string;
+  readonly event: string;
+  readonly outcome: 'success' | 'failure';
+  readonly caller: string;
+  readonly requestId: string;
+  readonly detail: string;
+}
+
+/** A position in a user's trail, newest first: (occurredAt, eventId) descending. */
+export interface AuditCursor {
+  readonly occurredAt: Date;
+  readonly eventId: string;
+}
+
+export interface AuditLog {
+  record(event: AuditEventRecord): Promise<void>;
+  /** Up to `limit` of the user's events, newest first, all strictly after `after` in that order. */
+  list(userId: string, limit: number, after: AuditCursor | null): Promise<AuditEventRecord[]>;
 }

@@ -1,3 +1,4 @@
+import { throwIfCallEnded } from '../call-scope.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
 
 /** The error every adapter throws when its server cannot be reached in time. */
@@ -6,11 +7,12 @@ export function storeUnavailable(store: string, cause: unknown): MfaError {
 }
 
 /**
- * Runs one store operation; errors that `isOutage` recognises become
+ * Runs one store operation, unless the call it serves has ended; errors that `isOutage` recognises become
  * STORE_UNAVAILABLE, anything else (a bug, a rejected command) passes through
  * and ends as INTERNAL.
  */
 export async function guardStore<T>(store: string, isOutage: (error: unknown) => boolean, operation: () => Promise<T>): Promise<T> {
+  throwIfCallEnded();
   try {
     return await operation();
   } catch (error) {

@@ -42,8 +42,16 @@ export class MemoryFactorStore implements FactorStore {
   async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
     const current = this.#records.get(userId);
     const spent = current === undefined ? null : spend(current, proof);
-    if (spent === null) return false;
-    this.#records.set(userId, {
+    return spent !== null && this.#turnOff(spent, sessionsRevokedAt);
+  }
+
+  async reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {
+    const current = this.#records.get(userId);
+    return current?.enabled === true && this.#turnOff(current, sessionsRevokedAt);
+  }
+
+  #turnOff(spent: FactorRecord, sessionsRevokedAt: Date): true {
+    this.#records.set(spent.userId, {
       ...spent,
       enabled: false,
       enabledAt: null,

@@ -86,8 +86,16 @@ export class MongoFactorStore implements FactorStore {
   }
 
   async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
+    return this.#turnOff(proofFilter(userId, proof), sessionsRevokedAt);
+  }
+
+  async reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {
+    return this.#turnOff({ _id: userId, enabled: true }, sessionsRevokedAt);
+  }
+
+  async #turnOff(filter: Filter<FactorDocument>, sessionsRevokedAt: Date): Promise<boolean> {
     const result = await mongoCall(() =>
-      this.#factors.updateOne(proofFilter(userId, proof), {
+      this.#factors.updateOne(filter, {
         $set: { enabled: false, enabledAt: null, sealedSecret: null, recoveryCodes: null, devices: {} },
         $max: { sessionsRevokedAt },
       }),

@@ -343,6 +343,64 @@ export interface CheckSessionResponse {
   sessionsRevokedAt?: Date | undefined;
 }
 
+/** ResetMfaRequest turns a user's MFA off on behalf of support staff. */
+export interface ResetMfaRequest {
+  /** The user whose MFA is turned off. */
+  userId: string;
+  /** Why, for the audit trail, such as a support ticket (1..256 characters). */
+  reason: string;
+}
+
+/** ResetMfaResponse reports that MFA is off. */
+export interface ResetMfaResponse {
+  /** When MFA was turned off. */
+  resetAt?:
+    | Date
+    | undefined;
+  /** Sessions issued before this time are revoked. */
+  sessionsRevokedAt?: Date | undefined;
+}
+
+/** ListAuditEventsRequest asks for one page of a user's audit trail. */
+export interface ListAuditEventsRequest {
+  /** The user. */
+  userId: string;
+  /** The most events to return (1..500); 0 means 50. */
+  pageSize: number;
+  /** The next_page_token of the previous page; empty for the first page. */
+  pageToken: string;
+}
+
+/** ListAuditEventsResponse is one page of the audit trail, newest first. */
+export interface ListAuditEventsResponse {
+  /** The events of this page. */
+  events: AuditEvent[];
+  /** Pass as page_token for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+/** AuditEvent records one state change or code check. It never holds a secret, code or token. */
+export interface AuditEvent {
+  /** Identifies the event. */
+  eventId: string;
+  /** When it happened. */
+  occurredAt?:
+    | Date
+    | undefined;
+  /** The user it concerns. */
+  userId: string;
+  /** What happened, such as "enrollment.confirmed", "code_check.failed" or "mfa.reset". */
+  event: string;
+  /** "success" or "failure". */
+  outcome: string;
+  /** The calling service (the name of its token), or empty when calls are not authenticated. */
+  caller: string;
+  /** The request id (x-request-id) of the call. */
+  requestId: string;
+  /** More about it, such as the reason of a reset or the error reason of a failed check. */
+  detail: string;
+}
+
 function createBaseBeginTotpEnrollmentRequest(): BeginTotpEnrollmentRequest {
   return { userId: "", accountName: "", issuer: "" };
 }
@@ -3173,6 +3231,596 @@ export const CheckSessionResponse: MessageFns<CheckSessionResponse> = {
   },
 };
 
+function createBaseResetMfaRequest(): ResetMfaRequest {
+  return { userId: "", reason: "" };
+}
+
+export const ResetMfaRequest: MessageFns<ResetMfaRequest> = {
+  encode(message: ResetMfaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetMfaRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetMfaRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetMfaRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ResetMfaRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResetMfaRequest>, I>>(base?: I): ResetMfaRequest {
+    return ResetMfaRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResetMfaRequest>, I>>(object: I): ResetMfaRequest {
+    const message = createBaseResetMfaRequest();
+    message.userId = object.userId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseResetMfaResponse(): ResetMfaResponse {
+  return { resetAt: undefined, sessionsRevokedAt: undefined };
+}
+
+export const ResetMfaResponse: MessageFns<ResetMfaResponse> = {
+  encode(message: ResetMfaResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resetAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.resetAt), writer.uint32(10).fork()).join();
+    }
+    if (message.sessionsRevokedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sessionsRevokedAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetMfaResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetMfaResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.resetAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sessionsRevokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetMfaResponse {
+    return {
+      resetAt: isSet(object.resetAt)
+        ? fromJsonTimestamp(object.resetAt)
+        : isSet(object.reset_at)
+        ? fromJsonTimestamp(object.reset_at)
+        : undefined,
+      sessionsRevokedAt: isSet(object.sessionsRevokedAt)
+        ? fromJsonTimestamp(object.sessionsRevokedAt)
+        : isSet(object.sessions_revoked_at)
+        ? fromJsonTimestamp(object.sessions_revoked_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ResetMfaResponse): unknown {
+    const obj: any = {};
+    if (message.resetAt !== undefined) {
+      obj.resetAt = message.resetAt.toISOString();
+    }
+    if (message.sessionsRevokedAt !== undefined) {
+      obj.sessionsRevokedAt = message.sessionsRevokedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResetMfaResponse>, I>>(base?: I): ResetMfaResponse {
+    return ResetMfaResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResetMfaResponse>, I>>(object: I): ResetMfaResponse {
+    const message = createBaseResetMfaResponse();
+    message.resetAt = object.resetAt ?? undefined;
+    message.sessionsRevokedAt = object.sessionsRevokedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListAuditEventsRequest(): ListAuditEventsRequest {
+  return { userId: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListAuditEventsRequest: MessageFns<ListAuditEventsRequest> = {
+  encode(message: ListAuditEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditEventsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAuditEventsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAuditEventsRequest>, I>>(base?: I): ListAuditEventsRequest {
+    return ListAuditEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAuditEventsRequest>, I>>(object: I): ListAuditEventsRequest {
+    const message = createBaseListAuditEventsRequest();
+    message.userId = object.userId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListAuditEventsResponse(): ListAuditEventsResponse {
+  return { events: [], nextPageToken: "" };
+}
+
+export const ListAuditEventsResponse: MessageFns<ListAuditEventsResponse> = {
+  encode(message: ListAuditEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      AuditEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(AuditEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditEventsResponse {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => AuditEvent.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAuditEventsResponse): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => AuditEvent.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAuditEventsResponse>, I>>(base?: I): ListAuditEventsResponse {
+    return ListAuditEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAuditEventsResponse>, I>>(object: I): ListAuditEventsResponse {
+    const message = createBaseListAuditEventsResponse();
+    message.events = object.events?.map((e) => AuditEvent.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseAuditEvent(): AuditEvent {
+  return {
+    eventId: "",
+    occurredAt: undefined,
+    userId: "",
+    event: "",
+    outcome: "",
+    caller: "",
+    requestId: "",
+    detail: "",
+  };
+}
+
+export const AuditEvent: MessageFns<AuditEvent> = {
+  encode(message: AuditEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(18).fork()).join();
+    }
+    if (message.userId !== "") {
+      writer.uint32(26).string(message.userId);
+    }
+    if (message.event !== "") {
+      writer.uint32(34).string(message.event);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(42).string(message.outcome);
+    }
+    if (message.caller !== "") {
+      writer.uint32(50).string(message.caller);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(58).string(message.requestId);
+    }
+    if (message.detail !== "") {
+      writer.uint32(66).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.caller = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditEvent {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      event: isSet(object.event) ? globalThis.String(object.event) : "",
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      caller: isSet(object.caller) ? globalThis.String(object.caller) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: AuditEvent): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.event !== "") {
+      obj.event = message.event;
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.caller !== "") {
+      obj.caller = message.caller;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuditEvent>, I>>(base?: I): AuditEvent {
+    return AuditEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditEvent>, I>>(object: I): AuditEvent {
+    const message = createBaseAuditEvent();
+    message.eventId = object.eventId ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    message.userId = object.userId ?? "";
+    message.event = object.event ?? "";
+    message.outcome = object.outcome ?? "";
+    message.caller = object.caller ?? "";
+    message.requestId = object.requestId ?? "";
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
 /**
  * MfaService runs authenticator-app (TOTP, RFC 6238) multi-factor authentication
  * for the users of the calling backend services.
@@ -3181,7 +3829,10 @@ export const CheckSessionResponse: MessageFns<CheckSessionResponse> = {
  * trailer with one google.rpc.ErrorInfo (domain "mfa.v1") whose reason is one of:
  * INVALID_REQUEST, INVALID_CODE, CODE_REUSED, LOCKED_OUT, MFA_NOT_ENABLED,
  * MFA_ALREADY_ENABLED, ENROLLMENT_NOT_FOUND, DEVICE_NOT_FOUND, STORE_UNAVAILABLE,
- * INTERNAL. INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
+ * INTERNAL, UNAUTHENTICATED, ADMIN_REQUIRED.
+ *
+ * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
+ * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED). INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
  * naming each bad field; RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
  * google.rpc.RetryInfo with the time left. A store outage is UNAVAILABLE
  * (STORE_UNAVAILABLE) on every RPC.
@@ -3389,6 +4040,38 @@ export const MfaServiceService = {
       Buffer.from(CheckSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CheckSessionResponse => CheckSessionResponse.decode(value),
   },
+  /**
+   * Admin only: turns MFA off without a code, for a user who lost both the
+   * phone and the recovery codes; revokes sessions and forgets devices like
+   * DisableMfa. Recorded in the audit trail with the caller and the reason.
+   * Errors: INVALID_ARGUMENT; PERMISSION_DENIED (ADMIN_REQUIRED);
+   * FAILED_PRECONDITION (MFA_NOT_ENABLED).
+   */
+  resetMfa: {
+    path: "/mfa.v1.MfaService/ResetMfa" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResetMfaRequest): Buffer => Buffer.from(ResetMfaRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResetMfaRequest => ResetMfaRequest.decode(value),
+    responseSerialize: (value: ResetMfaResponse): Buffer => Buffer.from(ResetMfaResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResetMfaResponse => ResetMfaResponse.decode(value),
+  },
+  /**
+   * Admin only: the user's audit trail, newest first, one page at a time (AIP-158).
+   * Errors: INVALID_ARGUMENT (also for a page_token of another user_id);
+   * PERMISSION_DENIED (ADMIN_REQUIRED).
+   */
+  listAuditEvents: {
+    path: "/mfa.v1.MfaService/ListAuditEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAuditEventsRequest): Buffer =>
+      Buffer.from(ListAuditEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAuditEventsRequest => ListAuditEventsRequest.decode(value),
+    responseSerialize: (value: ListAuditEventsResponse): Buffer =>
+      Buffer.from(ListAuditEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAuditEventsResponse => ListAuditEventsResponse.decode(value),
+  },
 } as const;
 
 export interface MfaServiceServer extends UntypedServiceImplementation {
@@ -3467,6 +4150,20 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * Errors: INVALID_ARGUMENT.
    */
   checkSession: handleUnaryCall<CheckSessionRequest, CheckSessionResponse>;
+  /**
+   * Admin only: turns MFA off without a code, for a user who lost both the
+   * phone and the recovery codes; revokes sessions and forgets devices like
+   * DisableMfa. Recorded in the audit trail with the caller and the reason.
+   * Errors: INVALID_ARGUMENT; PERMISSION_DENIED (ADMIN_REQUIRED);
+   * FAILED_PRECONDITION (MFA_NOT_ENABLED).
+   */
+  resetMfa: handleUnaryCall<ResetMfaRequest, ResetMfaResponse>;
+  /**
+   * Admin only: the user's audit trail, newest first, one page at a time (AIP-158).
+   * Errors: INVALID_ARGUMENT (also for a page_token of another user_id);
+   * PERMISSION_DENIED (ADMIN_REQUIRED).
+   */
+  listAuditEvents: handleUnaryCall<ListAuditEventsRequest, ListAuditEventsResponse>;
 }
 
 export interface MfaServiceClient extends Client {
@@ -3726,6 +4423,48 @@ export interface MfaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CheckSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Admin only: turns MFA off without a code, for a user who lost both the
+   * phone and the recovery codes; revokes sessions and forgets devices like
+   * DisableMfa. Recorded in the audit trail with the caller and the reason.
+   * Errors: INVALID_ARGUMENT; PERMISSION_DENIED (ADMIN_REQUIRED);
+   * FAILED_PRECONDITION (MFA_NOT_ENABLED).
+   */
+  resetMfa(
+    request: ResetMfaRequest,
+    callback: (error: ServiceError | null, response: ResetMfaResponse) => void,
+  ): ClientUnaryCall;
+  resetMfa(
+    request: ResetMfaRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResetMfaResponse) => void,
+  ): ClientUnaryCall;
+  resetMfa(
+    request: ResetMfaRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResetMfaResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Admin only: the user's audit trail, newest first, one page at a time (AIP-158).
+   * Errors: INVALID_ARGUMENT (also for a page_token of another user_id);
+   * PERMISSION_DENIED (ADMIN_REQUIRED).
+   */
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,61 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics, in one registry per service instance:
+ * gRPC server metrics named as go-grpc-prometheus made standard, MFA
+ * outcome counters, and Node's default process metrics.
+ */
+export class RpcMetrics {
+  readonly registry = new Registry();
+  readonly #handled: Counter<string>;
+  readonly #handling: Histogram<string>;
+  readonly #enrollments: Counter<string>;
+  readonly #verifications: Counter<string>;
+  readonly #lockouts: Counter<string>;
+  readonly #replays: Counter<string>;
+
+  constructor() {
+    const registers = [this.registry];
+    const rpcLabels = ['grpc_type', 'grpc_service', 'grpc_method'];
+    this.#handled = new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'Total number of RPCs completed on the server, regardless of success or failure.',
+      labelNames: [...rpcLabels, 'grpc_code'],
+      registers,
+    });
+    this.#handling = new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      labelNames: rpcLabels,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.#enrollments = new Counter({ name: 'mfa_enrollments_total', help: 'Enrollment steps completed, by stage.', labelNames: ['stage'], registers });
+    this.#verifications = new Counter({
+      name: 'mfa_verifications_total',
+      help: 'Code checks, by RPC and outcome (success or the error reason).',
+      labelNames: ['method', 'outcome'],
+      registers,
+    });
+    this.#lockouts = new Counter({ name: 'mfa_lockouts_total', help: 'Code checks refused because the user is locked out.', registers });
+    this.#replays = new Counter({ name: 'mfa_replays_total', help: 'Code checks refused because the code was already used.', registers });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Records one finished RPC. */
+  handled(service: string, method: string, code: string, seconds: number): void {
+    this.#handled.inc({ grpc_type: 'unary', grpc_service: service, grpc_method: method, grpc_code: code });
+    this.#handling.observe({ grpc_type: 'unary', grpc_service: service, grpc_method: method }, seconds);
+  }
+
+  enrollment(stage: 'begun' | 'confirmed' | 'cancelled'): void {
+    this.#enrollments.inc({ stage });
+  }
+
+  /** Records a code check: `outcome` is "success" or the error reason. */
+  verification(method: string, outcome: string): void {
+    this.#verifications.inc({ method, outcome });
+    if (outcome === 'LOCKED_OUT') this.#lockouts.inc();
+    if (outcome === 'CODE_REUSED') this.#replays.inc();
+  }
+}

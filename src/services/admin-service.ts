@@ -1,0 +1,21 @@
+import type { Clock } from '../domain/clock.js';
+import { ErrorReason, MfaError } from '../domain/errors.js';
+import type { FactorStore } from '../stores/ports.js';
+import type { SessionService } from './session-service.js';
+
+/** What support staff may do without the user's codes. */
+export class AdminService {
+  constructor(
+    private readonly deps: { readonly factors: FactorStore; readonly sessions: SessionService; readonly clock: Clock },
+  ) {}
+
+  /** Turns MFA off for a user who lost the phone and the recovery codes; revokes sessions and forgets devices. */
+  async resetMfa(userId: string): Promise<{ resetAt: Date }> {
+    const now = this.deps.clock.now();
+    await this.deps.sessions.announce(userId, now);
+    if (!(await this.deps.factors.reset(userId, now))) {
+      throw new MfaError(ErrorReason.MFA_NOT_ENABLED, 'MFA is not enabled for this user');
+    }
+    return { resetAt: now };
+  }
+}

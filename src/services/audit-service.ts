@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Clock, RandomBytes } from '../domain/clock.js';
+import { ErrorReason, MfaError } from '../domain/errors.js';
+import type { AuditEventRecord, AuditLog } from '../stores/ports.js';
+
+/** What the caller of record() knows; id and time are added here. */
+export type AuditEntry = Omit<AuditEventRecord, 'eventId' | 'occurredAt' | 'detail'> & { readonly detail?: string };
+
+export interface AuditPage {
+  readonly events: AuditEventRecord[];
+  readonly nextPageToken: string;
+}
+
+export const DEFAULT_AUDIT_PAGE_SIZE = 50;
+export const MAX_AUDIT_PAGE_SIZE = 500;
+
+/** The durable audit trail: recording events, and listing them page by page (AIP-158). */
+export class AuditService {
+  constructor(
+    private readonly deps: { readonly log: AuditLog; readonly clock: Clock; readonly random: RandomBytes; readonly logger: Logger },
+  ) {}
+
+  /**
+   * Records an event. An audit write that fails must not turn a change that
+   * already happened into an error for the caller: it is logged (without any
+   * secret) for the operator instead.
+   */
+  async record(entry: AuditEntry): Promise<void> {
+    const event: AuditEventRecord = {
+      ...entry,
+      detail: entry.detail ?? '',
+      eventId: `evt_${this.deps.random(12).toString('base64url')}`,
+      occurredAt: this.deps.clock.now(),
+    };
+    try {
+      await this.deps.log.record(event);
+    } catch (error) {
+      this.deps.logger.error({ err: error, userId: event.userId, auditEvent: event.event, requestId: event.requestId }, 'audit event not recorded');
+    }
+  }
+
+  async list(userId: string, pageSize: number, pageToken: string): Promise<AuditPage> {
+    const size = pageSize === 0 ? DEFAULT_AUDIT_PAGE_SIZE : pageSize;
+    const after = pageToken === '' ? null : decodePageToken(pageToken, userId);
+    // One extra event tells whether another page follows.
+    const found = await this.deps.log.list(userId, size + 1, after);
+    const events = found.slice(0, size);
+    const last = events[events.length - 1];
+    return { events, nextPageToken: found.length > size && last ? encodePageToken(userId, last) : '' };
+  }
+}
+
+// Opaque to clients (AIP-158), but bound to the user it was issued for.
+function encodePageToken(userId: string, last: AuditEventRecord): string {
+  return Buffer.from(JSON.stringify(['v1', userId, last.occurredAt.getTime(), last.eventId])).toString('base64url');
+}
+
+function decodePageToken(token: string, userId: string) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || parsed[0] !== 'v1' || typeof parsed[2] !== 'number' || typeof parsed[3] !== 'string') {
+    throw badPageToken('is not a page token from ListAuditEvents');
+  }
+  if (parsed[1] !== userId) throw badPageToken('was issued for another user_id');
+  return { occurredAt: new Date(parsed[2]), eventId: parsed[3] };
+}
+
+function badPageToken(description: string): MfaError {
+  return new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: page_token`, {
+    fieldViolations: [{ field: 'page_token', description }],
+  });
+}
