@@ -8,5 +8,5 @@ export function newestFirst(a: AuditCursor, b: AuditCursor): number {
 
 /** True when `event` comes after `cursor` in that order. */
 export function isAfterCursor(event: AuditEventRecord, cursor: AuditCursor): boolean {
-  return newestFirst(cursor, event) > 0;
+  return newestFirst(cursor, event) < 0;
 }

@@ -8,6 +8,8 @@ import { decodeText } from '../support/qr-decode.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 
 const run = promisify(execFile);
+const TOKEN = 'grpcurl-token-0123456789abcdef';
+const AUTH = ['-H', `authorization: Bearer ${TOKEN}`];
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The pinned grpcurl, built into .tools/bin on first use (scripts/ensure-tool.sh). */
@@ -19,7 +21,7 @@ async function grpcurlPath(): Promise<string> {
   }
 }
 
-describe('grpcurl against a running service (the README walk-through)', function () {
+describe('grpcurl against a running service with caller tokens (the README walk-through)', function () {
   this.timeout(120_000);
   const stores = useRealStores();
   let grpcurl: string;
@@ -29,7 +31,7 @@ describe('grpcurl against a running service (the README walk-through)', function
   before(async function () {
     this.timeout(700_000);
     grpcurl = await grpcurlPath();
-    service = await startServiceProcess(stores.env);
+    service = await startServiceProcess({ ...stores.env, MFA_AUTH_TOKENS: `login-service:${TOKEN}` });
     stores.cleanups.push(() => service.stop());
   });
 
@@ -51,17 +53,28 @@ describe('grpcurl against a running service (the README walk-through)', function
 
   it('begins an enrollment from JSON input, with a QR code that prints in a terminal', async () => {
     const userId = newUserId('grpcurl');
-    const out = await call('-d', JSON.stringify({ user_id: userId, account_name: 'alice@example.com' }), `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/BeginTotpEnrollment');
+    const request = JSON.stringify({ user_id: userId, account_name: 'alice@example.com' });
+    const out = await call(...AUTH, '-d', request, `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/BeginTotpEnrollment');
     const begun = JSON.parse(out) as Record<string, string>;
     expect(begun['otpauthUri']).to.match(/^otpauth:\/\/totp\//);
     expect(decodeText(begun['qrCodeText']!)).to.equal(begun['otpauthUri']);
     expect(begun['algorithm']).to.equal('TOTP_ALGORITHM_SHA1');
   });
 
+  it('refuses a call without the bearer token', async () => {
+    let stderr = '';
+    try {
+      await call('-d', '{"user_id":"alice"}', `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/GetMfaStatus');
+    } catch (error) {
+      stderr = (error as { stderr: string }).stderr;
+    }
+    expect(stderr).to.contain('Unauthenticated');
+  });
+
   it('shows an error reason in the status details', async () => {
     let stderr = '';
     try {
-      await call('-d', '{"user_id":""}', `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/GetMfaStatus');
+      await call(...AUTH, '-d', '{"user_id":""}', `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/GetMfaStatus');
     } catch (error) {
       stderr = (error as { stderr: string }).stderr;
     }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { MongoAuditLog } from '../../src/stores/mongo/mongo-audit-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
 import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
@@ -21,6 +22,7 @@ describe('Redis and MongoDB adapters', function () {
     redis = new Redis(redisServer.url);
     mongo = new MongoClient(mongoServer.url);
     await mongo.connect();
+    await new MongoAuditLog(mongo.db(`mfa_contract_${process.pid}`)).ensureIndexes();
   });
 
   after(async () => {
@@ -32,9 +34,11 @@ describe('Redis and MongoDB adapters', function () {
   storeContract('Redis + MongoDB', () => {
     const clock = new OffsetClock();
     const keyPrefix = 'contract:';
+    const db = mongo.db(`mfa_contract_${process.pid}`);
     return {
       clock,
-      factors: new MongoFactorStore(mongo.db(`mfa_contract_${process.pid}`)),
+      factors: new MongoFactorStore(db),
+      auditLog: new MongoAuditLog(db),
       pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
       attempts: new RedisAttemptStore({ redis, keyPrefix }),
       revocations: new RedisRevocationCache({ redis, keyPrefix }),

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import type { RecoveryCodeSet } from '../../src/domain/recovery-codes.js';
 import type {
   AttemptStore,
+  AuditEventRecord,
+  AuditLog,
   DeviceRecord,
   FactorStore,
   PendingEnrollmentStore,
@@ -15,6 +17,7 @@ export interface StoreFixture {
   pending: PendingEnrollmentStore;
   attempts: AttemptStore;
   revocations: RevocationCache;
+  auditLog: AuditLog;
   clock: FakeClock | OffsetClock;
   /** Waits until real-time TTLs (Redis) have passed `ms`; for fake-clock stores, advances the clock. */
   elapse(ms: number): Promise<void>;
@@ -149,6 +152,21 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
         expect((await s.factors.get(user))!.lastTimeStep).to.equal(200);
       });
 
+      it('resets MFA without a proof, and only when it is on', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        expect(await s.factors.reset(user, now)).to.equal(false);
+        await s.factors.enable(user, enableAt(now));
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_a', now) });
+        const revokedAt = new Date(now.getTime() + 5000);
+        expect(await s.factors.reset(user, revokedAt)).to.equal(true);
+        const record = (await s.factors.get(user))!;
+        expect(record).to.deep.include({ enabled: false, sealedSecret: null, recoveryCodes: null });
+        expect(record.devices).to.deep.equal([]);
+        expect(record.sessionsRevokedAt!.getTime()).to.equal(revokedAt.getTime());
+        expect(await s.factors.reset(user, revokedAt)).to.equal(false);
+      });
+
       it('only moves sessionsRevokedAt forward, creating the record when needed', async () => {
         const user = newUser();
         const t1 = new Date(Date.UTC(2026, 5, 1));
@@ -258,6 +276,34 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
         const lenient = { maxFailures: 100, lockoutMs: 10_000 };
         await Promise.all(Array.from({ length: 10 }, () => s.attempts.settle(user, null, lenient)));
         expect(await s.attempts.settle(user, null, lenient)).to.deep.equal({ kind: 'rejected', failures: 11, reused: false });
+      });
+    });
+
+    describe('AuditLog', () => {
+      const event = (user: string, id: string, ms: number): AuditEventRecord => ({
+        eventId: id,
+        occurredAt: new Date(Date.UTC(2026, 0, 1) + ms),
+        userId: user,
+        event: 'test.event',
+        outcome: 'success',
+        caller: 'login-service',
+        requestId: `req-${id}`,
+        detail: `detail ${id}`,
+      });
+
+      it('lists a user\'s events newest first, page by page after a cursor, ties broken by id', async () => {
+        const user = newUser();
+        const events = [event(user, 'evt_a', 1000), event(user, 'evt_b', 3000), event(user, 'evt_c', 2000), event(user, 'evt_d', 2000)];
+        for (const e of events) await s.auditLog.record(e);
+        await s.auditLog.record(event(newUser(), 'evt_other', 5000));
+
+        const first = await s.auditLog.list(user, 2, null);
+        expect(first.map((e) => e.eventId)).to.deep.equal(['evt_b', 'evt_d']);
+        expect(first[0]).to.deep.equal(events[1]);
+        const last = first[1]!;
+        const second = await s.auditLog.list(user, 2, { occurredAt: last.occurredAt, eventId: last.eventId });
+        expect(second.map((e) => e.eventId)).to.deep.equal(['evt_c', 'evt_a']);
+        expect(await s.auditLog.list(user, 2, { occurredAt: second[1]!.occurredAt, eventId: 'evt_a' })).to.deep.equal([]);
       });
     });
 

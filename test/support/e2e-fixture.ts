@@ -30,7 +30,8 @@ export function useRealStores(): RealStores {
     Object.assign(stores, {
       redisServer,
       mongoServer,
-      redis: new Redis(redisServer.url),
+      // The inspecting client outlives outage tests: its reconnect errors are expected.
+      redis: new Redis(redisServer.url).on('error', () => {}),
       mongo: await new MongoClient(mongoServer.url).connect(),
       mongoDb,
       env: { REDIS_URL: redisServer.url, MONGO_URL: mongoServer.url, MONGO_DB: mongoDb },

@@ -1,4 +1,4 @@
-import { credentials, Metadata, status, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ChannelCredentials, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { BadRequest, ErrorInfo, RetryInfo } from '../../src/gen/google/rpc/error_details.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
@@ -12,9 +12,9 @@ export type MfaClient = {
     : never;
 } & { close(): void };
 
-/** A ts-proto client for the server on 127.0.0.1:port, with promise methods. */
-export function connectClient(port: number): MfaClient {
-  const client = new MfaServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+/** A ts-proto client for the server on 127.0.0.1:port, with promise methods; plaintext unless `channel` says otherwise. */
+export function connectClient(port: number, options: { channel?: ChannelCredentials; metadata?: () => Metadata } = {}): MfaClient {
+  const client = new MfaServiceClient(`127.0.0.1:${port}`, options.channel ?? credentials.createInsecure());
   return new Proxy({} as MfaClient, {
     get(_target, name: string) {
       if (name === 'close') return () => client.close();
@@ -23,7 +23,7 @@ export function connectClient(port: number): MfaClient {
       // ts-proto's encode writes a missing string field as "undefined": fill in the defaults first.
       const rpcName = MfaServiceService[name as keyof typeof MfaServiceService].path.split('/').pop()!;
       const requestType = (messages as unknown as Record<string, { fromPartial(o: object): object }>)[`${rpcName}Request`]!;
-      return (request: object, metadata = new Metadata()) =>
+      return (request: object, metadata = options.metadata?.() ?? new Metadata()) =>
         new Promise((resolve, reject) => {
           method.call(client, requestType.fromPartial(request), metadata, { deadline: Date.now() + 15_000 }, (error: ServiceError | null, response: unknown) =>
             error ? reject(error) : resolve(response),
@@ -80,4 +80,11 @@ export async function expectFailure(call: Promise<unknown>, code: status, reason
     domain: 'mfa.v1',
   });
   return failure;
+}
+
+/** Metadata carrying `authorization: Bearer <token>`. */
+export function bearer(token: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
 }

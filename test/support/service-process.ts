@@ -15,6 +15,8 @@ export interface ServiceProcess {
   readonly output: () => string;
   /** SIGTERM, and wait for the exit code. */
   stop(): Promise<number | null>;
+  /** Sends a signal and returns the exit code when the process has ended; the client stays open. */
+  signal(name: NodeJS.Signals): Promise<number | null>;
 }
 
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
@@ -47,6 +49,10 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
     port,
     client,
     output: () => output,
+    signal: (name) => {
+      child.kill(name);
+      return exited;
+    },
     stop: async () => {
       client.close();
       if (child.exitCode === null) child.kill('SIGTERM');

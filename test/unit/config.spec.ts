@@ -27,6 +27,24 @@ describe('loadConfig', () => {
     expect(config.keyring!.currentId).to.equal('k1');
   });
 
+  it('reads caller tokens, admin callers and the production settings', () => {
+    const config = loadConfig({
+      MFA_AUTH_TOKENS: 'login-service:0123456789abcdefgh, support:abcdefghij0123456789',
+      MFA_ADMIN_CALLERS: 'support',
+      GRPC_REFLECTION: 'false',
+      METRICS_PORT: '9464',
+      MFA_SHUTDOWN_GRACE_SECONDS: '3',
+      NODE_ENV: 'production',
+    });
+    expect(config.callerTokens.map((t) => t.name)).to.deep.equal(['login-service', 'support']);
+    expect([...config.adminCallers]).to.deep.equal(['support']);
+    expect(config).to.deep.include({ reflection: false, metricsPort: 9464, shutdownGraceSeconds: 3, production: true, tls: null });
+  });
+
+  it('never puts a caller token in its error message', () => {
+    expect(() => loadConfig({ MFA_AUTH_TOKENS: 'login:tooshorttoken' })).to.throw(ConfigError).with.property('message').that.does.not.contain('tooshorttoken');
+  });
+
   for (const [what, env, message] of [
     ['only REDIS_URL', { REDIS_URL: 'redis://x' }, /both REDIS_URL and MONGO_URL/],
     ['only MONGO_URL', { MONGO_URL: 'mongodb://x' }, /both REDIS_URL and MONGO_URL/],
@@ -35,6 +53,13 @@ describe('loadConfig', () => {
     ['a non-numeric port', { GRPC_PORT: 'http' }, /GRPC_PORT must be a whole number/],
     ['a zero lockout', { MFA_LOCKOUT_SECONDS: '0' }, /MFA_LOCKOUT_SECONDS/],
     ['an issuer with ":"', { MFA_ISSUER: 'a:b' }, /MFA_ISSUER/],
+    ['a short caller token', { MFA_AUTH_TOKENS: 'login:short' }, /at least 16 characters/],
+    ['a caller token without a name', { MFA_AUTH_TOKENS: ':0123456789abcdefgh' }, /not name:token/],
+    ['a caller named twice', { MFA_AUTH_TOKENS: 'a:0123456789abcdefgh,a:0123456789abcdefgi' }, /twice/],
+    ['an admin caller without a token', { MFA_AUTH_TOKENS: 'a:0123456789abcdefgh', MFA_ADMIN_CALLERS: 'b' }, /MFA_ADMIN_CALLERS names "b"/],
+    ['GRPC_REFLECTION=maybe', { GRPC_REFLECTION: 'maybe' }, /GRPC_REFLECTION must be true or false/],
+    ['a TLS key without a certificate', { GRPC_TLS_KEY: '/tmp/key.pem' }, /GRPC_TLS_CERT and GRPC_TLS_KEY/],
+    ['an unreadable TLS certificate', { GRPC_TLS_CERT: '/nonexistent/cert.pem', GRPC_TLS_KEY: '/nonexistent/key.pem' }, /cannot read/],
   ] as const) {
     it(`stops start-up with a one-line ConfigError for ${what}`, () => {
       let error: unknown;

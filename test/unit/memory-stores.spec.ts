@@ -1,4 +1,5 @@
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
+import { MemoryAuditLog } from '../../src/stores/memory/memory-audit-log.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
@@ -13,6 +14,7 @@ storeContract('in-memory', () => {
     pending: new MemoryPendingEnrollmentStore(clock),
     attempts: new MemoryAttemptStore(clock),
     revocations: new MemoryRevocationCache(),
+    auditLog: new MemoryAuditLog(),
     elapse: async (ms) => clock.advance(ms),
   };
 });
