@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { newUserId, useRealStores } from '../support/e2e-fixture.js';
 import { decodeText } from '../support/qr-decode.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
+import { startTestService } from '../support/test-service.js';
 
 const run = promisify(execFile);
 const TOKEN = 'grpcurl-token-0123456789abcdef';
@@ -59,6 +60,18 @@ describe('grpcurl against a running service with caller tokens (the README walk-
     expect(begun['otpauthUri']).to.match(/^otpauth:\/\/totp\//);
     expect(decodeText(begun['qrCodeText']!)).to.equal(begun['otpauthUri']);
     expect(begun['algorithm']).to.equal('TOTP_ALGORITHM_SHA1');
+  });
+
+  it('cannot list services when GRPC_REFLECTION=false', async () => {
+    const quiet = await startTestService({ ...stores.env, GRPC_REFLECTION: 'false' });
+    stores.cleanups.push(() => quiet.stop());
+    let stderr = '';
+    try {
+      await call(`127.0.0.1:${quiet.service.port}`, 'list');
+    } catch (error) {
+      stderr = (error as { stderr: string }).stderr;
+    }
+    expect(stderr).to.contain('does not support the reflection API');
   });
 
   it('refuses a call without the bearer token', async () => {

@@ -33,6 +33,15 @@ describe('Running it in production (real Redis and MongoDB)', () => {
     });
   });
 
+  describe('start-up in production', () => {
+    it('warns when neither caller tokens nor mutual TLS protect the port, and not when tokens do', async () => {
+      const open = await startTestService({ ...stores.env, NODE_ENV: 'production' });
+      stores.cleanups.push(() => open.stop());
+      expect(open.logs.join('')).to.contain('NODE_ENV=production without MFA_AUTH_TOKENS or mutual TLS');
+      expect(svc.logs.join('')).to.not.contain('without MFA_AUTH_TOKENS');
+    });
+  });
+
   describe('caller authentication', () => {
     it('fails UNAUTHENTICATED with reason UNAUTHENTICATED without a token or with an unknown one', async () => {
       await expectFailure(svc.client.getMfaStatus({ userId: 'alice' }), status.UNAUTHENTICATED, 'UNAUTHENTICATED');
