@@ -141,13 +141,21 @@ export async function startService(
     port: grpc.port,
     metricsPort: metricsServer?.port ?? null,
     grpc,
-    stop: async () => {
+    stop: once(async () => {
+      // grpc.stop reports NOT_SERVING first; the monitor must not flip it back meanwhile.
+      const stopping = grpc.stop(config.shutdownGraceSeconds * 1000);
       await monitor.stop();
-      await grpc.stop(config.shutdownGraceSeconds * 1000);
+      await stopping;
       await metricsServer?.close();
       await stores.close();
-    },
+    }),
   };
+}
+
+/** A function that runs once; later calls get the first call's promise (SIGTERM then SIGINT, say). */
+function once(run: () => Promise<void>): () => Promise<void> {
+  let started: Promise<void> | null = null;
+  return () => (started ??= run());
 }
 
 async function main(): Promise<void> {

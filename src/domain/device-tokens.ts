@@ -3,6 +3,8 @@ import type { RandomBytes } from './clock.js';
 
 const TOKEN_BYTES = 32; // 256 bits: unguessable, so a plain SHA-256 is a safe stored form
 const DEVICE_ID_BYTES = 12;
+/** What mintDevice makes: a device id is never anything else (it is also a MongoDB field name). */
+export const DEVICE_ID_PATTERN = /^dev_[A-Za-z0-9_-]{16}$/;
 
 /** A freshly minted device token (returned once) and what is stored of it. */
 export interface MintedDevice {

@@ -143,7 +143,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
     }),
 
     forgetRememberedDevice: unary('ForgetRememberedDevice', async (request) => {
-      const input = validate((v) => ({ userId: v.userId(request.userId), deviceId: v.id('device_id', request.deviceId) }));
+      const input = validate((v) => ({ userId: v.userId(request.userId), deviceId: v.deviceId(request.deviceId) }));
       await devices.forget(input.userId, input.deviceId);
       return {};
     }, { audit: (request) => ({ event: 'device.forgotten', detail: request.deviceId }) }),

@@ -1,4 +1,5 @@
 import { ErrorReason, MfaError, type FieldViolation } from '../domain/errors.js';
+import { DEVICE_ID_PATTERN } from '../domain/device-tokens.js';
 import { normalizeRecoveryCode } from '../domain/recovery-codes.js';
 
 /**
@@ -22,6 +23,12 @@ export class RequestValidator {
   /** An id or a token: 1..max (128) printable characters. */
   id(field: string, value: string, max = 128): string {
     return this.#text(field, value, { min: 1, max });
+  }
+
+  /** A device id as issued (dev_ and 16 base64url characters). */
+  deviceId(value: string): string {
+    if (!DEVICE_ID_PATTERN.test(value)) this.#add('device_id', 'must be a device_id from ListRememberedDevices (dev_ and 16 characters)');
+    return value;
   }
 
   /** A whole number from min to max. */

@@ -26,6 +26,19 @@ export class AttemptGuard {
     throw codeFailure('timeStep' in result ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
   }
 
+  /**
+   * Runs the durable write that spends a claimed proof; when it fails, a
+   * claimed recovery code is released (best effort) so it is not lost.
+   */
+  async commit<T>(userId: string, proof: CodeProof, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if ('recoveryCodeHash' in proof) await this.deps.attempts.releaseRecoveryCode(userId, proof.recoveryCodeHash).catch(() => {});
+      throw error;
+    }
+  }
+
   /** Records a failed check and throws (LOCKED_OUT when this failure locks the user, else `reason`). */
   async reject(userId: string, reason: ErrorReason): Promise<never> {
     return this.settle(userId, { failure: reason }) as Promise<never>;

@@ -61,6 +61,15 @@ export class EnrollmentService {
       accountName: request.accountName || userId,
       secret,
     });
+    if (uri.length > MAX_URI_LENGTH) {
+      // Percent-encoding can make a short name long (an emoji is 12 characters): keep the QR code scannable.
+      throw new MfaError(ErrorReason.INVALID_REQUEST, 'invalid request: account_name, issuer', {
+        fieldViolations: [
+          { field: 'account_name', description: `with the issuer, too long for a QR code once URL-encoded (at most ${MAX_URI_LENGTH} characters of URI); user_id is used when it is empty` },
+          { field: 'issuer', description: 'counts twice towards the same limit' },
+        ],
+      });
+    }
     const qrCodes = await renderQrCodes(uri);
     const expiresAt = new Date(this.deps.clock.now().getTime() + this.deps.enrollmentTtlMs);
     const enrollmentId = `enr_${this.deps.random(12).toString('base64url')}`;
@@ -75,7 +84,8 @@ export class EnrollmentService {
 
   async confirm(request: { userId: string; enrollmentId: string; code: string }): Promise<ConfirmedEnrollment> {
     const { userId, enrollmentId } = request;
-    const pending = await this.deps.pending.get(userId);
+    const [record, pending] = await Promise.all([this.deps.factors.get(userId), this.deps.pending.get(userId)]);
+    if (record?.enabled) throw new MfaError(ErrorReason.MFA_ALREADY_ENABLED, 'MFA is already enabled for this user');
     if (pending === null || pending.enrollmentId !== enrollmentId) throw enrollmentNotFound();
     const now = this.deps.clock.now();
     const secret = this.deps.box.open(pending.sealedSecret, totpSecretContext(userId));
@@ -118,6 +128,9 @@ export class EnrollmentService {
     if (!(await this.deps.pending.remove(request.userId, request.enrollmentId))) throw enrollmentNotFound();
   }
 }
+
+/** Longest otpauth URI accepted: well inside a level-M QR code's capacity (2,331 bytes), and still easy to scan. */
+export const MAX_URI_LENGTH = 1024;
 
 function enrollmentNotFound(): MfaError {
   return new MfaError(

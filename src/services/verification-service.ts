@@ -22,8 +22,9 @@ export interface Verified {
 /**
  * Every use of an enabled factor: login with a TOTP or recovery code, turning
  * MFA off, and regenerating recovery codes. Each check goes through the
- * AttemptGuard (lockout) and spends its proof atomically in the FactorStore
- * (replay protection across instances, RFC 6238 §5.2).
+ * AttemptGuard, which counts failures (lockout) and claims the proof once
+ * across instances (replay protection, RFC 6238 §5.2); the FactorStore then
+ * records the spend durably.
  */
 export class VerificationService {
   constructor(
@@ -56,7 +57,9 @@ export class VerificationService {
       : this.#checkRecoveryCode(record, request.code);
     const proof = await this.deps.guard.settle(userId, check);
     await this.deps.sessions.announce(userId, now);
-    if (!(await this.deps.factors.disable(userId, proof, now))) await this.#lostRace(userId, proof);
+    if (!(await this.deps.guard.commit(userId, proof, () => this.deps.factors.disable(userId, proof, now)))) {
+      await this.#lostRace(userId, proof);
+    }
     return { disabledAt: now };
   }
 
@@ -65,7 +68,9 @@ export class VerificationService {
     const record = await this.#enabledRecord(userId);
     const proof = await this.deps.guard.settle(userId, this.#checkTotp(record, request.code, this.deps.clock.now()));
     const issued = this.deps.recoveryCodes.issue(userId);
-    const spent = await this.deps.factors.spendProof(userId, proof, { replaceRecoveryCodes: issued.set });
+    const spent = await this.deps.guard.commit(userId, proof, () =>
+      this.deps.factors.spendProof(userId, proof, { replaceRecoveryCodes: issued.set }),
+    );
     if (spent === null) await this.#lostRace(userId, proof);
     return issued.codes;
   }
@@ -80,7 +85,7 @@ export class VerificationService {
     const proof = await this.deps.guard.settle(userId, check(record, now));
     const device = remember.rememberDevice ? this.deps.devices.remember(record.devices, remember.deviceLabel, now) : null;
     const change = device ? { addDevice: device.record, removeDeviceIds: device.evictDeviceIds } : {};
-    const spent = await this.deps.factors.spendProof(userId, proof, change);
+    const spent = await this.deps.guard.commit(userId, proof, () => this.deps.factors.spendProof(userId, proof, change));
     if (spent === null) return this.#lostRace(userId, proof);
     return {
       verifiedAt: now,

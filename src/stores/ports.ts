@@ -136,6 +136,12 @@ export interface AttemptStore {
   settle(userId: string, proof: CodeProof | null, policy: LockoutPolicy): Promise<AttemptOutcome>;
   /** Milliseconds left of the user's lockout, or 0. */
   lockoutRemainingMs(userId: string): Promise<number>;
+  /**
+   * Un-claims a recovery code whose durable spend failed (a store outage), so
+   * the user can use it again. TOTP steps are not released: the next code
+   * comes within 30 seconds.
+   */
+  releaseRecoveryCode(userId: string, recoveryCodeHash: string): Promise<void>;
 }
 
 /** A fast copy of each user's sessionsRevokedAt; the durable value is in FactorStore. */

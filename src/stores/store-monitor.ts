@@ -15,6 +15,7 @@ export class StoreMonitor {
   #timer: NodeJS.Timeout | null = null;
   #down = new Set<string>();
   #running: Promise<void> = Promise.resolve();
+  #stopped = false;
 
   constructor(
     private readonly deps: {
@@ -34,10 +35,11 @@ export class StoreMonitor {
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    this.#stopped = true;
     await this.#running;
   }
 
-  /** One round of pings; exported for start-up and tests. */
+  /** One round of pings. */
   async check(): Promise<void> {
     const results = await Promise.all(
       this.deps.probes.map(async (probe) => {
@@ -55,6 +57,6 @@ export class StoreMonitor {
     for (const r of results) if (r !== null && !this.#down.has(r.name)) this.deps.logger.warn({ store: r.name, err: r.error }, 'store unreachable');
     for (const name of this.#down) if (!down.has(name)) this.deps.logger.info({ store: name }, 'store reachable again');
     this.#down = down;
-    this.deps.onChange(down.size === 0);
+    if (!this.#stopped) this.deps.onChange(down.size === 0);
   }
 }

@@ -64,7 +64,7 @@ describe('Remembered devices and sessions (gRPC, real Redis and MongoDB)', () =>
 
     it('fails NOT_FOUND with reason DEVICE_NOT_FOUND for an unknown device', async () => {
       await expectFailure(
-        svc.current.client.forgetRememberedDevice({ userId: newUserId(), deviceId: 'dev_nope' }),
+        svc.current.client.forgetRememberedDevice({ userId: newUserId(), deviceId: 'dev_nopenopenopenope' }),
         status.NOT_FOUND,
         'DEVICE_NOT_FOUND',
       );

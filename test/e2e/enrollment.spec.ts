@@ -78,6 +78,18 @@ describe('Enrollment (gRPC, real Redis and MongoDB)', () => {
       expect((await client.checkSession({ userId, sessionIssuedAt: issuedBefore })).revoked).to.equal(true);
     });
 
+    it('fails ALREADY_EXISTS with reason MFA_ALREADY_ENABLED when MFA is already on', async () => {
+      const { client, clock } = svc.current;
+      const userId = newUserId();
+      const begun = await client.beginTotpEnrollment({ userId });
+      await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, clock) });
+      await expectFailure(
+        client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, clock, 1) }),
+        status.ALREADY_EXISTS,
+        'MFA_ALREADY_ENABLED',
+      );
+    });
+
     it('does not accept the confirming code again (RFC 6238 §5.2)', async () => {
       const { client, clock } = svc.current;
       const userId = newUserId();

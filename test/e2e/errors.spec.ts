@@ -29,6 +29,8 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       ['a 5,000-character device_token', (c) => c.checkRememberedDevice({ userId: 'a', deviceToken: long(5000) }), ['device_token']],
       ['an empty enrollment_id', (c) => c.cancelTotpEnrollment({ userId: 'a', enrollmentId: '' }), ['enrollment_id']],
       ['an empty device_id', (c) => c.forgetRememberedDevice({ userId: 'a', deviceId: '' }), ['device_id']],
+      ['a device_id that is a field path', (c) => c.forgetRememberedDevice({ userId: 'a', deviceId: 'dev_aaaaaaaaaaaaaaaa.expiresAt' }), ['device_id']],
+      ['an account_name too long for a QR code once URL-encoded', (c) => c.beginTotpEnrollment({ userId: 'a', accountName: '😀'.repeat(200) }), ['account_name', 'issuer']],
       ['a missing session_issued_at', (c) => c.checkSession({ userId: 'a' }), ['session_issued_at']],
       ['several bad fields at once', (c) => c.verifyTotp({ userId: '', code: 'x' }), ['user_id', 'code']],
     ];

@@ -35,7 +35,7 @@ function device(id: string, at: Date, overrides: Partial<DeviceRecord> = {}): De
   return {
     deviceId: id,
     tokenHash: `hash-of-${id}`,
-    label: `label ${id}`,
+    label: `label ${id.slice(0, 5)}`,
     createdAt: at,
     lastUsedAt: at,
     expiresAt: new Date(at.getTime() + 86_400_000),
@@ -110,22 +110,70 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
         const user = newUser();
         const now = s.clock.now();
         await s.factors.enable(user, enableAt(now));
-        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_a', now) });
-        await s.factors.spendProof(user, { timeStep: 102 }, { addDevice: device('dev_b', now), removeDeviceIds: [] });
-        await s.factors.spendProof(user, { timeStep: 103 }, { addDevice: device('dev_c', now), removeDeviceIds: ['dev_a'] });
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        await s.factors.spendProof(user, { timeStep: 102 }, { addDevice: device('dev_bbbbbbbbbbbbbbbb', now), removeDeviceIds: [] });
+        await s.factors.spendProof(user, { timeStep: 103 }, { addDevice: device('dev_cccccccccccccccc', now), removeDeviceIds: ['dev_aaaaaaaaaaaaaaaa'] });
         let ids = (await s.factors.get(user))!.devices.map((d) => d.deviceId).sort();
-        expect(ids).to.deep.equal(['dev_b', 'dev_c']);
+        expect(ids).to.deep.equal(['dev_bbbbbbbbbbbbbbbb', 'dev_cccccccccccccccc']);
 
         const later = new Date(now.getTime() + 60_000);
-        await s.factors.touchDevice(user, 'dev_b', later);
-        const touched = (await s.factors.get(user))!.devices.find((d) => d.deviceId === 'dev_b')!;
+        await s.factors.touchDevice(user, 'dev_bbbbbbbbbbbbbbbb', later);
+        const touched = (await s.factors.get(user))!.devices.find((d) => d.deviceId === 'dev_bbbbbbbbbbbbbbbb')!;
         expect(touched.lastUsedAt.getTime()).to.equal(later.getTime());
-        expect(touched).to.deep.include({ tokenHash: 'hash-of-dev_b', label: 'label dev_b' });
+        expect(touched).to.deep.include({ tokenHash: 'hash-of-dev_bbbbbbbbbbbbbbbb', label: 'label dev_b' });
 
-        expect(await s.factors.removeDevice(user, 'dev_b')).to.equal(true);
-        expect(await s.factors.removeDevice(user, 'dev_b')).to.equal(false);
+        expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb')).to.equal(true);
+        expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb')).to.equal(false);
         ids = (await s.factors.get(user))!.devices.map((d) => d.deviceId);
-        expect(ids).to.deep.equal(['dev_c']);
+        expect(ids).to.deep.equal(['dev_cccccccccccccccc']);
+      });
+
+      it('keeps every one of many concurrent writes of one user (none lost)', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        const hashes = Array.from({ length: 8 }, (_, i) => `c${i}`);
+        await s.factors.enable(user, { ...enableAt(now), recoveryCodes: codes('k1', ...hashes) });
+        const ids = hashes.map((_, i) => `dev_${String(i).repeat(16)}`);
+        await Promise.all([
+          ...hashes.map((hash, i) => s.factors.spendProof(user, { recoveryCodeHash: hash }, { addDevice: device(ids[i]!, now) })),
+          s.factors.raiseSessionsRevokedAt(user, new Date(now.getTime() + 7000)),
+        ]);
+        const record = (await s.factors.get(user))!;
+        expect(record.devices.map((d) => d.deviceId).sort()).to.deep.equal(ids);
+        expect(record.recoveryCodes!.hashes).to.deep.equal([]);
+        expect(record.sessionsRevokedAt!.getTime()).to.equal(now.getTime() + 7000);
+      });
+
+      it('ends disabled when a disable races other writes', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        await s.factors.enable(user, enableAt(now, 100));
+        const [disabled] = await Promise.all([
+          s.factors.disable(user, { recoveryCodeHash: 'h1' }, now),
+          ...[101, 102, 103].map((step) => s.factors.spendProof(user, { timeStep: step }, { addDevice: device(`dev_${String(step).padEnd(16, 'x')}`, now) })),
+        ]);
+        expect(disabled).to.equal(true);
+        const record = (await s.factors.get(user))!;
+        expect(record.enabled).to.equal(false);
+        expect(record.sealedSecret).to.equal(null);
+      });
+
+      it('revokes sessions of a new user from many calls at once, keeping the latest', async () => {
+        const user = newUser();
+        const base = Date.UTC(2026, 6, 1);
+        await Promise.all(Array.from({ length: 6 }, (_, i) => s.factors.raiseSessionsRevokedAt(user, new Date(base + i * 1000))));
+        expect((await s.factors.get(user))!.sessionsRevokedAt!.getTime()).to.equal(base + 5000);
+      });
+
+      it('never treats a malformed device id as a field path', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        await s.factors.enable(user, enableAt(now));
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        expect(await s.factors.removeDevice(user, 'dev_aaaaaaaaaaaaaaaa.expiresAt')).to.equal(false);
+        expect(await s.factors.removeDevice(user, 'a.')).to.equal(false);
+        const [kept] = (await s.factors.get(user))!.devices;
+        expect(kept!.expiresAt).to.be.instanceOf(Date);
       });
 
       it('replaces recovery codes with a proof', async () => {
@@ -140,7 +188,7 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
         const user = newUser();
         const now = s.clock.now();
         await s.factors.enable(user, enableAt(now));
-        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_a', now) });
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
         const revokedAt = new Date(now.getTime() + 1000);
         expect(await s.factors.disable(user, { recoveryCodeHash: 'h1' }, revokedAt)).to.equal(true);
         const record = (await s.factors.get(user))!;
@@ -157,7 +205,7 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
         const now = s.clock.now();
         expect(await s.factors.reset(user, now)).to.equal(false);
         await s.factors.enable(user, enableAt(now));
-        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_a', now) });
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
         const revokedAt = new Date(now.getTime() + 5000);
         expect(await s.factors.reset(user, revokedAt)).to.equal(true);
         const record = (await s.factors.get(user))!;

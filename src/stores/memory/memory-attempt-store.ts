@@ -36,6 +36,10 @@ export class MemoryAttemptStore implements AttemptStore {
     return { kind: 'rejected', failures: user.failures, reused };
   }
 
+  async releaseRecoveryCode(userId: string, recoveryCodeHash: string): Promise<void> {
+    this.#users.get(userId)?.usedCodes.delete(recoveryCodeHash);
+  }
+
   async lockoutRemainingMs(userId: string): Promise<number> {
     const now = this.clock.now().getTime();
     return Math.max(0, this.#user(userId, now).lockedUntil - now);

@@ -1,4 +1,5 @@
 import {
+  type Db,
   MongoClient,
   MongoClientClosedError,
   MongoNetworkError,
@@ -37,4 +38,9 @@ const OUTAGES = [
 /** Runs a MongoDB call; an unreachable server or a timeout becomes STORE_UNAVAILABLE. */
 export function mongoCall<T>(operation: () => Promise<T>): Promise<T> {
   return guardStore('MongoDB', (error) => OUTAGES.some((type) => error instanceof type), operation);
+}
+
+/** True when the server is FerretDB, whose updates of one document are not isolated from each other. */
+export async function isFerretDb(db: Db): Promise<boolean> {
+  return 'ferretdbVersion' in (await mongoCall(() => db.admin().command({ buildInfo: 1 })));
 }

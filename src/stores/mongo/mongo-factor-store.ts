@@ -1,12 +1,14 @@
 import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
 import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
 import type { CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 import { mongoCall } from './mongo-client.js';
 
 /**
  * One document per user holds all of the user's durable MFA state, so every
- * change is a single-document write: atomic on MongoDB and on FerretDB alike,
- * with no transactions. Devices are a map keyed by device id (not an array)
+ * change is a single-document write, atomic on MongoDB without transactions.
+ * (FerretDB does not isolate concurrent updates of one document:
+ * SerializedFactorStore serializes them there.) Devices are a map keyed by device id (not an array)
  * so they can be added, touched and removed by path without positional
  * operators.
  */
@@ -37,31 +39,29 @@ export class MongoFactorStore implements FactorStore {
   }
 
   async enable(userId: string, change: EnableFactor): Promise<boolean> {
-    try {
-      // Matches a missing or disabled record; an enabled one makes the upsert
-      // collide on _id, which is how "already enabled" is detected atomically.
-      await mongoCall(() =>
-        this.#factors.updateOne(
-          { _id: userId, enabled: { $ne: true } },
-          {
-            $set: {
-              enabled: true,
-              enabledAt: change.enabledAt,
-              sealedSecret: change.sealedSecret,
-              lastTimeStep: change.timeStep,
-              recoveryCodes: change.recoveryCodes,
-              devices: {},
-            },
-            $max: { sessionsRevokedAt: change.sessionsRevokedAt },
+    // Matches a missing or disabled record. An enabled one makes the upsert
+    // collide on _id; so can a concurrent upsert that created the record
+    // (RevokeSessions), which is why a collision is checked once more.
+    const attempt = () =>
+      this.#factors.updateOne(
+        { _id: userId, enabled: { $ne: true } },
+        {
+          $set: {
+            enabled: true,
+            enabledAt: change.enabledAt,
+            sealedSecret: change.sealedSecret,
+            lastTimeStep: change.timeStep,
+            recoveryCodes: change.recoveryCodes,
+            devices: {},
           },
-          { upsert: true },
-        ),
+          $max: { sessionsRevokedAt: change.sessionsRevokedAt },
+        },
+        { upsert: true },
       );
-      return true;
-    } catch (error) {
-      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
-      throw error;
-    }
+    const collided = await upsertOnce(attempt);
+    if (!collided) return true;
+    if ((await this.get(userId))?.enabled) return false;
+    return !(await upsertOnce(attempt));
   }
 
   async spendProof(userId: string, proof: CodeProof, change: ProvenChange) {
@@ -71,8 +71,9 @@ export class MongoFactorStore implements FactorStore {
     if ('timeStep' in proof) set.lastTimeStep = proof.timeStep;
     else update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
     if (change.replaceRecoveryCodes) set.recoveryCodes = change.replaceRecoveryCodes;
-    for (const deviceId of change.removeDeviceIds ?? []) unset[`devices.${deviceId}`] = '';
+    for (const deviceId of change.removeDeviceIds ?? []) if (DEVICE_ID_PATTERN.test(deviceId)) unset[`devices.${deviceId}`] = '';
     if (change.addDevice) {
+      if (!DEVICE_ID_PATTERN.test(change.addDevice.deviceId)) throw new Error('refusing a malformed device id');
       const { deviceId, ...device } = change.addDevice;
       set[`devices.${deviceId}`] = device;
     }
@@ -104,7 +105,7 @@ export class MongoFactorStore implements FactorStore {
   }
 
   async raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
-    await mongoCall(() =>
+    const attempt = () =>
       this.#factors.updateOne(
         { _id: userId },
         {
@@ -112,11 +113,13 @@ export class MongoFactorStore implements FactorStore {
           $setOnInsert: { enabled: false, enabledAt: null, sealedSecret: null, lastTimeStep: 0, recoveryCodes: null, devices: {} },
         },
         { upsert: true },
-      ),
-    );
+      );
+    // Two concurrent upserts of a new user: the loser collides on _id, and then the record exists.
+    if (await upsertOnce(attempt)) await upsertOnce(attempt);
   }
 
   async touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
+    if (!DEVICE_ID_PATTERN.test(deviceId)) return;
     const path = `devices.${deviceId}`;
     await mongoCall(() =>
       this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $set: { [`${path}.lastUsedAt`]: at } }),
@@ -124,11 +127,24 @@ export class MongoFactorStore implements FactorStore {
   }
 
   async removeDevice(userId: string, deviceId: string): Promise<boolean> {
+    // The id becomes a field path: anything but an issued id (a '.', a '$') must never reach one.
+    if (!DEVICE_ID_PATTERN.test(deviceId)) return false;
     const path = `devices.${deviceId}`;
     const result = await mongoCall(() =>
       this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' } }),
     );
     return result.modifiedCount === 1;
+  }
+}
+
+/** Runs an upsert; true when it collided on _id (E11000), which the caller may retry once. */
+async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await mongoCall(upsert);
+    return false;
+  } catch (error) {
+    if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return true;
+    throw error;
   }
 }
 

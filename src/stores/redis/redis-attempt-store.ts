@@ -52,6 +52,10 @@ export class RedisAttemptStore implements AttemptStore {
     return { kind: 'rejected', failures: value, reused: kind === 3 };
   }
 
+  async releaseRecoveryCode(userId: string, recoveryCodeHash: string): Promise<void> {
+    await redisCall(() => this.deps.redis.del(userKey(this.deps.keyPrefix, userId, `used:${recoveryCodeHash}`)));
+  }
+
   async lockoutRemainingMs(userId: string): Promise<number> {
     const left = await redisCall(() => this.deps.redis.pttl(userKey(this.deps.keyPrefix, userId, 'lock')));
     return Math.max(0, left);

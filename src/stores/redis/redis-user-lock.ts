@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { storeUnavailable } from '../store-unavailable.js';
+import { redisCall, userKey } from './redis-client.js';
+
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * A short per-user mutex in Redis (SET NX PX with an owner token, released
+ * only by its owner). Used to serialize the durable writes of one user where
+ * the MongoDB-compatible server does not isolate concurrent updates of one
+ * document (FerretDB 1.24); the lock expires by itself if its holder dies.
+ */
+export class RedisUserLock {
+  constructor(private readonly deps: { readonly redis: Redis; readonly keyPrefix: string; readonly timeoutMs: number }) {}
+
+  async withLock<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const key = userKey(this.deps.keyPrefix, userId, 'write-lock');
+    const owner = randomBytes(12).toString('base64url');
+    const deadline = Date.now() + this.deps.timeoutMs;
+    // Held at most for one store operation; the TTL outlives that operation's own timeout.
+    const ttlMs = this.deps.timeoutMs * 2;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      const taken = await redisCall(() => this.deps.redis.set(key, owner, 'PX', ttlMs, 'NX'));
+      if (taken === 'OK') break;
+      if (Date.now() + wait > deadline) throw storeUnavailable('MongoDB (busy: another write of this user is in progress)', null);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    try {
+      return await work();
+    } finally {
+      await redisCall(() => this.deps.redis.eval(RELEASE, 1, key, owner)).catch(() => {});
+    }
+  }
+}

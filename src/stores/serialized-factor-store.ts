@@ -1,0 +1,52 @@
+import type { CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from './ports.js';
+
+/** Runs `work` while holding the user's write lock. */
+export interface UserLock {
+  withLock<T>(userId: string, work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * A FactorStore whose writes for one user never overlap. FerretDB 1.24
+ * applies an update as read-modify-write without isolation, so two concurrent
+ * updates of one document (a DisableMfa and a VerifyTotp, say) can lose one;
+ * MongoDB makes single-document updates atomic and does not need this.
+ * open-stores.ts wraps the MongoDB adapter in it when the server is FerretDB.
+ */
+export class SerializedFactorStore implements FactorStore {
+  constructor(
+    private readonly inner: FactorStore,
+    private readonly lock: UserLock,
+  ) {}
+
+  get(userId: string): Promise<FactorRecord | null> {
+    return this.inner.get(userId);
+  }
+
+  enable(userId: string, change: EnableFactor): Promise<boolean> {
+    return this.lock.withLock(userId, () => this.inner.enable(userId, change));
+  }
+
+  spendProof(userId: string, proof: CodeProof, change: ProvenChange) {
+    return this.lock.withLock(userId, () => this.inner.spendProof(userId, proof, change));
+  }
+
+  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
+    return this.lock.withLock(userId, () => this.inner.disable(userId, proof, sessionsRevokedAt));
+  }
+
+  reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {
+    return this.lock.withLock(userId, () => this.inner.reset(userId, sessionsRevokedAt));
+  }
+
+  raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
+    return this.lock.withLock(userId, () => this.inner.raiseSessionsRevokedAt(userId, at));
+  }
+
+  touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
+    return this.lock.withLock(userId, () => this.inner.touchDevice(userId, deviceId, at));
+  }
+
+  removeDevice(userId: string, deviceId: string): Promise<boolean> {
+    return this.lock.withLock(userId, () => this.inner.removeDevice(userId, deviceId));
+  }
+}
