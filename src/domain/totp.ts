@@ -12,6 +12,11 @@ export const TOTP_SECRET_BYTES = 20;
 const crypto = new NodeCryptoPlugin();
 const base32 = new ScureBase32Plugin();
 
+/** True when `code` has the form of a TOTP code: exactly 6 ASCII digits. */
+export function isTotpCodeFormat(code: string): boolean {
+  return /^[0-9]{6}$/.test(code);
+}
+
 /** Base32 without padding, as authenticator apps expect it typed or in a URI. */
 export function encodeSecret(secret: Uint8Array): string {
   return base32.encode(secret, { padding: false });

@@ -13,6 +13,7 @@ export class RpcMetrics {
   readonly #verifications: Counter<string>;
   readonly #lockouts: Counter<string>;
   readonly #replays: Counter<string>;
+  readonly #byCaller: Counter<string>;
 
   constructor() {
     const registers = [this.registry];
@@ -37,13 +38,24 @@ export class RpcMetrics {
       labelNames: ['method', 'outcome'],
       registers,
     });
-    this.#lockouts = new Counter({ name: 'mfa_lockouts_total', help: 'Code checks refused because the user is locked out.', registers });
+    this.#lockouts = new Counter({
+      name: 'mfa_lockouts_total',
+      help: 'Code checks refused by a lockout, including the failure that started it.',
+      registers,
+    });
+    this.#byCaller = new Counter({
+      name: 'mfa_rpcs_by_caller_total',
+      help: 'Completed RPCs by calling service (the name from MFA_AUTH_TOKENS; "" when calls are not authenticated).',
+      labelNames: ['caller', 'grpc_method', 'grpc_code'],
+      registers,
+    });
     this.#replays = new Counter({ name: 'mfa_replays_total', help: 'Code checks refused because the code was already used.', registers });
     collectDefaultMetrics({ register: this.registry });
   }
 
   /** Records one finished RPC. */
-  handled(service: string, method: string, code: string, seconds: number): void {
+  handled(service: string, method: string, code: string, seconds: number, caller: string): void {
+    this.#byCaller.inc({ caller, grpc_method: method, grpc_code: code });
     this.#handled.inc({ grpc_type: 'unary', grpc_service: service, grpc_method: method, grpc_code: code });
     this.#handling.observe({ grpc_type: 'unary', grpc_service: service, grpc_method: method }, seconds);
   }

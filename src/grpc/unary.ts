@@ -26,7 +26,7 @@ export interface AuditFact {
 export interface RpcPolicy<Req, Res> {
   /** Only MFA_ADMIN_CALLERS may call it. */
   readonly admin?: boolean;
-  /** Its code checks count as verifications in the metrics (and failed checks go to the audit trail). */
+  /** Its outcomes count in mfa_verifications_total. (Failed code checks of any RPC go to the audit trail.) */
   readonly checksCode?: boolean;
   /** The audit event of a success, if any. */
   readonly audit?: (request: Req, response: Res) => AuditFact | null;
@@ -94,7 +94,7 @@ export function createUnary(deps: UnaryDeps): Unary {
         const failedCheck = reason === null ? undefined : CODE_CHECK_EVENTS[reason];
         if (failedCheck !== undefined) await deps.audit.record({ ...auditBase, event: failedCheck, outcome: 'failure', detail: `${method}: ${reason}` });
         if (policy.checksCode && (reason === null || failedCheck !== undefined)) deps.metrics.verification(method, reason ?? 'success');
-        deps.metrics.handled(deps.serviceName, method, status[code], seconds);
+        deps.metrics.handled(deps.serviceName, method, status[code], seconds, caller);
         const level = code === status.INTERNAL ? 'error' : code === status.UNAVAILABLE ? 'warn' : 'info';
         const fields = { method, requestId, caller, grpcCode: status[code], durationMs: Math.round(seconds * 1e6) / 1e3 };
         const logged = reason === null ? fields : { ...fields, reason, ...(level === 'info' ? {} : { err: error }) };

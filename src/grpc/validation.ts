@@ -1,6 +1,7 @@
 import { ErrorReason, MfaError, type FieldViolation } from '../domain/errors.js';
 import { DEVICE_ID_PATTERN } from '../domain/device-tokens.js';
 import { normalizeRecoveryCode } from '../domain/recovery-codes.js';
+import { isTotpCodeFormat } from '../domain/totp.js';
 
 /**
  * Request validation: collects every bad field, then throws one
@@ -45,7 +46,7 @@ export class RequestValidator {
 
   /** Exactly 6 ASCII digits. */
   totpCode(value: string, field = 'code'): string {
-    if (!/^[0-9]{6}$/.test(value)) this.#add(field, 'must be exactly 6 digits (0-9)');
+    if (!isTotpCodeFormat(value)) this.#add(field, 'must be exactly 6 digits (0-9)');
     return value;
   }
 
@@ -57,7 +58,7 @@ export class RequestValidator {
 
   /** DisableMfa's code: 6 digits (TOTP) or a recovery code. */
   totpOrRecoveryCode(value: string): string {
-    if (/^[0-9]{6}$/.test(value)) return value;
+    if (isTotpCodeFormat(value)) return value;
     if (value.length > 128 || normalizeRecoveryCode(value) === null) {
       this.#add('code', 'must be 6 digits from the authenticator app or a recovery code such as ABCDE-12345');
     }

@@ -40,7 +40,8 @@ export class AuditService {
   }
 
   async list(userId: string, pageSize: number, pageToken: string): Promise<AuditPage> {
-    const size = pageSize === 0 ? DEFAULT_AUDIT_PAGE_SIZE : pageSize;
+    // AIP-158: 0 means the default, and a larger size than the maximum is lowered to it.
+    const size = pageSize === 0 ? DEFAULT_AUDIT_PAGE_SIZE : Math.min(pageSize, MAX_AUDIT_PAGE_SIZE);
     const after = pageToken === '' ? null : decodePageToken(pageToken, userId);
     // One extra event tells whether another page follows.
     const found = await this.deps.log.list(userId, size + 1, after);

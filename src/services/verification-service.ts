@@ -2,7 +2,7 @@ import type { Clock } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
 import { normalizeRecoveryCode, type RecoveryCodes } from '../domain/recovery-codes.js';
 import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
-import { matchTotp } from '../domain/totp.js';
+import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
 import type { CodeProof, FactorRecord, FactorStore } from '../stores/ports.js';
 import type { AttemptGuard } from './attempt-guard.js';
 import type { DeviceService } from './device-service.js';
@@ -52,7 +52,7 @@ export class VerificationService {
     const { userId } = request;
     const record = await this.#enabledRecord(userId);
     const now = this.deps.clock.now();
-    const check = /^\d{6}$/.test(request.code)
+    const check = isTotpCodeFormat(request.code)
       ? this.#checkTotp(record, request.code, now)
       : this.#checkRecoveryCode(record, request.code);
     const proof = await this.deps.guard.settle(userId, check);

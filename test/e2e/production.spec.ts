@@ -4,7 +4,8 @@ import { MfaServiceClient, GetMfaStatusRequest } from '../../src/gen/mfa/v1/mfa.
 import { codeAt, newUserId, useRealStores } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { bearer, connectClient, expectFailure, type MfaClient } from '../support/grpc-client.js';
-import { checkHealth } from '../support/health-client.js';
+import { checkHealth, watchHealth } from '../support/health-client.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const LOGIN_TOKEN = 'login-token-0123456789abcdef';
@@ -127,7 +128,8 @@ describe('Running it in production (real Redis and MongoDB)', () => {
         'INVALID_REQUEST',
       );
       expect(failure.badFields).to.deep.equal(['page_token']);
-      await expectFailure(support.listAuditEvents({ userId, pageSize: 501 }), status.INVALID_ARGUMENT, 'INVALID_REQUEST');
+      await expectFailure(support.listAuditEvents({ userId, pageSize: -1 }), status.INVALID_ARGUMENT, 'INVALID_REQUEST');
+      expect((await support.listAuditEvents({ userId, pageSize: 100_000 })).events).to.have.length(5);
     });
   });
 
@@ -150,8 +152,18 @@ describe('Running it in production (real Redis and MongoDB)', () => {
   });
 
   describe('metrics', () => {
-    it('serves grpc_server_* metrics, MFA counters and process metrics at /metrics', async () => {
+    it('serves grpc_server_* metrics, MFA counters by outcome, callers and process metrics at /metrics', async () => {
       await login.revokeSessions({ userId: newUserId() });
+      await expectFailure(svc.client.getMfaStatus({ userId: 'alice' }), status.UNAUTHENTICATED, 'UNAUTHENTICATED');
+      const userId = newUserId('metered');
+      const begun = await login.beginTotpEnrollment({ userId });
+      const code = codeAt(begun.secret, svc.clock);
+      await login.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
+      await expectFailure(login.verifyTotp({ userId, code }), status.PERMISSION_DENIED, 'CODE_REUSED');
+      const wrong = code === '000000' ? '111111' : '000000';
+      for (let i = 0; i < 4; i += 1) await login.verifyTotp({ userId, code: wrong }).catch(() => {});
+      await expectFailure(login.verifyTotp({ userId, code: wrong }), status.RESOURCE_EXHAUSTED, 'LOCKED_OUT');
+
       const text = await (await fetch(`http://127.0.0.1:${svc.service.metricsPort}/metrics`)).text();
       expect(text).to.contain(
         'grpc_server_handled_total{grpc_type="unary",grpc_service="mfa.v1.MfaService",grpc_method="RevokeSessions",grpc_code="OK"}',
@@ -161,7 +173,8 @@ describe('Running it in production (real Redis and MongoDB)', () => {
       expect(text).to.match(/mfa_enrollments_total\{stage="confirmed"\} [1-9]/);
       expect(text).to.match(/mfa_verifications_total\{method="VerifyTotp",outcome="CODE_REUSED"\} [1-9]/);
       expect(text).to.match(/mfa_replays_total [1-9]/);
-      expect(text).to.contain('mfa_lockouts_total');
+      expect(text).to.match(/mfa_lockouts_total [1-9]/);
+      expect(text).to.match(/mfa_rpcs_by_caller_total\{caller="login-service",grpc_method="ConfirmTotpEnrollment",grpc_code="OK"\} [1-9]/);
       expect(text).to.contain('process_cpu_user_seconds_total');
       expect(text).to.not.contain(LOGIN_TOKEN);
     });
@@ -179,6 +192,62 @@ describe('Running it in production (real Redis and MongoDB)', () => {
       }
       await eventually(async () => expect(await checkHealth(svc.service.port, 'mfa.v1.MfaService')).to.equal('SERVING'), 20_000);
       await eventually(() => login.getMfaStatus({ userId: 'alice' }), 10_000);
+    });
+  });
+
+  describe('when MongoDB goes down and comes back', () => {
+    it('reports NOT_SERVING for mfa.v1.MfaService while it is down, and SERVING again without a restart', async function () {
+      this.timeout(90_000);
+      // Through a proxy the test can cut, so that this also runs against an external MONGO_URL
+      // (errors.spec stops and restarts the real server).
+      const target = new URL(stores.mongoServer.url);
+      const proxy = await startTcpProxy(target.hostname, Number(target.port || 27017));
+      const behind = await startTestService({ ...stores.env, MONGO_URL: `mongodb://127.0.0.1:${proxy.port}/?directConnection=true` });
+      stores.cleanups.push(async () => {
+        await behind.stop();
+        await proxy.close();
+      });
+      await proxy.cut();
+      try {
+        await eventually(async () => expect(await checkHealth(behind.service.port, 'mfa.v1.MfaService')).to.equal('NOT_SERVING'), 15_000);
+        expect(await checkHealth(behind.service.port, '')).to.equal('SERVING');
+      } finally {
+        await proxy.restore();
+      }
+      await eventually(async () => expect(await checkHealth(behind.service.port, 'mfa.v1.MfaService')).to.equal('SERVING'), 30_000);
+    });
+  });
+
+  describe('shutting down', () => {
+    it('tells health watchers NOT_SERVING at once', async function () {
+      this.timeout(30_000);
+      const leaving = await startTestService({ ...stores.env, MFA_SHUTDOWN_GRACE_SECONDS: '2' });
+      const watch = watchHealth(leaving.service.port, 'mfa.v1.MfaService');
+      await eventually(async () => expect(watch.statuses).to.deep.equal(['SERVING']), 5000);
+      const stopping = leaving.stop();
+      await eventually(async () => expect(watch.statuses).to.deep.equal(['SERVING', 'NOT_SERVING']), 1000);
+      watch.close();
+      await stopping;
+    });
+  });
+
+  describe('a call the client cancels', () => {
+    it('stops its work: no later store write happens', async function () {
+      this.timeout(30_000);
+      const userId = newUserId('cancelled');
+      await stores.redis.call('CLIENT', 'PAUSE', '1000', 'ALL');
+      const client = new MfaServiceClient(`127.0.0.1:${svc.service.port}`, credentials.createInsecure());
+      const error = await new Promise<ServiceError | null>((resolve) => {
+        const call = client.revokeSessions({ userId }, bearer(LOGIN_TOKEN), (e: ServiceError | null) => resolve(e));
+        setTimeout(() => call.cancel(), 200);
+      });
+      client.close();
+      expect(error?.code).to.equal(status.CANCELLED);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const doc = await stores.mongo.db(stores.mongoDb).collection('mfa_factors').findOne({ _id: userId as never });
+      expect(doc, 'the MongoDB write after the cancelled call').to.equal(null);
+      const ended = svc.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['reason'] === 'CALL_ENDED');
+      expect(ended.length).to.be.greaterThan(0);
     });
   });
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { encodeSecret, generateTotp } from '../../src/domain/totp.js';
+import { generateTotp } from '../../src/domain/totp.js';
 import type { MfaClient } from './grpc-client.js';
 import { startMongoServer, type TestMongo } from './mongo-server.js';
 import { startRedisServer, type TestRedis } from './redis-server.js';
@@ -85,5 +85,3 @@ export async function enrollUser(client: MfaClient, clock: OffsetClock, userId =
   clock.advance(30_000);
   return { userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes };
 }
-
-export { encodeSecret };

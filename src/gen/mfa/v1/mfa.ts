@@ -365,7 +365,7 @@ export interface ResetMfaResponse {
 export interface ListAuditEventsRequest {
   /** The user. */
   userId: string;
-  /** The most events to return (1..500); 0 means 50. */
+  /** The most events to return; 0 means 50, more than 500 means 500. Negative is INVALID_ARGUMENT. */
   pageSize: number;
   /** The next_page_token of the previous page; empty for the first page. */
   pageToken: string;
