@@ -5,7 +5,14 @@ import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
 /** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
 export type StoreConfig =
   | { readonly kind: 'memory' }
-  | { readonly kind: 'external'; readonly redisUrl: string; readonly mongoUrl: string; readonly mongoDb: string };
+  | {
+      readonly kind: 'external';
+      /** One URL, or with redisCluster a comma-separated list of seed nodes. */
+      readonly redisUrl: string;
+      readonly redisCluster: boolean;
+      readonly mongoUrl: string;
+      readonly mongoDb: string;
+    };
 
 /** TLS for the gRPC port: PEM contents read at start-up. */
 export interface TlsConfig {
@@ -57,7 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const stores: StoreConfig =
     redisUrl !== undefined && mongoUrl !== undefined
-      ? { kind: 'external', redisUrl, mongoUrl, mongoDb: text(env, 'MONGO_DB') ?? 'mfa' }
+      ? { kind: 'external', redisUrl, redisCluster: boolean(env, 'REDIS_CLUSTER', false), mongoUrl, mongoDb: text(env, 'MONGO_DB') ?? 'mfa' }
       : { kind: 'memory' };
   const keysText = text(env, 'MFA_ENCRYPTION_KEYS');
   if (keysText === undefined && stores.kind === 'external') {

@@ -47,7 +47,7 @@ export async function openStores(config: StoreConfig, deps: { clock: Clock; logg
       close: async () => {},
     };
   }
-  const redis = createRedis(config.redisUrl, deps.timeoutMs);
+  const redis = createRedis(config.redisUrl, { timeoutMs: deps.timeoutMs, cluster: config.redisCluster });
   redis.on('error', (error: Error) => logger.debug({ err: error }, 'Redis connection error'));
   const mongo = createMongoClient(config.mongoUrl, deps.timeoutMs);
   await Promise.all([redis.connect(), mongo.connect()]);

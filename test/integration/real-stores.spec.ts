@@ -16,7 +16,7 @@ describe('Redis and MongoDB adapters', function () {
     this.timeout(300_000); // the first run may build FerretDB
     [redisServer, mongoServer] = await Promise.all([startRedisServer(), startMongoServer()]);
     stores = await openStores(
-      { kind: 'external', redisUrl: redisServer.url, mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}` },
+      { kind: 'external', redisUrl: redisServer.url, redisCluster: false, mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}` },
       { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000 },
     );
   });

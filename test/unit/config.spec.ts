@@ -23,7 +23,13 @@ describe('loadConfig', () => {
 
   it('uses Redis and MongoDB when both URLs are set, with MONGO_DB defaulting to mfa', () => {
     const config = loadConfig(EXTERNAL);
-    expect(config.stores).to.deep.equal({ kind: 'external', redisUrl: EXTERNAL.REDIS_URL, mongoUrl: EXTERNAL.MONGO_URL, mongoDb: 'mfa' });
+    expect(config.stores).to.deep.equal({
+      kind: 'external',
+      redisUrl: EXTERNAL.REDIS_URL,
+      redisCluster: false,
+      mongoUrl: EXTERNAL.MONGO_URL,
+      mongoDb: 'mfa',
+    });
     expect(config.keyring!.currentId).to.equal('k1');
   });
 

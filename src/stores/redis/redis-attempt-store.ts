@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { PROOF_CLAIM_TTL_MS, type AttemptOutcome, type AttemptStore, type CodeProof, type LockoutPolicy } from '../ports.js';
-import { redisCall, userKey } from './redis-client.js';
+import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 // KEYS: failures counter, lock flag, claim key (last step, or one used code).
 // ARGV: mode ('fail' | 'step' | 'first-step' | 'once'), maxFailures, lockoutMs, step, claimTtlMs.
@@ -34,7 +33,7 @@ return {1 + 2 * reused, failures}`;
 
 /** Lockout counters and the replay guard: one atomic script per code check, shared by every instance. */
 export class RedisAttemptStore implements AttemptStore {
-  constructor(private readonly deps: { readonly redis: Redis; readonly keyPrefix: string }) {}
+  constructor(private readonly deps: { readonly redis: RedisClient; readonly keyPrefix: string }) {}
 
   async settle(userId: string, proof: CodeProof | null, policy: LockoutPolicy): Promise<AttemptOutcome> {
     const key = (kind: string) => userKey(this.deps.keyPrefix, userId, kind);

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../../domain/clock.js';
 import type { PendingEnrollment, PendingEnrollmentStore } from '../ports.js';
-import { redisCall, userKey } from './redis-client.js';
+import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 // Deletes the pending enrollment only when its id matches (cancel, confirm).
 const REMOVE_IF_ID = `
@@ -13,7 +12,7 @@ return redis.call('DEL', KEYS[1])`;
 /** Pending enrollments as one short JSON string per user, expiring with Redis's own TTL. */
 export class RedisPendingEnrollmentStore implements PendingEnrollmentStore {
   constructor(
-    private readonly deps: { readonly redis: Redis; readonly clock: Clock; readonly keyPrefix: string },
+    private readonly deps: { readonly redis: RedisClient; readonly clock: Clock; readonly keyPrefix: string },
   ) {}
 
   async put(enrollment: PendingEnrollment): Promise<void> {

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { RevocationCache } from '../ports.js';
-import { redisCall, userKey } from './redis-client.js';
+import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 // Sets the value only when it moves forward, so a slow reader filling the
 // cache from MongoDB cannot overwrite a newer revocation. 0 means "never".
@@ -18,7 +17,7 @@ const CACHE_TTL_MS = 60 * 60 * 1000;
 
 /** sessionsRevokedAt per user, as milliseconds since the epoch. */
 export class RedisRevocationCache implements RevocationCache {
-  constructor(private readonly deps: { readonly redis: Redis; readonly keyPrefix: string }) {}
+  constructor(private readonly deps: { readonly redis: RedisClient; readonly keyPrefix: string }) {}
 
   async get(userId: string): Promise<Date | null | undefined> {
     const value = await redisCall(() => this.deps.redis.get(this.#key(userId)));

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { storeUnavailable } from '../store-unavailable.js';
-import { redisCall, userKey } from './redis-client.js';
+import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -14,7 +13,7 @@ return 0`;
  * document (FerretDB 1.24); the lock expires by itself if its holder dies.
  */
 export class RedisUserLock {
-  constructor(private readonly deps: { readonly redis: Redis; readonly keyPrefix: string; readonly timeoutMs: number }) {}
+  constructor(private readonly deps: { readonly redis: RedisClient; readonly keyPrefix: string; readonly timeoutMs: number }) {}
 
   async withLock<T>(userId: string, work: () => Promise<T>): Promise<T> {
     const key = userKey(this.deps.keyPrefix, userId, 'write-lock');
