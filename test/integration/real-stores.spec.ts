@@ -2,37 +2,48 @@ import { pino } from 'pino';
 import { openStores, type Stores } from '../../src/stores/open-stores.js';
 import { OffsetClock } from '../support/fake-clock.js';
 import { startMongoServer, type TestMongo } from '../support/mongo-server.js';
-import { startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { startRedisCluster } from '../support/redis-cluster.js';
+import { startRedisServer } from '../support/redis-server.js';
 import { storeContract } from './store-contract.js';
 
-// The adapters exactly as the service opens them (on FerretDB, with its per-user write serialization).
-describe('Redis and MongoDB adapters', function () {
-  let redisServer: TestRedis;
-  let mongoServer: TestMongo;
-  let stores: Stores;
-  const clock = new OffsetClock();
+/**
+ * Runs the store contract on the adapters exactly as the service opens them
+ * (on FerretDB, with its per-user write serialization), over a Redis that
+ * `startRedis` provides.
+ */
+function realStoresContract(name: string, startRedis: () => Promise<{ url: string; cluster: boolean; stop(): Promise<void> }>): void {
+  describe(`${name} and MongoDB adapters`, function () {
+    let redis: { url: string; cluster: boolean; stop(): Promise<void> };
+    let mongoServer: TestMongo;
+    let stores: Stores;
+    const clock = new OffsetClock();
 
-  before(async function () {
-    this.timeout(300_000); // the first run may build FerretDB
-    [redisServer, mongoServer] = await Promise.all([startRedisServer(), startMongoServer()]);
-    stores = await openStores(
-      { kind: 'external', redisUrl: redisServer.url, redisCluster: false, mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}` },
-      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000 },
-    );
+    before(async function () {
+      this.timeout(300_000); // the first run may build FerretDB
+      [redis, mongoServer] = await Promise.all([startRedis(), startMongoServer()]);
+      stores = await openStores(
+        { kind: 'external', redisUrl: redis.url, redisCluster: redis.cluster, mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}_${redis.cluster}` },
+        { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000 },
+      );
+    });
+
+    after(async () => {
+      await stores?.close();
+      await Promise.all([redis?.stop(), mongoServer?.stop()]);
+    });
+
+    storeContract(`${name} + MongoDB`, () => ({
+      clock,
+      factors: stores.factors,
+      pending: stores.pending,
+      attempts: stores.attempts,
+      revocations: stores.revocations,
+      auditLog: stores.auditLog,
+      elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    }));
   });
+}
 
-  after(async () => {
-    await stores?.close();
-    await Promise.all([redisServer?.stop(), mongoServer?.stop()]);
-  });
-
-  storeContract('Redis + MongoDB', () => ({
-    clock,
-    factors: stores.factors,
-    pending: stores.pending,
-    attempts: stores.attempts,
-    revocations: stores.revocations,
-    auditLog: stores.auditLog,
-    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  }));
-});
+realStoresContract('Redis', async () => ({ ...(await startRedisServer()), cluster: false }));
+// A three-master cluster: every script's keys must share the user's hash tag.
+realStoresContract('Redis Cluster', async () => ({ ...(await startRedisCluster()), cluster: true }));
