@@ -70,7 +70,7 @@ export class EnrollmentService {
         ],
       });
     }
-    const qrCodes = await renderQrCodes(uri);
+    const qrCodes = renderQrCodes(uri);
     const expiresAt = new Date(this.deps.clock.now().getTime() + this.deps.enrollmentTtlMs);
     const enrollmentId = `enr_${this.deps.random(12).toString('base64url')}`;
     await this.deps.pending.put({
