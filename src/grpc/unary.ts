@@ -77,8 +77,11 @@ export function createUnary(deps: UnaryDeps): Unary {
       call.sendMetadata(headers);
 
       const ended = new AbortController();
+      // grpc-js emits 'cancelled' when any call's stream closes, finished or not: the listener goes
+      // before the response is sent, so a finished call does not build an AbortError for nothing.
+      const onCancelled = () => ended.abort();
       if (call.cancelled) ended.abort();
-      call.once('cancelled', () => ended.abort());
+      call.once('cancelled', onCancelled);
 
       let caller = '';
       const run = async (): Promise<Res> => {
@@ -110,11 +113,13 @@ export function createUnary(deps: UnaryDeps): Unary {
           }
           policy.onSuccess?.(deps.metrics);
           await finish(status.OK, null);
+          call.removeListener('cancelled', onCancelled);
           callback(null, response);
         },
         async (error: unknown) => {
           const serviceError = toServiceError(error);
           await finish(serviceError.code, serviceError.reason, error);
+          call.removeListener('cancelled', onCancelled);
           callback(serviceError);
         },
       );
