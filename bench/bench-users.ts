@@ -1,0 +1,74 @@
+import { status } from '@grpc/grpc-js';
+import { generateTotp, timeStepAt } from '../src/domain/totp.js';
+import type { MfaCalls } from './mfa-calls.js';
+
+const PERIOD_MS = 30_000;
+/**
+ * How long a call may take to reach the server; a code is only used where it
+ * stays valid that long. Generous: a saturated FerretDB makes calls queue for seconds.
+ */
+export const IN_FLIGHT_MARGIN_MS = 10_000;
+
+/** An enrolled user of the benchmark and the TOTP state the load generator tracks for it. */
+export interface BenchUser {
+  readonly userId: string;
+  readonly secret: string;
+  /** The highest time step handed out for this user (the confirming one to begin with): later codes only. */
+  scheduledStep: number;
+  /** The user's VerifyTotp in flight, if any: the next one waits for it, so steps arrive in order. */
+  inFlight: Promise<unknown> | null;
+  deviceToken: string | null;
+}
+
+/** The code of `step`, as the user's app shows it during that period. */
+export function codeOfStep(secret: string, step: number): string {
+  return generateTotp(secret, new Date(step * PERIOD_MS));
+}
+
+/**
+ * Begins and confirms an enrollment for a new user, with the code the app
+ * shows now; or, with `spareCodes`, the previous period's while that is still
+ * safely accepted (one step of drift, RFC 6238 §5.2), so that the current and
+ * next periods stay free for VerifyTotp.
+ */
+export async function enrollUser(calls: MfaCalls, userId: string, spareCodes = false): Promise<BenchUser> {
+  const begun = await calls.beginTotpEnrollment(userId);
+  const now = Date.now();
+  const previousIsSafe = spareCodes && PERIOD_MS - (now % PERIOD_MS) > IN_FLIGHT_MARGIN_MS;
+  const step = timeStepAt(new Date(now)) - (previousIsSafe ? 1 : 0);
+  await calls.confirmTotpEnrollment(userId, begun.enrollmentId, codeOfStep(begun.secret, step));
+  return { userId, secret: begun.secret, scheduledStep: step, inFlight: null, deviceToken: null };
+}
+
+/** Setup work (not measured) keeps this few calls in flight: FerretDB (SQLite) serializes writes, and more in flight only queue. */
+export const SETUP_CONCURRENCY = 2;
+
+/**
+ * Retries setup work that failed UNAVAILABLE or DEADLINE_EXCEEDED (a store
+ * slower than the service's store timeout). Enrollments retry under a fresh
+ * user id, as a half-done confirm may have enabled the first one.
+ */
+export async function retryingSetup<T>(attempt: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let n = 0; ; n += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (n + 1 >= attempts || (code !== status.UNAVAILABLE && code !== status.DEADLINE_EXCEEDED)) throw error;
+    }
+  }
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `concurrency` at a time; rejects on the first failure. */
+export async function forEachParallel<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      results[index] = await task(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return results;
+}

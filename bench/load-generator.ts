@@ -1,0 +1,85 @@
+/**
+ * The load generator: a child process (see load-generator-process.ts) that
+ * holds the gRPC connections and the enrolled users, and carries out the
+ * orchestrator's commands one at a time over IPC.
+ */
+import { enrollUser, forEachParallel, retryingSetup, SETUP_CONCURRENCY, type BenchUser } from './bench-users.js';
+import { ClientPool } from './clients.js';
+import type { GeneratorCommand, GeneratorConfig, GeneratorReply, ScenarioMeasurement } from './load-generator-process.js';
+import { runLoad } from './load-loop.js';
+import { MfaCalls } from './mfa-calls.js';
+import { scenarioCall, verifyNextCode, type ScenarioContext } from './scenarios.js';
+import { TotpTickets } from './totp-tickets.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as GeneratorConfig;
+const pool = new ClientPool(config.port, config.channels);
+const calls = new MfaCalls(pool, config.authToken);
+const users: BenchUser[] = [];
+let userSerial = 0;
+const freshUserId = (label: string) => `${label}-${config.runId}-${userSerial++}`;
+const context: ScenarioContext = { calls, users, tickets: new TotpTickets(users), freshUserId };
+
+async function handle(command: GeneratorCommand): Promise<unknown> {
+  switch (command.kind) {
+    case 'enroll-users': {
+      const enrolled = await forEachParallel(command.count, SETUP_CONCURRENCY, () =>
+        retryingSetup(() => enrollUser(calls, freshUserId('user'), true)),
+      );
+      users.push(...enrolled);
+      return { users: users.length };
+    }
+    case 'remember-devices': {
+      // Spends one code of each of the first users (tickets come user by user) to remember a device.
+      const devices = Math.min(command.count, users.length);
+      await forEachParallel(devices, SETUP_CONCURRENCY, () => retryingSetup(() => verifyNextCode(context, true)));
+      return { devices: users.filter((user) => user.deviceToken !== null).length };
+    }
+    case 'begin-pending':
+      await forEachParallel(command.count, SETUP_CONCURRENCY, () => {
+        const userId = freshUserId('pending');
+        return retryingSetup(() => calls.beginTotpEnrollment(userId));
+      });
+      return { pending: command.count };
+    case 'calls': {
+      // One at a time, for counting the store round trips of one call; a failed call is counted too.
+      const call = scenarioCall(command.scenario, context);
+      let failed = 0;
+      for (let i = 0; i < command.count; i += 1) await call().catch(() => (failed += 1));
+      return { calls: command.count, failed };
+    }
+    case 'run': {
+      const window = await runLoad({
+        concurrency: config.concurrency,
+        warmupMs: command.warmupMs,
+        durationMs: command.durationMs,
+        serverPid: config.serverPid,
+        call: scenarioCall(command.scenario, context),
+      });
+      const { p50, p90, p99 } = window.latencies.percentiles();
+      const { latencies: _, ...counts } = window;
+      return { ...counts, p50Ms: p50, p90Ms: p90, p99Ms: p99 } satisfies ScenarioMeasurement;
+    }
+  }
+}
+
+// One command at a time: a scenario must not overlap with setup or another scenario.
+let queue = Promise.resolve();
+process.on('message', (message: { id: number; command: GeneratorCommand }) => {
+  queue = queue.then(async () => {
+    let reply: GeneratorReply;
+    try {
+      reply = { id: message.id, ok: true, result: await handle(message.command) };
+    } catch (error) {
+      reply = { id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    }
+    process.send!(reply);
+  });
+});
+process.once('disconnect', () => {
+  pool.close();
+  process.exit(0);
+});
+process.once('SIGTERM', () => {
+  pool.close();
+  process.exit(0);
+});

@@ -1,0 +1,129 @@
+import { status } from '@grpc/grpc-js';
+import { processCpuUs } from './proc-stats.js';
+import { LatencyRecorder } from './stats.js';
+
+/** A call that returned OK but with an answer the scenario did not expect; counted among the errors under `label`. */
+export class UnexpectedAnswer extends Error {
+  constructor(readonly label: string) {
+    super(`unexpected answer: ${label}`);
+  }
+}
+
+/** Thrown by a call when the scenario has no work left (verify_totp out of unspent codes): the window ends early. */
+export class WorkExhausted extends Error {
+  override readonly name = 'WorkExhausted';
+}
+
+/** What one scenario's measured window saw. */
+export interface LoadWindow {
+  /** Calls completed in the whole scenario: warm-up, window and the drain after it. */
+  readonly totalCalls: number;
+  /** Calls completed inside the window, failed or not (their latencies are recorded). */
+  readonly windowCalls: number;
+  /** Of those, the ones that succeeded. */
+  readonly windowSuccesses: number;
+  readonly windowMs: number;
+  readonly latencies: LatencyRecorder;
+  /** Failed calls of the whole scenario by gRPC status name (or UnexpectedAnswer label). */
+  readonly errors: Record<string, number>;
+  /** CPU time the server process used during the window. */
+  readonly serverCpuUs: number;
+  /** CPU time this load generator used during the window (near 1 s per second means it is the bottleneck). */
+  readonly clientCpuUs: number;
+  /** Why the window ended before its time, if it did. */
+  readonly cutShort: string | null;
+}
+
+/**
+ * Keeps `concurrency` calls in flight (closed loop: each completion starts the
+ * next call) for the warm-up and then the measured window. Calls completed
+ * inside the window count towards throughput and latency; the server's CPU
+ * time is read from /proc at the window's two ends. Anything but a gRPC error
+ * or an UnexpectedAnswer is a bug of the benchmark and aborts it.
+ */
+export async function runLoad(options: {
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly serverPid: number;
+  readonly call: () => Promise<unknown>;
+}): Promise<LoadWindow> {
+  const latencies = new LatencyRecorder();
+  const errors: Record<string, number> = {};
+  let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
+  let totalCalls = 0;
+  let windowCalls = 0;
+  let windowSuccesses = 0;
+  let start = { at: 0, server: 0, client: process.cpuUsage() };
+  let end = { at: 0, server: 0, clientUs: 0 };
+  let endTimer: NodeJS.Timeout | undefined;
+  let cutShort: string | null = null;
+  const endWindow = () => {
+    clearTimeout(endTimer);
+    const client = process.cpuUsage(start.client);
+    end = { at: performance.now(), server: processCpuUs(options.serverPid), clientUs: client.user + client.system };
+    phase = 'stop';
+  };
+  const startWindow = () => {
+    start = { at: performance.now(), server: processCpuUs(options.serverPid), client: process.cpuUsage() };
+    phase = 'measure';
+    endTimer = setTimeout(endWindow, options.durationMs);
+  };
+  const startTimer = setTimeout(startWindow, options.warmupMs);
+
+  const worker = async () => {
+    while (phase !== 'stop') {
+      const started = performance.now();
+      let ok = true;
+      try {
+        await options.call();
+      } catch (error) {
+        ok = false;
+        if (error instanceof WorkExhausted) {
+          if (phase === 'warmup') throw new Error(`out of work during the warm-up: ${error.message}`);
+          if (phase === 'measure') {
+            cutShort = error.message;
+            endWindow();
+          }
+          break;
+        }
+        const label = errorLabel(error);
+        if (label === null) throw error;
+        errors[label] = (errors[label] ?? 0) + 1;
+      }
+      totalCalls += 1;
+      if (phase === 'measure') {
+        windowCalls += 1;
+        if (ok) windowSuccesses += 1;
+        latencies.record(performance.now() - started);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+  } catch (error) {
+    phase = 'stop';
+    throw error;
+  } finally {
+    clearTimeout(startTimer);
+    clearTimeout(endTimer);
+  }
+  return {
+    totalCalls,
+    windowCalls,
+    windowSuccesses,
+    windowMs: end.at - start.at,
+    latencies,
+    errors,
+    serverCpuUs: end.server - start.server,
+    clientCpuUs: end.clientUs,
+    cutShort,
+  };
+}
+
+function errorLabel(error: unknown): string | null {
+  if (error instanceof UnexpectedAnswer) return error.label;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' && status[code] !== undefined) return status[code]!;
+  return null;
+}

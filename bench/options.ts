@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+
+/** The scenarios, in the order one run measures them; `health` is the floor the others are compared with. */
+export const SCENARIO_NAMES = ['health', 'verify_totp', 'check_session', 'check_device', 'enroll'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** What `npm run bench -- ...` was asked to do. */
+export interface BenchOptions {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly concurrency: number;
+  readonly channels: number;
+  readonly users: number;
+  readonly pending: number;
+  readonly scenarios: readonly ScenarioName[];
+  readonly json: string | null;
+  readonly profileDir: string | null;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --duration S       measured seconds per scenario (default 10)
+  --warmup S         warm-up seconds before each measured window (default 3)
+  --concurrency N    calls kept in flight (default 64)
+  --channels N       HTTP/2 connections the calls are spread over (default 4)
+  --users N          users enrolled before the scenarios; verify_totp spends their codes,
+                     MongoDB bytes per user are measured on them (default 3000)
+  --pending N        pending enrollments created to measure Redis bytes per pending (default 2000)
+  --scenarios LIST   comma-separated subset of ${SCENARIO_NAMES.join(',')} (health always runs)
+  --json FILE        also write the results as JSON
+  --profile DIR      run the server with --cpu-prof into DIR and print its top self-time functions
+  --help`;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        duration: { type: 'string', default: '10' },
+        warmup: { type: 'string', default: '3' },
+        concurrency: { type: 'string', default: '64' },
+        channels: { type: 'string', default: '4' },
+        users: { type: 'string', default: '3000' },
+        pending: { type: 'string', default: '2000' },
+        scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
+        json: { type: 'string' },
+        profile: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  const concurrency = count('--concurrency', values.concurrency, 1);
+  const users = count('--users', values.users, 1);
+  // Each user's codes are spent in step order; with fewer users than calls in
+  // flight, one user's calls would overtake each other and fail as replays.
+  if (users < 2 * concurrency) throw new UsageError(`--users must be at least 2 x --concurrency (${2 * concurrency})`);
+  return {
+    durationS: seconds('--duration', values.duration, 0.1),
+    warmupS: seconds('--warmup', values.warmup, 0),
+    concurrency,
+    channels: count('--channels', values.channels, 1),
+    users,
+    pending: count('--pending', values.pending, 1),
+    scenarios: scenarioList(values.scenarios),
+    json: values.json ?? null,
+    profileDir: values.profile ?? null,
+  };
+}
+
+function seconds(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min) throw new UsageError(`${flag} must be a number of seconds >= ${min}, got "${text}"`);
+  return value;
+}
+
+function count(flag: string, text: string, min: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${flag} must be a whole number >= ${min}, got "${text}"`);
+  return Number(text);
+}
+
+function scenarioList(text: string): ScenarioName[] {
+  const asked = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of asked) {
+    if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`unknown scenario "${name}"; known: ${SCENARIO_NAMES.join(', ')}`);
+    }
+  }
+  // The ratios need the floor, and the order is fixed so runs compare.
+  return SCENARIO_NAMES.filter((name) => name === 'health' || asked.includes(name));
+}

@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: provisions Redis and a MongoDB-compatible server, starts the
+ * compiled service as its own process in production mode, drives it from a
+ * separate load-generator process scenario by scenario, and reports each
+ * against the `health` floor (issue 4). Everything it starts, it stops.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/free-port.js';
+import { startMongoServer, type TestMongo } from '../test/support/mongo-server.js';
+import { startRedisServer, type TestRedis } from '../test/support/redis-server.js';
+import { startLoadGenerator } from './load-generator-process.js';
+import { measureScenario } from './measure-scenario.js';
+import { parseOptions, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
+import { clockTicksPerSecond, rssBytes } from './proc-stats.js';
+import { profileMarkdown, summariseProfile } from './profile-summary.js';
+import { buildReport, markdown, type ScenarioResult } from './report.js';
+import { buildServer, startServerProcess } from './server-process.js';
+import { StoreProbe } from './store-probe.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** At most this many users get a remembered device at setup, for check_device (each spends one of its codes). */
+const DEVICE_USERS = 500;
+const FACTORS_COLLECTION = 'mfa_factors';
+
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>>): Promise<void> {
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  log('building the server; starting Redis and a MongoDB-compatible server');
+  const [mainJs, redis, mongo] = await startAll(cleanups);
+  // A MONGO_URL server is shared: use a database of our own there, and drop it after.
+  const mongoDb = mongo.kind === 'external' ? `bench_${runId}` : 'bench';
+  const probe = await StoreProbe.open(redis.url, mongo.url, mongoDb);
+  cleanups.push(async () => {
+    if (mongo.kind === 'external') await probe.dropDatabase();
+    await probe.close();
+  });
+
+  const authToken = randomBytes(24).toString('base64url');
+  const nodeArgs = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`];
+  const server = await startServerProcess({
+    mainJs,
+    port: await freePort(),
+    nodeArgs,
+    env: {
+      NODE_ENV: 'production',
+      REDIS_URL: redis.url,
+      MONGO_URL: mongo.url,
+      MONGO_DB: mongoDb,
+      MFA_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+      // Callers authenticate in production; a server without caller tokens ignores both halves.
+      MFA_AUTH_TOKENS: `bench:${authToken}`,
+      // warn: one log line per call would be measured too. 100 is the most the config takes; no check fails anyway.
+      LOG_LEVEL: 'warn',
+      MFA_MAX_FAILED_ATTEMPTS: '100',
+    },
+  });
+  let serverStopped = false;
+  cleanups.push(async () => {
+    if (serverStopped) return;
+    const code = await server.stop();
+    if (code !== 0) log(`warning: the server exited with ${code}; its output:\n${server.output()}`);
+  });
+  log(`server pid ${server.pid} on port ${server.port} (${mongo.kind})`);
+
+  const generator = startLoadGenerator({
+    port: server.port,
+    channels: options.channels,
+    concurrency: options.concurrency,
+    serverPid: server.pid,
+    authToken,
+    runId,
+  });
+  cleanups.push(() => generator.stop());
+
+  log(`enrolling ${options.users} users`);
+  await generator.request({ kind: 'enroll-users', count: options.users });
+  const mongoSize = await probe.collectionSize(FACTORS_COLLECTION);
+  log(`creating ${options.pending} pending enrollments`);
+  const usedMemoryBefore = await probe.redisUsedMemory();
+  await generator.request({ kind: 'begin-pending', count: options.pending });
+  const usedMemoryAfter = await probe.redisUsedMemory();
+  if (options.scenarios.includes('check_device')) {
+    await generator.request({ kind: 'remember-devices', count: Math.min(DEVICE_USERS, Math.ceil(options.users / 5)) });
+  }
+
+  const results = new Map<ScenarioName, ScenarioResult>();
+  for (const scenario of options.scenarios) {
+    log(`${scenario}: ${options.warmupS} s warm-up, ${options.durationS} s measured`);
+    results.set(scenario, await measureScenario(scenario, options, { generator, probe }));
+  }
+  const rss = rssBytes(server.pid);
+
+  await generator.stop();
+  const exitCode = await server.stop();
+  serverStopped = true;
+  if (exitCode !== 0) throw new Error(`the server exited with ${exitCode} after the run:\n${server.output()}`);
+  // pino levels 50 and 60: error and fatal (an INTERNAL status logs its cause at error).
+  const serverErrors = server.output().split('\n').filter((line) => /"level":(50|60)\b/.test(line));
+  if (serverErrors.length > 0) log(`the server logged ${serverErrors.length} error(s); the last:\n${serverErrors.slice(-3).join('\n')}`);
+
+  const report = buildReport({
+    scenarios: results,
+    peakRssBytes: rss.peak,
+    mongo: { ...mongoSize, kind: mongo.kind },
+    redis: { usedMemoryBefore, usedMemoryAfter, pending: options.pending },
+    extra: {
+      machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? '', memory_mib: Math.round(totalmem() / 2 ** 20), node: process.version, clk_tck: clockTicksPerSecond(), mongo: mongo.kind },
+      options,
+      rss_at_end_mib: Math.round(rss.now / 2 ** 20),
+      processes: { server_pid: server.pid, load_generator_pid: generator.pid, redis_port: redis.port, mongo_url: mongo.url },
+    },
+  });
+  process.stdout.write(`${markdown(report)}\n`);
+  if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.profileDir !== null) printProfile(options.profileDir);
+
+  // Failed calls are a result (a store slower than the service's timeout, say), not a failure of the benchmark.
+  for (const [name, s] of Object.entries(report.scenarios)) {
+    if (Object.keys(s.errors).length > 0) log(`warning: ${name} had failed calls: ${JSON.stringify(s.errors)}`);
+  }
+}
+
+/** Builds the server while the stores start; registers a cleanup for each that started, then rethrows any failure. */
+async function startAll(cleanups: Array<() => Promise<unknown>>): Promise<[string, TestRedis, TestMongo]> {
+  const [mainJs, redis, mongo] = await Promise.allSettled([buildServer(ROOT), startRedisServer(), startMongoServer()]);
+  if (redis.status === 'fulfilled') cleanups.push(() => redis.value.stop());
+  if (mongo.status === 'fulfilled') cleanups.push(() => mongo.value.stop());
+  for (const result of [mainJs, redis, mongo]) if (result.status === 'rejected') throw result.reason;
+  return [(mainJs as PromiseFulfilledResult<string>).value, (redis as PromiseFulfilledResult<TestRedis>).value, (mongo as PromiseFulfilledResult<TestMongo>).value];
+}
+
+function printProfile(dir: string): void {
+  const newest = readdirSync(dir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .sort()
+    .at(-1);
+  if (newest === undefined) {
+    log(`no .cpuprofile in ${dir}`);
+    return;
+  }
+  process.stdout.write(`\n${profileMarkdown(summariseProfile(join(dir, newest)))}\n`);
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    await run(options, cleanups);
+    return 0;
+  } catch (error) {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
+    }
+  }
+}
+
+// Ctrl-C: exit through process.exit so the 'exit' handlers kill whatever is still running.
+process.once('SIGINT', () => process.exit(130));
+main().then((code) => process.exit(code));

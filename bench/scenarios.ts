@@ -1,0 +1,64 @@
+import { codeOfStep, enrollUser, type BenchUser } from './bench-users.js';
+import { UnexpectedAnswer, WorkExhausted } from './load-loop.js';
+import type { MfaCalls } from './mfa-calls.js';
+import type { ScenarioName } from './options.js';
+import type { TotpTickets } from './totp-tickets.js';
+
+/** What the scenarios share: the calls, the users enrolled at setup and their unspent TOTP codes. */
+export interface ScenarioContext {
+  readonly calls: MfaCalls;
+  readonly users: readonly BenchUser[];
+  readonly tickets: TotpTickets;
+  /** A user id never used before in this run or any other (the run id is part of it). */
+  readonly freshUserId: (label: string) => string;
+}
+
+/** A scenario's unit of work: one request as the table counts it. */
+export type ScenarioCall = () => Promise<unknown>;
+
+/** The call a scenario repeats; it rejects with the ServiceError of a failed call or an UnexpectedAnswer. */
+export function scenarioCall(name: ScenarioName, context: ScenarioContext): ScenarioCall {
+  const { calls, users } = context;
+  let next = 0;
+  const roundRobin = <T>(items: readonly T[]): T => items[next++ % items.length]!;
+  switch (name) {
+    case 'health':
+      return async () => {
+        const { status } = await calls.health();
+        if (status !== 'SERVING' && status !== 1) throw new UnexpectedAnswer(`health ${String(status)}`);
+      };
+    case 'verify_totp':
+      return () => verifyNextCode(context);
+    case 'check_session':
+      return () => calls.checkSession(roundRobin(users).userId, new Date());
+    case 'check_device': {
+      const holders = users.filter((user) => user.deviceToken !== null);
+      if (holders.length === 0) throw new Error('check_device needs users with a remembered device (setup made none)');
+      return async () => {
+        const user = roundRobin(holders);
+        const answer = await calls.checkRememberedDevice(user.userId, user.deviceToken!);
+        if (!answer.remembered) throw new UnexpectedAnswer('NOT_REMEMBERED');
+      };
+    }
+    case 'enroll':
+      // One request is the pair BeginTotpEnrollment + ConfirmTotpEnrollment for a new user.
+      return () => enrollUser(calls, context.freshUserId('enroll'));
+  }
+}
+
+/** One successful VerifyTotp: the next unspent code; `rememberDevice` keeps the token on the user. */
+export async function verifyNextCode(context: ScenarioContext, rememberDevice = false): Promise<void> {
+  const ticket = context.tickets.take();
+  if (ticket === null) throw new WorkExhausted('every enrolled user\'s usable TOTP codes were spent: raise --users');
+  const { user, step } = ticket;
+  // Steps must reach the server in order; the previous call of this user is almost always long done.
+  if (user.inFlight !== null) await user.inFlight.catch(() => {});
+  const call = context.calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice);
+  user.inFlight = call;
+  try {
+    const answer = await call;
+    if (rememberDevice) user.deviceToken = answer.deviceToken;
+  } finally {
+    if (user.inFlight === call) user.inFlight = null;
+  }
+}

@@ -1,0 +1,89 @@
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BSON, MongoClient, type Db } from 'mongodb';
+
+// The commands a store adapter sends for reads and writes; hello, ping and the like are left out.
+const CRUD_COMMANDS = ['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count'];
+
+/** Reads the benchmark's Redis and MongoDB from the outside: memory, data size and command counters. */
+export class StoreProbe {
+  private constructor(
+    private readonly redis: Redis,
+    private readonly mongo: MongoClient,
+    private readonly db: Db,
+  ) {}
+
+  static async open(redisUrl: string, mongoUrl: string, mongoDb: string): Promise<StoreProbe> {
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    const mongo = await new MongoClient(mongoUrl).connect().catch((error: unknown) => {
+      redis.disconnect();
+      throw error;
+    });
+    return new StoreProbe(redis, mongo, mongo.db(mongoDb));
+  }
+
+  /** Redis's `used_memory` (INFO memory): the bytes its allocator holds, data and overhead. */
+  async redisUsedMemory(): Promise<number> {
+    return infoField(await this.redis.info('memory'), 'used_memory');
+  }
+
+  /**
+   * Commands clients sent Redis while `action` ran, from MONITOR: each is one
+   * round trip (ioredis does not pipeline across calls at this pace); the
+   * commands a Lua script runs inside Redis (source "lua") are not counted.
+   */
+  async redisRoundTrips(action: () => Promise<unknown>): Promise<number> {
+    const monitor = await this.redis.monitor();
+    let count = 0;
+    monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+      if (source !== 'lua') count += 1;
+    });
+    try {
+      await action();
+      // MONITOR lines trail the replies a little.
+      await sleep(100);
+    } finally {
+      monitor.disconnect();
+    }
+    return count;
+  }
+
+  /** Read and write commands MongoDB has served so far, each a round trip (serverStatus metrics.commands; FerretDB has them too). */
+  async mongoCrudCommands(): Promise<number> {
+    const status = await this.mongo.db('admin').command({ serverStatus: 1 });
+    const commands = (status['metrics']?.['commands'] ?? {}) as Record<string, { total?: unknown }>;
+    return CRUD_COMMANDS.reduce((sum, name) => sum + Number(commands[name]?.total ?? 0), 0);
+  }
+
+  /**
+   * A collection's `collStats.size` (MongoDB: the documents' BSON bytes;
+   * FerretDB/SQLite: the table's pages), its document count, and the mean
+   * BSON size of its documents counted here (the same on every backend).
+   */
+  async collectionSize(collection: string): Promise<{ size: number; documents: number; meanBsonBytes: number }> {
+    const stats = await this.db.command({ collStats: collection });
+    let documents = 0;
+    let bsonBytes = 0;
+    for await (const document of this.db.collection(collection).find({})) {
+      documents += 1;
+      bsonBytes += BSON.calculateObjectSize(document);
+    }
+    return { size: Number(stats['size']), documents, meanBsonBytes: documents === 0 ? 0 : bsonBytes / documents };
+  }
+
+  async dropDatabase(): Promise<void> {
+    await this.db.dropDatabase();
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+    await this.mongo.close();
+  }
+}
+
+function infoField(info: string, name: string): number {
+  const match = new RegExp(`^${name}:(\\d+)\\r?$`, 'm').exec(info);
+  if (match === null) throw new Error(`Redis INFO has no ${name}`);
+  return Number(match[1]);
+}
