@@ -34,10 +34,17 @@ const OUTAGES = [
   MongoNotConnectedError,
   MongoClientClosedError,
 ];
+// Pool errors the driver does not export: no free connection within waitQueueTimeoutMS
+// (the server cannot keep up), and a pool closed while the call waited.
+const OUTAGE_NAMES = new Set(['MongoWaitQueueTimeoutError', 'MongoPoolClosedError']);
 
 /** Runs a MongoDB call; an unreachable server or a timeout becomes STORE_UNAVAILABLE. */
 export function mongoCall<T>(operation: () => Promise<T>): Promise<T> {
-  return guardStore('MongoDB', (error) => OUTAGES.some((type) => error instanceof type), operation);
+  return guardStore(
+    'MongoDB',
+    (error) => OUTAGES.some((type) => error instanceof type) || (error instanceof Error && OUTAGE_NAMES.has(error.name)),
+    operation,
+  );
 }
 
 /** True when the server is FerretDB, whose updates of one document are not isolated from each other. */
