@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseKeyring, type Keyring } from './domain/keyring.js';
 import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
+import { parseClusterSeeds } from './stores/redis/redis-client.js';
 
 /** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
 export type StoreConfig =
@@ -61,6 +62,13 @@ export function loadConfig(env: Env = process.env): Config {
   const mongoUrl = text(env, 'MONGO_URL');
   if ((redisUrl === undefined) !== (mongoUrl === undefined)) {
     throw new ConfigError('set both REDIS_URL and MONGO_URL (external stores) or neither (embedded in-memory stores)');
+  }
+  if (redisUrl !== undefined && boolean(env, 'REDIS_CLUSTER', false)) {
+    try {
+      parseClusterSeeds(redisUrl);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
   }
   const stores: StoreConfig =
     redisUrl !== undefined && mongoUrl !== undefined

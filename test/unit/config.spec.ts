@@ -64,6 +64,7 @@ describe('loadConfig', () => {
     ['a caller named twice', { MFA_AUTH_TOKENS: 'a:0123456789abcdefgh,a:0123456789abcdefgi' }, /twice/],
     ['an admin caller without a token', { MFA_AUTH_TOKENS: 'a:0123456789abcdefgh', MFA_ADMIN_CALLERS: 'b' }, /MFA_ADMIN_CALLERS names "b"/],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
+    ['a cluster seed without a scheme', { ...EXTERNAL, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:7000,b:7001' }, /not a redis:\/\/ or rediss:\/\/ URL/],
     ['GRPC_REFLECTION=maybe', { GRPC_REFLECTION: 'maybe' }, /GRPC_REFLECTION must be true or false/],
     ['a TLS key without a certificate', { GRPC_TLS_KEY: '/tmp/key.pem' }, /GRPC_TLS_CERT and GRPC_TLS_KEY/],
     ['an unreadable TLS certificate', { GRPC_TLS_CERT: '/nonexistent/cert.pem', GRPC_TLS_KEY: '/nonexistent/key.pem' }, /cannot read/],

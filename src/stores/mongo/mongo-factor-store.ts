@@ -58,10 +58,11 @@ export class MongoFactorStore implements FactorStore {
         },
         { upsert: true },
       );
-    const collided = await upsertOnce(attempt);
-    if (!collided) return true;
-    if ((await this.get(userId))?.enabled) return false;
-    return !(await upsertOnce(attempt));
+    for (let tries = 0; tries < 3; tries += 1) {
+      if (!(await upsertOnce(attempt))) return true;
+      if ((await this.get(userId))?.enabled) return false;
+    }
+    throw new Error('enable kept colliding with concurrent upserts of the same user');
   }
 
   async spendProof(userId: string, proof: CodeProof, change: ProvenChange) {

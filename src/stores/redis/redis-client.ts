@@ -12,29 +12,50 @@ export type RedisClient = Redis | Cluster;
  */
 export function createRedis(url: string, options: { timeoutMs: number; cluster: boolean }): RedisClient {
   const common: RedisOptions = {
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: options.timeoutMs,
     connectTimeout: options.timeoutMs,
   };
   if (!options.cluster) {
-    return new Redis(url, { ...common, lazyConnect: true, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
+    // enableOfflineQueue: false — refuse commands at once while disconnected.
+    return new Redis(url, { ...common, enableOfflineQueue: false, lazyConnect: true, retryStrategy: backoff });
   }
-  const seeds = url.split(',').map((seed) => new URL(seed.trim()));
+  const seeds = parseClusterSeeds(url);
   const first = seeds[0]!;
   return new Cluster(
     seeds.map((seed) => ({ host: seed.hostname, port: Number(seed.port || 6379) })),
     {
       lazyConnect: true,
       enableOfflineQueue: false,
-      clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      clusterRetryStrategy: backoff,
       redisOptions: {
         ...common,
         username: first.username ? decodeURIComponent(first.username) : undefined,
         password: first.password ? decodeURIComponent(first.password) : undefined,
+        tls: first.protocol === 'rediss:' ? {} : undefined,
       },
     },
   );
+}
+
+const backoff = (attempt: number) => Math.min(attempt * 200, 2000);
+
+/**
+ * The seed nodes of REDIS_URL with REDIS_CLUSTER=true: redis:// or rediss:// URLs,
+ * comma-separated, sharing one scheme and credentials (those of the first are used).
+ */
+export function parseClusterSeeds(url: string): URL[] {
+  const seeds = url.split(',').map((seed) => seed.trim()).filter((seed) => seed !== '');
+  const parsed = seeds.map((seed) => {
+    const parsedSeed = URL.canParse(seed) ? new URL(seed) : null;
+    if (parsedSeed === null || !['redis:', 'rediss:'].includes(parsedSeed.protocol) || parsedSeed.hostname === '') {
+      throw new Error(`REDIS_URL seed "${seed.replace(/\/\/[^@]*@/, '//***@')}" is not a redis:// or rediss:// URL with a host`);
+    }
+    return parsedSeed;
+  });
+  if (parsed.length === 0) throw new Error('REDIS_URL names no cluster seed node');
+  if (new Set(parsed.map((seed) => seed.protocol)).size > 1) throw new Error('REDIS_URL seeds mix redis:// and rediss://');
+  return parsed;
 }
 
 /** Runs a Redis call; a connection problem or timeout becomes STORE_UNAVAILABLE, a Redis error reply stays INTERNAL. */

@@ -19,8 +19,9 @@ export class RedisUserLock {
     const key = userKey(this.deps.keyPrefix, userId, 'write-lock');
     const owner = randomBytes(12).toString('base64url');
     const deadline = Date.now() + this.deps.timeoutMs;
-    // Held at most for one store operation; the TTL outlives that operation's own timeout.
-    const ttlMs = this.deps.timeoutMs * 2;
+    // Released as soon as the write ends; the TTL only frees the lock of a holder that died, and
+    // outlives the longest write it guards (a few MongoDB calls, each with a driver retry).
+    const ttlMs = Math.max(10_000, this.deps.timeoutMs * 8);
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
       const taken = await redisCall(() => this.deps.redis.set(key, owner, 'PX', ttlMs, 'NX'));
       if (taken === 'OK') break;
