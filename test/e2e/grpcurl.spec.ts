@@ -32,6 +32,15 @@ describe('grpcurl against a running service with caller tokens (the README walk-
   let grpcurl: string;
   let service: ServiceProcess;
   const call = async (...args: string[]) => (await run(grpcurl, ['-plaintext', ...args], { timeout: 20_000 })).stdout;
+  /** What grpcurl printed to stderr for a call that must fail. */
+  const failureOutput = async (...args: string[]) => {
+    try {
+      await call(...args);
+    } catch (error) {
+      return (error as { stderr: string }).stderr;
+    }
+    throw new Error(`grpcurl ${args.join(' ')} succeeded, but it should have failed`);
+  };
 
   before(async function () {
     this.timeout(700_000);
@@ -108,32 +117,17 @@ describe('grpcurl against a running service with caller tokens (the README walk-
   it('cannot list services when GRPC_REFLECTION=false', async () => {
     const quiet = await startTestService({ ...stores.env, GRPC_REFLECTION: 'false' });
     stores.cleanups.push(() => quiet.stop());
-    let stderr = '';
-    try {
-      await call(`127.0.0.1:${quiet.service.port}`, 'list');
-    } catch (error) {
-      stderr = (error as { stderr: string }).stderr;
-    }
+    const stderr = await failureOutput(`127.0.0.1:${quiet.service.port}`, 'list');
     expect(stderr).to.contain('does not support the reflection API');
   });
 
   it('refuses a call without the bearer token', async () => {
-    let stderr = '';
-    try {
-      await call('-d', '{"user_id":"alice"}', `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/GetMfaStatus');
-    } catch (error) {
-      stderr = (error as { stderr: string }).stderr;
-    }
+    const stderr = await failureOutput('-d', '{"user_id":"alice"}', `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/GetMfaStatus');
     expect(stderr).to.contain('Unauthenticated');
   });
 
   it('shows an error reason in the status details', async () => {
-    let stderr = '';
-    try {
-      await call(...AUTH, '-d', '{"user_id":""}', `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/GetMfaStatus');
-    } catch (error) {
-      stderr = (error as { stderr: string }).stderr;
-    }
+    const stderr = await failureOutput(...AUTH, '-d', '{"user_id":""}', `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/GetMfaStatus');
     expect(stderr).to.contain('InvalidArgument');
     expect(stderr).to.contain('INVALID_REQUEST');
   });

@@ -231,6 +231,13 @@ describe('Running it in production (real Redis and MongoDB)', () => {
     });
   });
 
+  /** RevokeSessions writes Redis (paused by the test) and then MongoDB: once Redis resumes, no MongoDB write may follow. */
+  const expectNoLaterWrite = async (userId: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const doc = await stores.mongo.db(stores.mongoDb).collection('mfa_factors').findOne({ _id: userId as never });
+    expect(doc, 'a MongoDB write after the call ended').to.equal(null);
+  };
+
   describe('a call the client cancels', () => {
     it('stops its work: no later store write happens', async function () {
       this.timeout(30_000);
@@ -243,9 +250,7 @@ describe('Running it in production (real Redis and MongoDB)', () => {
       });
       client.close();
       expect(error?.code).to.equal(status.CANCELLED);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      const doc = await stores.mongo.db(stores.mongoDb).collection('mfa_factors').findOne({ _id: userId as never });
-      expect(doc, 'the MongoDB write after the cancelled call').to.equal(null);
+      await expectNoLaterWrite(userId);
       const ended = svc.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['reason'] === 'CALL_ENDED');
       expect(ended.length).to.be.greaterThan(0);
     });
@@ -263,9 +268,7 @@ describe('Running it in production (real Redis and MongoDB)', () => {
       );
       client.close();
       expect(error?.code).to.equal(status.DEADLINE_EXCEEDED);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      const doc = await stores.mongo.db(stores.mongoDb).collection('mfa_factors').findOne({ _id: userId as never });
-      expect(doc, 'the MongoDB write after the expired call').to.equal(null);
+      await expectNoLaterWrite(userId);
     });
   });
 });
