@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { runInCallScope } from '../call-scope.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
@@ -104,25 +104,36 @@ export function createUnary(deps: UnaryDeps): Unary {
         deps.logger[level](logged, 'rpc');
       };
 
-      run().then(
-        async (response) => {
-          const fact = policy.audit?.(call.request, response) ?? null;
-          if (fact !== null) {
-            const userId = (call.request as { userId: string }).userId;
-            await deps.audit.record({ userId, caller, requestId, outcome: 'success', event: fact.event, detail: fact.detail ?? '' });
-          }
-          policy.onSuccess?.(deps.metrics);
-          await finish(status.OK, null);
-          call.removeListener('cancelled', onCancelled);
-          callback(null, response);
-        },
-        async (error: unknown) => {
-          const serviceError = toServiceError(error);
-          await finish(serviceError.code, serviceError.reason, error);
-          call.removeListener('cancelled', onCancelled);
-          callback(serviceError);
-        },
-      );
+      let answered = false;
+      const answer = (error: ServiceError | null, response?: Res) => {
+        answered = true;
+        call.removeListener('cancelled', onCancelled);
+        if (error) callback(error);
+        else callback(null, response);
+      };
+      run()
+        .then(
+          async (response) => {
+            const fact = policy.audit?.(call.request, response) ?? null;
+            if (fact !== null) {
+              const userId = (call.request as { userId: string }).userId;
+              await deps.audit.record({ userId, caller, requestId, outcome: 'success', event: fact.event, detail: fact.detail ?? '' });
+            }
+            policy.onSuccess?.(deps.metrics);
+            await finish(status.OK, null);
+            answer(null, response);
+          },
+          async (error: unknown) => {
+            const serviceError = toServiceError(error);
+            await finish(serviceError.code, serviceError.reason, error);
+            answer(serviceError);
+          },
+        )
+        // The bookkeeping after the handler must never leave a call unanswered or reject unhandled.
+        .catch((error: unknown) => {
+          deps.logger.error({ err: error, method, requestId }, 'rpc bookkeeping failed');
+          if (!answered) answer(toServiceError(error));
+        });
     };
 }
 
