@@ -1,0 +1,43 @@
+import type { RecoveryCodeSet } from '../../src/domain/recovery-codes.js';
+import type {
+  AttemptStore,
+  AuditLog,
+  DeviceRecord,
+  FactorStore,
+  PendingEnrollmentStore,
+  RevocationCache,
+} from '../../src/stores/ports.js';
+import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
+
+/** What one adapter family under test provides; each `it` gets fresh user ids, so stores may be shared. */
+export interface StoreFixture {
+  factors: FactorStore;
+  pending: PendingEnrollmentStore;
+  attempts: AttemptStore;
+  revocations: RevocationCache;
+  auditLog: AuditLog;
+  clock: FakeClock | OffsetClock;
+  /** Waits until real-time TTLs (Redis) have passed `ms`; for fake-clock stores, advances the clock. */
+  elapse(ms: number): Promise<void>;
+}
+
+let counter = 0;
+/** A user id no other contract test uses. */
+export function newUser(): string {
+  counter += 1;
+  return `contract-user-${process.pid}-${Date.now()}-${counter}`;
+}
+
+export const codes = (keyId: string, ...hashes: string[]): RecoveryCodeSet => ({ keyId, hashes });
+
+export function device(id: string, at: Date, overrides: Partial<DeviceRecord> = {}): DeviceRecord {
+  return {
+    deviceId: id,
+    tokenHash: `hash-of-${id}`,
+    label: `label ${id.slice(0, 5)}`,
+    createdAt: at,
+    lastUsedAt: at,
+    expiresAt: new Date(at.getTime() + 86_400_000),
+    ...overrides,
+  };
+}

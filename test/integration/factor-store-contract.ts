@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import { codes, device, newUser, type StoreFixture } from './contract-support.js';
+
+/** The FactorStore rules every adapter shares, including under concurrent writes. */
+export function factorStoreContract(fixture: () => StoreFixture): void {
+  describe('durable MFA state (MongoDB)', () => {
+    let s: StoreFixture;
+    beforeEach(() => {
+      s = fixture();
+    });
+
+    describe('FactorStore', () => {
+      const enableAt = (at: Date, step = 100) => ({
+        sealedSecret: 'sealed',
+        enabledAt: at,
+        timeStep: step,
+        recoveryCodes: codes('k1', 'h1', 'h2', 'h3'),
+        sessionsRevokedAt: at,
+      });
+
+      it('returns null for an unknown user', async () => {
+        expect(await s.factors.get(newUser())).to.equal(null);
+      });
+
+      it('enables once and reports the stored state', async () => {
+        const user = newUser();
+        const at = new Date(Math.floor(s.clock.now().getTime()));
+        expect(await s.factors.enable(user, enableAt(at))).to.equal(true);
+        const record = await s.factors.get(user);
+        expect(record).to.deep.include({ userId: user, enabled: true, sealedSecret: 'sealed', lastTimeStep: 100 });
+        expect(record!.enabledAt!.getTime()).to.equal(at.getTime());
+        expect(record!.sessionsRevokedAt!.getTime()).to.equal(at.getTime());
+        expect(record!.recoveryCodes).to.deep.equal(codes('k1', 'h1', 'h2', 'h3'));
+        expect(record!.devices).to.deep.equal([]);
+        expect(await s.factors.enable(user, enableAt(at))).to.equal(false);
+      });
+
+      it('spends a time step once and only forward', async () => {
+        const user = newUser();
+        await s.factors.enable(user, enableAt(s.clock.now(), 100));
+        expect(await s.factors.spendProof(user, { timeStep: 100 }, {})).to.equal(null);
+        expect(await s.factors.spendProof(user, { timeStep: 101 }, {})).to.deep.equal({ recoveryCodesRemaining: 3 });
+        expect(await s.factors.spendProof(user, { timeStep: 101 }, {})).to.equal(null);
+        expect(await s.factors.spendProof(user, { timeStep: 99 }, {})).to.equal(null);
+        expect((await s.factors.get(user))!.lastTimeStep).to.equal(101);
+      });
+
+      it('spends each recovery code once and counts what is left', async () => {
+        const user = newUser();
+        await s.factors.enable(user, enableAt(s.clock.now()));
+        expect(await s.factors.spendProof(user, { recoveryCodeHash: 'h2' }, {})).to.deep.equal({ recoveryCodesRemaining: 2 });
+        expect(await s.factors.spendProof(user, { recoveryCodeHash: 'h2' }, {})).to.equal(null);
+        expect(await s.factors.spendProof(user, { recoveryCodeHash: 'nope' }, {})).to.equal(null);
+        expect((await s.factors.get(user))!.recoveryCodes!.hashes).to.deep.equal(['h1', 'h3']);
+      });
+
+      it('refuses proofs when MFA is off', async () => {
+        const user = newUser();
+        expect(await s.factors.spendProof(user, { timeStep: 5 }, {})).to.equal(null);
+        expect(await s.factors.disable(user, { timeStep: 5 }, s.clock.now())).to.equal(false);
+      });
+
+      it('adds, evicts, touches and removes devices with a proof', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        await s.factors.enable(user, enableAt(now));
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        await s.factors.spendProof(user, { timeStep: 102 }, { addDevice: device('dev_bbbbbbbbbbbbbbbb', now), removeDeviceIds: [] });
+        await s.factors.spendProof(user, { timeStep: 103 }, { addDevice: device('dev_cccccccccccccccc', now), removeDeviceIds: ['dev_aaaaaaaaaaaaaaaa'] });
+        let ids = (await s.factors.get(user))!.devices.map((d) => d.deviceId).sort();
+        expect(ids).to.deep.equal(['dev_bbbbbbbbbbbbbbbb', 'dev_cccccccccccccccc']);
+
+        const later = new Date(now.getTime() + 60_000);
+        await s.factors.touchDevice(user, 'dev_bbbbbbbbbbbbbbbb', later);
+        const touched = (await s.factors.get(user))!.devices.find((d) => d.deviceId === 'dev_bbbbbbbbbbbbbbbb')!;
+        expect(touched.lastUsedAt.getTime()).to.equal(later.getTime());
+        expect(touched).to.deep.include({ tokenHash: 'hash-of-dev_bbbbbbbbbbbbbbbb', label: 'label dev_b' });
+
+        expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb')).to.equal(true);
+        expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb')).to.equal(false);
+        ids = (await s.factors.get(user))!.devices.map((d) => d.deviceId);
+        expect(ids).to.deep.equal(['dev_cccccccccccccccc']);
+      });
+
+      it('keeps every one of many concurrent writes of one user (none lost)', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        const hashes = Array.from({ length: 8 }, (_, i) => `c${i}`);
+        await s.factors.enable(user, { ...enableAt(now), recoveryCodes: codes('k1', ...hashes) });
+        const ids = hashes.map((_, i) => `dev_${String(i).repeat(16)}`);
+        await Promise.all([
+          ...hashes.map((hash, i) => s.factors.spendProof(user, { recoveryCodeHash: hash }, { addDevice: device(ids[i]!, now) })),
+          s.factors.raiseSessionsRevokedAt(user, new Date(now.getTime() + 7000)),
+        ]);
+        const record = (await s.factors.get(user))!;
+        expect(record.devices.map((d) => d.deviceId).sort()).to.deep.equal(ids);
+        expect(record.recoveryCodes!.hashes).to.deep.equal([]);
+        expect(record.sessionsRevokedAt!.getTime()).to.equal(now.getTime() + 7000);
+      });
+
+      it('ends disabled when a disable races other writes', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        await s.factors.enable(user, enableAt(now, 100));
+        const [disabled] = await Promise.all([
+          s.factors.disable(user, { recoveryCodeHash: 'h1' }, now),
+          ...[101, 102, 103].map((step) => s.factors.spendProof(user, { timeStep: step }, { addDevice: device(`dev_${String(step).padEnd(16, 'x')}`, now) })),
+        ]);
+        expect(disabled).to.equal(true);
+        const record = (await s.factors.get(user))!;
+        expect(record.enabled).to.equal(false);
+        expect(record.sealedSecret).to.equal(null);
+      });
+
+      it('revokes sessions of a new user from many calls at once, keeping the latest', async () => {
+        const user = newUser();
+        const base = Date.UTC(2026, 6, 1);
+        await Promise.all(Array.from({ length: 6 }, (_, i) => s.factors.raiseSessionsRevokedAt(user, new Date(base + i * 1000))));
+        expect((await s.factors.get(user))!.sessionsRevokedAt!.getTime()).to.equal(base + 5000);
+      });
+
+      it('never treats a malformed device id as a field path', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        await s.factors.enable(user, enableAt(now));
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        expect(await s.factors.removeDevice(user, 'dev_aaaaaaaaaaaaaaaa.expiresAt')).to.equal(false);
+        expect(await s.factors.removeDevice(user, 'a.')).to.equal(false);
+        const [kept] = (await s.factors.get(user))!.devices;
+        expect(kept!.expiresAt).to.be.instanceOf(Date);
+      });
+
+      it('replaces recovery codes with a proof', async () => {
+        const user = newUser();
+        await s.factors.enable(user, enableAt(s.clock.now()));
+        const result = await s.factors.spendProof(user, { timeStep: 101 }, { replaceRecoveryCodes: codes('k2', 'n1', 'n2') });
+        expect(result).to.deep.equal({ recoveryCodesRemaining: 2 });
+        expect((await s.factors.get(user))!.recoveryCodes).to.deep.equal(codes('k2', 'n1', 'n2'));
+      });
+
+      it('disables with a proof, forgetting secret, codes and devices, and can enable again', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        await s.factors.enable(user, enableAt(now));
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        const revokedAt = new Date(now.getTime() + 1000);
+        expect(await s.factors.disable(user, { recoveryCodeHash: 'h1' }, revokedAt)).to.equal(true);
+        const record = (await s.factors.get(user))!;
+        expect(record).to.deep.include({ enabled: false, enabledAt: null, sealedSecret: null, recoveryCodes: null });
+        expect(record.devices).to.deep.equal([]);
+        expect(record.sessionsRevokedAt!.getTime()).to.equal(revokedAt.getTime());
+        expect(await s.factors.disable(user, { timeStep: 500 }, revokedAt)).to.equal(false);
+        expect(await s.factors.enable(user, enableAt(now, 200))).to.equal(true);
+        expect((await s.factors.get(user))!.lastTimeStep).to.equal(200);
+      });
+
+      it('resets MFA without a proof, and only when it is on', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        expect(await s.factors.reset(user, now)).to.equal(false);
+        await s.factors.enable(user, enableAt(now));
+        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        const revokedAt = new Date(now.getTime() + 5000);
+        expect(await s.factors.reset(user, revokedAt)).to.equal(true);
+        const record = (await s.factors.get(user))!;
+        expect(record).to.deep.include({ enabled: false, sealedSecret: null, recoveryCodes: null });
+        expect(record.devices).to.deep.equal([]);
+        expect(record.sessionsRevokedAt!.getTime()).to.equal(revokedAt.getTime());
+        expect(await s.factors.reset(user, revokedAt)).to.equal(false);
+      });
+
+      it('only moves sessionsRevokedAt forward, creating the record when needed', async () => {
+        const user = newUser();
+        const t1 = new Date(Date.UTC(2026, 5, 1));
+        const t0 = new Date(Date.UTC(2026, 4, 1));
+        await s.factors.raiseSessionsRevokedAt(user, t1);
+        await s.factors.raiseSessionsRevokedAt(user, t0);
+        const record = (await s.factors.get(user))!;
+        expect(record.enabled).to.equal(false);
+        expect(record.sessionsRevokedAt!.getTime()).to.equal(t1.getTime());
+        expect(await s.factors.enable(user, enableAt(t0))).to.equal(true);
+        expect((await s.factors.get(user))!.sessionsRevokedAt!.getTime()).to.equal(t1.getTime());
+      });
+    });
+
+  });
+}
