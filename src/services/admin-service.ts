@@ -12,14 +12,14 @@ export class AdminService {
   /** Turns MFA off for a user who lost the phone and the recovery codes; revokes sessions and forgets devices. */
   async resetMfa(userId: string): Promise<{ resetAt: Date }> {
     const now = this.deps.clock.now();
-    if ((await this.deps.factors.get(userId))?.enabled !== true || !(await this.#reset(userId, now))) {
-      throw new MfaError(ErrorReason.MFA_NOT_ENABLED, 'MFA is not enabled for this user');
-    }
+    // Checked first so that resetting a user without MFA does not log them out.
+    if (!(await this.deps.factors.get(userId))?.enabled) throw notEnabled();
+    await this.deps.sessions.announce(userId, now);
+    if (!(await this.deps.factors.reset(userId, now))) throw notEnabled();
     return { resetAt: now };
   }
+}
 
-  async #reset(userId: string, now: Date): Promise<boolean> {
-    await this.deps.sessions.announce(userId, now);
-    return this.deps.factors.reset(userId, now);
-  }
+function notEnabled(): MfaError {
+  return new MfaError(ErrorReason.MFA_NOT_ENABLED, 'MFA is not enabled for this user');
 }

@@ -57,9 +57,7 @@ export class VerificationService {
       : this.#checkRecoveryCode(record, request.code);
     const proof = await this.deps.guard.settle(userId, check);
     await this.deps.sessions.announce(userId, now);
-    if (!(await this.deps.guard.commit(userId, proof, () => this.deps.factors.disable(userId, proof, now)))) {
-      await this.#lostRace(userId, proof);
-    }
+    await this.#spend(userId, proof, () => this.deps.factors.disable(userId, proof, now));
     return { disabledAt: now };
   }
 
@@ -68,10 +66,7 @@ export class VerificationService {
     const record = await this.#enabledRecord(userId);
     const proof = await this.deps.guard.settle(userId, this.#checkTotp(record, request.code, this.deps.clock.now()));
     const issued = this.deps.recoveryCodes.issue(userId);
-    const spent = await this.deps.guard.commit(userId, proof, () =>
-      this.deps.factors.spendProof(userId, proof, { replaceRecoveryCodes: issued.set }),
-    );
-    if (spent === null) await this.#lostRace(userId, proof);
+    await this.#spend(userId, proof, () => this.deps.factors.spendProof(userId, proof, { replaceRecoveryCodes: issued.set }));
     return issued.codes;
   }
 
@@ -85,8 +80,7 @@ export class VerificationService {
     const proof = await this.deps.guard.settle(userId, check(record, now));
     const device = remember.rememberDevice ? this.deps.devices.remember(record.devices, remember.deviceLabel, now) : null;
     const change = device ? { addDevice: device.record, removeDeviceIds: device.evictDeviceIds } : {};
-    const spent = await this.deps.guard.commit(userId, proof, () => this.deps.factors.spendProof(userId, proof, change));
-    if (spent === null) return this.#lostRace(userId, proof);
+    const spent = await this.#spend(userId, proof, () => this.deps.factors.spendProof(userId, proof, change));
     return {
       verifiedAt: now,
       device: device && { token: device.token, expiresAt: device.record.expiresAt },
@@ -121,11 +115,17 @@ export class VerificationService {
   }
 
   /**
-   * The proof passed the check but another call spent it first (a concurrent
-   * call with the same code, on this or another instance): a failed attempt.
+   * Records the spend of a claimed proof durably. The Redis claim already made
+   * it single-use; the durable write can still refuse it when MFA was turned
+   * off meanwhile, or when Redis lost its claims (a flush) and MongoDB's copy
+   * shows the proof spent: then it counts as a failed attempt.
    */
-  async #lostRace(userId: string, proof: CodeProof): Promise<never> {
-    return this.deps.guard.reject(userId, 'timeStep' in proof ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
+  async #spend<T>(userId: string, proof: CodeProof, write: () => Promise<T | null | false>): Promise<T> {
+    const result = await this.deps.guard.commit(userId, proof, write);
+    if (result === null || result === false) {
+      return this.deps.guard.reject(userId, 'timeStep' in proof ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
+    }
+    return result;
   }
 }
 
