@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { PNG } from 'pngjs';
+import QRCode from 'qrcode';
+import { bilevelScanlineBytes, encodeBilevelPng } from '../../src/domain/bilevel-png.js';
+import { renderQrCodes } from '../../src/domain/qr-code.js';
+import { encodeSecret, otpauthUri } from '../../src/domain/totp.js';
+import { decodePng, decodeSvg, decodeText } from '../support/qr-decode.js';
+
+describe('QR codes', () => {
+  describe('renderQrCodes', () => {
+    // Short and long labels, non-ASCII; secrets as random-looking as the service's (SHA-1 of a seed, to stay repeatable).
+    const secret = (seed: string) => encodeSecret(createHash('sha1').update(seed).digest());
+    const uris = [
+      otpauthUri({ issuer: 'ACME', accountName: 'a', secret: secret('1') }),
+      otpauthUri({ issuer: 'MFA Service', accountName: 'alice@example.com', secret: secret('2') }),
+      otpauthUri({ issuer: 'Société Générale', accountName: 'zoë+tést@exämple.com', secret: secret('3') }),
+      otpauthUri({ issuer: 'Example Corp', accountName: `${'long-name.'.repeat(20)}@example.com`, secret: secret('4') }),
+    ];
+
+    it('draws the URI in all three renderings, each readable by a QR decoder', () => {
+      for (const uri of uris) {
+        const codes = renderQrCodes(uri);
+        expect(decodePng(codes.png), uri).to.equal(uri);
+        expect(decodeSvg(codes.svg), uri).to.equal(uri);
+        expect(decodeText(codes.text), uri).to.equal(uri);
+      }
+    });
+
+    it('needs no larger a symbol than qrcode\'s own optimal segmentation', () => {
+      for (const uri of uris) {
+        const optimal = QRCode.create(uri, { errorCorrectionLevel: 'M' }) as unknown as { modules: { size: number } };
+        const image = PNG.sync.read(renderQrCodes(uri).png);
+        // 4 pixels a module and a 4-module quiet zone on each side.
+        expect(image.width, uri).to.equal((optimal.modules.size + 8) * 4);
+      }
+    });
+
+    it('makes a 1-bit grayscale PNG', () => {
+      const png = renderQrCodes(uris[1]!).png;
+      // IHDR data starts at byte 16: width, height, bit depth, colour type.
+      expect(png[24], 'bit depth').to.equal(1);
+      expect(png[25], 'colour type').to.equal(0);
+    });
+  });
+
+  describe('encodeBilevelPng', () => {
+    it('encodes pixels that a PNG decoder reads back, white as 1 and black as 0', () => {
+      // 10 x 3: a row of black, a checkerboard, a row of white (10 pixels: the second byte is partly padding).
+      const width = 10;
+      const lines = Buffer.from([0, 0x00, 0x00, 0, 0x55, 0x40, 0, 0xff, 0xc0]);
+      expect(lines.length).to.equal(3 * bilevelScanlineBytes(width));
+      const image = PNG.sync.read(encodeBilevelPng(width, 3, lines));
+      const gray = (x: number, y: number) => image.data[(y * width + x) * 4];
+      expect([image.width, image.height]).to.deep.equal([10, 3]);
+      for (let x = 0; x < width; x += 1) {
+        expect(gray(x, 0), `(${x}, 0)`).to.equal(0);
+        expect(gray(x, 1), `(${x}, 1)`).to.equal(x % 2 === 0 ? 0 : 255);
+        expect(gray(x, 2), `(${x}, 2)`).to.equal(255);
+      }
+    });
+
+    it('refuses scanlines of the wrong length', () => {
+      expect(() => encodeBilevelPng(10, 3, Buffer.alloc(8))).to.throw(RangeError);
+    });
+  });
+});
