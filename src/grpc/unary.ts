@@ -86,8 +86,16 @@ export function createUnary(deps: UnaryDeps): Unary {
       let caller = '';
       const run = async (): Promise<Res> => {
         caller = authenticate(deps, call.metadata, policy.admin === true);
-        const logger = deps.logger.child({ method, requestId, caller });
-        return runInCallScope(ended.signal, () => handle(call.request, { requestId, caller, logger }));
+        // pino serializes (and redacts) a child's bindings when it is made: only for the calls that log through it.
+        let logger: Logger | undefined;
+        const context: CallContext = {
+          requestId,
+          caller,
+          get logger() {
+            return (logger ??= deps.logger.child({ method, requestId, caller }));
+          },
+        };
+        return runInCallScope(ended.signal, () => handle(call.request, context));
       };
 
       const finish = async (code: status, reason: ErrorReason | null, error?: unknown) => {
