@@ -28,6 +28,8 @@ export interface ScenarioMeasurement {
   readonly windowCalls: number;
   readonly windowSuccesses: number;
   readonly windowMs: number;
+  readonly windowStartUs: number;
+  readonly windowEndUs: number;
   readonly p50Ms: number;
   readonly p90Ms: number;
   readonly p99Ms: number;

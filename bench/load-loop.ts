@@ -23,6 +23,9 @@ export interface LoadWindow {
   /** Of those, the ones that succeeded. */
   readonly windowSuccesses: number;
   readonly windowMs: number;
+  /** The window's ends on CLOCK_MONOTONIC in µs: the clock of a V8 .cpuprofile's timestamps, so the server's profile can be cut to it. */
+  readonly windowStartUs: number;
+  readonly windowEndUs: number;
   readonly latencies: LatencyRecorder;
   /** Failed calls of the whole scenario by gRPC status name (or UnexpectedAnswer label). */
   readonly errors: Record<string, number>;
@@ -54,18 +57,18 @@ export async function runLoad(options: {
   let totalCalls = 0;
   let windowCalls = 0;
   let windowSuccesses = 0;
-  let start = { at: 0, server: 0, client: process.cpuUsage() };
-  let end = { at: 0, server: 0, clientUs: 0 };
+  let start = { at: 0, monotonicUs: 0, server: 0, client: process.cpuUsage() };
+  let end = { at: 0, monotonicUs: 0, server: 0, clientUs: 0 };
   let endTimer: NodeJS.Timeout | undefined;
   let cutShort: string | null = null;
   const endWindow = () => {
     clearTimeout(endTimer);
     const client = process.cpuUsage(start.client);
-    end = { at: performance.now(), server: processCpuUs(options.serverPid), clientUs: client.user + client.system };
+    end = { at: performance.now(), monotonicUs: monotonicUs(), server: processCpuUs(options.serverPid), clientUs: client.user + client.system };
     phase = 'stop';
   };
   const startWindow = () => {
-    start = { at: performance.now(), server: processCpuUs(options.serverPid), client: process.cpuUsage() };
+    start = { at: performance.now(), monotonicUs: monotonicUs(), server: processCpuUs(options.serverPid), client: process.cpuUsage() };
     phase = 'measure';
     endTimer = setTimeout(endWindow, options.durationMs);
   };
@@ -113,12 +116,19 @@ export async function runLoad(options: {
     windowCalls,
     windowSuccesses,
     windowMs: end.at - start.at,
+    windowStartUs: start.monotonicUs,
+    windowEndUs: end.monotonicUs,
     latencies,
     errors,
     serverCpuUs: end.server - start.server,
     clientCpuUs: end.clientUs,
     cutShort,
   };
+}
+
+/** process.hrtime is CLOCK_MONOTONIC on Linux, as is V8's profiler clock: comparable across processes. */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 function errorLabel(error: unknown): string | null {

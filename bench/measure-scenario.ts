@@ -16,7 +16,7 @@ const SAMPLE_AFTER_LOAD: ReadonlySet<ScenarioName> = new Set(['health', 'check_s
 export async function measureScenario(
   scenario: ScenarioName,
   options: BenchOptions,
-  deps: { readonly generator: LoadGeneratorProcess; readonly probe: StoreProbe },
+  deps: { readonly generator: LoadGeneratorProcess; readonly probe: StoreProbe | null },
 ): Promise<ScenarioResult> {
   const load = async () =>
     (await deps.generator.request({
@@ -32,11 +32,12 @@ export async function measureScenario(
   return { ...measured, redisRoundTrips: trips?.redis ?? null, mongoRoundTrips: trips?.mongo ?? null };
 }
 
-/** Round trips per call over a few calls one at a time; null when one failed (it may have stopped short). */
+/** Round trips per call over a few calls one at a time; null when one failed (it may have stopped short) or without stores to watch. */
 async function sampleRoundTrips(
   scenario: ScenarioName,
-  { generator, probe }: { readonly generator: LoadGeneratorProcess; readonly probe: StoreProbe },
+  { generator, probe }: { readonly generator: LoadGeneratorProcess; readonly probe: StoreProbe | null },
 ): Promise<{ redis: number; mongo: number } | null> {
+  if (probe === null) return null;
   const mongoBefore = await probe.mongoCrudCommands();
   let sample = { calls: 0, failed: 0 };
   const redis = await probe.redisRoundTrips(async () => {

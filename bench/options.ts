@@ -4,6 +4,16 @@ import { parseArgs } from 'node:util';
 export const SCENARIO_NAMES = ['health', 'verify_totp', 'check_session', 'check_device', 'enroll'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
+/**
+ * Where the service keeps its state during the run: `test` as `npm test`
+ * provisions it (Redis, and MONGO_URL, a mongod on PATH or FerretDB on
+ * SQLite); `ferretdb-postgres` the same with FerretDB keeping its data in
+ * PostgreSQL; `memory` the embedded stores, so the service's own cost shows
+ * without any store's.
+ */
+export const STORE_KINDS = ['test', 'ferretdb-postgres', 'memory'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
 /** What `npm run bench -- ...` was asked to do. */
 export interface BenchOptions {
   readonly durationS: number;
@@ -13,9 +23,13 @@ export interface BenchOptions {
   readonly users: number;
   readonly pending: number;
   readonly scenarios: readonly ScenarioName[];
+  readonly stores: StoreKind;
+  readonly postgresUrl: string;
   readonly json: string | null;
   readonly profileDir: string | null;
 }
+
+const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export const USAGE = `usage: npm run bench -- [options]
   --duration S       measured seconds per scenario (default 10)
@@ -26,6 +40,11 @@ export const USAGE = `usage: npm run bench -- [options]
                      MongoDB bytes per user are measured on them (default 3000)
   --pending N        pending enrollments created to measure Redis bytes per pending (default 2000)
   --scenarios LIST   comma-separated subset of ${SCENARIO_NAMES.join(',')} (health always runs)
+  --stores KIND      test: Redis + what npm test uses for MongoDB (MONGO_URL, a mongod on PATH,
+                       else FerretDB on SQLite) (default);
+                     ferretdb-postgres: Redis + FerretDB keeping its data in PostgreSQL;
+                     memory: the embedded in-memory stores (the service's own cost, no store's)
+  --postgres-url URL PostgreSQL database for ferretdb-postgres (default ${DEFAULT_POSTGRES_URL})
   --json FILE        also write the results as JSON
   --profile DIR      run the server with --cpu-prof into DIR and print its top self-time functions
   --help`;
@@ -48,6 +67,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         users: { type: 'string', default: '3000' },
         pending: { type: 'string', default: '2000' },
         scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
+        stores: { type: 'string', default: 'test' },
+        'postgres-url': { type: 'string', default: DEFAULT_POSTGRES_URL },
         json: { type: 'string' },
         profile: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -70,6 +91,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     users,
     pending: count('--pending', values.pending, 1),
     scenarios: scenarioList(values.scenarios),
+    stores: storeKind(values.stores),
+    postgresUrl: values['postgres-url'],
     json: values.json ?? null,
     profileDir: values.profile ?? null,
   };
@@ -84,6 +107,11 @@ function seconds(flag: string, text: string, min: number): number {
 function count(flag: string, text: string, min: number): number {
   if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${flag} must be a whole number >= ${min}, got "${text}"`);
   return Number(text);
+}
+
+function storeKind(text: string): StoreKind {
+  if (!(STORE_KINDS as readonly string[]).includes(text)) throw new UsageError(`--stores must be one of ${STORE_KINDS.join(', ')}, got "${text}"`);
+  return text as StoreKind;
 }
 
 function scenarioList(text: string): ScenarioName[] {

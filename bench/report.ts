@@ -12,8 +12,9 @@ export interface ScenarioResult extends ScenarioMeasurement {
 export interface RunFacts {
   readonly scenarios: ReadonlyMap<ScenarioName, ScenarioResult>;
   readonly peakRssBytes: number;
-  readonly mongo: { readonly size: number; readonly documents: number; readonly meanBsonBytes: number; readonly kind: string };
-  readonly redis: { readonly usedMemoryBefore: number; readonly usedMemoryAfter: number; readonly pending: number };
+  /** Null for the embedded stores (as is redis). */
+  readonly mongo: { readonly size: number; readonly documents: number; readonly meanBsonBytes: number; readonly kind: string } | null;
+  readonly redis: { readonly usedMemoryBefore: number; readonly usedMemoryAfter: number; readonly pending: number } | null;
   readonly extra: Record<string, unknown>;
 }
 
@@ -63,8 +64,11 @@ export function buildReport(facts: RunFacts) {
     ratios[name] = { rps: round(s.rps / floor.rps, 3), p99: round(s.p99_ms / floor.p99_ms, 3), server_cpu_us: round(s.server_cpu_us / floor.server_cpu_us, 3) };
   }
   const rssMib = round(facts.peakRssBytes / 1024 / 1024, 1);
-  const mongoBytesPerUser = round(facts.mongo.size / Math.max(1, facts.mongo.documents), 1);
-  const redisBytesPerPending = round((facts.redis.usedMemoryAfter - facts.redis.usedMemoryBefore) / facts.redis.pending, 1);
+  // MongoDB's data size (collStats.size, dbStats.dataSize) is the documents' BSON bytes: counted here the same way
+  // on every backend, as FerretDB's collStats.size is its SQL tables' pages instead.
+  const { mongo, redis } = facts;
+  const mongoBytesPerUser = mongo === null ? null : round(mongo.meanBsonBytes, 1);
+  const redisBytesPerPending = redis === null ? null : round((redis.usedMemoryAfter - redis.usedMemoryBefore) / redis.pending, 1);
   return {
     scenarios,
     rss_mib: rssMib,
@@ -76,9 +80,10 @@ export function buildReport(facts: RunFacts) {
       scenarios: details,
       enroll_request: 'one BeginTotpEnrollment + ConfirmTotpEnrollment pair',
       counting: 'rps: successful calls per second of the window; p50/p90/p99: every call completed in the window; server_cpu_us: server CPU of the window / calls completed in it; errors: the whole scenario, warm-up included',
-      mongo_bytes_per_user: `collStats.size / documents of mfa_factors (${facts.mongo.kind}); ${facts.mongo.documents} documents`,
-      mongo_mean_bson_bytes_per_user: round(facts.mongo.meanBsonBytes, 1),
-      redis_bytes_per_pending: `INFO used_memory delta over ${facts.redis.pending} BeginTotpEnrollment calls`,
+      mongo_bytes_per_user: mongo === null ? 'no MongoDB (embedded stores)' : `mean BSON size of the ${mongo.documents} documents of mfa_factors (what MongoDB counts as data size)`,
+      mongo_storage_bytes_per_user: mongo === null ? null : round(mongo.size / Math.max(1, mongo.documents), 1),
+      mongo_storage: mongo === null ? null : `collStats.size / documents on ${mongo.kind} (FerretDB: its SQL table's pages)`,
+      redis_bytes_per_pending: redis === null ? 'no Redis (embedded stores)' : `INFO used_memory delta over ${redis.pending} BeginTotpEnrollment calls`,
     },
     ...facts.extra,
   };
@@ -97,7 +102,7 @@ interface Target {
 function targets(
   ratios: Record<string, { rps: number; p99: number; server_cpu_us: number }>,
   details: Record<string, ScenarioDetails>,
-  sizes: { rssMib: number; mongoBytesPerUser: number; redisBytesPerPending: number },
+  sizes: { rssMib: number; mongoBytesPerUser: number | null; redisBytesPerPending: number | null },
 ): Target[] {
   const atLeast = (target: string, value: number | null | undefined, limit: number): Target =>
     ({ target, value: value ?? null, limit, met: value == null ? null : value >= limit });
@@ -142,8 +147,9 @@ export function markdown(report: BenchReport): string {
     '',
     `req/s counts successful calls; latency and CPU per call count every call completed in the window; errors count the whole scenario, warm-up included.`,
     '',
-    `Peak server RSS ${report.rss_mib} MiB · MongoDB ${report.mongo_bytes_per_user} B per enabled user (${report.details.mongo_bytes_per_user}; mean BSON ${report.details.mongo_mean_bson_bytes_per_user} B) · ` +
-      `Redis ${report.redis_bytes_per_pending} B per pending enrollment. enroll: one request = ${report.details.enroll_request}.`,
+    `Peak server RSS ${report.rss_mib} MiB · MongoDB ${report.mongo_bytes_per_user ?? '–'} B per enabled user (${report.details.mongo_bytes_per_user}` +
+      `${report.details.mongo_storage === null ? '' : `; ${report.details.mongo_storage_bytes_per_user} B in storage, ${report.details.mongo_storage}`}) · ` +
+      `Redis ${report.redis_bytes_per_pending ?? '–'} B per pending enrollment (${report.details.redis_bytes_per_pending}). enroll: one request = ${report.details.enroll_request}.`,
     '',
     '| target (issue 4) | value | limit | |',
     '|---|---:|---:|---|',

@@ -10,8 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/free-port.js';
-import { startMongoServer, type TestMongo } from '../test/support/mongo-server.js';
-import { startRedisServer, type TestRedis } from '../test/support/redis-server.js';
+import { startBenchStores } from './bench-stores.js';
 import { startLoadGenerator } from './load-generator-process.js';
 import { measureScenario } from './measure-scenario.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
@@ -19,7 +18,6 @@ import { clockTicksPerSecond, rssBytes } from './proc-stats.js';
 import { profileMarkdown, summariseProfile } from './profile-summary.js';
 import { buildReport, markdown, type ScenarioResult } from './report.js';
 import { buildServer, startServerProcess } from './server-process.js';
-import { StoreProbe } from './store-probe.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** At most this many users get a remembered device at setup, for check_device (each spends one of its codes). */
@@ -30,15 +28,9 @@ const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>>): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  log('building the server; starting Redis and a MongoDB-compatible server');
-  const [mainJs, redis, mongo] = await startAll(cleanups);
-  // A MONGO_URL server is shared: use a database of our own there, and drop it after.
-  const mongoDb = mongo.kind === 'external' ? `bench_${runId}` : 'bench';
-  const probe = await StoreProbe.open(redis.url, mongo.url, mongoDb);
-  cleanups.push(async () => {
-    if (mongo.kind === 'external') await probe.dropDatabase();
-    await probe.close();
-  });
+  log(`building the server; starting the stores (${options.stores})`);
+  const [mainJs, stores] = await Promise.all([buildServer(ROOT), startBenchStores(options, runId, cleanups)]);
+  const probe = stores.probe;
 
   const authToken = randomBytes(24).toString('base64url');
   const nodeArgs = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`];
@@ -48,9 +40,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     nodeArgs,
     env: {
       NODE_ENV: 'production',
-      REDIS_URL: redis.url,
-      MONGO_URL: mongo.url,
-      MONGO_DB: mongoDb,
+      ...stores.env,
       MFA_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
       // Callers authenticate in production; a server without caller tokens ignores both halves.
       MFA_AUTH_TOKENS: `bench:${authToken}`,
@@ -65,7 +55,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     const code = await server.stop();
     if (code !== 0) log(`warning: the server exited with ${code}; its output:\n${server.output()}`);
   });
-  log(`server pid ${server.pid} on port ${server.port} (${mongo.kind})`);
+  log(`server pid ${server.pid} on port ${server.port} (stores: ${stores.kind})`);
 
   const generator = startLoadGenerator({
     port: server.port,
@@ -79,19 +69,22 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
 
   log(`enrolling ${options.users} users`);
   await generator.request({ kind: 'enroll-users', count: options.users });
-  const mongoSize = await probe.collectionSize(FACTORS_COLLECTION);
+  const mongoSize = probe === null ? null : await probe.collectionSize(FACTORS_COLLECTION);
   log(`creating ${options.pending} pending enrollments`);
-  const usedMemoryBefore = await probe.redisUsedMemory();
+  const usedMemoryBefore = await probe?.redisUsedMemory();
   await generator.request({ kind: 'begin-pending', count: options.pending });
-  const usedMemoryAfter = await probe.redisUsedMemory();
+  const usedMemoryAfter = await probe?.redisUsedMemory();
   if (options.scenarios.includes('check_device')) {
     await generator.request({ kind: 'remember-devices', count: Math.min(DEVICE_USERS, Math.ceil(options.users / 5)) });
   }
 
+  // The peak so far after each phase: which one raised it.
+  const peakRssMib: Record<string, number> = { setup: mib(rssBytes(server.pid).peak) };
   const results = new Map<ScenarioName, ScenarioResult>();
   for (const scenario of options.scenarios) {
     log(`${scenario}: ${options.warmupS} s warm-up, ${options.durationS} s measured`);
     results.set(scenario, await measureScenario(scenario, options, { generator, probe }));
+    peakRssMib[scenario] = mib(rssBytes(server.pid).peak);
   }
   const rss = rssBytes(server.pid);
 
@@ -106,18 +99,21 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   const report = buildReport({
     scenarios: results,
     peakRssBytes: rss.peak,
-    mongo: { ...mongoSize, kind: mongo.kind },
-    redis: { usedMemoryBefore, usedMemoryAfter, pending: options.pending },
+    mongo: mongoSize === null ? null : { ...mongoSize, kind: stores.kind },
+    redis: usedMemoryBefore === undefined || usedMemoryAfter === undefined ? null : { usedMemoryBefore, usedMemoryAfter, pending: options.pending },
     extra: {
-      machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? '', memory_mib: Math.round(totalmem() / 2 ** 20), node: process.version, clk_tck: clockTicksPerSecond(), mongo: mongo.kind },
+      machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? '', memory_mib: Math.round(totalmem() / 2 ** 20), node: process.version, clk_tck: clockTicksPerSecond(), stores: stores.kind },
       options,
-      rss_at_end_mib: Math.round(rss.now / 2 ** 20),
-      processes: { server_pid: server.pid, load_generator_pid: generator.pid, redis_port: redis.port, mongo_url: mongo.url },
+      rss_at_end_mib: mib(rss.now),
+      peak_rss_after_mib: peakRssMib,
+      processes: { server_pid: server.pid, load_generator_pid: generator.pid, ...stores.describe },
     },
   });
   process.stdout.write(`${markdown(report)}\n`);
+  const phases = Object.entries(peakRssMib).map(([phase, value]) => `${phase} ${value}`).join(' · ');
+  process.stdout.write(`\nServer peak RSS (MiB) after each phase: ${phases}; at the end ${mib(rss.now)}.\n`);
   if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
-  if (options.profileDir !== null) printProfile(options.profileDir);
+  if (options.profileDir !== null) printProfile(options.profileDir, results);
 
   // Failed calls are a result (a store slower than the service's timeout, say), not a failure of the benchmark.
   for (const [name, s] of Object.entries(report.scenarios)) {
@@ -125,16 +121,12 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   }
 }
 
-/** Builds the server while the stores start; registers a cleanup for each that started, then rethrows any failure. */
-async function startAll(cleanups: Array<() => Promise<unknown>>): Promise<[string, TestRedis, TestMongo]> {
-  const [mainJs, redis, mongo] = await Promise.allSettled([buildServer(ROOT), startRedisServer(), startMongoServer()]);
-  if (redis.status === 'fulfilled') cleanups.push(() => redis.value.stop());
-  if (mongo.status === 'fulfilled') cleanups.push(() => mongo.value.stop());
-  for (const result of [mainJs, redis, mongo]) if (result.status === 'rejected') throw result.reason;
-  return [(mainJs as PromiseFulfilledResult<string>).value, (redis as PromiseFulfilledResult<TestRedis>).value, (mongo as PromiseFulfilledResult<TestMongo>).value];
+function mib(bytes: number): number {
+  return Math.round((10 * bytes) / 2 ** 20) / 10;
 }
 
-function printProfile(dir: string): void {
+/** The server's profile, cut to each scenario's measured window (setup is left out). */
+function printProfile(dir: string, results: ReadonlyMap<ScenarioName, ScenarioResult>): void {
   const newest = readdirSync(dir)
     .filter((name) => name.endsWith('.cpuprofile'))
     .sort()
@@ -143,7 +135,13 @@ function printProfile(dir: string): void {
     log(`no .cpuprofile in ${dir}`);
     return;
   }
-  process.stdout.write(`\n${profileMarkdown(summariseProfile(join(dir, newest)))}\n`);
+  const windows = [...results].map(([name, result]) => ({
+    name,
+    startUs: result.windowStartUs,
+    endUs: result.windowEndUs,
+    calls: result.windowCalls,
+  }));
+  process.stdout.write(`\n${profileMarkdown(summariseProfile(join(dir, newest), windows))}\n`);
 }
 
 async function main(): Promise<number> {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,10 +12,25 @@ const SCENARIOS = ['health', 'verify_totp', 'check_session', 'check_device', 'en
 interface BenchJson {
   scenarios: Record<string, { rps: number; p50_ms: number; p90_ms: number; p99_ms: number; server_cpu_us: number; errors: Record<string, number> }>;
   rss_mib: number;
-  mongo_bytes_per_user: number;
-  redis_bytes_per_pending: number;
-  processes: { server_pid: number; load_generator_pid: number; redis_port: number; mongo_url: string };
-  machine: { mongo: string };
+  mongo_bytes_per_user: number | null;
+  redis_bytes_per_pending: number | null;
+  details: { scenarios: Record<string, { redis_round_trips_per_call: number | null; mongo_round_trips_per_call: number | null }> };
+  processes: { server_pid: number; load_generator_pid: number; redis_port?: number; mongo_url?: string };
+  machine: { stores: string };
+}
+
+/** Runs the benchmark for about a second per scenario with `extra` options; resolves to its exit code, output and JSON. */
+async function runBench(dir: string, extra: readonly string[]): Promise<{ stdout: string; report: BenchJson }> {
+  const json = join(dir, 'bench.json');
+  const args = ['--duration', '1', '--warmup', '0.2', '--concurrency', '4', '--channels', '2', '--users', '100', '--pending', '50', '--json', json, ...extra];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(exitCode, `bench ${extra.join(' ')} exited with ${exitCode}:\n${stderr}`).to.equal(0);
+  return { stdout, report: JSON.parse(await readFile(json, 'utf8')) as BenchJson };
 }
 
 function isAlive(pid: number): boolean {
@@ -42,45 +57,29 @@ function acceptsConnections(port: number): Promise<boolean> {
 describe('npm run bench, a short smoke run', function () {
   this.timeout(180_000);
   let dir: string;
-  let child: ChildProcess | undefined;
-  let exitCode: number | null;
-  let stdout = '';
-  let stderr = '';
+  let stdout: string;
   let report: BenchJson;
 
   before(async function () {
     this.timeout(600_000); // the first run may build FerretDB
     dir = await mkdtemp(join(tmpdir(), 'mfa-bench-smoke-'));
-    const json = join(dir, 'bench.json');
-    const args = ['--duration', '1', '--warmup', '0.2', '--concurrency', '4', '--channels', '2', '--users', '100', '--pending', '50', '--json', json];
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (chunk) => (stdout += chunk));
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    exitCode = await new Promise((resolve) => child!.once('exit', resolve));
-    expect(exitCode, `bench exited with ${exitCode}:\n${stderr}`).to.equal(0);
-    report = JSON.parse(await readFile(json, 'utf8')) as BenchJson;
+    ({ stdout, report } = await runBench(dir, ['--profile', join(dir, 'profile')]));
   });
 
   after(async () => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   it('measures every scenario with calls and no failed call', () => {
-    expect(Object.keys(report.scenarios)).to.deep.equal(SCENARIOS);
-    for (const [name, scenario] of Object.entries(report.scenarios)) {
-      expect(scenario.rps, `${name} rps`).to.be.greaterThan(0);
-      expect(scenario.errors, `${name} errors`).to.deep.equal({});
-      for (const field of ['p50_ms', 'p90_ms', 'p99_ms', 'server_cpu_us'] as const) {
-        expect(scenario[field], `${name} ${field}`).to.be.a('number').and.not.be.NaN;
-      }
-    }
+    expectEveryScenarioRan(report);
   });
 
-  it('reports peak RSS, MongoDB bytes per user and Redis bytes per pending enrollment', () => {
+  it('reports peak RSS, MongoDB bytes per user, Redis bytes per pending enrollment and round trips', () => {
     expect(report.rss_mib).to.be.greaterThan(0);
     expect(report.mongo_bytes_per_user).to.be.greaterThan(0);
     expect(report.redis_bytes_per_pending).to.be.greaterThan(0);
+    expect(report.details.scenarios['check_session']!.redis_round_trips_per_call).to.be.greaterThan(0);
+    expect(report.details.scenarios['verify_totp']!.mongo_round_trips_per_call).to.be.greaterThan(0);
   });
 
   it('prints the results as a markdown table', () => {
@@ -88,12 +87,46 @@ describe('npm run bench, a short smoke run', function () {
     for (const name of SCENARIOS) expect(stdout).to.match(new RegExp(`^\\| ${name} \\|`, 'm'));
   });
 
+  it('prints the server\'s CPU profile cut to each scenario\'s window', () => {
+    for (const name of SCENARIOS) expect(stdout).to.match(new RegExp(`^### Server CPU profile: ${name} \\(\\d+ ms busy\\)`, 'm'));
+    expect(stdout).to.match(/^\| function \| self ms \| % of busy \| µs\/call \|/m);
+  });
+
   it('stops the server, the load generator, Redis and its own MongoDB-compatible server', async () => {
     expect(isAlive(report.processes.server_pid), 'server').to.equal(false);
     expect(isAlive(report.processes.load_generator_pid), 'load generator').to.equal(false);
-    expect(await acceptsConnections(report.processes.redis_port), 'redis-server').to.equal(false);
-    if (report.machine.mongo !== 'external') {
-      expect(await acceptsConnections(Number(new URL(report.processes.mongo_url).port)), report.machine.mongo).to.equal(false);
+    expect(await acceptsConnections(report.processes.redis_port!), 'redis-server').to.equal(false);
+    if (report.machine.stores !== 'external') {
+      expect(await acceptsConnections(Number(new URL(report.processes.mongo_url!).port)), report.machine.stores).to.equal(false);
     }
   });
+
+  describe('with --stores memory', () => {
+    let memory: BenchJson;
+
+    before(async () => {
+      // The embedded stores answer fast: enough users that verify_totp does not run out of unspent codes.
+      ({ report: memory } = await runBench(dir, ['--stores', 'memory', '--users', '1500']));
+    });
+
+    it('measures every scenario on the embedded stores, with nothing to count in Redis or MongoDB', () => {
+      expectEveryScenarioRan(memory);
+      expect(memory.machine.stores).to.equal('memory');
+      expect(memory.mongo_bytes_per_user).to.equal(null);
+      expect(memory.redis_bytes_per_pending).to.equal(null);
+      expect(memory.details.scenarios['verify_totp']!.redis_round_trips_per_call).to.equal(null);
+      expect(isAlive(memory.processes.server_pid), 'server').to.equal(false);
+    });
+  });
 });
+
+function expectEveryScenarioRan(report: BenchJson): void {
+  expect(Object.keys(report.scenarios)).to.deep.equal(SCENARIOS);
+  for (const [name, scenario] of Object.entries(report.scenarios)) {
+    expect(scenario.rps, `${name} rps`).to.be.greaterThan(0);
+    expect(scenario.errors, `${name} errors`).to.deep.equal({});
+    for (const field of ['p50_ms', 'p90_ms', 'p99_ms', 'server_cpu_us'] as const) {
+      expect(scenario[field], `${name} ${field}`).to.be.a('number').and.not.be.NaN;
+    }
+  }
+}

@@ -10,7 +10,9 @@ import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } fr
 /** A MongoDB-compatible server for tests; restart() keeps the port and the data, for outage tests. */
 export interface TestMongo {
   url: string;
-  kind: 'external' | 'mongod' | 'ferretdb';
+  kind: 'external' | 'mongod' | 'ferretdb' | 'ferretdb-postgres';
+  /** Its data outlives it (MONGO_URL, or FerretDB on a PostgreSQL that stays): use a database of your own and drop it. */
+  shared: boolean;
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -20,32 +22,35 @@ const NO_SERVER_HINT =
   'no MongoDB-compatible server: set MONGO_URL, put mongod on PATH, or install Go so FerretDB can be built (scripts/ensure-tool.sh ferretdb)';
 const ENSURE_TOOL = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/ensure-tool.sh');
 
-/** Uses MONGO_URL if set, else a private mongod from PATH, else a private FerretDB (SQLite) built on first use. */
-export async function startMongoServer(): Promise<TestMongo> {
+/**
+ * Uses MONGO_URL if set, else a private mongod from PATH, else a private
+ * FerretDB (SQLite) built on first use. With `postgresUrl`, always a private
+ * FerretDB whose handler keeps the data in that PostgreSQL database (much
+ * faster than SQLite under load: the benchmark's `--stores ferretdb-postgres`).
+ */
+export async function startMongoServer(options: { readonly postgresUrl?: string } = {}): Promise<TestMongo> {
   const external = process.env['MONGO_URL'];
-  if (external !== undefined && external !== '') return useExternal(external);
+  if (options.postgresUrl === undefined && external !== undefined && external !== '') return useExternal(external);
 
   const dir = await mkdtemp(join(tmpdir(), 'mfa-test-mongo-'));
   removeOnExit(dir);
   const dataDir = join(dir, 'data');
   await mkdir(dataDir);
   const port = await freePort();
+  const common = [`--listen-addr=127.0.0.1:${port}`, `--state-dir=${dir}`, '--telemetry=disable', '--debug-addr=-', '--log-level=error'];
+  if (options.postgresUrl !== undefined) {
+    const args = ['--handler=postgresql', `--postgresql-url=${options.postgresUrl}`, ...common];
+    const server = await startLocal('ferretdb-postgres', await buildFerretDb(), args, port, dir);
+    await assertPostgresAnswers(server, options.postgresUrl);
+    return server;
+  }
   const mongod = findOnPath('mongod');
   if (mongod !== undefined) {
     const args = ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dataDir, '--quiet'];
     return startLocal('mongod', mongod, args, port, dir);
   }
   const ferretdb = await buildFerretDb();
-  const args = [
-    '--handler=sqlite',
-    `--sqlite-url=file:${dataDir}/`,
-    `--listen-addr=127.0.0.1:${port}`,
-    `--state-dir=${dir}`,
-    '--telemetry=disable',
-    '--debug-addr=-',
-    '--log-level=error',
-  ];
-  return startLocal('ferretdb', ferretdb, args, port, dir);
+  return startLocal('ferretdb', ferretdb, ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`, ...common], port, dir);
 }
 
 async function useExternal(url: string): Promise<TestMongo> {
@@ -53,6 +58,7 @@ async function useExternal(url: string): Promise<TestMongo> {
   return {
     url,
     kind: 'external',
+    shared: true,
     stop: async () => {},
     restart: async () => {
       throw new Error('cannot restart an external MONGO_URL server');
@@ -61,7 +67,7 @@ async function useExternal(url: string): Promise<TestMongo> {
 }
 
 async function startLocal(
-  kind: 'mongod' | 'ferretdb',
+  kind: 'mongod' | 'ferretdb' | 'ferretdb-postgres',
   binary: string,
   args: string[],
   port: number,
@@ -79,6 +85,7 @@ async function startLocal(
   return {
     url,
     kind,
+    shared: kind === 'ferretdb-postgres',
     stop: () => stopProcess(child),
     restart: async () => {
       await stopProcess(child);
@@ -98,6 +105,19 @@ async function buildFerretDb(): Promise<string> {
   });
   if (exitCode !== 0) throw new Error(`${NO_SERVER_HINT}; ${ENSURE_TOOL} ferretdb failed (see stderr above)`);
   return stdout.trim();
+}
+
+// FerretDB answers ping without its backend; listing collections reaches PostgreSQL.
+async function assertPostgresAnswers(server: TestMongo, postgresUrl: string): Promise<void> {
+  const client = new MongoClient(server.url, { serverSelectionTimeoutMS: 5_000 });
+  try {
+    await client.db('admin').command({ listCollections: 1 });
+  } catch (error) {
+    await server.stop();
+    throw new Error(`FerretDB cannot use PostgreSQL at ${postgresUrl} (is it running, with trust or password auth in the URL?): ${String(error)}`);
+  } finally {
+    await client.close();
+  }
 }
 
 async function answersPing(url: string): Promise<boolean> {

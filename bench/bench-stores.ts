@@ -1,0 +1,48 @@
+import { startMongoServer } from '../test/support/mongo-server.js';
+import { startRedisServer } from '../test/support/redis-server.js';
+import type { BenchOptions } from './options.js';
+import { StoreProbe } from './store-probe.js';
+
+/** The stores of one run, as the server's environment sees them and as the probe reads them. */
+export interface BenchStores {
+  /** What the MongoDB side is ('external', 'ferretdb', 'ferretdb-postgres', 'mongod'), or 'memory'. */
+  readonly kind: string;
+  /** REDIS_URL, MONGO_URL and MONGO_DB for the server; empty for the embedded stores. */
+  readonly env: Record<string, string>;
+  /** Null for the embedded stores: nothing to read from the outside. */
+  readonly probe: StoreProbe | null;
+  readonly describe: Record<string, unknown>;
+}
+
+/**
+ * Starts what `options.stores` asks for and registers a cleanup for each
+ * thing started (the caller runs them, newest first, also after a failure).
+ */
+export async function startBenchStores(
+  options: Pick<BenchOptions, 'stores' | 'postgresUrl'>,
+  runId: string,
+  cleanups: Array<() => Promise<unknown>>,
+): Promise<BenchStores> {
+  if (options.stores === 'memory') return { kind: 'memory', env: {}, probe: null, describe: { stores: 'embedded in-memory' } };
+
+  const postgresUrl = options.stores === 'ferretdb-postgres' ? options.postgresUrl : undefined;
+  const [redis, mongo] = await Promise.allSettled([startRedisServer(), startMongoServer({ postgresUrl })]);
+  if (redis.status === 'fulfilled') cleanups.push(() => redis.value.stop());
+  if (mongo.status === 'fulfilled') cleanups.push(() => mongo.value.stop());
+  if (redis.status === 'rejected') throw redis.reason;
+  if (mongo.status === 'rejected') throw mongo.reason;
+
+  // A shared server (MONGO_URL, a PostgreSQL that stays) gets a database of the run's own, dropped after.
+  const mongoDb = mongo.value.shared ? `bench_${runId}` : 'bench';
+  const probe = await StoreProbe.open(redis.value.url, mongo.value.url, mongoDb);
+  cleanups.push(async () => {
+    if (mongo.value.shared) await probe.dropDatabase();
+    await probe.close();
+  });
+  return {
+    kind: mongo.value.kind,
+    env: { REDIS_URL: redis.value.url, MONGO_URL: mongo.value.url, MONGO_DB: mongoDb },
+    probe,
+    describe: { redis_port: redis.value.port, mongo_url: mongo.value.url, ...(postgresUrl === undefined ? {} : { postgres_url: postgresUrl }) },
+  };
+}
