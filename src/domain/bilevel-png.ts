@@ -3,6 +3,9 @@ import { crc32, deflateSync } from 'node:zlib';
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const GRAYSCALE = 0;
 const BIT_DEPTH = 1;
+// Level 1: about 30 us instead of 90 us (zlib's default, 6) for a QR code's
+// 7 KB of scanlines, for a file of about 750 bytes instead of 580.
+const DEFLATE_LEVEL = 1;
 
 /** Bytes of one scanline of a 1-bit image `width` pixels wide: the filter-type byte, then the pixels, 8 to a byte. */
 export function bilevelScanlineBytes(width: number): number {
@@ -27,7 +30,7 @@ export function encodeBilevelPng(width: number, height: number, scanlines: Buffe
   header[8] = BIT_DEPTH;
   header[9] = GRAYSCALE;
   // Bytes 10-12: compression 0 (deflate), filter method 0, interlace 0 (none).
-  return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(scanlines)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(scanlines, { level: DEFLATE_LEVEL })), chunk('IEND', Buffer.alloc(0))]);
 }
 
 /** length, type, data, CRC-32 of type and data. */
