@@ -23,6 +23,7 @@ export function bilevelScanlineBytes(width: number): number {
  * deflates about 8 times faster and ends up smaller.
  */
 export function encodeBilevelPng(width: number, height: number, scanlines: Buffer): Buffer {
+  if (!(width >= 1 && height >= 1)) throw new RangeError('a PNG is at least 1 x 1 pixels');
   if (scanlines.length !== height * bilevelScanlineBytes(width)) throw new RangeError('scanlines do not match width x height');
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
