@@ -13,7 +13,6 @@ export interface CallContext {
   readonly requestId: string;
   /** The calling service's name, or '' when calls are not authenticated. */
   readonly caller: string;
-  readonly logger: Logger;
 }
 
 /** An audit event a call produced. */
@@ -86,15 +85,7 @@ export function createUnary(deps: UnaryDeps): Unary {
       let caller = '';
       const run = async (): Promise<Res> => {
         caller = authenticate(deps, call.metadata, policy.admin === true);
-        // pino serializes (and redacts) a child's bindings when it is made: only for the calls that log through it.
-        let logger: Logger | undefined;
-        const context: CallContext = {
-          requestId,
-          caller,
-          get logger() {
-            return (logger ??= deps.logger.child({ method, requestId, caller }));
-          },
-        };
+        const context: CallContext = { requestId, caller };
         return runInCallScope(ended.signal, () => handle(call.request, context));
       };
 
