@@ -7,7 +7,7 @@ import { StoreProbe } from './store-probe.js';
 export interface BenchStores {
   /** What the MongoDB side is ('external', 'ferretdb', 'ferretdb-postgres', 'mongod'), or 'memory'. */
   readonly kind: string;
-  /** REDIS_URL, MONGO_URL and MONGO_DB for the server; empty for the embedded stores. */
+  /** REDIS_URL, MONGO_URL and MONGO_DB for the server; empty URLs for the embedded stores. */
   readonly env: Record<string, string>;
   /** Null for the embedded stores: nothing to read from the outside. */
   readonly probe: StoreProbe | null;
@@ -23,7 +23,8 @@ export async function startBenchStores(
   runId: string,
   cleanups: Array<() => Promise<unknown>>,
 ): Promise<BenchStores> {
-  if (options.stores === 'memory') return { kind: 'memory', env: {}, probe: null, describe: { stores: 'embedded in-memory' } };
+  // Empty URLs, so that a REDIS_URL or MONGO_URL in the caller's shell does not reach the server (the config reads '' as unset).
+  if (options.stores === 'memory') return { kind: 'memory', env: { REDIS_URL: '', MONGO_URL: '' }, probe: null, describe: { stores: 'embedded in-memory' } };
 
   const postgresUrl = options.stores === 'ferretdb-postgres' ? options.postgresUrl : undefined;
   const [redis, mongo] = await Promise.allSettled([startRedisServer(), startMongoServer({ postgresUrl })]);
@@ -43,6 +44,14 @@ export async function startBenchStores(
     kind: mongo.value.kind,
     env: { REDIS_URL: redis.value.url, MONGO_URL: mongo.value.url, MONGO_DB: mongoDb },
     probe,
-    describe: { redis_port: redis.value.port, mongo_url: mongo.value.url, ...(postgresUrl === undefined ? {} : { postgres_url: postgresUrl }) },
+    describe: { redis_port: redis.value.port, mongo_url: mongo.value.url, ...(postgresUrl === undefined ? {} : { postgres_url: withoutPassword(postgresUrl) }) },
   };
+}
+
+/** The URL with any password taken out: it goes into the report. */
+export function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password === '') return url;
+  parsed.password = '';
+  return parsed.href;
 }

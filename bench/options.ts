@@ -68,7 +68,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         pending: { type: 'string', default: '2000' },
         scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
         stores: { type: 'string', default: 'test' },
-        'postgres-url': { type: 'string', default: DEFAULT_POSTGRES_URL },
+        'postgres-url': { type: 'string' },
         json: { type: 'string' },
         profile: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -80,6 +80,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const concurrency = count('--concurrency', values.concurrency, 1);
   const users = count('--users', values.users, 1);
+  const stores = storeKind(values.stores);
   // Each user's codes are spent in step order; with fewer users than calls in
   // flight, one user's calls would overtake each other and fail as replays.
   if (users < 2 * concurrency) throw new UsageError(`--users must be at least 2 x --concurrency (${2 * concurrency})`);
@@ -91,8 +92,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     users,
     pending: count('--pending', values.pending, 1),
     scenarios: scenarioList(values.scenarios),
-    stores: storeKind(values.stores),
-    postgresUrl: values['postgres-url'],
+    stores,
+    postgresUrl: postgresUrl(values['postgres-url'], stores),
     json: values.json ?? null,
     profileDir: values.profile ?? null,
   };
@@ -107,6 +108,13 @@ function seconds(flag: string, text: string, min: number): number {
 function count(flag: string, text: string, min: number): number {
   if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${flag} must be a whole number >= ${min}, got "${text}"`);
   return Number(text);
+}
+
+function postgresUrl(text: string | undefined, stores: StoreKind): string {
+  if (text === undefined) return DEFAULT_POSTGRES_URL;
+  if (stores !== 'ferretdb-postgres') throw new UsageError('--postgres-url goes with --stores ferretdb-postgres');
+  if (!/^postgres(ql)?:\/\/./.test(text)) throw new UsageError(`--postgres-url must be a postgres:// URL, got "${text}"`);
+  return text;
 }
 
 function storeKind(text: string): StoreKind {

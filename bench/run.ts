@@ -10,7 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/free-port.js';
-import { startBenchStores } from './bench-stores.js';
+import { startBenchStores, withoutPassword } from './bench-stores.js';
 import { startLoadGenerator } from './load-generator-process.js';
 import { measureScenario } from './measure-scenario.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
@@ -29,7 +29,11 @@ const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>>): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   log(`building the server; starting the stores (${options.stores})`);
-  const [mainJs, stores] = await Promise.all([buildServer(ROOT), startBenchStores(options, runId, cleanups)]);
+  // Settled, not all: whichever fails, the other has finished and registered its cleanups before they run.
+  const [built, started] = await Promise.allSettled([buildServer(ROOT), startBenchStores(options, runId, cleanups)]);
+  if (built.status === 'rejected') throw built.reason;
+  if (started.status === 'rejected') throw started.reason;
+  const [mainJs, stores] = [built.value, started.value];
   const probe = stores.probe;
 
   const authToken = randomBytes(24).toString('base64url');
@@ -103,7 +107,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     redis: usedMemoryBefore === undefined || usedMemoryAfter === undefined ? null : { usedMemoryBefore, usedMemoryAfter, pending: options.pending },
     extra: {
       machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? '', memory_mib: Math.round(totalmem() / 2 ** 20), node: process.version, clk_tck: clockTicksPerSecond(), stores: stores.kind },
-      options,
+      options: { ...options, postgresUrl: withoutPassword(options.postgresUrl) },
       rss_at_end_mib: mib(rss.now),
       peak_rss_after_mib: peakRssMib,
       processes: { server_pid: server.pid, load_generator_pid: generator.pid, ...stores.describe },
@@ -157,7 +161,6 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const cleanups: Array<() => Promise<unknown>> = [];
   try {
     await run(options, cleanups);
     return 0;
@@ -165,12 +168,31 @@ async function main(): Promise<number> {
     log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;
   } finally {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
-    }
+    await runCleanups();
   }
 }
 
-// Ctrl-C: exit through process.exit so the 'exit' handlers kill whatever is still running.
-process.once('SIGINT', () => process.exit(130));
+/** What the run started, to stop (and drop) in reverse order, on any exit. */
+const cleanups: Array<() => Promise<unknown>> = [];
+
+/** Runs each registered cleanup once, newest first; safe to call twice (Ctrl-C during the finally). */
+async function runCleanups(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
+  }
+}
+
+// Ctrl-C: clean up (a shared PostgreSQL keeps the run's database otherwise), then exit; the 'exit'
+// handlers kill whatever is still running. tsx relays the terminal's SIGINT, so one Ctrl-C can
+// arrive twice: only a second Ctrl-C a second later exits at once.
+let interruptedAt = 0;
+process.on('SIGINT', () => {
+  if (interruptedAt === 0) {
+    interruptedAt = Date.now();
+    log('interrupted: cleaning up (Ctrl-C again to exit at once)');
+    void runCleanups().finally(() => process.exit(130));
+  } else if (Date.now() - interruptedAt > 1_000) {
+    process.exit(130);
+  }
+});
 main().then((code) => process.exit(code));

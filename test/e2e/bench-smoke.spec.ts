@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,11 +19,16 @@ interface BenchJson {
   machine: { stores: string };
 }
 
-/** Runs the benchmark for about a second per scenario with `extra` options; resolves to its exit code, output and JSON. */
+/** A bench still running when its suite ends (a timed-out before hook) is stopped in after(). */
+const running = new Set<ChildProcess>();
+
+/** Runs the benchmark for about a second per scenario with `extra` options; resolves to its output and JSON. */
 async function runBench(dir: string, extra: readonly string[]): Promise<{ stdout: string; report: BenchJson }> {
   const json = join(dir, 'bench.json');
   const args = ['--duration', '1', '--warmup', '0.2', '--concurrency', '4', '--channels', '2', '--users', '100', '--pending', '50', '--json', json, ...extra];
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -67,6 +72,8 @@ describe('npm run bench, a short smoke run', function () {
   });
 
   after(async () => {
+    // SIGINT: the bench cleans up its servers (and a shared database) before it exits.
+    for (const child of running) child.kill('SIGINT');
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 

@@ -10,17 +10,18 @@ import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
 import { createServices } from '../../src/main.js';
 import { MongoAuditLog } from '../../src/stores/mongo/mongo-audit-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
-import { REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
+import { isFerretDb } from '../../src/stores/mongo/mongo-client.js';
+import { openStores, REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
 import type { FactorStore } from '../../src/stores/ports.js';
 import { createRedis } from '../../src/stores/redis/redis-client.js';
 import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from '../../src/stores/redis/redis-revocation-cache.js';
-import { RedisUserLock } from '../../src/stores/redis/redis-user-lock.js';
-import { SerializedFactorStore } from '../../src/stores/serialized-factor-store.js';
 import { OffsetClock } from '../support/fake-clock.js';
 import { startMongoServer, type TestMongo } from '../support/mongo-server.js';
 import { startRedisServer, type TestRedis } from '../support/redis-server.js';
+
+const DB_NAME = `round_trips_${process.pid}`;
 
 /** Commands each store received while `action` ran: Redis from MONITOR (not counting what scripts run inside), MongoDB from the driver's command events. */
 type Counter = <T>(action: () => Promise<T>) => Promise<{ result: T; redis: string[]; mongo: string[] }>;
@@ -28,9 +29,10 @@ type Counter = <T>(action: () => Promise<T>) => Promise<{ result: T; redis: stri
 /**
  * Issue 4's round-trip budget, counted on the real stores: VerifyTotp makes at
  * most one Redis and two MongoDB round trips, and CheckSession one Redis round
- * trip when Redis has the value. On MongoDB the factor store is used as is; on
- * FerretDB the service adds a per-user Redis lock around durable writes (two
- * more Redis round trips), which the second case pins down too.
+ * trip when Redis has the value. The first and last cases use the MongoDB
+ * factor store as the service does on MongoDB; the second opens the stores as
+ * the service does on this server, where FerretDB gets a per-user Redis lock
+ * around durable writes (two more Redis round trips).
  */
 describe('store round trips per call (real Redis and MongoDB-compatible server)', function () {
   this.timeout(60_000);
@@ -44,7 +46,11 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
 
   before(async function () {
     this.timeout(300_000); // the first run may build FerretDB
-    [redisServer, mongoServer] = await Promise.all([startRedisServer(), startMongoServer()]);
+    const [redisStarted, mongoStarted] = await Promise.allSettled([startRedisServer(), startMongoServer()]);
+    if (redisStarted.status === 'fulfilled') redisServer = redisStarted.value;
+    if (mongoStarted.status === 'fulfilled') mongoServer = mongoStarted.value;
+    if (redisStarted.status === 'rejected') throw redisStarted.reason;
+    if (mongoStarted.status === 'rejected') throw mongoStarted.reason;
     redis = createRedis(redisServer.url, { timeoutMs: 2000, cluster: false });
     await redis.connect();
     monitorClient = new Redis(redisServer.url);
@@ -54,14 +60,19 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
     count = async (action) => {
       const monitor = await monitorClient.monitor();
       const redisCommands: string[] = [];
+      const marker = `round-trips-end-${Math.random()}`;
+      let markerSeen: () => void = () => {};
+      const ended = new Promise<void>((resolve) => (markerSeen = resolve));
       monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        if (source !== 'lua') redisCommands.push(String(args[0]).toLowerCase());
+        if (args[0]?.toLowerCase() === 'echo' && args[1] === marker) markerSeen();
+        else if (source !== 'lua') redisCommands.push(String(args[0]).toLowerCase());
       });
       mongoCommands.length = 0;
       try {
         const result = await action();
-        // MONITOR lines trail the replies a little.
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        // MONITOR lines trail the replies: once our own marker shows, every earlier command has.
+        await monitorClient.echo(marker);
+        await ended;
         return { result, redis: [...redisCommands], mongo: [...mongoCommands] };
       } finally {
         monitor.disconnect();
@@ -72,9 +83,13 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
   after(async () => {
     monitorClient?.disconnect();
     redis?.disconnect();
+    // A shared server (MONGO_URL) keeps what we leave: drop our database there.
+    if (mongoServer?.shared) await mongo?.db(DB_NAME).dropDatabase();
     await mongo?.close();
     await Promise.all([redisServer?.stop(), mongoServer?.stop()]);
   });
+
+  const deps = { keyring: new Keyring([{ id: 'k', key: randomBytes(32) }]), clock, random: randomBytes, logger: pino({ level: 'silent' }) };
 
   function servicesOver(factors: FactorStore): MfaServices {
     const keyPrefix = REDIS_KEY_PREFIX;
@@ -85,9 +100,9 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
         attempts: new RedisAttemptStore({ redis, keyPrefix }),
         revocations: new RedisRevocationCache({ redis, keyPrefix }),
-        auditLog: new MongoAuditLog(mongo.db(`round_trips_${process.pid}`)),
+        auditLog: new MongoAuditLog(mongo.db(DB_NAME)),
       },
-      { keyring: new Keyring([{ id: 'k', key: randomBytes(32) }]), clock, random: randomBytes, logger: pino({ level: 'silent' }) },
+      deps,
     );
   }
 
@@ -98,7 +113,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
     return begun.secret;
   }
 
-  const factorStore = () => new MongoFactorStore(mongo.db(`round_trips_${process.pid}`));
+  const factorStore = () => new MongoFactorStore(mongo.db(DB_NAME));
 
   it('VerifyTotp: one Redis round trip (the settle script) and at most two MongoDB round trips, as on MongoDB', async () => {
     const services = servicesOver(factorStore());
@@ -111,14 +126,22 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
     expect(mongoCommands.length, `MongoDB: ${mongoCommands.join(', ')}`).to.be.at.most(2);
   });
 
-  it('VerifyTotp on FerretDB: the per-user write lock adds its two Redis round trips and nothing else', async () => {
-    const services = servicesOver(new SerializedFactorStore(factorStore(), new RedisUserLock({ redis, keyPrefix: REDIS_KEY_PREFIX, timeoutMs: 2000 })));
-    const secret = await enroll(services, 'rt-bob');
-    const { redis: redisCommands, mongo: mongoCommands } = await count(() =>
-      services.verification.verifyTotp({ userId: 'rt-bob', code: generateTotp(secret, clock.now()), rememberDevice: false, deviceLabel: '' }),
+  it('VerifyTotp with the stores as the service opens them: on FerretDB, its per-user write lock adds two Redis round trips', async () => {
+    const stores = await openStores(
+      { kind: 'external', redisUrl: redisServer.url, redisCluster: false, mongoUrl: mongoServer.url, mongoDb: DB_NAME },
+      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000 },
     );
-    expect(redisCommands, 'Redis').to.have.length(3);
-    expect(mongoCommands.length, `MongoDB: ${mongoCommands.join(', ')}`).to.be.at.most(2);
+    try {
+      const services = createServices(loadConfig({}), stores, deps);
+      const secret = await enroll(services, 'rt-bob');
+      const { redis: redisCommands } = await count(() =>
+        services.verification.verifyTotp({ userId: 'rt-bob', code: generateTotp(secret, clock.now()), rememberDevice: false, deviceLabel: '' }),
+      );
+      const ferretDb = await isFerretDb(mongo.db(DB_NAME));
+      expect(redisCommands, `Redis (FerretDB: ${ferretDb})`).to.have.length(ferretDb ? 3 : 1);
+    } finally {
+      await stores.close();
+    }
   });
 
   it('CheckSession: one Redis round trip and no MongoDB round trip once Redis has the value', async () => {

@@ -14,7 +14,8 @@ process.on('exit', () => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 // Node dies of these without running 'exit' handlers; exit instead so the one above runs.
-// (Ctrl-C's SIGINT reaches the servers directly: they share our process group.)
+// (The servers run in process groups of their own, so a Ctrl-C in the terminal reaches only
+// us: they stay up for whatever cleanup still needs them, then the handler above kills them.)
 for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => process.exit(128 + osConstants.signals[signal]));
 }
@@ -39,11 +40,11 @@ export function findOnPath(command: string): string | undefined {
 }
 
 /** Starts a server process whose stdout and stderr go to `logFile`, killed when the test process exits. */
-export function spawnLogged(command: string, args: string[], logFile: string): ChildProcess {
+export function spawnLogged(command: string, args: string[], logFile: string, env?: Record<string, string>): ChildProcess {
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { stdio: ['ignore', fd, fd] });
+    child = spawn(command, args, { stdio: ['ignore', fd, fd], env: env === undefined ? process.env : { ...process.env, ...env }, detached: true });
   } finally {
     closeSync(fd);
   }
