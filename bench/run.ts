@@ -165,12 +165,17 @@ async function main(): Promise<number> {
     await run(options, cleanups);
     return 0;
   } catch (error) {
+    // After Ctrl-C the cleanups close what the run still uses: its failure then is no news.
+    if (interruptedAt !== 0) return 130;
     log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;
   } finally {
     await runCleanups();
   }
 }
+
+/** When the first Ctrl-C came (0: none). */
+let interruptedAt = 0;
 
 /** What the run started, to stop (and drop) in reverse order, on any exit. */
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -185,7 +190,6 @@ async function runCleanups(): Promise<void> {
 // Ctrl-C: clean up (a shared PostgreSQL keeps the run's database otherwise), then exit; the 'exit'
 // handlers kill whatever is still running. tsx relays the terminal's SIGINT, so one Ctrl-C can
 // arrive twice: only a second Ctrl-C a second later exits at once.
-let interruptedAt = 0;
 process.on('SIGINT', () => {
   if (interruptedAt === 0) {
     interruptedAt = Date.now();
