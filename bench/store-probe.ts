@@ -14,9 +14,11 @@ export class StoreProbe {
   ) {}
 
   static async open(redisUrl: string, mongoUrl: string, mongoDb: string): Promise<StoreProbe> {
-    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 60_000 });
     await redis.connect();
-    const mongo = await new MongoClient(mongoUrl).connect().catch((error: unknown) => {
+    // Bounded, so that a store that stops answering (FerretDB on PostgreSQL was once seen to hang on
+    // ping and serverStatus after a load) fails the run with an error instead of hanging it.
+    const mongo = await new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 10_000, socketTimeoutMS: 60_000 }).connect().catch((error: unknown) => {
       redis.disconnect();
       throw error;
     });
