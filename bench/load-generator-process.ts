@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LoadWindow } from './load-loop.js';
 import type { ScenarioName } from './options.js';
 
 /** How the load generator reaches the server and how hard it pushes. */
@@ -22,22 +23,12 @@ export type GeneratorCommand =
   | { readonly kind: 'calls'; readonly scenario: ScenarioName; readonly count: number }
   | { readonly kind: 'run'; readonly scenario: ScenarioName; readonly warmupMs: number; readonly durationMs: number };
 
-/** One scenario as the generator measured it. */
-export interface ScenarioMeasurement {
-  readonly totalCalls: number;
-  readonly windowCalls: number;
-  readonly windowSuccesses: number;
-  readonly windowMs: number;
-  readonly windowStartUs: number;
-  readonly windowEndUs: number;
+/** One scenario as the generator measured it: the load window with its latencies summed up. */
+export type ScenarioMeasurement = Omit<LoadWindow, 'latencies'> & {
   readonly p50Ms: number;
   readonly p90Ms: number;
   readonly p99Ms: number;
-  readonly errors: Record<string, number>;
-  readonly serverCpuUs: number;
-  readonly clientCpuUs: number;
-  readonly cutShort: string | null;
-}
+};
 
 export type GeneratorReply = { readonly id: number } & ({ readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string });
 
