@@ -8,13 +8,6 @@ import type { CallerAuthenticator } from './caller-tokens.js';
 import { toServiceError } from './error-status.js';
 import type { RpcMetrics } from './rpc-metrics.js';
 
-/** What a handler knows of its call besides the request. */
-export interface CallContext {
-  readonly requestId: string;
-  /** The calling service's name, or '' when calls are not authenticated. */
-  readonly caller: string;
-}
-
 /** An audit event a call produced. */
 export interface AuditFact {
   readonly event: string;
@@ -53,7 +46,7 @@ const CODE_CHECK_EVENTS: Partial<Record<ErrorReason, string>> = {
 
 export type Unary = <Req, Res>(
   method: string,
-  handle: (request: Req, context: CallContext) => Promise<Res>,
+  handle: (request: Req) => Promise<Res>,
   policy?: RpcPolicy<Req, Res>,
 ) => handleUnaryCall<Req, Res>;
 
@@ -66,7 +59,7 @@ export type Unary = <Req, Res>(
  * response bodies are never logged: they carry codes, secrets and tokens.
  */
 export function createUnary(deps: UnaryDeps): Unary {
-  return <Req, Res>(method: string, handle: (request: Req, context: CallContext) => Promise<Res>, policy: RpcPolicy<Req, Res> = {}) =>
+  return <Req, Res>(method: string, handle: (request: Req) => Promise<Res>, policy: RpcPolicy<Req, Res> = {}) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = process.hrtime.bigint();
       const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
@@ -85,8 +78,7 @@ export function createUnary(deps: UnaryDeps): Unary {
       let caller = '';
       const run = async (): Promise<Res> => {
         caller = authenticate(deps, call.metadata, policy.admin === true);
-        const context: CallContext = { requestId, caller };
-        return runInCallScope(ended.signal, () => handle(call.request, context));
+        return runInCallScope(ended.signal, () => handle(call.request));
       };
 
       const finish = async (code: status, reason: ErrorReason | null, error?: unknown) => {
