@@ -19,8 +19,8 @@ import { MFA_SERVICE_NAME, startGrpcServer, type GrpcServer } from './grpc/serve
 import { createUnary } from './grpc/unary.js';
 import { createLogger } from './logger.js';
 import { AdminService } from './services/admin-service.js';
-import { AttemptGuard } from './services/attempt-guard.js';
 import { AuditService } from './services/audit-service.js';
+import { CodeChecks } from './services/code-checks.js';
 import { DeviceService } from './services/device-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
 import { SessionService } from './services/session-service.js';
@@ -47,9 +47,11 @@ export function createServices(
   const { factors, pending, attempts } = stores;
   const box = new SecretBox(keyring, random);
   const recoveryCodes = new RecoveryCodes(keyring, random);
-  const guard = new AttemptGuard({
+  const codeChecks = new CodeChecks({
     attempts,
     policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
+    box,
+    recoveryCodes,
   });
   const sessions = new SessionService({ factors, cache: stores.revocations, clock, logger: logger.child({ component: 'sessions' }) });
   const devices = new DeviceService({
@@ -61,16 +63,18 @@ export function createServices(
   });
   return {
     enrollment: new EnrollmentService({
-      factors, pending, guard, sessions, box, recoveryCodes, clock, random,
-      logger: logger.child({ component: 'enrollment' }),
+      factors, pending, codeChecks, sessions, box, recoveryCodes, clock, random,
       issuer: config.issuer,
       enrollmentTtlMs: config.enrollmentTtlSeconds * 1000,
     }),
-    verification: new VerificationService({ factors, guard, sessions, devices, box, recoveryCodes, clock }),
+    verification: new VerificationService({
+      factors, pending, codeChecks, sessions, devices, recoveryCodes, clock,
+      logger: logger.child({ component: 'verification' }),
+    }),
     devices,
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),
-    admin: new AdminService({ factors, sessions, clock }),
+    admin: new AdminService({ factors, pending, sessions, clock }),
     audit: new AuditService({ log: stores.auditLog, clock, random, logger: logger.child({ component: 'audit' }) }),
   };
 }

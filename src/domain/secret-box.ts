@@ -50,3 +50,8 @@ export class SecretBox {
 export function totpSecretContext(userId: string): string {
   return `mfa.v1/totp-secret/${userId}`;
 }
+
+/** The associated data that binds the recovery codes kept for a retried confirmation to their user and enrollment. */
+export function confirmationContext(userId: string, enrollmentId: string): string {
+  return `mfa.v1/confirmed-recovery-codes/${userId}/${enrollmentId}`;
+}

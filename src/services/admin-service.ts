@@ -1,12 +1,18 @@
+import { runDetached } from '../call-scope.js';
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { FactorStore } from '../stores/ports.js';
+import type { FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
 import type { SessionService } from './session-service.js';
 
 /** What support staff may do without the user's codes. */
 export class AdminService {
   constructor(
-    private readonly deps: { readonly factors: FactorStore; readonly sessions: SessionService; readonly clock: Clock },
+    private readonly deps: {
+      readonly factors: FactorStore;
+      readonly pending: PendingEnrollmentStore;
+      readonly sessions: SessionService;
+      readonly clock: Clock;
+    },
   ) {}
 
   /** Turns MFA off for a user who lost the phone and the recovery codes; revokes sessions and forgets devices. */
@@ -16,6 +22,8 @@ export class AdminService {
     if (!(await this.deps.factors.get(userId))?.enabled) throw notEnabled();
     await this.deps.sessions.announce(userId, now);
     if (!(await this.deps.factors.reset(userId, now))) throw notEnabled();
+    // The confirmed enrollment kept for Confirm's retries goes with the factor: its answer must not be replayed.
+    await runDetached(() => this.deps.pending.clear(userId)).catch(() => {});
     return { resetAt: now };
   }
 }

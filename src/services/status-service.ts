@@ -39,7 +39,8 @@ export class StatusService {
       enabledAt: enabled ? record!.enabledAt : null,
       recoveryCodesRemaining: enabled ? (record!.recoveryCodes?.hashes.length ?? 0) : 0,
       rememberedDevices: enabled ? liveDevices(record!.devices, now).length : 0,
-      pendingEnrollmentExpiresAt: pending?.expiresAt ?? null,
+      // A confirmed enrollment is kept only to answer Confirm's retries: it is not pending any more.
+      pendingEnrollmentExpiresAt: pending !== null && pending.confirmation === undefined ? pending.expiresAt : null,
       lockedUntil: lockoutMs > 0 ? new Date(now.getTime() + lockoutMs) : null,
       sessionsRevokedAt,
     };

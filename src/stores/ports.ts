@@ -31,17 +31,20 @@ export interface FactorRecord {
   readonly recoveryCodes: RecoveryCodeSet | null;
   readonly devices: readonly DeviceRecord[];
   readonly sessionsRevokedAt: Date | null;
+  /**
+   * Goes up with every write; a write that depends on what was read (the
+   * device cap) names it and applies only if nothing changed in between.
+   * 0 for a record written before versions existed.
+   */
+  readonly version: number;
 }
 
 /**
- * What proves a code-checked change: a TOTP step newer than the last one, or
- * an unused recovery code. `firstStep` marks the step that confirms a new
- * secret: it starts the claims afresh, since steps claimed under the user's
- * previous secret say nothing about the new one.
+ * What proves a code-checked change: a TOTP step newer than the last one
+ * spent, or an unused recovery code. Spending it durably is what makes a code
+ * single-use (RFC 6238 §5.2), on every instance.
  */
-export type CodeProof =
-  | { readonly timeStep: number; readonly firstStep?: boolean }
-  | { readonly recoveryCodeHash: string };
+export type CodeProof = { readonly timeStep: number } | { readonly recoveryCodeHash: string };
 
 export interface EnableFactor {
   readonly sealedSecret: string;
@@ -66,10 +69,17 @@ export interface FactorStore {
   enable(userId: string, change: EnableFactor): Promise<boolean>;
   /**
    * Spends the proof (sets lastTimeStep, or removes the recovery code hash) and
-   * applies `change`, all or nothing. Null when MFA is off or the proof was
-   * already spent; else the number of recovery codes left.
+   * applies `change`, all or nothing, in one conditional write: of concurrent
+   * spends of one proof, one wins. Null when MFA is off, the proof was
+   * already spent, or `ifVersion` is given and the record has changed since;
+   * else the number of recovery codes left.
    */
-  spendProof(userId: string, proof: CodeProof, change: ProvenChange): Promise<{ recoveryCodesRemaining: number } | null>;
+  spendProof(
+    userId: string,
+    proof: CodeProof,
+    change: ProvenChange,
+    ifVersion?: number,
+  ): Promise<{ recoveryCodesRemaining: number } | null>;
   /** Spends the proof and turns MFA off, forgetting secret, codes and devices. False when the proof was spent or MFA is off. */
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean>;
   /** Turns MFA off without a proof (an admin reset). False when MFA is off. */
@@ -84,64 +94,77 @@ export interface FactorStore {
 
 // ---- Short-lived state (Redis) -------------------------------------------------
 
-/** An enrollment waiting for its first code. */
+/**
+ * The outcome of a ConfirmTotpEnrollment, fixed before MFA is turned on and
+ * kept with the enrollment, so that a retried or crashed Confirm finishes
+ * the same way and answers the same recovery codes.
+ */
+export interface EnrollmentConfirmation {
+  /** The time step of the confirming code. */
+  readonly timeStep: number;
+  readonly enabledAt: Date;
+  /** The issued recovery codes and the id of the key that hashes them, sealed by SecretBox. */
+  readonly sealedRecoveryCodes: string;
+}
+
+/** An enrollment waiting for its first code, or (with `confirmation`) being or just confirmed. */
 export interface PendingEnrollment {
   readonly enrollmentId: string;
   readonly userId: string;
   readonly sealedSecret: string;
   readonly expiresAt: Date;
+  readonly confirmation?: EnrollmentConfirmation;
 }
 
 export interface PendingEnrollmentStore {
-  /** Stores `enrollment` until its expiresAt, replacing the user's previous one. */
-  put(enrollment: PendingEnrollment): Promise<void>;
-  /** The user's pending enrollment, or null when there is none or it expired. */
+  /**
+   * Stores `enrollment` until its expiresAt, replacing the user's previous
+   * one unless that one is confirmed: then nothing changes and it returns false.
+   */
+  put(enrollment: PendingEnrollment): Promise<boolean>;
+  /** The user's enrollment, or null when there is none or it expired. */
   get(userId: string): Promise<PendingEnrollment | null>;
-  /** Removes it if its id matches; false otherwise. */
+  /**
+   * In one atomic step: if the user's enrollment has this id, records
+   * `confirmation` unless it has one already, and keeps it until `keepUntil`
+   * (if later than its expiry). Returns the enrollment as it then is, with
+   * whichever confirmation came first; null when the id does not match.
+   */
+  confirm(userId: string, enrollmentId: string, confirmation: EnrollmentConfirmation, keepUntil: Date): Promise<PendingEnrollment | null>;
+  /** Removes it if its id matches and it is not confirmed; false otherwise. */
   remove(userId: string, enrollmentId: string): Promise<boolean>;
+  /** Removes the user's enrollment, confirmed or not (MFA was turned off: nothing of it may be replayed). */
+  clear(userId: string): Promise<void>;
 }
 
-/**
- * How long the AttemptStore remembers a claimed proof. A TOTP code is valid
- * for at most three periods (90 s) and a used recovery code leaves the
- * durable store at once, so a day is far more than needed; it bounds memory.
- */
-export const PROOF_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** The result of settling one code check against the lockout counter and the replay guard. */
+/** The result of passing one code check through the lockout gate. */
 export type AttemptOutcome =
   | { readonly kind: 'accepted' }
-  /** A failed check, or (`reused`) a right code whose proof was already claimed. */
-  | { readonly kind: 'rejected'; readonly failures: number; readonly reused: boolean }
-  | { readonly kind: 'locked'; readonly retryAfterMs: number };
+  /** A failed check, counted: `failures` in a row so far. */
+  | { readonly kind: 'rejected'; readonly failures: number }
+  /** Locked: codes are not checked for `retryAfterMs`. `failures` is the count that locked the user when this check did, else 0. */
+  | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number };
 
 export interface LockoutPolicy {
   readonly maxFailures: number;
   readonly lockoutMs: number;
 }
 
+/**
+ * The lockout gate every code check passes, shared by every instance. It
+ * holds no claim on any code: only the durable spend in the FactorStore
+ * spends a code, so nothing here can burn one when a call is cut off.
+ */
 export interface AttemptStore {
   /**
    * In one atomic step: if the user is locked, says so (whatever the check
-   * was). Otherwise a passed check (`proof` given) claims its proof, once: a
-   * TOTP step only when it is newer than every step claimed before, a
-   * recovery code hash only the first time. A successful claim clears the
-   * failure count; a failed check (`proof` null) or a failed claim counts,
-   * and locks the user for `lockoutMs` when the count reaches `maxFailures`.
-   *
-   * This is the replay guard across instances (RFC 6238 §5.2): Redis scripts
-   * are atomic, conditional updates on FerretDB are not. The FactorStore
-   * keeps the durable copy (lastTimeStep, the remaining code hashes).
+   * was). Otherwise a passed check clears the failure count; a failed one
+   * counts, and locks the user for `lockoutMs` when the count reaches
+   * `maxFailures`. Failures are forgotten after a quiet `lockoutMs`.
    */
-  settle(userId: string, proof: CodeProof | null, policy: LockoutPolicy): Promise<AttemptOutcome>;
+  settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome>;
   /** Milliseconds left of the user's lockout, or 0. */
   lockoutRemainingMs(userId: string): Promise<number>;
-  /**
-   * Un-claims a recovery code whose durable spend failed (a store outage), so
-   * the user can use it again. TOTP steps are not released: the next code
-   * comes within 30 seconds.
-   */
-  releaseRecoveryCode(userId: string, recoveryCodeHash: string): Promise<void>;
 }
 
 /** A fast copy of each user's sessionsRevokedAt; the durable value is in FactorStore. */

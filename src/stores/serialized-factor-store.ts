@@ -26,8 +26,8 @@ export class SerializedFactorStore implements FactorStore {
     return this.lock.withLock(userId, () => this.inner.enable(userId, change));
   }
 
-  spendProof(userId: string, proof: CodeProof, change: ProvenChange) {
-    return this.lock.withLock(userId, () => this.inner.spendProof(userId, proof, change));
+  spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
+    return this.lock.withLock(userId, () => this.inner.spendProof(userId, proof, change, ifVersion));
   }
 
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {

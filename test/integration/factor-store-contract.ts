@@ -82,6 +82,31 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect(ids).to.deep.equal(['dev_cccccccccccccccc']);
       });
 
+      it('lets exactly one of many concurrent spends of the same step or recovery code win', async () => {
+        const user = newUser();
+        await s.factors.enable(user, enableAt(s.clock.now(), 100));
+        const steps = await Promise.all(Array.from({ length: 20 }, () => s.factors.spendProof(user, { timeStep: 101 }, {})));
+        expect(steps.filter((r) => r !== null)).to.have.length(1);
+        const codesSpent = await Promise.all(Array.from({ length: 10 }, () => s.factors.spendProof(user, { recoveryCodeHash: 'h1' }, {})));
+        expect(codesSpent.filter((r) => r !== null)).to.have.length(1);
+        expect((await s.factors.get(user))!.recoveryCodes!.hashes).to.deep.equal(['h2', 'h3']);
+      });
+
+      it('moves the version on with every write, and applies a write that names a version only to that version', async () => {
+        const user = newUser();
+        await s.factors.enable(user, enableAt(s.clock.now(), 100));
+        const read = (await s.factors.get(user))!;
+        await s.factors.raiseSessionsRevokedAt(user, new Date(s.clock.now().getTime() + 1000));
+        const moved = (await s.factors.get(user))!;
+        expect(moved.version).to.be.greaterThan(read.version);
+        expect(await s.factors.spendProof(user, { timeStep: 101 }, {}, read.version)).to.equal(null);
+        expect((await s.factors.get(user))!.lastTimeStep).to.equal(100);
+        expect(await s.factors.spendProof(user, { timeStep: 101 }, {}, moved.version)).to.deep.equal({ recoveryCodesRemaining: 3 });
+        const after = (await s.factors.get(user))!;
+        expect(after.version).to.be.greaterThan(moved.version);
+        expect(after.lastTimeStep).to.equal(101);
+      });
+
       it('keeps every one of many concurrent writes of one user (none lost)', async () => {
         const user = newUser();
         const now = s.clock.now();

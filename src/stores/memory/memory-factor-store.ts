@@ -1,8 +1,14 @@
+import { isSpendable } from '../proof.js';
 import type { CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 
 /** In-process FactorStore: the embedded default and the unit-test fake. Holds nothing across restarts. */
 export class MemoryFactorStore implements FactorStore {
   readonly #records = new Map<string, FactorRecord>();
+
+  /** Every write goes through here: it moves the version on, as the MongoDB adapter's $inc does. */
+  #write(record: Omit<FactorRecord, 'version'>): void {
+    this.#records.set(record.userId, { ...record, version: (this.#records.get(record.userId)?.version ?? 0) + 1 });
+  }
 
   async get(userId: string): Promise<FactorRecord | null> {
     return this.#records.get(userId) ?? null;
@@ -11,7 +17,7 @@ export class MemoryFactorStore implements FactorStore {
   async enable(userId: string, change: EnableFactor): Promise<boolean> {
     const current = this.#records.get(userId);
     if (current?.enabled) return false;
-    this.#records.set(userId, {
+    this.#write({
       userId,
       enabled: true,
       enabledAt: change.enabledAt,
@@ -24,18 +30,19 @@ export class MemoryFactorStore implements FactorStore {
     return true;
   }
 
-  async spendProof(userId: string, proof: CodeProof, change: ProvenChange) {
+  async spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
     const current = this.#records.get(userId);
+    if (ifVersion !== undefined && current?.version !== ifVersion) return null;
     const spent = current === undefined ? null : spend(current, proof);
     if (spent === null) return null;
     const removed = new Set(change.removeDeviceIds ?? []);
     const kept = spent.devices.filter((d) => !removed.has(d.deviceId));
-    const next: FactorRecord = {
+    const next = {
       ...spent,
       recoveryCodes: change.replaceRecoveryCodes ?? spent.recoveryCodes,
       devices: change.addDevice ? [...kept, change.addDevice] : kept,
     };
-    this.#records.set(userId, next);
+    this.#write(next);
     return { recoveryCodesRemaining: next.recoveryCodes?.hashes.length ?? 0 };
   }
 
@@ -51,7 +58,7 @@ export class MemoryFactorStore implements FactorStore {
   }
 
   #turnOff(spent: FactorRecord, sessionsRevokedAt: Date): true {
-    this.#records.set(spent.userId, {
+    this.#write({
       ...spent,
       enabled: false,
       enabledAt: null,
@@ -65,32 +72,29 @@ export class MemoryFactorStore implements FactorStore {
 
   async raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
     const current = this.#records.get(userId) ?? emptyRecord(userId);
-    this.#records.set(userId, { ...current, sessionsRevokedAt: later(current.sessionsRevokedAt, at) });
+    this.#write({ ...current, sessionsRevokedAt: later(current.sessionsRevokedAt, at) });
   }
 
   async touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
     const current = this.#records.get(userId);
     if (current === undefined) return;
     const devices = current.devices.map((d): DeviceRecord => (d.deviceId === deviceId ? { ...d, lastUsedAt: at } : d));
-    this.#records.set(userId, { ...current, devices });
+    this.#write({ ...current, devices });
   }
 
   async removeDevice(userId: string, deviceId: string): Promise<boolean> {
     const current = this.#records.get(userId);
     if (current === undefined || !current.devices.some((d) => d.deviceId === deviceId)) return false;
-    this.#records.set(userId, { ...current, devices: current.devices.filter((d) => d.deviceId !== deviceId) });
+    this.#write({ ...current, devices: current.devices.filter((d) => d.deviceId !== deviceId) });
     return true;
   }
 }
 
 function spend(record: FactorRecord, proof: CodeProof): FactorRecord | null {
-  if (!record.enabled) return null;
-  if ('timeStep' in proof) {
-    return proof.timeStep > record.lastTimeStep ? { ...record, lastTimeStep: proof.timeStep } : null;
-  }
-  const hashes = record.recoveryCodes?.hashes ?? [];
-  if (!hashes.includes(proof.recoveryCodeHash)) return null;
-  return { ...record, recoveryCodes: { keyId: record.recoveryCodes!.keyId, hashes: hashes.filter((h) => h !== proof.recoveryCodeHash) } };
+  if (!isSpendable(record, proof)) return null;
+  if ('timeStep' in proof) return { ...record, lastTimeStep: proof.timeStep };
+  const set = record.recoveryCodes!;
+  return { ...record, recoveryCodes: { keyId: set.keyId, hashes: set.hashes.filter((h) => h !== proof.recoveryCodeHash) } };
 }
 
 function later(a: Date | null, b: Date): Date {
@@ -98,5 +102,5 @@ function later(a: Date | null, b: Date): Date {
 }
 
 function emptyRecord(userId: string): FactorRecord {
-  return { userId, enabled: false, enabledAt: null, sealedSecret: null, lastTimeStep: 0, recoveryCodes: null, devices: [], sessionsRevokedAt: null };
+  return { userId, enabled: false, enabledAt: null, sealedSecret: null, lastTimeStep: 0, recoveryCodes: null, devices: [], sessionsRevokedAt: null, version: 0 };
 }

@@ -21,6 +21,8 @@ interface FactorDocument {
   recoveryCodes: RecoveryCodeSet | null;
   devices: Record<string, Omit<DeviceRecord, 'deviceId'>>;
   sessionsRevokedAt: Date | null;
+  /** Missing on documents written before versions existed (read as 0). */
+  version?: number;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -55,6 +57,7 @@ export class MongoFactorStore implements FactorStore {
             devices: {},
           },
           $max: { sessionsRevokedAt: change.sessionsRevokedAt },
+          $inc: { version: 1 },
         },
         { upsert: true },
       );
@@ -65,10 +68,10 @@ export class MongoFactorStore implements FactorStore {
     throw new Error('enable kept colliding with concurrent upserts of the same user');
   }
 
-  async spendProof(userId: string, proof: CodeProof, change: ProvenChange) {
+  async spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
     const set: Record<string, unknown> = {};
     const unset: Record<string, ''> = {};
-    const update: Record<string, unknown> = {};
+    const update: Record<string, unknown> = { $inc: { version: 1 } };
     if ('timeStep' in proof) set.lastTimeStep = proof.timeStep;
     else update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
     if (change.replaceRecoveryCodes) set.recoveryCodes = change.replaceRecoveryCodes;
@@ -82,7 +85,11 @@ export class MongoFactorStore implements FactorStore {
     if (Object.keys(unset).length > 0) update.$unset = unset;
     const after = await mongoCall(() =>
       // No projection: FerretDB's findAndModify does not implement "fields"; the document is small anyway.
-      this.#factors.findOneAndUpdate(proofFilter(userId, proof), update as UpdateFilter<FactorDocument>, { returnDocument: 'after' }),
+      this.#factors.findOneAndUpdate(
+        ifVersion === undefined ? proofFilter(userId, proof) : { ...proofFilter(userId, proof), ...versionFilter(ifVersion) },
+        update as UpdateFilter<FactorDocument>,
+        { returnDocument: 'after' },
+      ),
     );
     return after === null ? null : { recoveryCodesRemaining: after.recoveryCodes?.hashes.length ?? 0 };
   }
@@ -100,6 +107,7 @@ export class MongoFactorStore implements FactorStore {
       this.#factors.updateOne(filter, {
         $set: { enabled: false, enabledAt: null, sealedSecret: null, recoveryCodes: null, devices: {} },
         $max: { sessionsRevokedAt },
+        $inc: { version: 1 },
       }),
     );
     return result.matchedCount === 1;
@@ -111,6 +119,7 @@ export class MongoFactorStore implements FactorStore {
         { _id: userId },
         {
           $max: { sessionsRevokedAt: at },
+          $inc: { version: 1 },
           $setOnInsert: { enabled: false, enabledAt: null, sealedSecret: null, lastTimeStep: 0, recoveryCodes: null, devices: {} },
         },
         { upsert: true },
@@ -122,7 +131,7 @@ export class MongoFactorStore implements FactorStore {
   async touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
     const path = `devices.${deviceId}`;
     await mongoCall(() =>
-      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $set: { [`${path}.lastUsedAt`]: at } }),
+      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $set: { [`${path}.lastUsedAt`]: at }, $inc: { version: 1 } }),
     );
   }
 
@@ -131,7 +140,7 @@ export class MongoFactorStore implements FactorStore {
     if (!DEVICE_ID_PATTERN.test(deviceId)) return false;
     const path = `devices.${deviceId}`;
     const result = await mongoCall(() =>
-      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' } }),
+      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' }, $inc: { version: 1 } }),
     );
     return result.modifiedCount === 1;
   }
@@ -148,10 +157,16 @@ async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** The query form of isSpendable (../proof.ts): matches the user's document only while the proof is unspent. */
 function proofFilter(userId: string, proof: CodeProof): Filter<FactorDocument> {
   return 'timeStep' in proof
     ? { _id: userId, enabled: true, lastTimeStep: { $lt: proof.timeStep } }
     : { _id: userId, enabled: true, 'recoveryCodes.hashes': proof.recoveryCodeHash };
+}
+
+/** Matches the record at `version`; version 0 is a document from before versions, which has none. */
+function versionFilter(version: number): Filter<FactorDocument> {
+  return version === 0 ? { version: { $in: [0, null] } } as Filter<FactorDocument> : { version };
 }
 
 function toRecord(doc: FactorDocument): FactorRecord {
@@ -164,5 +179,6 @@ function toRecord(doc: FactorDocument): FactorRecord {
     recoveryCodes: doc.recoveryCodes,
     devices: Object.entries(doc.devices ?? {}).map(([deviceId, device]) => ({ deviceId, ...device })),
     sessionsRevokedAt: doc.sessionsRevokedAt ?? null,
+    version: doc.version ?? 0,
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { runDetached } from '../../call-scope.js';
 import { storeUnavailable } from '../store-unavailable.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
@@ -31,7 +32,8 @@ export class RedisUserLock {
     try {
       return await work();
     } finally {
-      await redisCall(() => this.deps.redis.eval(RELEASE, 1, key, owner)).catch(() => {});
+      // Also when the call has ended meanwhile: a lock left held would refuse every write of the user until its TTL.
+      await runDetached(() => redisCall(() => this.deps.redis.eval(RELEASE, 1, key, owner))).catch(() => {});
     }
   }
 }

@@ -1,0 +1,87 @@
+import { ErrorReason, MfaError } from '../domain/errors.js';
+import { normalizeRecoveryCode, type RecoveryCodes } from '../domain/recovery-codes.js';
+import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
+import { matchTotp } from '../domain/totp.js';
+import type { AttemptStore, CodeProof, FactorRecord, LockoutPolicy } from '../stores/ports.js';
+import { isSpendable } from '../stores/proof.js';
+
+/** A failed code check: a wrong code, or a right one whose step was already spent. */
+export interface CheckFailure {
+  readonly failure: typeof ErrorReason.INVALID_CODE | typeof ErrorReason.CODE_REUSED;
+}
+
+/** What checking a code against the state read found: the proof to spend, or why it fails. */
+export type CheckResult = CodeProof | CheckFailure;
+
+/**
+ * The one home of the code-check flow, for every RPC that takes a code
+ * (ConfirmTotpEnrollment, VerifyTotp, VerifyRecoveryCode, DisableMfa,
+ * RegenerateRecoveryCodes):
+ * 1. check the code against the state read: the TOTP window, a step already
+ *    spent, a recovery code's hash (pure, no I/O);
+ * 2. pass the lockout gate, one atomic Redis step shared by every instance,
+ *    which counts a failure or clears the count for a pass;
+ * 3. spend the proof durably, in one conditional single-document write: of
+ *    concurrent spends of one proof, one wins (RFC 6238 §5.2), and that write
+ *    alone spends a code;
+ * 4. a spend the durable store refuses (another call spent the proof first,
+ *    or MFA went off meanwhile) counts as a failure like a replay.
+ *
+ * Nothing is claimed or leased in Redis, so a call cut off anywhere (a passed
+ * deadline, a stalled Redis, a killed instance) leaves every code exactly as
+ * usable as MongoDB says: spent if and only if its durable write committed.
+ */
+export class CodeChecks {
+  constructor(
+    private readonly deps: {
+      readonly attempts: AttemptStore;
+      readonly policy: LockoutPolicy;
+      readonly box: SecretBox;
+      readonly recoveryCodes: RecoveryCodes;
+    },
+  ) {}
+
+  /** Checks a TOTP code against the user's enabled factor. */
+  totp(record: FactorRecord, code: string, now: Date): CheckResult {
+    const secret = this.deps.box.open(record.sealedSecret!, totpSecretContext(record.userId));
+    const timeStep = matchTotp(secret, code, now);
+    if (timeStep === null) return { failure: ErrorReason.INVALID_CODE };
+    return isSpendable(record, { timeStep }) ? { timeStep } : { failure: ErrorReason.CODE_REUSED };
+  }
+
+  /** Checks a recovery code (as typed) against the user's unused ones. */
+  recoveryCode(record: FactorRecord, typed: string): CheckResult {
+    const normalized = normalizeRecoveryCode(typed);
+    const set = record.recoveryCodes;
+    if (normalized === null || set === null) return { failure: ErrorReason.INVALID_CODE };
+    const recoveryCodeHash = this.deps.recoveryCodes.hash(record.userId, set.keyId, normalized);
+    return isSpendable(record, { recoveryCodeHash }) ? { recoveryCodeHash } : { failure: ErrorReason.INVALID_CODE };
+  }
+
+  /**
+   * Passes `check` through the lockout gate and, when it passed, runs
+   * `spend`, the durable write. Throws LOCKED_OUT while the user is locked
+   * (even for a right code), the check's failure, or, when `spend` returns
+   * null (the store refused the proof), CODE_REUSED for a TOTP step and
+   * INVALID_CODE for a recovery code; each of these counts towards the lockout.
+   */
+  async spend<T>(userId: string, check: CheckResult, spend: (proof: CodeProof) => Promise<T | null>): Promise<T> {
+    await this.#gate(userId, check);
+    const proof = check as CodeProof;
+    const spent = await spend(proof);
+    if (spent !== null) return spent;
+    return this.#gate(userId, { failure: 'timeStep' in proof ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE }) as Promise<never>;
+  }
+
+  async #gate(userId: string, check: CheckResult): Promise<void> {
+    const failed = 'failure' in check;
+    const outcome = await this.deps.attempts.settle(userId, !failed, this.deps.policy);
+    if (outcome.kind === 'locked') {
+      throw new MfaError(ErrorReason.LOCKED_OUT, 'too many failed code checks; try again later', { retryAfterMs: outcome.retryAfterMs });
+    }
+    if (!failed) return;
+    throw check.failure === ErrorReason.CODE_REUSED
+      ? new MfaError(check.failure, 'this code was already used; wait for the next one')
+      : new MfaError(check.failure, 'the code is not valid');
+  }
+}

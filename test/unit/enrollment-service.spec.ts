@@ -1,0 +1,118 @@
+import { expect } from 'chai';
+import { MfaError } from '../../src/domain/errors.js';
+import { reasonOf, serviceHarness } from '../support/service-harness.js';
+
+describe('EnrollmentService (in-memory stores, fake clock)', () => {
+  const begin = (h: ReturnType<typeof serviceHarness>, userId: string) => h.services.enrollment.begin({ userId, accountName: '', issuer: '' });
+
+  describe('lockout', () => {
+    it('counts wrong confirming codes, refuses even the right one while locked, and lets it through once the lockout ends', async () => {
+      const h = serviceHarness({ MFA_MAX_FAILED_ATTEMPTS: '2', MFA_LOCKOUT_SECONDS: '60', MFA_ENROLLMENT_TTL_SECONDS: '3600' });
+      const begun = await begin(h, 'dave');
+      const right = h.code(begun.secret);
+      const wrong = right === '000000' ? '111111' : '000000';
+      const confirm = (code: string) => h.services.enrollment.confirm({ userId: 'dave', enrollmentId: begun.enrollmentId, code });
+      expect(await reasonOf(confirm(wrong))).to.equal('INVALID_CODE');
+      expect(await reasonOf(confirm(wrong))).to.equal('LOCKED_OUT');
+      expect(await reasonOf(confirm(right))).to.equal('LOCKED_OUT');
+      h.clock.advance(61_000);
+      // The enrollment is still pending (TTL 1 h): only the end of the lockout lets this through.
+      expect(await reasonOf(confirm(h.code(begun.secret)))).to.equal('OK');
+    });
+  });
+
+  describe('Confirm is idempotent', () => {
+    it('answers a retry with the same code with the same recovery codes and enabled_at, and any other code with MFA_ALREADY_ENABLED', async () => {
+      const h = serviceHarness();
+      const begun = await begin(h, 'erin');
+      const code = h.code(begun.secret);
+      const first = await h.services.enrollment.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code });
+      h.clock.advance(20_000);
+      const retry = await h.services.enrollment.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code });
+      expect(retry.recoveryCodes).to.deep.equal(first.recoveryCodes);
+      expect(retry.enabledAt.getTime()).to.equal(first.enabledAt.getTime());
+      h.clock.advance(30_000);
+      expect(await reasonOf(h.services.enrollment.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code: h.code(begun.secret) }))).to.equal(
+        'MFA_ALREADY_ENABLED',
+      );
+    });
+
+    it('finishes on retry when MFA could not be turned on, with codes that work', async () => {
+      const h = serviceHarness();
+      const begun = await begin(h, 'finn');
+      const code = h.code(begun.secret);
+      h.faults.factors('enable', 'before');
+      expect(await reasonOf(h.services.enrollment.confirm({ userId: 'finn', enrollmentId: begun.enrollmentId, code }))).to.equal('STORE_UNAVAILABLE');
+      expect((await h.services.status.get('finn')).enabled).to.equal(false);
+      const retried = await h.services.enrollment.confirm({ userId: 'finn', enrollmentId: begun.enrollmentId, code });
+      expect((await h.services.status.get('finn')).enabled).to.equal(true);
+      const used = await h.services.verification.verifyRecoveryCode({ userId: 'finn', recoveryCode: retried.recoveryCodes[0]!, rememberDevice: false, deviceLabel: '' });
+      expect(used.recoveryCodesRemaining).to.equal(9);
+    });
+
+    it('answers a retry after a success the caller did not see with that success', async () => {
+      const h = serviceHarness();
+      const begun = await begin(h, 'gina');
+      const code = h.code(begun.secret);
+      h.faults.factors('enable', 'after');
+      expect(await reasonOf(h.services.enrollment.confirm({ userId: 'gina', enrollmentId: begun.enrollmentId, code }))).to.equal('STORE_UNAVAILABLE');
+      expect((await h.services.status.get('gina')).enabled).to.equal(true);
+      const retried = await h.services.enrollment.confirm({ userId: 'gina', enrollmentId: begun.enrollmentId, code });
+      // The codes the retry shows are the ones stored: one of them is accepted.
+      await h.services.verification.verifyRecoveryCode({ userId: 'gina', recoveryCode: retried.recoveryCodes[3]!, rememberDevice: false, deviceLabel: '' });
+    });
+
+    it('loses nothing when recording the confirmation fails: the enrollment stays pending', async () => {
+      const h = serviceHarness();
+      const begun = await begin(h, 'hal');
+      h.faults.pending('confirm', 'before');
+      expect(await reasonOf(h.services.enrollment.confirm({ userId: 'hal', enrollmentId: begun.enrollmentId, code: h.code(begun.secret) }))).to.equal(
+        'STORE_UNAVAILABLE',
+      );
+      expect((await h.services.status.get('hal')).pendingEnrollmentExpiresAt).to.not.equal(null);
+      await h.services.enrollment.confirm({ userId: 'hal', enrollmentId: begun.enrollmentId, code: h.code(begun.secret) });
+      expect((await h.services.status.get('hal')).enabled).to.equal(true);
+    });
+
+    it('gives concurrent confirms of one enrollment one answer', async () => {
+      const h = serviceHarness();
+      const begun = await begin(h, 'ivy');
+      const code = h.code(begun.secret);
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => h.services.enrollment.confirm({ userId: 'ivy', enrollmentId: begun.enrollmentId, code })),
+      );
+      expect(new Set(results.map((r) => r.recoveryCodes.join()))).to.have.property('size', 1);
+    });
+  });
+
+  describe('a confirmed enrollment', () => {
+    it('is no longer pending: not in GetMfaStatus, not cancellable, not replaced by Begin until MFA is turned off', async () => {
+      const h = serviceHarness();
+      const { secret } = await h.enroll('jo');
+      const status = await h.services.status.get('jo');
+      expect(status.pendingEnrollmentExpiresAt).to.equal(null);
+      expect(await reasonOf(begin(h, 'jo'))).to.equal('MFA_ALREADY_ENABLED');
+      await h.services.verification.disable({ userId: 'jo', code: h.code(secret) });
+      const again = await begin(h, 'jo');
+      expect(again.enrollmentId).to.be.a('string');
+    });
+
+    it('blocks Begin while its confirmation is being turned on (Begin racing Confirm never answers OK after MFA went on)', async () => {
+      const h = serviceHarness();
+      const begun = await begin(h, 'kim');
+      h.faults.factors('enable', 'before');
+      await reasonOf(h.services.enrollment.confirm({ userId: 'kim', enrollmentId: begun.enrollmentId, code: h.code(begun.secret) }));
+      // Confirmed in the enrollment, not yet on durably: a Confirm retry (or its crashed twin) may turn MFA on at any moment.
+      expect(await reasonOf(begin(h, 'kim'))).to.equal('MFA_ALREADY_ENABLED');
+      expect(await reasonOf(h.services.enrollment.cancel({ userId: 'kim', enrollmentId: begun.enrollmentId }))).to.equal('ENROLLMENT_NOT_FOUND');
+    });
+  });
+
+  it('refuses an account name that would not fit a QR code once URL-encoded', async () => {
+    const h = serviceHarness();
+    const failure = await h.services.enrollment.begin({ userId: 'erin', accountName: '😀'.repeat(200), issuer: '' }).catch((e: MfaError) => e);
+    expect(failure).to.be.instanceOf(MfaError);
+    expect((failure as MfaError).reason).to.equal('INVALID_REQUEST');
+    expect((failure as MfaError).fieldViolations.map((v) => v.field)).to.include('account_name');
+  });
+});
