@@ -11,6 +11,8 @@ export interface TestRedis {
   port: number;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** Sends a signal to the server process: SIGSTOP and SIGCONT make it stall and resume. */
+  signal(name: NodeJS.Signals): void;
 }
 
 /** Starts a private, non-persistent redis-server from PATH on a free 127.0.0.1 port. */
@@ -40,6 +42,7 @@ export async function startRedisServer(): Promise<TestRedis> {
       await stopProcess(child);
       child = await launch();
     },
+    signal: (name) => void child.kill(name),
   };
 }
 
