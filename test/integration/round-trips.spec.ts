@@ -10,7 +10,7 @@ import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
 import { createServices } from '../../src/main.js';
 import { MongoAuditLog } from '../../src/stores/mongo/mongo-audit-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
-import { isFerretDb } from '../../src/stores/mongo/mongo-client.js';
+import { isFerretDb } from '../../src/stores/ferretdb/ferretdb.js';
 import { openStores, REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
 import type { FactorStore } from '../../src/stores/ports.js';
 import { createRedis } from '../../src/stores/redis/redis-client.js';

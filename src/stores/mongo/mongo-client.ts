@@ -1,5 +1,4 @@
 import {
-  type Db,
   MongoClient,
   MongoClientClosedError,
   MongoNetworkError,
@@ -45,9 +44,4 @@ export function mongoCall<T>(operation: () => Promise<T>): Promise<T> {
     (error) => OUTAGES.some((type) => error instanceof type) || (error instanceof Error && OUTAGE_NAMES.has(error.name)),
     operation,
   );
-}
-
-/** True when the server is FerretDB, whose updates of one document are not isolated from each other. */
-export async function isFerretDb(db: Db): Promise<boolean> {
-  return 'ferretdbVersion' in (await mongoCall(() => db.admin().command({ buildInfo: 1 })));
 }

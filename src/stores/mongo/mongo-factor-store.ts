@@ -7,7 +7,7 @@ import { mongoCall } from './mongo-client.js';
 /**
  * One document per user holds all of the user's durable MFA state, so every
  * change is a single-document write, atomic on MongoDB without transactions.
- * (FerretDB does not isolate concurrent updates of one document:
+ * (FerretDB does not isolate concurrent updates of one document: see ferretdb/ferretdb.ts;
  * SerializedFactorStore serializes them there.) Devices are a map keyed by device id (not an array)
  * so they can be added, touched and removed by path without positional
  * operators.
@@ -84,7 +84,7 @@ export class MongoFactorStore implements FactorStore {
     if (Object.keys(set).length > 0) update.$set = set;
     if (Object.keys(unset).length > 0) update.$unset = unset;
     const after = await mongoCall(() =>
-      // No projection: FerretDB's findAndModify does not implement "fields"; the document is small anyway.
+      // No projection: FerretDB's findAndModify does not implement "fields" (see ferretdb/ferretdb.ts).
       this.#factors.findOneAndUpdate(
         ifVersion === undefined ? proofFilter(userId, proof) : { ...proofFilter(userId, proof), ...versionFilter(ifVersion) },
         update as UpdateFilter<FactorDocument>,

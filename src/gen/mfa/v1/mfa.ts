@@ -3842,7 +3842,8 @@ export const MfaServiceService = {
   /**
    * Starts (or restarts) enrolling an authenticator app: a fresh secret, its
    * otpauth:// URI and QR codes, valid for the enrollment TTL (60 s by default).
-   * A new call replaces the user's pending enrollment.
+   * A new call replaces the user's pending enrollment, unless that one was
+   * confirmed: then MFA is (being) turned on and the answer is ALREADY_EXISTS.
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment: {
@@ -3859,6 +3860,9 @@ export const MfaServiceService = {
   /**
    * Confirms a pending enrollment with a code from the app: MFA is on, recovery
    * codes are issued, sessions are revoked and remembered devices forgotten.
+   * Idempotent: a retry with the same enrollment_id and code, within the
+   * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
+   * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
@@ -4078,13 +4082,17 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
   /**
    * Starts (or restarts) enrolling an authenticator app: a fresh secret, its
    * otpauth:// URI and QR codes, valid for the enrollment TTL (60 s by default).
-   * A new call replaces the user's pending enrollment.
+   * A new call replaces the user's pending enrollment, unless that one was
+   * confirmed: then MFA is (being) turned on and the answer is ALREADY_EXISTS.
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment: handleUnaryCall<BeginTotpEnrollmentRequest, BeginTotpEnrollmentResponse>;
   /**
    * Confirms a pending enrollment with a code from the app: MFA is on, recovery
    * codes are issued, sessions are revoked and remembered devices forgotten.
+   * Idempotent: a retry with the same enrollment_id and code, within the
+   * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
+   * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
@@ -4170,7 +4178,8 @@ export interface MfaServiceClient extends Client {
   /**
    * Starts (or restarts) enrolling an authenticator app: a fresh secret, its
    * otpauth:// URI and QR codes, valid for the enrollment TTL (60 s by default).
-   * A new call replaces the user's pending enrollment.
+   * A new call replaces the user's pending enrollment, unless that one was
+   * confirmed: then MFA is (being) turned on and the answer is ALREADY_EXISTS.
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment(
@@ -4191,6 +4200,9 @@ export interface MfaServiceClient extends Client {
   /**
    * Confirms a pending enrollment with a code from the app: MFA is on, recovery
    * codes are issued, sessions are revoked and remembered devices forgotten.
+   * Idempotent: a retry with the same enrollment_id and code, within the
+   * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
+   * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { runDetached } from '../../call-scope.js';
 import { storeUnavailable } from '../store-unavailable.js';
-import { redisCall, userKey, type RedisClient } from './redis-client.js';
+import { redisCall, userKey, type RedisClient } from '../redis/redis-client.js';
 
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

@@ -1,4 +1,4 @@
-import type { CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from './ports.js';
+import type { CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 
 /** Runs `work` while holding the user's write lock. */
 export interface UserLock {
@@ -10,7 +10,7 @@ export interface UserLock {
  * applies an update as read-modify-write without isolation, so two concurrent
  * updates of one document (a DisableMfa and a VerifyTotp, say) can lose one;
  * MongoDB makes single-document updates atomic and does not need this.
- * open-stores.ts wraps the MongoDB adapter in it when the server is FerretDB.
+ * ferretdb.ts wraps the MongoDB adapter in it when the server is FerretDB.
  */
 export class SerializedFactorStore implements FactorStore {
   constructor(
