@@ -1,10 +1,17 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { TlsConfig } from '../config.js';
 import { MfaServiceService, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import { addReflection } from './reflection.js';
 
 export const MFA_SERVICE_NAME = 'mfa.v1.MfaService';
+
+/** TLS for the gRPC port: PEM contents read at start-up. */
+export interface TlsConfig {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
+  readonly clientCa: Buffer | null;
+}
 
 export interface GrpcServer {
   readonly server: Server;
