@@ -7,24 +7,7 @@ import type { AuditService } from '../services/audit-service.js';
 import type { CallerAuthenticator } from './caller-tokens.js';
 import { toServiceError } from './error-status.js';
 import type { RpcMetrics } from './rpc-metrics.js';
-
-/** An audit event a call produced. */
-export interface AuditFact {
-  readonly event: string;
-  readonly detail?: string;
-}
-
-/** How one RPC is served beyond its handler. */
-export interface RpcPolicy<Req, Res> {
-  /** Only MFA_ADMIN_CALLERS may call it. */
-  readonly admin?: boolean;
-  /** Its outcomes count in mfa_verifications_total. (Failed code checks of any RPC go to the audit trail.) */
-  readonly checksCode?: boolean;
-  /** The audit event of a success, if any. */
-  readonly audit?: (request: Req, response: Res) => AuditFact | null;
-  /** Extra metrics on success. */
-  readonly onSuccess?: (metrics: RpcMetrics) => void;
-}
+import { assertPoliciesCoverService, type RpcName, type RpcPolicies, type RpcPolicy } from './rpc-policies.js';
 
 export interface UnaryDeps {
   readonly serviceName: string;
@@ -34,6 +17,8 @@ export interface UnaryDeps {
   readonly adminCallers: ReadonlySet<string>;
   readonly audit: AuditService;
   readonly metrics: RpcMetrics;
+  /** Access, auditing and metrics of each RPC (RPC_POLICIES); must cover every MfaService method. */
+  readonly policies: RpcPolicies;
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -44,11 +29,7 @@ const CODE_CHECK_EVENTS: Partial<Record<ErrorReason, string>> = {
   LOCKED_OUT: 'code_check.locked_out',
 };
 
-export type Unary = <Req, Res>(
-  method: string,
-  handle: (request: Req) => Promise<Res>,
-  policy?: RpcPolicy<Req, Res>,
-) => handleUnaryCall<Req, Res>;
+export type Unary = <Req, Res>(method: RpcName, handle: (request: Req) => Promise<Res>) => handleUnaryCall<Req, Res>;
 
 /**
  * The middleware every MfaService call goes through, in order: request id
@@ -59,8 +40,10 @@ export type Unary = <Req, Res>(
  * response bodies are never logged: they carry codes, secrets and tokens.
  */
 export function createUnary(deps: UnaryDeps): Unary {
-  return <Req, Res>(method: string, handle: (request: Req) => Promise<Res>, policy: RpcPolicy<Req, Res> = {}) =>
-    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+  assertPoliciesCoverService(deps.policies);
+  return <Req, Res>(method: RpcName, handle: (request: Req) => Promise<Res>) => {
+    const policy = deps.policies[method] as unknown as RpcPolicy<Req, Res>;
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = process.hrtime.bigint();
       const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
       const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
@@ -77,7 +60,7 @@ export function createUnary(deps: UnaryDeps): Unary {
 
       let caller = '';
       const run = async (): Promise<Res> => {
-        caller = authenticate(deps, call.metadata, policy.admin === true);
+        caller = authenticate(deps, call.metadata, policy.access === 'admin');
         return runInCallScope(ended.signal, () => handle(call.request));
       };
 
@@ -126,6 +109,7 @@ export function createUnary(deps: UnaryDeps): Unary {
           if (!answered) answer(toServiceError(error));
         });
     };
+  };
 }
 
 /** The caller's name; throws UNAUTHENTICATED or ADMIN_REQUIRED. */
