@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../dev/redis-server.js';
 import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
 import { expectFailure, type MfaClient } from '../support/grpc-client.js';
 import { eventually } from '../support/eventually.js';
@@ -79,6 +81,41 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       }
       // ioredis reconnects by itself; allow it a few seconds.
       await eventually(() => client.beginTotpEnrollment({ userId }), 15_000);
+    });
+  });
+
+  describe('when Redis is out of memory (maxmemory 2mb, noeviction)', () => {
+    it('fails UNAVAILABLE with reason STORE_UNAVAILABLE, not INTERNAL, and logs neither the sealed secret nor the command', async function () {
+      this.timeout(60_000);
+      const full = await startRedisServer({ extraArgs: ['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction'] });
+      stores.cleanups.push(() => full.stop());
+      const service = await startTestService({ ...stores.env, REDIS_URL: full.url });
+      stores.cleanups.push(() => service.stop());
+      // Big values first, then small ones, until a write is refused; then the limit goes a little
+      // below what is used, so that Redis stays full when client buffers shrink.
+      const filler = new Redis(full.url);
+      let n = 0;
+      for (const size of [50_000, 1_000]) {
+        try {
+          for (;;) await filler.set(`fill:${(n += 1)}`, 'x'.repeat(size));
+        } catch (error) {
+          expect((error as Error).message).to.match(/^OOM/);
+        }
+      }
+      const used = Number(/used_memory:(\d+)/.exec(await filler.info('memory'))![1]);
+      await filler.config('SET', 'maxmemory', String(Math.floor(used * 0.9)));
+      filler.disconnect();
+
+      for (let i = 0; i < 5; i += 1) {
+        await expectFailure(service.client.beginTotpEnrollment({ userId: newUserId('oom') }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+      }
+      const rpcLines = service.logs.filter((line) => line.includes('"method":"BeginTotpEnrollment"'));
+      expect(rpcLines).to.have.length(5);
+      for (const line of rpcLines) expect(line).to.contain('"grpcCode":"UNAVAILABLE"').and.contain('OOM command not allowed');
+      const logged = service.logs.join('');
+      expect(logged).to.not.match(/v1\.test1\./, 'a sealed secret in the log');
+      expect(logged).to.not.contain('"args"');
+      expect(logged).to.not.contain(':enrollment');
     });
   });
 
