@@ -74,8 +74,9 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       await stores.redisServer.stop();
       try {
         const started = Date.now();
-        await expectFailure(client.beginTotpEnrollment({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+        const failure = await expectFailure(client.beginTotpEnrollment({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
         expect(Date.now() - started).to.be.below(5000);
+        expect(failure.message).to.equal('store unavailable; retry later');
       } finally {
         await stores.redisServer.restart();
       }
@@ -107,11 +108,13 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       filler.disconnect();
 
       for (let i = 0; i < 5; i += 1) {
-        await expectFailure(service.client.beginTotpEnrollment({ userId: newUserId('oom') }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+        const failure = await expectFailure(service.client.beginTotpEnrollment({ userId: newUserId('oom') }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+        expect(failure.message).to.equal('store unavailable; retry later');
       }
       const rpcLines = service.logs.filter((line) => line.includes('"method":"BeginTotpEnrollment"'));
       expect(rpcLines).to.have.length(5);
-      for (const line of rpcLines) expect(line).to.contain('"grpcCode":"UNAVAILABLE"').and.contain('OOM command not allowed');
+      // The store and its reply are for the operator: in the log, not on the wire.
+      for (const line of rpcLines) expect(line).to.contain('"grpcCode":"UNAVAILABLE"').and.contain('Redis is unavailable: OOM command not allowed');
       const logged = service.logs.join('');
       expect(logged).to.not.match(/v1\.test1\./, 'a sealed secret in the log');
       expect(logged).to.not.contain('"args"');
@@ -133,8 +136,10 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
         await (proxy ? proxy.cut() : stores.mongoServer.stop());
         try {
           const started = Date.now();
-          await expectFailure(service.client.getMfaStatus({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+          const failure = await expectFailure(service.client.getMfaStatus({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
           expect(Date.now() - started).to.be.below(5000);
+          expect(failure.message).to.equal('store unavailable; retry later');
+          expect(service.logs.join('')).to.contain('MongoDB is unavailable');
         } finally {
           await (proxy ? proxy.restore() : stores.mongoServer.restart());
         }
