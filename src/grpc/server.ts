@@ -2,6 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { MfaServiceService, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import { addReflection } from './reflection.js';
+import { withStrictRequestDecoding } from './request-decoding.js';
 
 export const MFA_SERVICE_NAME = 'mfa.v1.MfaService';
 
@@ -34,7 +35,7 @@ export async function startGrpcServer(options: {
   readonly reflection: boolean;
 }): Promise<GrpcServer> {
   const server = new Server();
-  server.addService(MfaServiceService, options.handlers);
+  server.addService(withStrictRequestDecoding(MfaServiceService), options.handlers);
   const health = new HealthImplementation({ '': 'SERVING', [MFA_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   if (options.reflection) addReflection(server);

@@ -7,7 +7,9 @@ import type { AuditService } from '../services/audit-service.js';
 import type { CallerAuthenticator } from './caller-tokens.js';
 import { toServiceError } from './error-status.js';
 import type { RpcMetrics } from './rpc-metrics.js';
+import { UndecodableRequest } from './request-decoding.js';
 import { assertPoliciesCoverService, type RpcName, type RpcPolicies, type RpcPolicy } from './rpc-policies.js';
+import { invalidRequest } from './validation.js';
 
 export interface UnaryDeps {
   readonly serviceName: string;
@@ -34,10 +36,11 @@ export type Unary = <Req, Res>(method: RpcName, handle: (request: Req) => Promis
 /**
  * The middleware every MfaService call goes through, in order: request id
  * (from `x-request-id`, or made, and returned in the response headers),
- * caller authentication and admin check, a call scope that ends the work when
- * the client cancels or the deadline passes, then the handler; afterwards one
- * status mapping, the audit event, metrics and one log line. Request and
- * response bodies are never logged: they carry codes, secrets and tokens.
+ * caller authentication and admin check (per RPC_POLICIES), the request's
+ * wire checks, a call scope that ends the work when the client cancels or the
+ * deadline passes, then the handler; afterwards one status mapping, the audit
+ * event, metrics and one log line. Request and response bodies are never
+ * logged: they carry codes, secrets and tokens.
  */
 export function createUnary(deps: UnaryDeps): Unary {
   assertPoliciesCoverService(deps.policies);
@@ -61,6 +64,8 @@ export function createUnary(deps: UnaryDeps): Unary {
       let caller = '';
       const run = async (): Promise<Res> => {
         caller = authenticate(deps, call.metadata, policy.access === 'admin');
+        // Bytes that break the proto's rules (request-decoding.ts) arrive here in place of a request.
+        if (call.request instanceof UndecodableRequest) throw invalidRequest(call.request.violations);
         return runInCallScope(ended.signal, () => handle(call.request));
       };
 

@@ -73,9 +73,7 @@ export class RequestValidator {
 
   /** Throws INVALID_REQUEST when any field was bad. */
   done(): void {
-    if (this.#violations.length === 0) return;
-    const fields = this.#violations.map((v) => v.field).join(', ');
-    throw new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${fields}`, { fieldViolations: this.#violations });
+    if (this.#violations.length > 0) throw invalidRequest(this.#violations);
   }
 
   #text(field: string, value: string, limits: { min: number; max: number }): string {
@@ -99,4 +97,10 @@ export function validate<T>(build: (v: RequestValidator) => T): T {
   const result = build(validator);
   validator.done();
   return result;
+}
+
+/** The INVALID_REQUEST error naming each bad field (its message lists them; the BadRequest says why). */
+export function invalidRequest(violations: readonly FieldViolation[]): MfaError {
+  const fields = violations.map((v) => v.field).join(', ');
+  return new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${fields}`, { fieldViolations: violations });
 }

@@ -331,7 +331,10 @@ export interface RevokeSessionsResponse {
 export interface CheckSessionRequest {
   /** The session's user. */
   userId: string;
-  /** When the session was issued. */
+  /**
+   * When the session was issued: from 0001-01-01T00:00:00Z to
+   * 9999-12-31T23:59:59.999999999Z, else INVALID_ARGUMENT.
+   */
   sessionIssuedAt?: Date | undefined;
 }
 
@@ -3833,7 +3836,8 @@ export const AuditEvent: MessageFns<AuditEvent> = {
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
  * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED). INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
- * naming each bad field; RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
+ * naming each bad field (every string field must be valid UTF-8, on every RPC);
+ * RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
  * google.rpc.RetryInfo with the time left. A store outage is UNAVAILABLE
  * (STORE_UNAVAILABLE) on every RPC.
  */
