@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { runInCallScope } from '../call-scope.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
+import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
 import type { AuditService } from '../services/audit-service.js';
 import type { CallerAuthenticator } from './caller-tokens.js';
 import { toServiceError } from './error-status.js';
@@ -25,6 +25,9 @@ export interface UnaryDeps {
 
 const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// The client's own deadline timer cancels the call about when the server's fires; which comes
+// first depends on scheduling, so an end this close to the deadline counts as the deadline.
+const DEADLINE_SLACK_MS = 100;
 const CODE_CHECK_EVENTS: Partial<Record<ErrorReason, string>> = {
   INVALID_CODE: 'code_check.failed',
   CODE_REUSED: 'code_check.replayed',
@@ -55,10 +58,14 @@ export function createUnary(deps: UnaryDeps): Unary {
       call.sendMetadata(headers);
 
       const ended = new AbortController();
+      let endedByDeadline = false;
       // grpc-js emits 'cancelled' when any call's stream closes, finished or not: the listener goes
       // before the response is sent, so a finished call does not build an AbortError for nothing.
-      const onCancelled = () => ended.abort();
-      if (call.cancelled) ended.abort();
+      const onCancelled = () => {
+        endedByDeadline = deadlinePassed(call.getDeadline());
+        ended.abort();
+      };
+      if (call.cancelled) onCancelled();
       call.once('cancelled', onCancelled);
 
       let caller = '';
@@ -103,7 +110,11 @@ export function createUnary(deps: UnaryDeps): Unary {
             answer(null, response);
           },
           async (error: unknown) => {
-            const serviceError = toServiceError(error);
+            const serviceError = toServiceError(
+              endedByDeadline && hasReason(error, ErrorReason.CALL_ENDED)
+                ? new MfaError(ErrorReason.DEADLINE_EXCEEDED, 'the deadline passed; the work stopped', { cause: error })
+                : error,
+            );
             await finish(serviceError.code, serviceError.reason, error);
             answer(serviceError);
           },
@@ -132,4 +143,10 @@ function authenticate(deps: UnaryDeps, metadata: Metadata, admin: boolean): stri
     throw new MfaError(ErrorReason.ADMIN_REQUIRED, 'this RPC is for the callers named in MFA_ADMIN_CALLERS');
   }
   return caller;
+}
+
+/** True when a call's deadline (a Date, a time in ms, or Infinity for none) has passed, or nearly. */
+function deadlinePassed(deadline: Date | number): boolean {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) && Date.now() >= at - DEADLINE_SLACK_MS;
 }
