@@ -27,6 +27,7 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       ['non-ASCII digits', (c) => c.verifyTotp({ userId: 'a', code: '١٢٣٤٥٦' }), ['code']],
       ['a 129-character device_label', (c) => c.verifyTotp({ userId: 'a', code: '123456', deviceLabel: long(129) }), ['device_label']],
       ['a malformed recovery code', (c) => c.verifyRecoveryCode({ userId: 'a', recoveryCode: 'nope' }), ['recovery_code']],
+      ['an empty recovery code (one violation, not two)', (c) => c.verifyRecoveryCode({ userId: 'a', recoveryCode: '' }), ['recovery_code']],
       ['a DisableMfa code that is neither', (c) => c.disableMfa({ userId: 'a', code: '1234567' }), ['code']],
       ['a 5,000-character device_token', (c) => c.checkRememberedDevice({ userId: 'a', deviceToken: long(5000) }), ['device_token']],
       ['an empty enrollment_id', (c) => c.cancelTotpEnrollment({ userId: 'a', enrollmentId: '' }), ['enrollment_id']],
