@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseKeyring, type Keyring } from './domain/keyring.js';
 import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
 import type { TlsConfig } from './grpc/server.js';
+import { assertDurableMongoUrl } from './stores/mongo/mongo-client.js';
 import type { StoreConfig } from './stores/open-stores.js';
 import { parseClusterSeeds } from './stores/redis/redis-client.js';
 
@@ -44,6 +45,13 @@ export function loadConfig(env: Env = process.env): Config {
   const mongoUrl = text(env, 'MONGO_URL');
   if ((redisUrl === undefined) !== (mongoUrl === undefined)) {
     throw new ConfigError('set both REDIS_URL and MONGO_URL (external stores) or neither (embedded in-memory stores)');
+  }
+  if (mongoUrl !== undefined) {
+    try {
+      assertDurableMongoUrl(mongoUrl);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
   }
   if (redisUrl !== undefined && boolean(env, 'REDIS_CLUSTER', false)) {
     try {
