@@ -1,27 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseKeyring, type Keyring } from './domain/keyring.js';
 import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
+import type { TlsConfig } from './grpc/server.js';
+import { assertDurableMongoUrl } from './stores/mongo/mongo-client.js';
+import type { StoreConfig } from './stores/open-stores.js';
 import { parseClusterSeeds } from './stores/redis/redis-client.js';
-
-/** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
-export type StoreConfig =
-  | { readonly kind: 'memory' }
-  | {
-      readonly kind: 'external';
-      /** One URL, or with redisCluster a comma-separated list of seed nodes. */
-      readonly redisUrl: string;
-      readonly redisCluster: boolean;
-      readonly mongoUrl: string;
-      readonly mongoDb: string;
-    };
-
-/** TLS for the gRPC port: PEM contents read at start-up. */
-export interface TlsConfig {
-  readonly cert: Buffer;
-  readonly key: Buffer;
-  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
-  readonly clientCa: Buffer | null;
-}
 
 /** Every setting of the service, parsed and checked once at start-up (see README, "Settings"). */
 export interface Config {
@@ -62,6 +45,13 @@ export function loadConfig(env: Env = process.env): Config {
   const mongoUrl = text(env, 'MONGO_URL');
   if ((redisUrl === undefined) !== (mongoUrl === undefined)) {
     throw new ConfigError('set both REDIS_URL and MONGO_URL (external stores) or neither (embedded in-memory stores)');
+  }
+  if (mongoUrl !== undefined) {
+    try {
+      assertDurableMongoUrl(mongoUrl);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
   }
   if (redisUrl !== undefined && boolean(env, 'REDIS_CLUSTER', false)) {
     try {

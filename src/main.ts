@@ -15,6 +15,7 @@ import { CallerAuthenticator } from './grpc/caller-tokens.js';
 import { createMfaHandlers, type MfaServices } from './grpc/mfa-handlers.js';
 import { startMetricsServer } from './grpc/metrics-server.js';
 import { RpcMetrics } from './grpc/rpc-metrics.js';
+import { RPC_POLICIES } from './grpc/rpc-policies.js';
 import { MFA_SERVICE_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { createUnary } from './grpc/unary.js';
 import { createLogger } from './logger.js';
@@ -106,6 +107,7 @@ export async function startService(
     adminCallers: config.adminCallers,
     audit: services.audit,
     metrics,
+    policies: RPC_POLICIES,
   });
 
   let grpc: GrpcServer;

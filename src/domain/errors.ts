@@ -17,8 +17,10 @@ export const ErrorReason = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** An admin RPC from a caller not in MFA_ADMIN_CALLERS. */
   ADMIN_REQUIRED: 'ADMIN_REQUIRED',
-  /** The client cancelled the call or its deadline passed; the work stopped. */
+  /** The client cancelled the call; the work stopped. */
   CALL_ENDED: 'CALL_ENDED',
+  /** The call's deadline passed; the work stopped. */
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

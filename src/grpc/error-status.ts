@@ -21,6 +21,7 @@ export const STATUS_BY_REASON: Readonly<Record<ErrorReason, status>> = {
   UNAUTHENTICATED: status.UNAUTHENTICATED,
   ADMIN_REQUIRED: status.PERMISSION_DENIED,
   CALL_ENDED: status.CANCELLED,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
 };
 
 const INTERNAL_MESSAGE = 'internal error';

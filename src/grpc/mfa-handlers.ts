@@ -20,7 +20,7 @@ export interface MfaServices {
   readonly audit: AuditService;
 }
 
-/** The MfaService handlers: validate the request, call one service, shape the response. */
+/** The MfaService handlers: validate the request, call one service, shape the response (access, audit and metrics: rpc-policies.ts). */
 export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServiceServer {
   const { enrollment, verification, devices, sessions, status, admin, audit } = services;
   return {
@@ -43,7 +43,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         digits: TOTP_DIGITS,
         periodSeconds: TOTP_PERIOD_SECONDS,
       };
-    }, { audit: () => ({ event: 'enrollment.begun' }), onSuccess: (m) => m.enrollment('begun') }),
+    }),
 
     confirmTotpEnrollment: unary('ConfirmTotpEnrollment', async (request) => {
       const input = validate((v) => ({
@@ -52,10 +52,6 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         code: v.totpCode(request.code),
       }));
       return enrollment.confirm(input);
-    }, {
-      checksCode: true,
-      audit: () => ({ event: 'enrollment.confirmed', detail: 'MFA on; sessions revoked; devices forgotten' }),
-      onSuccess: (m) => m.enrollment('confirmed'),
     }),
 
     cancelTotpEnrollment: unary('CancelTotpEnrollment', async (request) => {
@@ -65,7 +61,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       }));
       await enrollment.cancel(input);
       return {};
-    }, { audit: () => ({ event: 'enrollment.cancelled' }), onSuccess: (m) => m.enrollment('cancelled') }),
+    }),
 
     verifyTotp: unary('VerifyTotp', async (request) => {
       const input = validate((v) => ({
@@ -76,7 +72,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       }));
       const verified = await verification.verifyTotp(input);
       return { verifiedAt: verified.verifiedAt, deviceToken: verified.device?.token ?? '', deviceExpiresAt: verified.device?.expiresAt };
-    }, { checksCode: true, audit: (_, response) => (response.deviceToken ? { event: 'device.remembered' } : null) }),
+    }),
 
     verifyRecoveryCode: unary('VerifyRecoveryCode', async (request) => {
       const input = validate((v) => ({
@@ -92,21 +88,18 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         deviceToken: verified.device?.token ?? '',
         deviceExpiresAt: verified.device?.expiresAt,
       };
-    }, {
-      checksCode: true,
-      audit: (_, response) => ({ event: 'recovery_code.used', detail: response.deviceToken ? 'device remembered' : '' }),
     }),
 
     disableMfa: unary('DisableMfa', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpOrRecoveryCode(request.code) }));
       const { disabledAt } = await verification.disable(input);
       return { disabledAt, sessionsRevokedAt: disabledAt };
-    }, { checksCode: true, audit: () => ({ event: 'mfa.disabled', detail: 'sessions revoked; devices forgotten' }) }),
+    }),
 
     regenerateRecoveryCodes: unary('RegenerateRecoveryCodes', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpCode(request.code) }));
       return { recoveryCodes: await verification.regenerateRecoveryCodes(input) };
-    }, { checksCode: true, audit: () => ({ event: 'recovery_codes.regenerated' }) }),
+    }),
 
     getMfaStatus: unary('GetMfaStatus', async (request) => {
       const userId = validate((v) => v.userId(request.userId));
@@ -146,12 +139,12 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       const input = validate((v) => ({ userId: v.userId(request.userId), deviceId: v.deviceId(request.deviceId) }));
       await devices.forget(input.userId, input.deviceId);
       return {};
-    }, { audit: (request) => ({ event: 'device.forgotten', detail: request.deviceId }) }),
+    }),
 
     revokeSessions: unary('RevokeSessions', async (request) => {
       const userId = validate((v) => v.userId(request.userId));
       return { sessionsRevokedAt: await sessions.revoke(userId) };
-    }, { audit: () => ({ event: 'sessions.revoked' }) }),
+    }),
 
     checkSession: unary('CheckSession', async (request) => {
       const input = validate((v) => ({
@@ -166,7 +159,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       const input = validate((v) => ({ userId: v.userId(request.userId), reason: v.id('reason', request.reason, 256) }));
       const { resetAt } = await admin.resetMfa(input.userId);
       return { resetAt, sessionsRevokedAt: resetAt };
-    }, { admin: true, audit: (request) => ({ event: 'mfa.reset', detail: request.reason }) }),
+    }),
 
     listAuditEvents: unary('ListAuditEvents', async (request) => {
       const input = validate((v) => ({
@@ -188,6 +181,6 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         })),
         nextPageToken: page.nextPageToken,
       };
-    }, { admin: true }),
+    }),
   };
 }

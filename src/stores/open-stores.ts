@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { StoreConfig } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import { adaptFactorStore } from './ferretdb/ferretdb.js';
 import { MemoryAttemptStore } from './memory/memory-attempt-store.js';
@@ -16,6 +15,18 @@ import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from './redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from './redis/redis-revocation-cache.js';
 import type { StoreProbe } from './store-monitor.js';
+
+/** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
+export type StoreConfig =
+  | { readonly kind: 'memory' }
+  | {
+      readonly kind: 'external';
+      /** One URL, or with redisCluster a comma-separated list of seed nodes. */
+      readonly redisUrl: string;
+      readonly redisCluster: boolean;
+      readonly mongoUrl: string;
+      readonly mongoDb: string;
+    };
 
 /** Prefix of every Redis key the service writes. */
 export const REDIS_KEY_PREFIX = 'mfa:';

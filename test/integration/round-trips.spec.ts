@@ -18,8 +18,8 @@ import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js
 import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from '../../src/stores/redis/redis-revocation-cache.js';
 import { OffsetClock } from '../support/fake-clock.js';
-import { startMongoServer, type TestMongo } from '../support/mongo-server.js';
-import { startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
+import { startRedisServer, type TestRedis } from '../../dev/redis-server.js';
 
 const DB_NAME = `round_trips_${process.pid}`;
 

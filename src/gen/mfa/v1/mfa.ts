@@ -331,7 +331,10 @@ export interface RevokeSessionsResponse {
 export interface CheckSessionRequest {
   /** The session's user. */
   userId: string;
-  /** When the session was issued. */
+  /**
+   * When the session was issued: from 0001-01-01T00:00:00Z to
+   * 9999-12-31T23:59:59.999999999Z, else INVALID_ARGUMENT.
+   */
   sessionIssuedAt?: Date | undefined;
 }
 
@@ -3829,11 +3832,13 @@ export const AuditEvent: MessageFns<AuditEvent> = {
  * trailer with one google.rpc.ErrorInfo (domain "mfa.v1") whose reason is one of:
  * INVALID_REQUEST, INVALID_CODE, CODE_REUSED, LOCKED_OUT, MFA_NOT_ENABLED,
  * MFA_ALREADY_ENABLED, ENROLLMENT_NOT_FOUND, DEVICE_NOT_FOUND, STORE_UNAVAILABLE,
- * INTERNAL, UNAUTHENTICATED, ADMIN_REQUIRED.
+ * INTERNAL, UNAUTHENTICATED, ADMIN_REQUIRED, CALL_ENDED (CANCELLED: the client
+ * cancelled), DEADLINE_EXCEEDED (DEADLINE_EXCEEDED: the call's deadline passed).
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
  * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED). INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
- * naming each bad field; RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
+ * naming each bad field (every string field must be valid UTF-8, on every RPC);
+ * RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
  * google.rpc.RetryInfo with the time left. A store outage is UNAVAILABLE
  * (STORE_UNAVAILABLE) on every RPC.
  */
