@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MongoClient, type Db } from 'mongodb';
 import { FACTORS_COLLECTION, MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
-import { startMongoServer, type TestMongo } from '../support/mongo-server.js';
+import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
 
 /** Documents as earlier versions of the service wrote them, read and written by today's adapter. */
 describe('MongoFactorStore on documents written by earlier versions', function () {
