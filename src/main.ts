@@ -21,7 +21,9 @@ import { createUnary } from './grpc/unary.js';
 import { createLogger } from './logger.js';
 import { AdminService } from './services/admin-service.js';
 import { AuditService } from './services/audit-service.js';
+import { AuthenticatorService } from './services/authenticator-service.js';
 import { CodeChecks } from './services/code-checks.js';
+import { ConfirmationService } from './services/confirmation-service.js';
 import { DeviceService } from './services/device-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
 import { SessionService } from './services/session-service.js';
@@ -62,12 +64,14 @@ export function createServices(
     rememberDeviceMs: config.rememberDeviceDays * 86_400_000,
     maxDevices: config.maxRememberedDevices,
   });
+  const enrollmentTtlMs = config.enrollmentTtlSeconds * 1000;
+  const { maxAuthenticators } = config;
   return {
-    enrollment: new EnrollmentService({
-      factors, pending, codeChecks, sessions, box, recoveryCodes, clock, random,
-      issuer: config.issuer,
-      enrollmentTtlMs: config.enrollmentTtlSeconds * 1000,
+    enrollment: new EnrollmentService({ factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators }),
+    confirmation: new ConfirmationService({
+      factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators,
     }),
+    authenticators: new AuthenticatorService({ factors, codeChecks, sessions, clock }),
     verification: new VerificationService({
       factors, pending, codeChecks, sessions, devices, recoveryCodes, clock,
       logger: logger.child({ component: 'verification' }),

@@ -11,6 +11,12 @@ export const ErrorReason = {
   MFA_ALREADY_ENABLED: 'MFA_ALREADY_ENABLED',
   ENROLLMENT_NOT_FOUND: 'ENROLLMENT_NOT_FOUND',
   DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
+  /** The user has MFA_MAX_AUTHENTICATORS authenticators already. */
+  AUTHENTICATOR_LIMIT: 'AUTHENTICATOR_LIMIT',
+  /** No authenticator with that id for this user. */
+  AUTHENTICATOR_NOT_FOUND: 'AUTHENTICATOR_NOT_FOUND',
+  /** Removing the user's only authenticator: DisableMfa turns MFA off. */
+  LAST_AUTHENTICATOR: 'LAST_AUTHENTICATOR',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
   /** No or an unknown bearer token while MFA_AUTH_TOKENS is set. */

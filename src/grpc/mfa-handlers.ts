@@ -1,7 +1,11 @@
+import { MAX_AUTHENTICATOR_LABEL } from '../domain/authenticators.js';
 import { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from '../domain/totp.js';
 import { TotpAlgorithm, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import type { AdminService } from '../services/admin-service.js';
 import type { AuditService } from '../services/audit-service.js';
+import type { AuthenticatorRecord } from '../stores/ports.js';
+import type { AuthenticatorService } from '../services/authenticator-service.js';
+import type { ConfirmationService } from '../services/confirmation-service.js';
 import type { DeviceService } from '../services/device-service.js';
 import type { EnrollmentService } from '../services/enrollment-service.js';
 import type { SessionService } from '../services/session-service.js';
@@ -12,6 +16,8 @@ import { validate } from './validation.js';
 
 export interface MfaServices {
   readonly enrollment: EnrollmentService;
+  readonly confirmation: ConfirmationService;
+  readonly authenticators: AuthenticatorService;
   readonly verification: VerificationService;
   readonly devices: DeviceService;
   readonly sessions: SessionService;
@@ -22,17 +28,20 @@ export interface MfaServices {
 
 /** The MfaService handlers: validate the request, call one service, shape the response (access, audit and metrics: rpc-policies.ts). */
 export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServiceServer {
-  const { enrollment, verification, devices, sessions, status, admin, audit } = services;
+  const { enrollment, confirmation, authenticators, verification, devices, sessions, status, admin, audit } = services;
   return {
     beginTotpEnrollment: unary('BeginTotpEnrollment', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         accountName: v.optionalText('account_name', request.accountName, 256),
         issuer: v.issuer(request.issuer),
+        authenticatorLabel: v.optionalText('authenticator_label', request.authenticatorLabel, MAX_AUTHENTICATOR_LABEL),
+        addAuthenticator: request.addAuthenticator,
       }));
       const begun = await enrollment.begin(input);
       return {
         enrollmentId: begun.enrollmentId,
+        authenticatorId: begun.authenticatorId,
         secret: begun.secret,
         otpauthUri: begun.otpauthUri,
         qrCodePng: begun.qrCodes.png,
@@ -50,8 +59,10 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         userId: v.userId(request.userId),
         enrollmentId: v.id('enrollment_id', request.enrollmentId),
         code: v.totpCode(request.code),
+        existingCode: request.existingCode === '' ? '' : v.totpOrRecoveryCode(request.existingCode, 'existing_code'),
       }));
-      return enrollment.confirm(input);
+      const confirmed = await confirmation.confirm(input);
+      return { ...confirmed, sessionsRevokedAt: confirmed.sessionsRevokedAt ?? undefined };
     }),
 
     cancelTotpEnrollment: unary('CancelTotpEnrollment', async (request) => {
@@ -71,7 +82,12 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         deviceLabel: v.optionalText('device_label', request.deviceLabel, 128),
       }));
       const verified = await verification.verifyTotp(input);
-      return { verifiedAt: verified.verifiedAt, deviceToken: verified.device?.token ?? '', deviceExpiresAt: verified.device?.expiresAt };
+      return {
+        verifiedAt: verified.verifiedAt,
+        deviceToken: verified.device?.token ?? '',
+        deviceExpiresAt: verified.device?.expiresAt,
+        authenticatorId: verified.authenticatorId ?? '',
+      };
     }),
 
     verifyRecoveryCode: unary('VerifyRecoveryCode', async (request) => {
@@ -112,6 +128,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         pendingEnrollmentExpiresAt: found.pendingEnrollmentExpiresAt ?? undefined,
         lockedUntil: found.lockedUntil ?? undefined,
         sessionsRevokedAt: found.sessionsRevokedAt ?? undefined,
+        authenticators: found.authenticators,
       };
     }),
 
@@ -182,5 +199,34 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         nextPageToken: page.nextPageToken,
       };
     }),
+
+    listAuthenticators: unary('ListAuthenticators', async (request) => {
+      const userId = validate((v) => v.userId(request.userId));
+      return { authenticators: (await authenticators.list(userId)).map(toAuthenticator) };
+    }),
+
+    renameAuthenticator: unary('RenameAuthenticator', async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        authenticatorId: v.authenticatorId(request.authenticatorId),
+        label: v.id('label', request.label, MAX_AUTHENTICATOR_LABEL),
+      }));
+      return { authenticator: toAuthenticator(await authenticators.rename(input)) };
+    }),
+
+    removeAuthenticator: unary('RemoveAuthenticator', async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        authenticatorId: v.authenticatorId(request.authenticatorId),
+        code: v.totpOrRecoveryCode(request.code),
+      }));
+      const { removedAt } = await authenticators.remove(input);
+      return { removedAt, sessionsRevokedAt: removedAt };
+    }),
   };
+}
+
+/** An authenticator as callers see it: never its secret. */
+function toAuthenticator(a: AuthenticatorRecord) {
+  return { authenticatorId: a.authenticatorId, label: a.label, createdAt: a.createdAt, lastUsedAt: a.lastUsedAt ?? undefined };
 }

@@ -40,7 +40,10 @@ export const RPC_POLICIES: RpcPolicies = {
   ConfirmTotpEnrollment: {
     access: 'caller',
     checksCode: true,
-    audit: () => ({ event: 'enrollment.confirmed', detail: 'MFA on; sessions revoked; devices forgotten' }),
+    audit: (_, response) =>
+      response.recoveryCodes.length > 0
+        ? { event: 'enrollment.confirmed', detail: 'MFA on; sessions revoked; devices forgotten' }
+        : { event: 'authenticator.added', detail: response.authenticatorId },
     onSuccess: (m) => m.enrollment('confirmed'),
   },
   CancelTotpEnrollment: {
@@ -73,6 +76,13 @@ export const RPC_POLICIES: RpcPolicies = {
   CheckSession: { access: 'caller', checksCode: false, audit: null },
   ResetMfa: { access: 'admin', checksCode: false, audit: (request) => ({ event: 'mfa.reset', detail: request.reason }) },
   ListAuditEvents: { access: 'admin', checksCode: false, audit: null },
+  ListAuthenticators: { access: 'caller', checksCode: false, audit: null },
+  RenameAuthenticator: { access: 'caller', checksCode: false, audit: (request) => ({ event: 'authenticator.renamed', detail: request.authenticatorId }) },
+  RemoveAuthenticator: {
+    access: 'caller',
+    checksCode: true,
+    audit: (request) => ({ event: 'authenticator.removed', detail: `${request.authenticatorId}; sessions revoked` }),
+  },
 };
 
 /**

@@ -1,4 +1,5 @@
 import { ErrorReason, MfaError, type FieldViolation } from '../domain/errors.js';
+import { AUTHENTICATOR_ID_PATTERN } from '../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../domain/device-tokens.js';
 import { normalizeRecoveryCode } from '../domain/recovery-codes.js';
 import { isTotpCodeFormat } from '../domain/totp.js';
@@ -57,12 +58,18 @@ export class RequestValidator {
     return value;
   }
 
-  /** DisableMfa's code: 6 digits (TOTP) or a recovery code. */
-  totpOrRecoveryCode(value: string): string {
+  /** A code of an enabled factor (DisableMfa, RemoveAuthenticator): 6 digits (TOTP) or a recovery code. */
+  totpOrRecoveryCode(value: string, field = 'code'): string {
     if (isTotpCodeFormat(value)) return value;
     if (value.length > 128 || normalizeRecoveryCode(value) === null) {
-      this.#add('code', 'must be 6 digits from the authenticator app or a recovery code such as ABCDE-12345');
+      this.#add(field, 'must be 6 digits from an authenticator app or a recovery code such as ABCDE-12345');
     }
+    return value;
+  }
+
+  /** An authenticator id as issued (aut_ and 16 base64url characters). */
+  authenticatorId(value: string): string {
+    if (!AUTHENTICATOR_ID_PATTERN.test(value)) this.#add('authenticator_id', 'must be an authenticator_id from ListAuthenticators (aut_ and 16 characters)');
     return value;
   }
 

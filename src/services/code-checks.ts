@@ -41,12 +41,22 @@ export class CodeChecks {
     },
   ) {}
 
-  /** Checks a TOTP code against the user's enabled factor. */
+  /**
+   * Checks a TOTP code against each of the user's authenticators: the proof
+   * of the first one it is a fresh code of; CODE_REUSED when it is a code of
+   * one of them whose step was already spent. (With N authenticators a guess
+   * is right with probability 3N/10^6: MFA_MAX_AUTHENTICATORS bounds N.)
+   */
   totp(record: FactorRecord, code: string, now: Date): CheckResult {
-    const secret = this.deps.box.open(record.sealedSecret!, totpSecretContext(record.userId));
-    const timeStep = matchTotp(secret, code, now);
-    if (timeStep === null) return { failure: ErrorReason.INVALID_CODE };
-    return isSpendable(record, { timeStep }) ? { timeStep } : { failure: ErrorReason.CODE_REUSED };
+    let reused = false;
+    for (const { authenticatorId, sealedSecret } of record.authenticators) {
+      const secret = this.deps.box.open(sealedSecret, totpSecretContext(record.userId, authenticatorId));
+      const timeStep = matchTotp(secret, code, now);
+      if (timeStep === null) continue;
+      if (isSpendable(record, { authenticatorId, timeStep })) return { authenticatorId, timeStep };
+      reused = true;
+    }
+    return { failure: reused ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE };
   }
 
   /** Checks a recovery code (as typed) against the user's unused ones. */

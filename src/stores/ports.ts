@@ -19,15 +19,32 @@ export interface DeviceRecord {
   readonly expiresAt: Date;
 }
 
+/** One authenticator app (or hardware TOTP key) of a user. */
+export interface AuthenticatorRecord {
+  readonly authenticatorId: string;
+  readonly label: string;
+  /** Its TOTP secret, sealed by SecretBox bound to the user and this id. */
+  readonly sealedSecret: string;
+  /** Its last accepted time step: replay protection is per authenticator (RFC 6238 §5.2). */
+  readonly lastTimeStep: number;
+  readonly createdAt: Date;
+  /** Null until a code of it is first accepted after its enrollment. */
+  readonly lastUsedAt: Date | null;
+}
+
 /** One user's durable MFA state. */
 export interface FactorRecord {
   readonly userId: string;
   readonly enabled: boolean;
   readonly enabledAt: Date | null;
-  /** The TOTP secret sealed by SecretBox; null when MFA is off. */
-  readonly sealedSecret: string | null;
-  /** The last accepted TOTP time step (replay protection, RFC 6238 §5.2). */
-  readonly lastTimeStep: number;
+  /** Oldest first; empty when MFA is off. */
+  readonly authenticators: readonly AuthenticatorRecord[];
+  /**
+   * The document is in the shape of before several authenticators (one
+   * secret per user); it reads as one authenticator (LEGACY_AUTHENTICATOR_ID),
+   * and `upgrade` must rewrite it before any write that names that authenticator.
+   */
+  readonly legacy: boolean;
   readonly recoveryCodes: RecoveryCodeSet | null;
   readonly devices: readonly DeviceRecord[];
   readonly sessionsRevokedAt: Date | null;
@@ -44,12 +61,12 @@ export interface FactorRecord {
  * spent, or an unused recovery code. Spending it durably is what makes a code
  * single-use (RFC 6238 §5.2), on every instance.
  */
-export type CodeProof = { readonly timeStep: number } | { readonly recoveryCodeHash: string };
+export type CodeProof = { readonly authenticatorId: string; readonly timeStep: number } | { readonly recoveryCodeHash: string };
 
 export interface EnableFactor {
-  readonly sealedSecret: string;
+  /** The first authenticator; its lastTimeStep is the confirming step. */
+  readonly authenticator: AuthenticatorRecord;
   readonly enabledAt: Date;
-  readonly timeStep: number;
   readonly recoveryCodes: RecoveryCodeSet;
   readonly sessionsRevokedAt: Date;
 }
@@ -61,11 +78,17 @@ export interface ProvenChange {
   /** Forget these devices (the service prunes expired and surplus ones when it adds one). */
   readonly removeDeviceIds?: readonly string[];
   readonly replaceRecoveryCodes?: RecoveryCodeSet;
+  /** With a TOTP proof: its authenticator's lastUsedAt. */
+  readonly usedAt?: Date;
+  readonly addAuthenticator?: AuthenticatorRecord;
+  readonly removeAuthenticatorId?: string;
+  /** Moves sessionsRevokedAt forward (never back). */
+  readonly sessionsRevokedAt?: Date;
 }
 
 export interface FactorStore {
   get(userId: string): Promise<FactorRecord | null>;
-  /** Turns MFA on and forgets every device. False when it is already on. */
+  /** Turns MFA on with its first authenticator and forgets every device. False when it is already on. */
   enable(userId: string, change: EnableFactor): Promise<boolean>;
   /**
    * Spends the proof (sets lastTimeStep, or removes the recovery code hash) and
@@ -82,6 +105,10 @@ export interface FactorStore {
   ): Promise<{ recoveryCodesRemaining: number } | null>;
   /** Spends the proof and turns MFA off, forgetting secret, codes and devices. False when the proof was spent or MFA is off. */
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean>;
+  /** Relabels an authenticator; null when the user has no such authenticator. */
+  renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null>;
+  /** Rewrites a `legacy` record in today's shape, keeping what it says; does nothing to any other. */
+  upgrade(userId: string): Promise<void>;
   /** Turns MFA off without a proof (an admin reset). False when MFA is off. */
   reset(userId: string, sessionsRevokedAt: Date): Promise<boolean>;
   /** Moves sessionsRevokedAt forward (never back). Creates the record when needed. */
@@ -103,7 +130,7 @@ export interface EnrollmentConfirmation {
   /** The time step of the confirming code. */
   readonly timeStep: number;
   readonly enabledAt: Date;
-  /** The issued recovery codes and the id of the key that hashes them, sealed by SecretBox. */
+  /** The issued recovery codes and the id of the key that hashes them, sealed by SecretBox; empty when adding an authenticator. */
   readonly sealedRecoveryCodes: string;
 }
 
@@ -111,6 +138,11 @@ export interface EnrollmentConfirmation {
 export interface PendingEnrollment {
   readonly enrollmentId: string;
   readonly userId: string;
+  /** The id the authenticator will have; its secret is sealed bound to it. */
+  readonly authenticatorId: string;
+  readonly label: string;
+  /** An additional authenticator for a user with MFA on (else the first, which turns MFA on). */
+  readonly adding: boolean;
   readonly sealedSecret: string;
   readonly expiresAt: Date;
   readonly confirmation?: EnrollmentConfirmation;
@@ -119,9 +151,10 @@ export interface PendingEnrollment {
 export interface PendingEnrollmentStore {
   /**
    * Stores `enrollment` until its expiresAt, replacing the user's previous
-   * one unless that one is confirmed: then nothing changes and it returns false.
+   * one unless that one is confirmed (and `replaceConfirmed` is not set):
+   * then nothing changes and it returns false.
    */
-  put(enrollment: PendingEnrollment): Promise<boolean>;
+  put(enrollment: PendingEnrollment, options?: { readonly replaceConfirmed?: boolean }): Promise<boolean>;
   /** The user's enrollment, or null when there is none or it expired. */
   get(userId: string): Promise<PendingEnrollment | null>;
   /**

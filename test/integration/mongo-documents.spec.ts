@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { MongoClient, type Db } from 'mongodb';
+import { LEGACY_AUTHENTICATOR_ID } from '../../src/domain/authenticators.js';
 import { FACTORS_COLLECTION, MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
 import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
 
@@ -22,9 +23,9 @@ describe('MongoFactorStore on documents written by earlier versions', function (
     await server?.stop();
   });
 
-  it('reads a document without a version as version 0, and applies a write naming version 0 to it', async () => {
+  it('reads a document of one secret and no version as one legacy authenticator, and upgrade() rewrites it in today\'s shape', async () => {
     const at = new Date(Date.UTC(2026, 10, 1));
-    // The shape the first version stored: no version field.
+    // The shape the first version stored: one secret per user, no version field.
     await db.collection(FACTORS_COLLECTION).insertOne({
       _id: 'legacy-user' as never,
       enabled: true,
@@ -36,11 +37,25 @@ describe('MongoFactorStore on documents written by earlier versions', function (
       sessionsRevokedAt: at,
     });
     const store = new MongoFactorStore(db);
+    const legacy = { authenticatorId: LEGACY_AUTHENTICATOR_ID, label: 'Authenticator app', sealedSecret: 'v1.k.iv.body', lastTimeStep: 100, createdAt: at, lastUsedAt: null };
     const record = (await store.get('legacy-user'))!;
-    expect(record).to.deep.include({ enabled: true, lastTimeStep: 100, version: 0 });
-    expect(await store.spendProof('legacy-user', { timeStep: 101 }, {}, 1)).to.equal(null);
-    expect(await store.spendProof('legacy-user', { timeStep: 101 }, {}, 0)).to.deep.equal({ recoveryCodesRemaining: 2 });
+    expect(record).to.deep.include({ enabled: true, legacy: true, version: 0 });
+    expect(record.authenticators).to.deep.equal([legacy]);
+
+    await store.upgrade('legacy-user');
+    const raw = await db.collection(FACTORS_COLLECTION).findOne({ _id: 'legacy-user' as never });
+    expect(raw).to.not.have.property('sealedSecret');
+    expect(raw).to.not.have.property('lastTimeStep');
+    const upgraded = (await store.get('legacy-user'))!;
+    expect(upgraded).to.deep.include({ legacy: false, version: 1 });
+    expect(upgraded.authenticators).to.deep.equal([legacy]);
+    expect(upgraded.recoveryCodes).to.deep.equal({ keyId: 'k', hashes: ['h1', 'h2'] });
+    await store.upgrade('legacy-user');
     expect((await store.get('legacy-user'))!.version).to.equal(1);
-    expect(await store.spendProof('legacy-user', { timeStep: 102 }, {}, 0)).to.equal(null);
+
+    const proof = { authenticatorId: LEGACY_AUTHENTICATOR_ID, timeStep: 101 };
+    expect(await store.spendProof('legacy-user', proof, {}, 0)).to.equal(null);
+    expect(await store.spendProof('legacy-user', proof, {}, 1)).to.deep.equal({ recoveryCodesRemaining: 2 });
+    expect((await store.get('legacy-user'))!.authenticators[0]!.lastTimeStep).to.equal(101);
   });
 });

@@ -107,8 +107,8 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
   }
 
   async function enroll(services: MfaServices, userId: string): Promise<string> {
-    const begun = await services.enrollment.begin({ userId, accountName: '', issuer: '' });
-    await services.enrollment.confirm({ userId, enrollmentId: begun.enrollmentId, code: generateTotp(begun.secret, clock.now()) });
+    const begun = await services.enrollment.begin({ userId, accountName: '', issuer: '', authenticatorLabel: '', addAuthenticator: false });
+    await services.confirmation.confirm({ userId, enrollmentId: begun.enrollmentId, code: generateTotp(begun.secret, clock.now()), existingCode: '' });
     clock.advance(30_000);
     return begun.secret;
   }

@@ -13,6 +13,9 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
       const pendingFor = (user: string, id: string, ttlMs: number) => ({
         enrollmentId: id,
         userId: user,
+        authenticatorId: 'aut_aaaaaaaaaaaaaaaa',
+        label: 'Phone',
+        adding: false,
         sealedSecret: 'sealed',
         expiresAt: new Date(s.clock.now().getTime() + ttlMs),
       });

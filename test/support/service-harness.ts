@@ -54,8 +54,8 @@ export function serviceHarness(env: Record<string, string> = {}) {
 
   const code = (secret: string, steps = 0) => generateTotp(secret, new Date(clock.now().getTime() + steps * 30_000));
   const enroll = async (userId: string) => {
-    const begun = await services.enrollment.begin({ userId, accountName: '', issuer: '' });
-    const confirmed = await services.enrollment.confirm({ userId, enrollmentId: begun.enrollmentId, code: code(begun.secret) });
+    const begun = await services.enrollment.begin({ userId, accountName: '', issuer: '', authenticatorLabel: '', addAuthenticator: false });
+    const confirmed = await services.confirmation.confirm({ userId, enrollmentId: begun.enrollmentId, code: code(begun.secret), existingCode: '' });
     clock.advance(30_000);
     return { secret: begun.secret, recoveryCodes: confirmed.recoveryCodes, enabledAt: confirmed.enabledAt };
   };

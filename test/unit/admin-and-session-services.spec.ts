@@ -15,7 +15,7 @@ describe('AdminService and SessionService (in-memory stores, fake clock)', () =>
     const { resetAt } = await h.services.admin.resetMfa('gus');
     expect((await h.services.sessions.check('gus', before)).revoked).to.equal(true);
     expect((await h.services.sessions.check('gus', new Date(resetAt.getTime() + 1))).revoked).to.equal(false);
-    expect(await reasonOf(h.services.enrollment.begin({ userId: 'gus', accountName: '', issuer: '' }))).to.equal('OK');
+    expect(await reasonOf(h.services.enrollment.begin({ userId: 'gus', accountName: '', issuer: '', authenticatorLabel: '', addAuthenticator: false }))).to.equal('OK');
   });
 
   it('moves sessionsRevokedAt only forward', async () => {

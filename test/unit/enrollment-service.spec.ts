@@ -3,7 +3,7 @@ import { MfaError } from '../../src/domain/errors.js';
 import { reasonOf, serviceHarness } from '../support/service-harness.js';
 
 describe('EnrollmentService (in-memory stores, fake clock)', () => {
-  const begin = (h: ReturnType<typeof serviceHarness>, userId: string) => h.services.enrollment.begin({ userId, accountName: '', issuer: '' });
+  const begin = (h: ReturnType<typeof serviceHarness>, userId: string) => h.services.enrollment.begin({ userId, accountName: '', issuer: '', authenticatorLabel: '', addAuthenticator: false });
 
   describe('lockout', () => {
     it('counts wrong confirming codes, refuses even the right one while locked, and lets it through once the lockout ends', async () => {
@@ -11,7 +11,7 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       const begun = await begin(h, 'dave');
       const right = h.code(begun.secret);
       const wrong = right === '000000' ? '111111' : '000000';
-      const confirm = (code: string) => h.services.enrollment.confirm({ userId: 'dave', enrollmentId: begun.enrollmentId, code });
+      const confirm = (code: string) => h.services.confirmation.confirm({ userId: 'dave', enrollmentId: begun.enrollmentId, code, existingCode: '' });
       expect(await reasonOf(confirm(wrong))).to.equal('INVALID_CODE');
       expect(await reasonOf(confirm(wrong))).to.equal('LOCKED_OUT');
       expect(await reasonOf(confirm(right))).to.equal('LOCKED_OUT');
@@ -26,13 +26,13 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       const h = serviceHarness();
       const begun = await begin(h, 'erin');
       const code = h.code(begun.secret);
-      const first = await h.services.enrollment.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code });
+      const first = await h.services.confirmation.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code, existingCode: '' });
       h.clock.advance(20_000);
-      const retry = await h.services.enrollment.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code });
+      const retry = await h.services.confirmation.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code, existingCode: '' });
       expect(retry.recoveryCodes).to.deep.equal(first.recoveryCodes);
       expect(retry.enabledAt.getTime()).to.equal(first.enabledAt.getTime());
       h.clock.advance(30_000);
-      expect(await reasonOf(h.services.enrollment.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code: h.code(begun.secret) }))).to.equal(
+      expect(await reasonOf(h.services.confirmation.confirm({ userId: 'erin', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '' }))).to.equal(
         'MFA_ALREADY_ENABLED',
       );
     });
@@ -42,9 +42,9 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       const begun = await begin(h, 'finn');
       const code = h.code(begun.secret);
       h.faults.factors('enable', 'before');
-      expect(await reasonOf(h.services.enrollment.confirm({ userId: 'finn', enrollmentId: begun.enrollmentId, code }))).to.equal('STORE_UNAVAILABLE');
+      expect(await reasonOf(h.services.confirmation.confirm({ userId: 'finn', enrollmentId: begun.enrollmentId, code, existingCode: '' }))).to.equal('STORE_UNAVAILABLE');
       expect((await h.services.status.get('finn')).enabled).to.equal(false);
-      const retried = await h.services.enrollment.confirm({ userId: 'finn', enrollmentId: begun.enrollmentId, code });
+      const retried = await h.services.confirmation.confirm({ userId: 'finn', enrollmentId: begun.enrollmentId, code, existingCode: '' });
       expect((await h.services.status.get('finn')).enabled).to.equal(true);
       const used = await h.services.verification.verifyRecoveryCode({ userId: 'finn', recoveryCode: retried.recoveryCodes[0]!, rememberDevice: false, deviceLabel: '' });
       expect(used.recoveryCodesRemaining).to.equal(9);
@@ -55,9 +55,9 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       const begun = await begin(h, 'gina');
       const code = h.code(begun.secret);
       h.faults.factors('enable', 'after');
-      expect(await reasonOf(h.services.enrollment.confirm({ userId: 'gina', enrollmentId: begun.enrollmentId, code }))).to.equal('STORE_UNAVAILABLE');
+      expect(await reasonOf(h.services.confirmation.confirm({ userId: 'gina', enrollmentId: begun.enrollmentId, code, existingCode: '' }))).to.equal('STORE_UNAVAILABLE');
       expect((await h.services.status.get('gina')).enabled).to.equal(true);
-      const retried = await h.services.enrollment.confirm({ userId: 'gina', enrollmentId: begun.enrollmentId, code });
+      const retried = await h.services.confirmation.confirm({ userId: 'gina', enrollmentId: begun.enrollmentId, code, existingCode: '' });
       // The codes the retry shows are the ones stored: one of them is accepted.
       await h.services.verification.verifyRecoveryCode({ userId: 'gina', recoveryCode: retried.recoveryCodes[3]!, rememberDevice: false, deviceLabel: '' });
     });
@@ -66,11 +66,11 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       const h = serviceHarness();
       const begun = await begin(h, 'hal');
       h.faults.pending('confirm', 'before');
-      expect(await reasonOf(h.services.enrollment.confirm({ userId: 'hal', enrollmentId: begun.enrollmentId, code: h.code(begun.secret) }))).to.equal(
+      expect(await reasonOf(h.services.confirmation.confirm({ userId: 'hal', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '' }))).to.equal(
         'STORE_UNAVAILABLE',
       );
       expect((await h.services.status.get('hal')).pendingEnrollmentExpiresAt).to.not.equal(null);
-      await h.services.enrollment.confirm({ userId: 'hal', enrollmentId: begun.enrollmentId, code: h.code(begun.secret) });
+      await h.services.confirmation.confirm({ userId: 'hal', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '' });
       expect((await h.services.status.get('hal')).enabled).to.equal(true);
     });
 
@@ -79,7 +79,7 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       const begun = await begin(h, 'ivy');
       const code = h.code(begun.secret);
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => h.services.enrollment.confirm({ userId: 'ivy', enrollmentId: begun.enrollmentId, code })),
+        Array.from({ length: 5 }, () => h.services.confirmation.confirm({ userId: 'ivy', enrollmentId: begun.enrollmentId, code, existingCode: '' })),
       );
       expect(new Set(results.map((r) => r.recoveryCodes.join()))).to.have.property('size', 1);
     });
@@ -101,7 +101,7 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       const h = serviceHarness();
       const begun = await begin(h, 'kim');
       h.faults.factors('enable', 'before');
-      await reasonOf(h.services.enrollment.confirm({ userId: 'kim', enrollmentId: begun.enrollmentId, code: h.code(begun.secret) }));
+      await reasonOf(h.services.confirmation.confirm({ userId: 'kim', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '' }));
       // Confirmed in the enrollment, not yet on durably: a Confirm retry (or its crashed twin) may turn MFA on at any moment.
       expect(await reasonOf(begin(h, 'kim'))).to.equal('MFA_ALREADY_ENABLED');
       expect(await reasonOf(h.services.enrollment.cancel({ userId: 'kim', enrollmentId: begun.enrollmentId }))).to.equal('ENROLLMENT_NOT_FOUND');
@@ -110,7 +110,7 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
 
   it('refuses an account name that would not fit a QR code once URL-encoded', async () => {
     const h = serviceHarness();
-    const failure = await h.services.enrollment.begin({ userId: 'erin', accountName: '😀'.repeat(200), issuer: '' }).catch((e: MfaError) => e);
+    const failure = await h.services.enrollment.begin({ userId: 'erin', accountName: '😀'.repeat(200), issuer: '', authenticatorLabel: '', addAuthenticator: false }).catch((e: MfaError) => e);
     expect(failure).to.be.instanceOf(MfaError);
     expect((failure as MfaError).reason).to.equal('INVALID_REQUEST');
     expect((failure as MfaError).fieldViolations.map((v) => v.field)).to.include('account_name');

@@ -1,4 +1,4 @@
-import type { CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
+import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 
 /** Runs `work` while holding the user's write lock. */
 export interface UserLock {
@@ -32,6 +32,14 @@ export class SerializedFactorStore implements FactorStore {
 
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
     return this.lock.withLock(userId, () => this.inner.disable(userId, proof, sessionsRevokedAt));
+  }
+
+  renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null> {
+    return this.lock.withLock(userId, () => this.inner.renameAuthenticator(userId, authenticatorId, label));
+  }
+
+  upgrade(userId: string): Promise<void> {
+    return this.lock.withLock(userId, () => this.inner.upgrade(userId));
   }
 
   reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { isSpendable } from '../proof.js';
-import type { CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 
 /** In-process FactorStore: the embedded default and the unit-test fake. Holds nothing across restarts. */
 export class MemoryFactorStore implements FactorStore {
@@ -21,8 +21,8 @@ export class MemoryFactorStore implements FactorStore {
       userId,
       enabled: true,
       enabledAt: change.enabledAt,
-      sealedSecret: change.sealedSecret,
-      lastTimeStep: change.timeStep,
+      authenticators: [change.authenticator],
+      legacy: false,
       recoveryCodes: change.recoveryCodes,
       devices: [],
       sessionsRevokedAt: later(current?.sessionsRevokedAt ?? null, change.sessionsRevokedAt),
@@ -32,15 +32,28 @@ export class MemoryFactorStore implements FactorStore {
 
   async spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
     const current = this.#records.get(userId);
-    if (ifVersion !== undefined && current?.version !== ifVersion) return null;
-    const spent = current === undefined ? null : spend(current, proof);
-    if (spent === null) return null;
+    if (current === undefined || !isSpendable(current, proof)) return null;
+    if (ifVersion !== undefined && current.version !== ifVersion) return null;
     const removed = new Set(change.removeDeviceIds ?? []);
-    const kept = spent.devices.filter((d) => !removed.has(d.deviceId));
+    const kept = current.devices.filter((d) => !removed.has(d.deviceId));
+    // Keyed by id, as the MongoDB adapter's map is: adding an id again replaces it.
+    let authenticators = current.authenticators
+      .filter((a) => a.authenticatorId !== change.removeAuthenticatorId && a.authenticatorId !== change.addAuthenticator?.authenticatorId)
+      .map((a): AuthenticatorRecord =>
+        'timeStep' in proof && a.authenticatorId === proof.authenticatorId
+          ? { ...a, lastTimeStep: proof.timeStep, lastUsedAt: change.usedAt ?? a.lastUsedAt }
+          : a,
+      );
+    if (change.addAuthenticator) authenticators = [...authenticators, change.addAuthenticator];
+    const hashes = current.recoveryCodes?.hashes ?? [];
+    const spentCodes =
+      'recoveryCodeHash' in proof ? { keyId: current.recoveryCodes!.keyId, hashes: hashes.filter((h) => h !== proof.recoveryCodeHash) } : current.recoveryCodes;
     const next = {
-      ...spent,
-      recoveryCodes: change.replaceRecoveryCodes ?? spent.recoveryCodes,
+      ...current,
+      authenticators,
+      recoveryCodes: change.replaceRecoveryCodes ?? spentCodes,
       devices: change.addDevice ? [...kept, change.addDevice] : kept,
+      sessionsRevokedAt: change.sessionsRevokedAt ? later(current.sessionsRevokedAt, change.sessionsRevokedAt) : current.sessionsRevokedAt,
     };
     this.#write(next);
     return { recoveryCodesRemaining: next.recoveryCodes?.hashes.length ?? 0 };
@@ -48,8 +61,8 @@ export class MemoryFactorStore implements FactorStore {
 
   async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
     const current = this.#records.get(userId);
-    const spent = current === undefined ? null : spend(current, proof);
-    return spent !== null && this.#turnOff(spent, sessionsRevokedAt);
+    if (current === undefined || !isSpendable(current, proof)) return false;
+    return this.#turnOff(current, sessionsRevokedAt);
   }
 
   async reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {
@@ -57,17 +70,30 @@ export class MemoryFactorStore implements FactorStore {
     return current?.enabled === true && this.#turnOff(current, sessionsRevokedAt);
   }
 
-  #turnOff(spent: FactorRecord, sessionsRevokedAt: Date): true {
+  #turnOff(current: FactorRecord, sessionsRevokedAt: Date): true {
     this.#write({
-      ...spent,
+      ...current,
       enabled: false,
       enabledAt: null,
-      sealedSecret: null,
+      authenticators: [],
       recoveryCodes: null,
       devices: [],
-      sessionsRevokedAt: later(spent.sessionsRevokedAt, sessionsRevokedAt),
+      sessionsRevokedAt: later(current.sessionsRevokedAt, sessionsRevokedAt),
     });
     return true;
+  }
+
+  async renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null> {
+    const current = this.#records.get(userId);
+    const found = current?.authenticators.find((a) => a.authenticatorId === authenticatorId);
+    if (current === undefined || found === undefined) return null;
+    const renamed = { ...found, label };
+    this.#write({ ...current, authenticators: current.authenticators.map((a) => (a === found ? renamed : a)) });
+    return renamed;
+  }
+
+  async upgrade(): Promise<void> {
+    // Records in memory are always in today's shape.
   }
 
   async raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
@@ -90,17 +116,10 @@ export class MemoryFactorStore implements FactorStore {
   }
 }
 
-function spend(record: FactorRecord, proof: CodeProof): FactorRecord | null {
-  if (!isSpendable(record, proof)) return null;
-  if ('timeStep' in proof) return { ...record, lastTimeStep: proof.timeStep };
-  const set = record.recoveryCodes!;
-  return { ...record, recoveryCodes: { keyId: set.keyId, hashes: set.hashes.filter((h) => h !== proof.recoveryCodeHash) } };
-}
-
 function later(a: Date | null, b: Date): Date {
   return a !== null && a.getTime() > b.getTime() ? a : b;
 }
 
 function emptyRecord(userId: string): FactorRecord {
-  return { userId, enabled: false, enabledAt: null, sealedSecret: null, lastTimeStep: 0, recoveryCodes: null, devices: [], sessionsRevokedAt: null, version: 0 };
+  return { userId, enabled: false, enabledAt: null, authenticators: [], legacy: false, recoveryCodes: null, devices: [], sessionsRevokedAt: null, version: 0 };
 }

@@ -9,8 +9,8 @@ export class MemoryPendingEnrollmentStore implements PendingEnrollmentStore {
 
   // Each method checks and writes with no await in between: atomic, as the Redis scripts are.
 
-  async put(enrollment: PendingEnrollment): Promise<boolean> {
-    if (this.#live(enrollment.userId)?.confirmation) return false;
+  async put(enrollment: PendingEnrollment, options: { readonly replaceConfirmed?: boolean } = {}): Promise<boolean> {
+    if (!options.replaceConfirmed && this.#live(enrollment.userId)?.confirmation) return false;
     this.#byUser.set(enrollment.userId, enrollment);
     return true;
   }

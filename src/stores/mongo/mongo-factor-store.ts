@@ -1,23 +1,30 @@
 import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { AUTHENTICATOR_ID_PATTERN, DEFAULT_AUTHENTICATOR_LABEL, LEGACY_AUTHENTICATOR_ID } from '../../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
 import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
-import type { CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 import { mongoCall } from './mongo-client.js';
 
 /**
  * One document per user holds all of the user's durable MFA state, so every
  * change is a single-document write, atomic on MongoDB without transactions.
  * (FerretDB does not isolate concurrent updates of one document: see ferretdb/ferretdb.ts;
- * SerializedFactorStore serializes them there.) Devices are a map keyed by device id (not an array)
- * so they can be added, touched and removed by path without positional
- * operators.
+ * SerializedFactorStore serializes them there.) Authenticators and devices are maps keyed by their
+ * ids (not arrays) so they can be added, changed and removed by path without positional operators.
+ *
+ * Documents written before several authenticators have `sealedSecret` and `lastTimeStep` at the
+ * top level instead of `authenticators`: they read as one authenticator (LEGACY_AUTHENTICATOR_ID),
+ * and upgrade() rewrites them in today's shape before the service writes to that authenticator.
  */
 interface FactorDocument {
   _id: string;
   enabled: boolean;
   enabledAt: Date | null;
-  sealedSecret: string | null;
-  lastTimeStep: number;
+  authenticators?: Record<string, Omit<AuthenticatorRecord, 'authenticatorId'>>;
+  /** Legacy shape only. */
+  sealedSecret?: string | null;
+  /** Legacy shape only. */
+  lastTimeStep?: number;
   recoveryCodes: RecoveryCodeSet | null;
   devices: Record<string, Omit<DeviceRecord, 'deviceId'>>;
   sessionsRevokedAt: Date | null;
@@ -51,11 +58,11 @@ export class MongoFactorStore implements FactorStore {
           $set: {
             enabled: true,
             enabledAt: change.enabledAt,
-            sealedSecret: change.sealedSecret,
-            lastTimeStep: change.timeStep,
+            authenticators: { [authenticatorPath(change.authenticator.authenticatorId)]: withoutId(change.authenticator) },
             recoveryCodes: change.recoveryCodes,
             devices: {},
           },
+          $unset: LEGACY_FIELDS,
           $max: { sessionsRevokedAt: change.sessionsRevokedAt },
           $inc: { version: 1 },
         },
@@ -72,8 +79,18 @@ export class MongoFactorStore implements FactorStore {
     const set: Record<string, unknown> = {};
     const unset: Record<string, ''> = {};
     const update: Record<string, unknown> = { $inc: { version: 1 } };
-    if ('timeStep' in proof) set.lastTimeStep = proof.timeStep;
-    else update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
+    // A removed authenticator's entry goes whole: setting its fields too would be a conflicting update.
+    if ('timeStep' in proof && proof.authenticatorId !== change.removeAuthenticatorId) {
+      const path = `authenticators.${authenticatorPath(proof.authenticatorId)}`;
+      set[`${path}.lastTimeStep`] = proof.timeStep;
+      if (change.usedAt) set[`${path}.lastUsedAt`] = change.usedAt;
+    }
+    if ('recoveryCodeHash' in proof) update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
+    if (change.addAuthenticator) {
+      set[`authenticators.${authenticatorPath(change.addAuthenticator.authenticatorId)}`] = withoutId(change.addAuthenticator);
+    }
+    if (change.removeAuthenticatorId) unset[`authenticators.${authenticatorPath(change.removeAuthenticatorId)}`] = '';
+    if (change.sessionsRevokedAt) update.$max = { sessionsRevokedAt: change.sessionsRevokedAt };
     if (change.replaceRecoveryCodes) set.recoveryCodes = change.replaceRecoveryCodes;
     // Device ids here were minted by the service or read back from this document.
     for (const deviceId of change.removeDeviceIds ?? []) unset[`devices.${deviceId}`] = '';
@@ -105,12 +122,43 @@ export class MongoFactorStore implements FactorStore {
   async #turnOff(filter: Filter<FactorDocument>, sessionsRevokedAt: Date): Promise<boolean> {
     const result = await mongoCall(() =>
       this.#factors.updateOne(filter, {
-        $set: { enabled: false, enabledAt: null, sealedSecret: null, recoveryCodes: null, devices: {} },
+        $set: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} },
+        $unset: LEGACY_FIELDS,
         $max: { sessionsRevokedAt },
         $inc: { version: 1 },
       }),
     );
     return result.matchedCount === 1;
+  }
+
+  async renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null> {
+    if (!AUTHENTICATOR_ID_PATTERN.test(authenticatorId)) return null;
+    const path = `authenticators.${authenticatorId}`;
+    const after = await mongoCall(() =>
+      this.#factors.findOneAndUpdate(
+        { _id: userId, enabled: true, [`${path}.sealedSecret`]: { $exists: true } },
+        { $set: { [`${path}.label`]: label }, $inc: { version: 1 } },
+        { returnDocument: 'after' },
+      ),
+    );
+    return after === null ? null : (toRecord(after).authenticators.find((a) => a.authenticatorId === authenticatorId) ?? null);
+  }
+
+  async upgrade(userId: string): Promise<void> {
+    // Conditional on the version read: a write in between makes it read again.
+    for (let tries = 0; tries < 3; tries += 1) {
+      const doc = await mongoCall(() => this.#factors.findOne({ _id: userId }));
+      if (doc === null || !isLegacy(doc)) return;
+      const [legacy] = toRecord(doc).authenticators;
+      const result = await mongoCall(() =>
+        this.#factors.updateOne(
+          { _id: userId, authenticators: { $exists: false }, ...versionFilter(doc.version ?? 0) },
+          { $set: { authenticators: { [LEGACY_AUTHENTICATOR_ID]: withoutId(legacy!) } }, $unset: LEGACY_FIELDS, $inc: { version: 1 } },
+        ),
+      );
+      if (result.matchedCount === 1) return;
+    }
+    throw new Error('the legacy document kept changing while being upgraded');
   }
 
   async raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
@@ -120,7 +168,7 @@ export class MongoFactorStore implements FactorStore {
         {
           $max: { sessionsRevokedAt: at },
           $inc: { version: 1 },
-          $setOnInsert: { enabled: false, enabledAt: null, sealedSecret: null, lastTimeStep: 0, recoveryCodes: null, devices: {} },
+          $setOnInsert: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} },
         },
         { upsert: true },
       );
@@ -160,8 +208,26 @@ async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
 /** The query form of isSpendable (../proof.ts): matches the user's document only while the proof is unspent. */
 function proofFilter(userId: string, proof: CodeProof): Filter<FactorDocument> {
   return 'timeStep' in proof
-    ? { _id: userId, enabled: true, lastTimeStep: { $lt: proof.timeStep } }
+    ? { _id: userId, enabled: true, [`authenticators.${authenticatorPath(proof.authenticatorId)}.lastTimeStep`]: { $lt: proof.timeStep } }
     : { _id: userId, enabled: true, 'recoveryCodes.hashes': proof.recoveryCodeHash };
+}
+
+// The fields of the shape of before several authenticators, removed by every write that sets `authenticators`.
+const LEGACY_FIELDS = { sealedSecret: '', lastTimeStep: '' } as const;
+
+/** An authenticator id as a field name: only ids as minted (never a '.' or a '$') reach a path. */
+function authenticatorPath(authenticatorId: string): string {
+  if (!AUTHENTICATOR_ID_PATTERN.test(authenticatorId)) throw new Error('not an authenticator id');
+  return authenticatorId;
+}
+
+function withoutId(authenticator: AuthenticatorRecord): Omit<AuthenticatorRecord, 'authenticatorId'> {
+  const { authenticatorId: _id, ...rest } = authenticator;
+  return rest;
+}
+
+function isLegacy(doc: FactorDocument): boolean {
+  return doc.authenticators === undefined && typeof doc.sealedSecret === 'string';
 }
 
 /** Matches the record at `version`; version 0 is a document from before versions, which has none. */
@@ -170,12 +236,27 @@ function versionFilter(version: number): Filter<FactorDocument> {
 }
 
 function toRecord(doc: FactorDocument): FactorRecord {
+  const legacy = isLegacy(doc);
+  const stored = legacy
+    ? {
+        [LEGACY_AUTHENTICATOR_ID]: {
+          label: DEFAULT_AUTHENTICATOR_LABEL,
+          sealedSecret: doc.sealedSecret!,
+          lastTimeStep: doc.lastTimeStep ?? 0,
+          createdAt: doc.enabledAt ?? new Date(0),
+          lastUsedAt: null,
+        },
+      }
+    : (doc.authenticators ?? {});
+  const authenticators = Object.entries(stored)
+    .map(([authenticatorId, a]) => ({ authenticatorId, ...a }))
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.authenticatorId.localeCompare(b.authenticatorId));
   return {
     userId: doc._id,
     enabled: doc.enabled,
     enabledAt: doc.enabledAt,
-    sealedSecret: doc.sealedSecret,
-    lastTimeStep: doc.lastTimeStep,
+    authenticators: doc.enabled ? authenticators : [],
+    legacy,
     recoveryCodes: doc.recoveryCodes,
     devices: Object.entries(doc.devices ?? {}).map(([deviceId, device]) => ({ deviceId, ...device })),
     sessionsRevokedAt: doc.sessionsRevokedAt ?? null,

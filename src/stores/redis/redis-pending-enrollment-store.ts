@@ -2,12 +2,13 @@ import type { Clock } from '../../domain/clock.js';
 import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore } from '../ports.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
-// Stored as JSON: {i: id, s: sealed secret, e: expiry ms, c?: {t: step, a: enabledAt ms, r: sealed codes}}.
+// Stored as JSON: {i: id, u: authenticator id, l: label, x: adding (1/0), s: sealed secret, e: expiry ms,
+// c?: {t: step, a: enabledAt ms, r: sealed codes}}.
 
-// Replaces the user's enrollment unless it is confirmed. ARGV: value, ttl ms.
+// Replaces the user's enrollment unless it is confirmed. ARGV: value, ttl ms, '1' to replace a confirmed one too.
 const PUT = `
 local current = redis.call('GET', KEYS[1])
-if current and cjson.decode(current).c then return 0 end
+if ARGV[3] ~= '1' and current and cjson.decode(current).c then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
@@ -36,6 +37,9 @@ return redis.call('DEL', KEYS[1])`;
 
 interface Stored {
   i: string;
+  u: string;
+  l: string;
+  x: 0 | 1;
   s: string;
   e: number;
   c?: { t: number; a: number; r: string };
@@ -47,10 +51,17 @@ export class RedisPendingEnrollmentStore implements PendingEnrollmentStore {
     private readonly deps: { readonly redis: RedisClient; readonly clock: Clock; readonly keyPrefix: string },
   ) {}
 
-  async put(enrollment: PendingEnrollment): Promise<boolean> {
+  async put(enrollment: PendingEnrollment, options: { readonly replaceConfirmed?: boolean } = {}): Promise<boolean> {
     const ttlMs = enrollment.expiresAt.getTime() - this.deps.clock.now().getTime();
-    const value = JSON.stringify({ i: enrollment.enrollmentId, s: enrollment.sealedSecret, e: enrollment.expiresAt.getTime() } satisfies Stored);
-    const put = await redisCall(() => this.deps.redis.eval(PUT, 1, this.#key(enrollment.userId), value, Math.max(1, ttlMs)));
+    const value = JSON.stringify({
+      i: enrollment.enrollmentId,
+      u: enrollment.authenticatorId,
+      l: enrollment.label,
+      x: enrollment.adding ? 1 : 0,
+      s: enrollment.sealedSecret,
+      e: enrollment.expiresAt.getTime(),
+    } satisfies Stored);
+    const put = await redisCall(() => this.deps.redis.eval(PUT, 1, this.#key(enrollment.userId), value, Math.max(1, ttlMs), options.replaceConfirmed ? '1' : '0'));
     return put === 1;
   }
 
@@ -80,7 +91,15 @@ export class RedisPendingEnrollmentStore implements PendingEnrollmentStore {
     const parsed = JSON.parse(value) as Stored;
     // Redis expires the key; this also honours the injected clock.
     if (parsed.e <= this.deps.clock.now().getTime()) return null;
-    const enrollment = { enrollmentId: parsed.i, userId, sealedSecret: parsed.s, expiresAt: new Date(parsed.e) };
+    const enrollment = {
+      enrollmentId: parsed.i,
+      userId,
+      authenticatorId: parsed.u,
+      label: parsed.l,
+      adding: parsed.x === 1,
+      sealedSecret: parsed.s,
+      expiresAt: new Date(parsed.e),
+    };
     if (parsed.c === undefined) return enrollment;
     const confirmation = { timeStep: parsed.c.t, enabledAt: new Date(parsed.c.a), sealedRecoveryCodes: parsed.c.r };
     return { ...enrollment, confirmation };

@@ -1,0 +1,187 @@
+import type { Clock } from '../domain/clock.js';
+import { ErrorReason, MfaError } from '../domain/errors.js';
+import type { RecoveryCodes } from '../domain/recovery-codes.js';
+import { confirmationContext, type SecretBox, totpSecretContext } from '../domain/secret-box.js';
+import { isTotpAtStep, isTotpCodeFormat, matchTotp } from '../domain/totp.js';
+import type { AuthenticatorRecord, EnrollmentConfirmation, FactorRecord, FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports.js';
+import type { CodeChecks } from './code-checks.js';
+import { enabledRecordForWrite } from './enabled-record.js';
+import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-service.js';
+import type { SessionService } from './session-service.js';
+import { spendOnCurrent } from './spend-on-current.js';
+
+export interface ConfirmEnrollment {
+  readonly userId: string;
+  readonly enrollmentId: string;
+  /** A code of the authenticator being enrolled. */
+  readonly code: string;
+  /** Adding an authenticator: a code of one the user has, or a recovery code. Empty otherwise. */
+  readonly existingCode: string;
+}
+
+export interface ConfirmedEnrollment {
+  readonly authenticatorId: string;
+  /** When MFA was turned on (by this enrollment, or earlier when adding an authenticator). */
+  readonly enabledAt: Date;
+  /** Issued when MFA is turned on; empty when an authenticator is added. */
+  readonly recoveryCodes: string[];
+  /** Null when an authenticator is added: no sessions are revoked. */
+  readonly sessionsRevokedAt: Date | null;
+}
+
+/**
+ * ConfirmTotpEnrollment: the first code of a pending enrollment turns MFA on
+ * (recovery codes, sessions revoked, devices forgotten), or adds an
+ * authenticator to a user with MFA on (with a code of an existing one).
+ *
+ * The outcome (the step, enabled_at, the recovery codes) is fixed in the
+ * pending enrollment before the durable write, and the enrollment is kept
+ * (confirmed) until at least one enrollment TTL later. So Confirm is
+ * idempotent: a retry with the same enrollment_id and code after a success
+ * the caller did not see, or after a crash at any point, finishes the same
+ * way and answers the same.
+ */
+export class ConfirmationService {
+  constructor(
+    private readonly deps: {
+      readonly factors: FactorStore;
+      readonly pending: PendingEnrollmentStore;
+      readonly codeChecks: CodeChecks;
+      readonly sessions: SessionService;
+      readonly box: SecretBox;
+      readonly recoveryCodes: RecoveryCodes;
+      readonly clock: Clock;
+      readonly enrollmentTtlMs: number;
+      readonly maxAuthenticators: number;
+    },
+  ) {}
+
+  async confirm(request: ConfirmEnrollment): Promise<ConfirmedEnrollment> {
+    const { userId, enrollmentId, code } = request;
+    const [record, pending] = await Promise.all([this.deps.factors.get(userId), this.deps.pending.get(userId)]);
+    if (pending === null || pending.enrollmentId !== enrollmentId) {
+      throw record?.enabled && request.existingCode === '' ? alreadyEnabled() : enrollmentNotFound();
+    }
+    const secret = this.deps.box.open(pending.sealedSecret, totpSecretContext(userId, pending.authenticatorId));
+    const prior = pending.confirmation;
+    const isRetry = prior !== undefined && isTotpAtStep(secret, code, prior.timeStep);
+    if (prior !== undefined && record?.enabled && holds(record, pending)) {
+      // Durable already: only a retry with the confirming code gets the answer again.
+      if (!isRetry) throw pending.adding ? confirmedAlready() : alreadyEnabled();
+      const proof = { authenticatorId: pending.authenticatorId, timeStep: prior.timeStep };
+      return this.deps.codeChecks.spend(userId, proof, async () => this.#answer(pending, prior, record.enabledAt!));
+    }
+    const now = this.deps.clock.now();
+    const timeStep = isRetry ? prior.timeStep : matchTotp(secret, code, now);
+    if (!pending.adding) {
+      if (record?.enabled) throw alreadyEnabled();
+      return this.#turnOn(pending, timeStep, now);
+    }
+    if (request.existingCode === '') {
+      throw new MfaError(ErrorReason.INVALID_REQUEST, 'invalid request: existing_code', {
+        fieldViolations: [{ field: 'existing_code', description: "is required to add an authenticator: a code of one of the user's authenticators, or a recovery code" }],
+      });
+    }
+    return this.#add(pending, timeStep, request.existingCode, now);
+  }
+
+  /** The first authenticator: one durable write turns MFA on. */
+  async #turnOn(pending: PendingEnrollment, timeStep: number | null, now: Date): Promise<ConfirmedEnrollment> {
+    const { userId } = pending;
+    const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : { authenticatorId: pending.authenticatorId, timeStep };
+    return this.deps.codeChecks.spend(userId, check, async () => {
+      const confirmation = await this.#fix(pending, timeStep!, now);
+      const answer = this.#answer(pending, confirmation, confirmation.enabledAt);
+      await this.deps.sessions.announce(userId, confirmation.enabledAt);
+      // The commit point: one document write turns MFA on, stores the authenticator (its step spent:
+      // the confirming one, or a retry's newer one) and the code hashes, and forgets every device.
+      const enabled = await this.deps.factors.enable(userId, {
+        authenticator: this.#authenticator(pending, confirmation, timeStep!),
+        enabledAt: confirmation.enabledAt,
+        recoveryCodes: this.#codeSet(pending, confirmation),
+        sessionsRevokedAt: confirmation.enabledAt,
+      });
+      // Not enabled: either a concurrent retry of this confirmation did it (same answer), or something else did.
+      if (!enabled) {
+        const current = await this.deps.factors.get(userId);
+        if (!(current?.enabled && holds(current, pending))) throw alreadyEnabled();
+      }
+      return answer;
+    });
+  }
+
+  /** An additional authenticator: spends the existing code and adds it in one durable write. */
+  async #add(pending: PendingEnrollment, timeStep: number | null, existingCode: string, now: Date): Promise<ConfirmedEnrollment> {
+    const { userId } = pending;
+    const record = await enabledRecordForWrite(this.deps.factors, userId);
+    const { codeChecks } = this.deps;
+    const existing = isTotpCodeFormat(existingCode) ? codeChecks.totp(record, existingCode, now) : codeChecks.recoveryCode(record, existingCode);
+    // Both codes are checked; one call counts as one failure whichever is wrong.
+    const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : existing;
+    return codeChecks.spend(userId, check, async (proof) => {
+      if (record.authenticators.length >= this.deps.maxAuthenticators) throw authenticatorLimit(this.deps.maxAuthenticators);
+      const confirmation = await this.#fix(pending, timeStep!, now);
+      const authenticator = this.#authenticator(pending, confirmation, timeStep!);
+      const spent = await spendOnCurrent(this.deps.factors, proof, record, (current) => {
+        if (current.authenticators.length >= this.deps.maxAuthenticators) throw authenticatorLimit(this.deps.maxAuthenticators);
+        return { change: { addAuthenticator: authenticator, usedAt: now }, result: null };
+      });
+      return spent && this.#answer(pending, confirmation, record.enabledAt!);
+    });
+  }
+
+  /** Records the confirmation in the pending enrollment, once: the first recorded is the one every retry finishes. */
+  async #fix(pending: PendingEnrollment, timeStep: number, now: Date): Promise<EnrollmentConfirmation> {
+    const proposed = pending.confirmation ?? this.#propose(pending, timeStep, now);
+    const keepUntil = new Date(now.getTime() + this.deps.enrollmentTtlMs);
+    const confirmed = await this.deps.pending.confirm(pending.userId, pending.enrollmentId, proposed, keepUntil);
+    if (confirmed?.confirmation === undefined) throw enrollmentNotFound();
+    return confirmed.confirmation;
+  }
+
+  #propose(pending: PendingEnrollment, timeStep: number, now: Date): EnrollmentConfirmation {
+    if (pending.adding) return { timeStep, enabledAt: now, sealedRecoveryCodes: '' };
+    const issued = this.deps.recoveryCodes.issue(pending.userId);
+    const plain = Buffer.from(JSON.stringify({ keyId: issued.set.keyId, codes: issued.codes }));
+    const sealed = this.deps.box.seal(plain, confirmationContext(pending.userId, pending.enrollmentId));
+    return { timeStep, enabledAt: now, sealedRecoveryCodes: sealed };
+  }
+
+  #authenticator(pending: PendingEnrollment, confirmation: EnrollmentConfirmation, timeStep: number): AuthenticatorRecord {
+    return {
+      authenticatorId: pending.authenticatorId,
+      label: pending.label,
+      sealedSecret: pending.sealedSecret,
+      lastTimeStep: Math.max(confirmation.timeStep, timeStep),
+      createdAt: confirmation.enabledAt,
+      lastUsedAt: null,
+    };
+  }
+
+  #codes(pending: PendingEnrollment, confirmation: EnrollmentConfirmation): { keyId: string; codes: string[] } {
+    const opened = this.deps.box.open(confirmation.sealedRecoveryCodes, confirmationContext(pending.userId, pending.enrollmentId));
+    return JSON.parse(opened.toString('utf8')) as { keyId: string; codes: string[] };
+  }
+
+  #codeSet(pending: PendingEnrollment, confirmation: EnrollmentConfirmation) {
+    const { keyId, codes } = this.#codes(pending, confirmation);
+    return this.deps.recoveryCodes.setOf(pending.userId, keyId, codes);
+  }
+
+  /** The response a confirmation gives, every time. */
+  #answer(pending: PendingEnrollment, confirmation: EnrollmentConfirmation, enabledAt: Date): ConfirmedEnrollment {
+    const { authenticatorId } = pending;
+    if (pending.adding) return { authenticatorId, enabledAt, recoveryCodes: [], sessionsRevokedAt: null };
+    const { codes } = this.#codes(pending, confirmation);
+    return { authenticatorId, enabledAt: confirmation.enabledAt, recoveryCodes: codes, sessionsRevokedAt: confirmation.enabledAt };
+  }
+}
+
+/** Whether the record has this enrollment's authenticator, durably: the confirmation went through. */
+function holds(record: FactorRecord, pending: PendingEnrollment): boolean {
+  return record.authenticators.some((a) => a.authenticatorId === pending.authenticatorId && a.sealedSecret === pending.sealedSecret);
+}
+
+function confirmedAlready(): MfaError {
+  return new MfaError(ErrorReason.ENROLLMENT_NOT_FOUND, 'this enrollment was confirmed already; a retry must repeat its code');
+}
