@@ -54,8 +54,9 @@ describe('grpcurl against a running service with caller tokens (the README walk-
   });
 
   describe("the README's grpcurl commands, as written", () => {
-    // Commands with placeholders the reader fills in (a code from the app, a token, an id) are left out.
-    const PLACEHOLDERS = ['123456', 'ABCDE-FGHJK', '"TOKEN"', 'dev_...', '$(jq', 'ResetMfa', '-cacert'];
+    // Commands with placeholders the reader fills in (a code from the app, a token, an id) are left out,
+    // and so are those that need a user with MFA on (adding an authenticator).
+    const PLACEHOLDERS = ['123456', 'ABCDE-FGHJK', '"TOKEN"', 'dev_...', 'aut_...', 'add_authenticator', '$(jq', 'ResetMfa', '-cacert'];
     const commands = readmeGrpcurlCommands().filter((c) => !PLACEHOLDERS.some((p) => c.includes(p)));
 
     it('include list, describe, health checks, a BeginTotpEnrollment with JSON input and an authenticated call', () => {
