@@ -1,6 +1,5 @@
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
-import { isTotpCodeFormat } from '../domain/totp.js';
 import type { AuthenticatorRecord, FactorStore } from '../stores/ports.js';
 import type { CodeChecks } from './code-checks.js';
 import { enabledRecordForWrite } from './enabled-record.js';
@@ -45,7 +44,7 @@ export class AuthenticatorService {
     if (record.authenticators.length === 1) throw lastAuthenticator();
     const now = this.deps.clock.now();
     const { codeChecks } = this.deps;
-    const check = isTotpCodeFormat(request.code) ? codeChecks.totp(record, request.code, now) : codeChecks.recoveryCode(record, request.code);
+    const check = codeChecks.anyCode(record, request.code, now);
     await codeChecks.spend(userId, check, async (proof) => {
       // The cache half of the revocation first: a failure in between errs on the side of logging out.
       await this.deps.sessions.announce(userId, now);

@@ -1,7 +1,7 @@
 import { ErrorReason, MfaError } from '../domain/errors.js';
 import { normalizeRecoveryCode, type RecoveryCodes } from '../domain/recovery-codes.js';
 import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
-import { matchTotp } from '../domain/totp.js';
+import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
 import type { AttemptStore, CodeProof, FactorRecord, LockoutPolicy } from '../stores/ports.js';
 import { isSpendable } from '../stores/proof.js';
 
@@ -66,6 +66,11 @@ export class CodeChecks {
     if (normalized === null || set === null) return { failure: ErrorReason.INVALID_CODE };
     const recoveryCodeHash = this.deps.recoveryCodes.hash(record.userId, set.keyId, normalized);
     return isSpendable(record, { recoveryCodeHash }) ? { recoveryCodeHash } : { failure: ErrorReason.INVALID_CODE };
+  }
+
+  /** Checks a code that may be either kind: 6 digits are a TOTP code, anything else a recovery code. */
+  anyCode(record: FactorRecord, code: string, now: Date): CheckResult {
+    return isTotpCodeFormat(code) ? this.totp(record, code, now) : this.recoveryCode(record, code);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Clock } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
 import type { RecoveryCodes } from '../domain/recovery-codes.js';
 import { confirmationContext, type SecretBox, totpSecretContext } from '../domain/secret-box.js';
-import { isTotpAtStep, isTotpCodeFormat, matchTotp } from '../domain/totp.js';
+import { isTotpAtStep, matchTotp } from '../domain/totp.js';
 import type { AuthenticatorRecord, EnrollmentConfirmation, FactorRecord, FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports.js';
 import type { CodeChecks } from './code-checks.js';
 import { enabledRecordForWrite } from './enabled-record.js';
@@ -115,7 +115,7 @@ export class ConfirmationService {
     const { userId } = pending;
     const record = await enabledRecordForWrite(this.deps.factors, userId);
     const { codeChecks } = this.deps;
-    const existing = isTotpCodeFormat(existingCode) ? codeChecks.totp(record, existingCode, now) : codeChecks.recoveryCode(record, existingCode);
+    const existing = codeChecks.anyCode(record, existingCode, now);
     // Both codes are checked; one call counts as one failure whichever is wrong.
     const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : existing;
     return codeChecks.spend(userId, check, async (proof) => {

@@ -1,7 +1,6 @@
 import { runDetached } from '../call-scope.js';
 import type { Clock } from '../domain/clock.js';
 import type { RecoveryCodes } from '../domain/recovery-codes.js';
-import { isTotpCodeFormat } from '../domain/totp.js';
 import type { Logger } from 'pino';
 import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
 import type { CheckResult, CodeChecks } from './code-checks.js';
@@ -56,7 +55,7 @@ export class VerificationService {
     const record = await enabledRecordForWrite(this.deps.factors, userId);
     const now = this.deps.clock.now();
     const { codeChecks } = this.deps;
-    const check = isTotpCodeFormat(request.code) ? codeChecks.totp(record, request.code, now) : codeChecks.recoveryCode(record, request.code);
+    const check = codeChecks.anyCode(record, request.code, now);
     await codeChecks.spend(userId, check, async (proof) => {
       // The cache half of the revocation first: a failure in between errs on the side of logging out.
       await this.deps.sessions.announce(userId, now);

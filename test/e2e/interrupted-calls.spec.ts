@@ -1,9 +1,8 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { generateTotp } from '../../src/domain/totp.js';
 import { codeAt, newUserId, useRealStores, type EnrolledUser } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
-import { connectClient, decodeFailure, type MfaClient } from '../support/grpc-client.js';
+import { connectClient, outcomeOf, type MfaClient } from '../support/grpc-client.js';
 import { containing, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -14,17 +13,6 @@ const CONFIRM_SCRIPT = containing('p.c = cjson.decode(ARGV[2])');
 const SETTLE_SCRIPT = containing("if ARGV[1] == 'pass' then");
 const MONGO_UPDATE = containing('update\u0000');
 const MONGO_FIND_AND_MODIFY = containing('findAndModify\u0000');
-
-/** The gRPC status of a call that failed (the client may end it itself on a passed deadline). */
-async function codeOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'OK';
-  } catch (error) {
-    const e = error as ServiceError;
-    return e.metadata?.get('grpc-status-details-bin').length ? `${status[e.code]}/${decodeFailure(e).reason}` : status[e.code];
-  }
-}
 
 describe('Interrupted calls lose nothing (real stores behind delaying proxies)', function () {
   this.timeout(120_000);
@@ -72,7 +60,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
   it('releases the per-user write lock when the call ends during the durable write', async () => {
     const user = await enroll();
     mongoProxy.delay(600, MONGO_UPDATE);
-    expect(await codeOf(hasty.revokeSessions({ userId: user.userId }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(hasty.revokeSessions({ userId: user.userId }))).to.equal('DEADLINE_EXCEEDED');
     await sleep(900);
     mongoProxy.delay(0);
     // On FerretDB the write lock is taken around the write; it must be gone as soon as the write ended.
@@ -86,7 +74,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     const begun = await client.beginTotpEnrollment({ userId });
     const code = codeAt(begun.secret, service.clock);
     redisProxy.delay(600, CONFIRM_SCRIPT);
-    expect(await codeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
     await sleep(900);
     redisProxy.delay(0);
     const retried = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
@@ -100,7 +88,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     const begun = await client.beginTotpEnrollment({ userId });
     const code = codeAt(begun.secret, service.clock);
     mongoProxy.delay(600, MONGO_UPDATE);
-    expect(await codeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
     await sleep(900);
     mongoProxy.delay(0);
     const first = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
@@ -110,10 +98,26 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     await client.verifyRecoveryCode({ userId, recoveryCode: first.recoveryCodes[9] });
   });
 
+  it('never answers Begin OK while a Confirm is turning MFA on (Begin racing Confirm)', async () => {
+    const userId = newUserId();
+    const begun = await client.beginTotpEnrollment({ userId });
+    // Hold Confirm's durable write back, and Begin again while it is in flight: Begin reads MFA as off.
+    mongoProxy.delay(600, MONGO_UPDATE);
+    const confirming = client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, service.clock) });
+    await sleep(300);
+    expect(await outcomeOf(client.beginTotpEnrollment({ userId }))).to.equal('ALREADY_EXISTS/MFA_ALREADY_ENABLED');
+    await confirming;
+    mongoProxy.delay(0);
+    const status = await client.getMfaStatus({ userId });
+    expect(status.enabled).to.equal(true);
+    // No enrollment is left pending that could never be confirmed.
+    expect(status.pendingEnrollmentExpiresAt).to.equal(undefined);
+  });
+
   it('keeps a recovery code usable when the call is cut off before its durable spend', async () => {
     const user = await enroll();
     redisProxy.delay(600, SETTLE_SCRIPT);
-    expect(await codeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
     await sleep(900);
     redisProxy.delay(0);
     expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(10);
@@ -124,11 +128,11 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
   it('counts a recovery code as spent when its cut-off durable spend committed, and says so consistently', async () => {
     const user = await enroll();
     mongoProxy.delay(600, MONGO_FIND_AND_MODIFY);
-    expect(await codeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
     await sleep(900);
     mongoProxy.delay(0);
     expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(9);
-    expect(await codeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('PERMISSION_DENIED/INVALID_CODE');
+    expect(await outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('PERMISSION_DENIED/INVALID_CODE');
   });
 
   it('burns no code while Redis is stalled (kill -STOP): each one that failed UNAVAILABLE works once Redis is back', async () => {
@@ -138,8 +142,8 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     let outcomes: string[];
     try {
       outcomes = await Promise.all([
-        ...user.recoveryCodes.slice(0, 4).map((recoveryCode) => codeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode }))),
-        codeOf(client.verifyTotp({ userId: user.userId, code })),
+        ...user.recoveryCodes.slice(0, 4).map((recoveryCode) => outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode }))),
+        outcomeOf(client.verifyTotp({ userId: user.userId, code })),
       ]);
     } finally {
       stores.redisServer.signal('SIGCONT');
@@ -195,7 +199,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
           const caller = clients[Math.floor(random() * clients.length)]!;
           calls.push(
             sleep(at).then(async () => {
-              outcomes.get(key)!.push(await codeOf(caller.verifyRecoveryCode({ userId: user.userId, recoveryCode })));
+              outcomes.get(key)!.push(await outcomeOf(caller.verifyRecoveryCode({ userId: user.userId, recoveryCode })));
             }),
           );
         }
@@ -213,7 +217,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
       let remaining = 10;
       for (const recoveryCode of user.recoveryCodes) {
         const seen = outcomes.get(`${user.userId}/${recoveryCode}`)!;
-        const final = await codeOf(lenient.client.verifyRecoveryCode({ userId: user.userId, recoveryCode }));
+        const final = await outcomeOf(lenient.client.verifyRecoveryCode({ userId: user.userId, recoveryCode }));
         expect(final, `final check of a code after ${seen.join(', ')}`).to.be.oneOf(['OK', 'PERMISSION_DENIED/INVALID_CODE']);
         const spent = final !== 'OK';
         remaining -= 1;

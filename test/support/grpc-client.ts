@@ -67,6 +67,20 @@ export function decodeFailure(error: ServiceError): RpcFailure {
   return { code: error.code, message: error.details, reason, domain, badFields, retryDelayMs };
 }
 
+/**
+ * How a call ended, as one string: 'OK', 'CODE/REASON' (a status with the service's error details), or
+ * just 'CODE' (a status without them, such as DEADLINE_EXCEEDED set by the client itself).
+ */
+export async function outcomeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'OK';
+  } catch (error) {
+    const e = error as ServiceError;
+    return e.metadata?.get('grpc-status-details-bin').length ? `${status[e.code]}/${decodeFailure(e).reason}` : status[e.code];
+  }
+}
+
 /** Awaits a call that must fail, checks its code and ErrorInfo reason, and returns the decoded failure. */
 export async function expectFailure(call: Promise<unknown>, code: status, reason: string): Promise<RpcFailure> {
   let error: ServiceError | undefined;
