@@ -66,16 +66,17 @@ export function createServices(
   });
   const enrollmentTtlMs = config.enrollmentTtlSeconds * 1000;
   const { maxAuthenticators } = config;
+  const confirmation = new ConfirmationService({
+    factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators,
+  });
   return {
-    enrollment: new EnrollmentService({ factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators }),
-    confirmation: new ConfirmationService({
-      factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators,
+    enrollment: new EnrollmentService({
+      factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators,
+      finishConfirmation: (confirmed) => confirmation.finish(confirmed),
     }),
-    authenticators: new AuthenticatorService({ factors, codeChecks, sessions, clock }),
-    verification: new VerificationService({
-      factors, pending, codeChecks, sessions, devices, recoveryCodes, clock,
-      logger: logger.child({ component: 'verification' }),
-    }),
+    confirmation,
+    authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, clock }),
+    verification: new VerificationService({ factors, pending, codeChecks, sessions, devices, recoveryCodes, clock }),
     devices,
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),

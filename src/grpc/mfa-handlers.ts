@@ -35,7 +35,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         userId: v.userId(request.userId),
         accountName: v.optionalText('account_name', request.accountName, 256),
         issuer: v.issuer(request.issuer),
-        authenticatorLabel: v.optionalText('authenticator_label', request.authenticatorLabel, MAX_AUTHENTICATOR_LABEL),
+        authenticatorLabel: v.label('authenticator_label', request.authenticatorLabel, MAX_AUTHENTICATOR_LABEL, false),
         addAuthenticator: request.addAuthenticator,
       }));
       const begun = await enrollment.begin(input);
@@ -209,7 +209,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         authenticatorId: v.authenticatorId(request.authenticatorId),
-        label: v.id('label', request.label, MAX_AUTHENTICATOR_LABEL),
+        label: v.label('label', request.label, MAX_AUTHENTICATOR_LABEL, true),
       }));
       return { authenticator: toAuthenticator(await authenticators.rename(input)) };
     }),

@@ -67,6 +67,13 @@ export class RequestValidator {
     return value;
   }
 
+  /** A name shown to people (an authenticator's label): at most `max` printable characters, not only spaces; empty only when optional. */
+  label(field: string, value: string, max: number, required: boolean): string {
+    const label = this.#text(field, value, { min: required ? 1 : 0, max });
+    if (label !== '' && label.trim() === '') this.#add(field, 'must not be only spaces');
+    return label;
+  }
+
   /** An authenticator id as issued (aut_ and 16 base64url characters). */
   authenticatorId(value: string): string {
     if (!AUTHENTICATOR_ID_PATTERN.test(value)) this.#add('authenticator_id', 'must be an authenticator_id from ListAuthenticators (aut_ and 16 characters)');

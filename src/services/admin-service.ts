@@ -1,4 +1,3 @@
-import { runDetached } from '../call-scope.js';
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
 import type { FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
@@ -20,10 +19,10 @@ export class AdminService {
     const now = this.deps.clock.now();
     // Checked first so that resetting a user without MFA does not log them out.
     if (!(await this.deps.factors.get(userId))?.enabled) throw notEnabled();
+    // First, so that a retried Confirm can never turn MFA back on with the lost phone's secret.
+    await this.deps.pending.clear(userId);
     await this.deps.sessions.announce(userId, now);
     if (!(await this.deps.factors.reset(userId, now))) throw notEnabled();
-    // The confirmed enrollment kept for Confirm's retries goes with the factor: its answer must not be replayed.
-    await runDetached(() => this.deps.pending.clear(userId)).catch(() => {});
     return { resetAt: now };
   }
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { AuthenticatorRecord, FactorStore } from '../stores/ports.js';
+import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
+import type { AuthenticatorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
 import type { CodeChecks } from './code-checks.js';
 import { enabledRecordForWrite } from './enabled-record.js';
 import type { SessionService } from './session-service.js';
@@ -11,6 +11,7 @@ export class AuthenticatorService {
   constructor(
     private readonly deps: {
       readonly factors: FactorStore;
+      readonly pending: PendingEnrollmentStore;
       readonly codeChecks: CodeChecks;
       readonly sessions: SessionService;
       readonly clock: Clock;
@@ -25,7 +26,10 @@ export class AuthenticatorService {
 
   async rename(request: { userId: string; authenticatorId: string; label: string }): Promise<AuthenticatorRecord> {
     // A legacy record is rewritten first: its one authenticator exists only as a view until then.
-    const record = await enabledRecordForWrite(this.deps.factors, request.userId).catch(() => null);
+    const record = await enabledRecordForWrite(this.deps.factors, request.userId).catch((error: unknown) => {
+      if (hasReason(error, ErrorReason.MFA_NOT_ENABLED)) return null;
+      throw error;
+    });
     const renamed = record && (await this.deps.factors.renameAuthenticator(request.userId, request.authenticatorId, request.label));
     if (!renamed) throw notFound();
     return renamed;
@@ -46,6 +50,8 @@ export class AuthenticatorService {
     const { codeChecks } = this.deps;
     const check = codeChecks.anyCode(record, request.code, now);
     await codeChecks.spend(userId, check, async (proof) => {
+      // First, so that a retried Confirm of this authenticator's addition cannot bring it back.
+      await this.deps.pending.clear(userId);
       // The cache half of the revocation first: a failure in between errs on the side of logging out.
       await this.deps.sessions.announce(userId, now);
       return spendOnCurrent(this.deps.factors, proof, record, (current) => {

@@ -81,22 +81,41 @@ export class CodeChecks {
    * INVALID_CODE for a recovery code; each of these counts towards the lockout.
    */
   async spend<T>(userId: string, check: CheckResult, spend: (proof: CodeProof) => Promise<T | null>): Promise<T> {
-    await this.#gate(userId, check);
-    const proof = check as CodeProof;
-    const spent = await spend(proof);
+    if ('failure' in check) return this.#refuse(userId, check.failure);
+    await this.#pass(userId);
+    const spent = await spend(check);
     if (spent !== null) return spent;
-    return this.#gate(userId, { failure: 'timeStep' in proof ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE }) as Promise<never>;
+    return this.#refuse(userId, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
   }
 
-  async #gate(userId: string, check: CheckResult): Promise<void> {
-    const failed = 'failure' in check;
-    const outcome = await this.deps.attempts.settle(userId, !failed, this.deps.policy);
-    if (outcome.kind === 'locked') {
-      throw new MfaError(ErrorReason.LOCKED_OUT, 'too many failed code checks; try again later', { retryAfterMs: outcome.retryAfterMs });
-    }
-    if (!failed) return;
-    throw check.failure === ErrorReason.CODE_REUSED
-      ? new MfaError(check.failure, 'this code was already used; wait for the next one')
-      : new MfaError(check.failure, 'the code is not valid');
+  /**
+   * Gives an answer again (a retried ConfirmTotpEnrollment whose outcome is
+   * durable already): not a check, so it neither clears nor counts failures
+   * (a retry must not reset the lockout between guesses), but it is refused
+   * while the user is locked out.
+   */
+  async replay<T>(userId: string, answer: () => T): Promise<T> {
+    const lockedMs = await this.deps.attempts.lockoutRemainingMs(userId);
+    if (lockedMs > 0) throw lockedOut(lockedMs);
+    return answer();
   }
+
+  /** A passed check: clears the failure count, unless the user is locked out. */
+  async #pass(userId: string): Promise<void> {
+    const outcome = await this.deps.attempts.settle(userId, true, this.deps.policy);
+    if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
+  }
+
+  /** A failed check: counts, and throws LOCKED_OUT when that locks the user (or it was locked), else the failure. */
+  async #refuse(userId: string, failure: CheckFailure['failure']): Promise<never> {
+    const outcome = await this.deps.attempts.settle(userId, false, this.deps.policy);
+    if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
+    throw failure === ErrorReason.CODE_REUSED
+      ? new MfaError(failure, 'this code was already used; wait for the next one')
+      : new MfaError(failure, 'the code is not valid');
+  }
+}
+
+function lockedOut(retryAfterMs: number): MfaError {
+  return new MfaError(ErrorReason.LOCKED_OUT, 'too many failed code checks; try again later', { retryAfterMs });
 }

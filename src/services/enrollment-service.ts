@@ -4,7 +4,8 @@ import { ErrorReason, MfaError } from '../domain/errors.js';
 import { renderQrCodes, type QrCodes } from '../domain/qr-code.js';
 import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
 import { encodeSecret, otpauthUri, TOTP_SECRET_BYTES } from '../domain/totp.js';
-import type { FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports.js';
+import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
 
 export interface BeginEnrollment {
   readonly userId: string;
@@ -43,6 +44,8 @@ export class EnrollmentService {
       readonly issuer: string;
       readonly enrollmentTtlMs: number;
       readonly maxAuthenticators: number;
+      /** Finishes a recorded first confirmation (ConfirmationService.finish). */
+      readonly finishConfirmation: (pending: PendingEnrollment) => Promise<boolean>;
     },
   ) {}
 
@@ -75,22 +78,35 @@ export class EnrollmentService {
     const expiresAt = new Date(this.deps.clock.now().getTime() + this.deps.enrollmentTtlMs);
     const enrollmentId = `enr_${this.deps.random(12).toString('base64url')}`;
     const authenticatorId = mintAuthenticatorId(this.deps.random);
-    const put = await this.deps.pending.put(
-      {
-        enrollmentId,
-        userId,
-        authenticatorId,
-        label: request.authenticatorLabel || DEFAULT_AUTHENTICATOR_LABEL,
-        adding: addAuthenticator,
-        sealedSecret: this.deps.box.seal(secretBytes, totpSecretContext(userId, authenticatorId)),
-        expiresAt,
-      },
-      // With MFA on already, a new enrollment may end the previous one's window for Confirm retries.
-      { replaceConfirmed: addAuthenticator },
-    );
-    // A confirmed first enrollment is turning MFA on (or just did, after the read above): Begin must not answer OK.
-    if (!put) throw alreadyEnabled();
+    const enrollment: PendingEnrollment = {
+      enrollmentId,
+      userId,
+      authenticatorId,
+      label: request.authenticatorLabel || DEFAULT_AUTHENTICATOR_LABEL,
+      adding: addAuthenticator,
+      sealedSecret: this.deps.box.seal(secretBytes, totpSecretContext(userId, authenticatorId)),
+      expiresAt,
+    };
+    // With MFA on already, a new enrollment may end the previous one's window for Confirm retries.
+    if (!(await this.deps.pending.put(enrollment, { replaceConfirmed: addAuthenticator }))) {
+      await this.#settleConfirmed(userId);
+      if (!(await this.deps.pending.put(enrollment))) throw alreadyEnabled();
+    }
     return { enrollmentId, authenticatorId, secret, otpauthUri: uri, qrCodes, expiresAt };
+  }
+
+  /**
+   * The user's first enrollment is confirmed but MFA was off when read: a
+   * Confirm is turning it on, or was cut off after recording its outcome.
+   * Begin must not answer OK after MFA went on, nor leave the user stuck
+   * behind a confirmation nobody finishes: it finishes it (MFA_ALREADY_ENABLED
+   * then, truthfully), or discards it when the user's record changed since.
+   */
+  async #settleConfirmed(userId: string): Promise<void> {
+    const confirmed = await this.deps.pending.get(userId);
+    if (confirmed?.confirmation === undefined) return;
+    if (await this.deps.finishConfirmation(confirmed)) throw alreadyEnabled();
+    await this.deps.pending.discard(userId, confirmed.enrollmentId);
   }
 
   async cancel(request: { userId: string; enrollmentId: string }): Promise<void> {
@@ -100,18 +116,3 @@ export class EnrollmentService {
 
 /** Longest otpauth URI accepted: well inside a level-M QR code's capacity (2,331 bytes), and still easy to scan. */
 export const MAX_URI_LENGTH = 1024;
-
-export function alreadyEnabled(): MfaError {
-  return new MfaError(ErrorReason.MFA_ALREADY_ENABLED, 'MFA is already enabled for this user');
-}
-
-export function authenticatorLimit(max: number): MfaError {
-  return new MfaError(ErrorReason.AUTHENTICATOR_LIMIT, `this user has ${max} authenticators, the most MFA_MAX_AUTHENTICATORS allows`);
-}
-
-export function enrollmentNotFound(): MfaError {
-  return new MfaError(
-    ErrorReason.ENROLLMENT_NOT_FOUND,
-    'no such pending enrollment for this user: it expired, was replaced or cancelled, or never existed',
-  );
-}

@@ -1,7 +1,5 @@
-import { runDetached } from '../call-scope.js';
 import type { Clock } from '../domain/clock.js';
 import type { RecoveryCodes } from '../domain/recovery-codes.js';
-import type { Logger } from 'pino';
 import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
 import type { CheckResult, CodeChecks } from './code-checks.js';
 import type { DeviceService } from './device-service.js';
@@ -37,7 +35,6 @@ export class VerificationService {
       readonly devices: DeviceService;
       readonly recoveryCodes: RecoveryCodes;
       readonly clock: Clock;
-      readonly logger: Logger;
     },
   ) {}
 
@@ -57,14 +54,12 @@ export class VerificationService {
     const { codeChecks } = this.deps;
     const check = codeChecks.anyCode(record, request.code, now);
     await codeChecks.spend(userId, check, async (proof) => {
+      // First, so that a retried Confirm can never turn MFA back on with the old secret and codes.
+      await this.deps.pending.clear(userId);
       // The cache half of the revocation first: a failure in between errs on the side of logging out.
       await this.deps.sessions.announce(userId, now);
       return (await this.deps.factors.disable(userId, proof, now)) || null;
     });
-    // A confirmed enrollment kept for Confirm's retries must not outlive the factor it turned on.
-    await runDetached(() => this.deps.pending.clear(userId)).catch((error: unknown) =>
-      this.deps.logger.warn({ err: error, userId }, 'could not clear the confirmed enrollment after DisableMfa'),
-    );
     return { disabledAt: now };
   }
 

@@ -69,6 +69,8 @@ export interface EnableFactor {
   readonly enabledAt: Date;
   readonly recoveryCodes: RecoveryCodeSet;
   readonly sessionsRevokedAt: Date;
+  /** Only if the record is still at this version (0: none yet, or written before versions). */
+  readonly ifVersion?: number;
 }
 
 /** Changes applied atomically with a proof (all in one document write). */
@@ -132,6 +134,12 @@ export interface EnrollmentConfirmation {
   readonly enabledAt: Date;
   /** The issued recovery codes and the id of the key that hashes them, sealed by SecretBox; empty when adding an authenticator. */
   readonly sealedRecoveryCodes: string;
+  /**
+   * The version of the user's record when the outcome was fixed. Turning MFA
+   * on applies only to that version: a DisableMfa, ResetMfa or any other
+   * write in between supersedes the confirmation, so a late retry cannot undo it.
+   */
+  readonly recordVersion: number;
 }
 
 /** An enrollment waiting for its first code, or (with `confirmation`) being or just confirmed. */
@@ -166,6 +174,8 @@ export interface PendingEnrollmentStore {
   confirm(userId: string, enrollmentId: string, confirmation: EnrollmentConfirmation, keepUntil: Date): Promise<PendingEnrollment | null>;
   /** Removes it if its id matches and it is not confirmed; false otherwise. */
   remove(userId: string, enrollmentId: string): Promise<boolean>;
+  /** Removes it if its id matches, confirmed or not (a confirmation that can no longer be finished). */
+  discard(userId: string, enrollmentId: string): Promise<void>;
   /** Removes the user's enrollment, confirmed or not (MFA was turned off: nothing of it may be replayed). */
   clear(userId: string): Promise<void>;
 }

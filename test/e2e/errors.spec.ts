@@ -36,6 +36,12 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       ['an account_name too long for a QR code once URL-encoded', (c) => c.beginTotpEnrollment({ userId: 'a', accountName: '😀'.repeat(200) }), ['account_name', 'issuer']],
       ['a missing session_issued_at', (c) => c.checkSession({ userId: 'a' }), ['session_issued_at']],
       ['several bad fields at once', (c) => c.verifyTotp({ userId: '', code: 'x' }), ['user_id', 'code']],
+      ['a 65-character authenticator_label', (c) => c.beginTotpEnrollment({ userId: 'a', authenticatorLabel: long(65) }), ['authenticator_label']],
+      ['an authenticator_label of only spaces', (c) => c.beginTotpEnrollment({ userId: 'a', authenticatorLabel: '   ' }), ['authenticator_label']],
+      ['a malformed existing_code', (c) => c.confirmTotpEnrollment({ userId: 'a', enrollmentId: 'enr_x', code: '123456', existingCode: '12' }), ['existing_code']],
+      ['an authenticator_id that is a field path', (c) => c.renameAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa.label', label: 'x' }), ['authenticator_id']],
+      ['an empty label', (c) => c.renameAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa', label: '' }), ['label']],
+      ['a RemoveAuthenticator code that is neither', (c) => c.removeAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa', code: '1' }), ['code']],
     ];
     for (const [what, call, fields] of cases) {
       it(`fails INVALID_ARGUMENT with reason INVALID_REQUEST and a BadRequest naming ${fields.join(', ')} for ${what}`, async () => {

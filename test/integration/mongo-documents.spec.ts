@@ -58,4 +58,29 @@ describe('MongoFactorStore on documents written by earlier versions', function (
     expect(await store.spendProof('legacy-user', proof, {}, 1)).to.deep.equal({ recoveryCodesRemaining: 2 });
     expect((await store.get('legacy-user'))!.authenticators[0]!.lastTimeStep).to.equal(101);
   });
+
+  it('reads a user that the first version enabled after today\'s code turned MFA off (empty authenticators, top-level secret) as legacy', async () => {
+    const at = new Date(Date.UTC(2026, 10, 2));
+    // Today's turn-off leaves `authenticators: {}`; an instance of the first version then enables with a top-level secret.
+    await db.collection(FACTORS_COLLECTION).insertOne({
+      _id: 'rolling-user' as never,
+      enabled: true,
+      enabledAt: at,
+      authenticators: {},
+      sealedSecret: 'v1.k.iv.other',
+      lastTimeStep: 7,
+      recoveryCodes: { keyId: 'k', hashes: ['h1'] },
+      devices: {},
+      sessionsRevokedAt: at,
+      version: 4,
+    });
+    const store = new MongoFactorStore(db);
+    const record = (await store.get('rolling-user'))!;
+    expect(record.legacy).to.equal(true);
+    expect(record.authenticators.map((a) => [a.authenticatorId, a.sealedSecret, a.lastTimeStep])).to.deep.equal([[LEGACY_AUTHENTICATOR_ID, 'v1.k.iv.other', 7]]);
+    await store.upgrade('rolling-user');
+    const upgraded = (await store.get('rolling-user'))!;
+    expect(upgraded).to.deep.include({ legacy: false, version: 5 });
+    expect(upgraded.authenticators.map((a) => a.sealedSecret)).to.deep.equal(['v1.k.iv.other']);
+  });
 });

@@ -41,7 +41,7 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.pending.remove(user, 'enr_1')).to.equal(false);
       });
 
-      const confirmation = (step: number) => ({ timeStep: step, enabledAt: new Date(Date.UTC(2026, 0, 1, 0, 0, step)), sealedRecoveryCodes: `sealed-codes-${step}` });
+      const confirmation = (step: number) => ({ timeStep: step, enabledAt: new Date(Date.UTC(2026, 0, 1, 0, 0, step)), sealedRecoveryCodes: `sealed-codes-${step}`, recordVersion: step * 2 });
 
       it('records the first confirmation of an enrollment only, and keeps it until keepUntil', async () => {
         const user = newUser();
@@ -59,13 +59,18 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.pending.get(user)).to.equal(null);
       });
 
-      it('never lets Begin replace, nor Cancel remove, a confirmed enrollment; clear removes it', async () => {
+      it('never lets Begin replace, nor Cancel remove, a confirmed enrollment; discard (by id) and clear remove it', async () => {
         const user = newUser();
         await s.pending.put(pendingFor(user, 'enr_1', 60_000));
         await s.pending.confirm(user, 'enr_1', confirmation(7), new Date(s.clock.now().getTime() + 60_000));
         expect(await s.pending.put(pendingFor(user, 'enr_2', 60_000))).to.equal(false);
         expect(await s.pending.remove(user, 'enr_1')).to.equal(false);
         expect((await s.pending.get(user))!.enrollmentId).to.equal('enr_1');
+        await s.pending.discard(user, 'enr_other');
+        expect(await s.pending.get(user)).to.not.equal(null);
+        await s.pending.discard(user, 'enr_1');
+        expect(await s.pending.get(user)).to.equal(null);
+        await s.pending.put(pendingFor(user, 'enr_1', 60_000));
         await s.pending.clear(user);
         expect(await s.pending.get(user)).to.equal(null);
         expect(await s.pending.put(pendingFor(user, 'enr_2', 60_000))).to.equal(true);

@@ -102,10 +102,109 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       const begun = await begin(h, 'kim');
       h.faults.factors('enable', 'before');
       await reasonOf(h.services.confirmation.confirm({ userId: 'kim', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '' }));
-      // Confirmed in the enrollment, not yet on durably: a Confirm retry (or its crashed twin) may turn MFA on at any moment.
-      expect(await reasonOf(begin(h, 'kim'))).to.equal('MFA_ALREADY_ENABLED');
+      // Confirmed in the enrollment, not yet on durably: a Confirm retry (or its crashed twin) may turn MFA on at any
+      // moment, so it cannot be cancelled; Begin finishes it rather than answer OK.
       expect(await reasonOf(h.services.enrollment.cancel({ userId: 'kim', enrollmentId: begun.enrollmentId }))).to.equal('ENROLLMENT_NOT_FOUND');
+      expect(await reasonOf(begin(h, 'kim'))).to.equal('MFA_ALREADY_ENABLED');
+      expect((await h.services.status.get('kim')).enabled).to.equal(true);
     });
+  });
+
+  describe('a confirmation can never undo a later change', () => {
+    const long = { MFA_ENROLLMENT_TTL_SECONDS: '600' };
+
+    it('is gone once MFA is turned off: a retried Confirm cannot turn it back on with the old secret and codes', async () => {
+      const h = serviceHarness(long);
+      const begun = await begin(h, 'lee');
+      const code = h.code(begun.secret);
+      const confirmed = await h.services.confirmation.confirm({ userId: 'lee', enrollmentId: begun.enrollmentId, code, existingCode: '' });
+      await h.services.verification.disable({ userId: 'lee', code: confirmed.recoveryCodes[0]! });
+      expect(await reasonOf(h.services.confirmation.confirm({ userId: 'lee', enrollmentId: begun.enrollmentId, code, existingCode: '' }))).to.equal(
+        'ENROLLMENT_NOT_FOUND',
+      );
+      expect((await h.services.status.get('lee')).enabled).to.equal(false);
+    });
+
+    it('is superseded by any write of the user\'s record after it was fixed (a retry racing DisableMfa or ResetMfa)', async () => {
+      const h = serviceHarness(long);
+      const begun = await begin(h, 'max');
+      const code = h.code(begun.secret);
+      await h.services.confirmation.confirm({ userId: 'max', enrollmentId: begun.enrollmentId, code, existingCode: '' });
+      // What a retry read before the reset cleared the enrollment.
+      const readByRetry = (await h.stores.pending.get('max'))!;
+      await h.services.admin.resetMfa('max');
+      expect(await h.services.confirmation.finish(readByRetry)).to.equal(false);
+      expect((await h.services.status.get('max')).enabled).to.equal(false);
+    });
+
+    it('is gone once the authenticator it added is removed: a retried add cannot bring it back', async () => {
+      const h = serviceHarness(long);
+      const first = await h.enroll('ned');
+      const begun = await h.services.enrollment.begin({ userId: 'ned', accountName: '', issuer: '', authenticatorLabel: 'spare', addAuthenticator: true });
+      const request = { userId: 'ned', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: first.recoveryCodes[0]! };
+      const added = await h.services.confirmation.confirm(request);
+      await h.services.authenticators.remove({ userId: 'ned', authenticatorId: added.authenticatorId, code: first.recoveryCodes[1]! });
+      expect(await reasonOf(h.services.confirmation.confirm({ ...request, existingCode: first.recoveryCodes[2]! }))).to.equal('ENROLLMENT_NOT_FOUND');
+      expect((await h.services.authenticators.list('ned')).map((a) => a.authenticatorId)).to.not.include(added.authenticatorId);
+    });
+
+    it('answers a retry again without clearing the lockout count (a retry is not a check)', async () => {
+      const h = serviceHarness({ ...long, MFA_MAX_FAILED_ATTEMPTS: '3' });
+      const begun = await begin(h, 'ola');
+      const code = h.code(begun.secret);
+      const request = { userId: 'ola', enrollmentId: begun.enrollmentId, code, existingCode: '' };
+      await h.services.confirmation.confirm(request);
+      h.clock.advance(30_000);
+      const verify = (c: string) => reasonOf(h.services.verification.verifyTotp({ userId: 'ola', code: c, rememberDevice: false, deviceLabel: '' }));
+      const wrong = h.code(begun.secret) === '000000' ? '111111' : '000000';
+      expect(await verify(wrong)).to.equal('INVALID_CODE');
+      expect(await verify(wrong)).to.equal('INVALID_CODE');
+      expect(await reasonOf(h.services.confirmation.confirm(request))).to.equal('OK');
+      expect(await verify(wrong)).to.equal('LOCKED_OUT');
+      expect(await reasonOf(h.services.confirmation.confirm(request))).to.equal('LOCKED_OUT');
+    });
+
+    it('does not give the codes again once RegenerateRecoveryCodes replaced them', async () => {
+      const h = serviceHarness(long);
+      const begun = await begin(h, 'pia');
+      const request = { userId: 'pia', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '' };
+      await h.services.confirmation.confirm(request);
+      h.clock.advance(30_000);
+      await h.services.verification.regenerateRecoveryCodes({ userId: 'pia', code: h.code(begun.secret) });
+      expect(await reasonOf(h.services.confirmation.confirm(request))).to.equal('MFA_ALREADY_ENABLED');
+    });
+  });
+
+  describe('BeginTotpEnrollment after a Confirm cut off once its outcome was recorded', () => {
+    it('finishes that Confirm (MFA_ALREADY_ENABLED, truthfully), and the Confirm retry still answers its codes', async () => {
+      const h = serviceHarness({ MFA_ENROLLMENT_TTL_SECONDS: '600' });
+      const begun = await begin(h, 'quin');
+      const request = { userId: 'quin', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '' };
+      h.faults.factors('enable', 'before');
+      expect(await reasonOf(h.services.confirmation.confirm(request))).to.equal('STORE_UNAVAILABLE');
+      expect(await reasonOf(begin(h, 'quin'))).to.equal('MFA_ALREADY_ENABLED');
+      expect((await h.services.status.get('quin')).enabled).to.equal(true);
+      const retried = await h.services.confirmation.confirm(request);
+      await h.services.verification.verifyRecoveryCode({ userId: 'quin', recoveryCode: retried.recoveryCodes[0]!, rememberDevice: false, deviceLabel: '' });
+    });
+
+    it('discards it when the user\'s record changed since, and begins afresh', async () => {
+      const h = serviceHarness({ MFA_ENROLLMENT_TTL_SECONDS: '600' });
+      const begun = await begin(h, 'rae');
+      h.faults.factors('enable', 'before');
+      await reasonOf(h.services.confirmation.confirm({ userId: 'rae', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '' }));
+      await h.services.sessions.revoke('rae');
+      const again = await begin(h, 'rae');
+      expect(again.enrollmentId).to.not.equal(begun.enrollmentId);
+      expect((await h.services.status.get('rae')).enabled).to.equal(false);
+    });
+  });
+
+  it('refuses existing_code on a first enrollment, naming the field', async () => {
+    const h = serviceHarness();
+    const begun = await begin(h, 'sam');
+    const failure = await h.services.confirmation.confirm({ userId: 'sam', enrollmentId: begun.enrollmentId, code: h.code(begun.secret), existingCode: '123456' }).catch((e: MfaError) => e);
+    expect((failure as MfaError).fieldViolations.map((v) => v.field)).to.deep.equal(['existing_code']);
   });
 
   it('refuses an account name that would not fit a QR code once URL-encoded', async () => {

@@ -131,7 +131,8 @@ describe('VerificationService (in-memory stores, fake clock)', () => {
 
   describe('DisableMfa', () => {
     it('turns MFA off, revokes sessions, forgets devices, and clears the confirmed enrollment', async () => {
-      const h = serviceHarness();
+      // A long TTL: the confirmed enrollment must go because of DisableMfa, not because it expired.
+      const h = serviceHarness({ MFA_ENROLLMENT_TTL_SECONDS: '600' });
       const { secret } = await h.enroll('fay');
       await h.services.verification.verifyTotp({ userId: 'fay', code: h.code(secret), rememberDevice: true, deviceLabel: 'laptop' });
       h.clock.advance(30_000);

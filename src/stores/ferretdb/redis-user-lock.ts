@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { runDetached } from '../../call-scope.js';
+import { ErrorReason, hasReason } from '../../domain/errors.js';
 import { storeUnavailable } from '../store-unavailable.js';
 import { redisCall, userKey, type RedisClient } from '../redis/redis-client.js';
 
@@ -19,21 +20,36 @@ export class RedisUserLock {
   async withLock<T>(userId: string, work: () => Promise<T>): Promise<T> {
     const key = userKey(this.deps.keyPrefix, userId, 'write-lock');
     const owner = randomBytes(12).toString('base64url');
+    const release = () => runDetached(() => redisCall(() => this.deps.redis.eval(RELEASE, 1, key, owner))).catch(() => {});
     const deadline = Date.now() + this.deps.timeoutMs;
-    // Released as soon as the write ends; the TTL only frees the lock of a holder that died, and
-    // outlives the longest write it guards (a few MongoDB calls, each with a driver retry).
+    // Released as soon as the write ends; the TTL frees the lock of a holder that died or whose write's
+    // outcome is unknown, and outlives the longest write it guards (a few MongoDB calls, each with a retry).
     const ttlMs = Math.max(10_000, this.deps.timeoutMs * 8);
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
-      const taken = await redisCall(() => this.deps.redis.set(key, owner, 'PX', ttlMs, 'NX'));
+      let taken: string | null;
+      try {
+        taken = await redisCall(() => this.deps.redis.set(key, owner, 'PX', ttlMs, 'NX'));
+      } catch (error) {
+        // A SET that timed out may still run once Redis answers again: give back what it may take.
+        void release();
+        throw error;
+      }
       if (taken === 'OK') break;
       if (Date.now() + wait > deadline) throw storeUnavailable('MongoDB (busy: another write of this user is in progress)', null);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
+    let outcomeUnknown = false;
     try {
       return await work();
+    } catch (error) {
+      // The client gave up on MongoDB, but FerretDB may still apply the write: keep the lock until its
+      // TTL, so that no other write of this user runs beside it (the serialization this lock exists for).
+      outcomeUnknown = hasReason(error, ErrorReason.STORE_UNAVAILABLE);
+      throw error;
     } finally {
-      // Also when the call has ended meanwhile: a lock left held would refuse every write of the user until its TTL.
-      await runDetached(() => redisCall(() => this.deps.redis.eval(RELEASE, 1, key, owner))).catch(() => {});
+      // Otherwise released at once, also when the call has ended meanwhile: a lock left held would
+      // refuse every write of the user until its TTL.
+      if (!outcomeUnknown) await release();
     }
   }
 }

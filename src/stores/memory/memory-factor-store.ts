@@ -17,6 +17,7 @@ export class MemoryFactorStore implements FactorStore {
   async enable(userId: string, change: EnableFactor): Promise<boolean> {
     const current = this.#records.get(userId);
     if (current?.enabled) return false;
+    if (change.ifVersion !== undefined && (current?.version ?? 0) !== change.ifVersion) return false;
     this.#write({
       userId,
       enabled: true,

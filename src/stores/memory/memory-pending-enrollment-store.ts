@@ -46,6 +46,10 @@ export class MemoryPendingEnrollmentStore implements PendingEnrollmentStore {
     return true;
   }
 
+  async discard(userId: string, enrollmentId: string): Promise<void> {
+    if (this.#live(userId)?.enrollmentId === enrollmentId) this.#byUser.delete(userId);
+  }
+
   async clear(userId: string): Promise<void> {
     this.#byUser.delete(userId);
   }

@@ -51,9 +51,10 @@ export class MongoFactorStore implements FactorStore {
     // Matches a missing or disabled record. An enabled one makes the upsert
     // collide on _id; so can a concurrent upsert that created the record
     // (RevokeSessions), which is why a collision is checked once more.
+    const filter = { _id: userId, enabled: { $ne: true }, ...(change.ifVersion === undefined ? {} : versionFilter(change.ifVersion)) };
     const attempt = () =>
       this.#factors.updateOne(
-        { _id: userId, enabled: { $ne: true } },
+        filter,
         {
           $set: {
             enabled: true,
@@ -70,7 +71,9 @@ export class MongoFactorStore implements FactorStore {
       );
     for (let tries = 0; tries < 3; tries += 1) {
       if (!(await upsertOnce(attempt))) return true;
-      if ((await this.get(userId))?.enabled) return false;
+      const current = await this.get(userId);
+      // On, or at another version than asked: the upsert collided with an existing record it must not change.
+      if (current?.enabled || (change.ifVersion !== undefined && current !== null && current.version !== change.ifVersion)) return false;
     }
     throw new Error('enable kept colliding with concurrent upserts of the same user');
   }
@@ -152,7 +155,7 @@ export class MongoFactorStore implements FactorStore {
       const [legacy] = toRecord(doc).authenticators;
       const result = await mongoCall(() =>
         this.#factors.updateOne(
-          { _id: userId, authenticators: { $exists: false }, ...versionFilter(doc.version ?? 0) },
+          { _id: userId, sealedSecret: { $type: 'string' }, ...versionFilter(doc.version ?? 0) },
           { $set: { authenticators: { [LEGACY_AUTHENTICATOR_ID]: withoutId(legacy!) } }, $unset: LEGACY_FIELDS, $inc: { version: 1 } },
         ),
       );
@@ -226,8 +229,12 @@ function withoutId(authenticator: AuthenticatorRecord): Omit<AuthenticatorRecord
   return rest;
 }
 
+/**
+ * A top-level secret and no authenticators: the first version's shape. (An instance of the first
+ * version may also enable a user that today's code turned off, leaving `authenticators` empty.)
+ */
 function isLegacy(doc: FactorDocument): boolean {
-  return doc.authenticators === undefined && typeof doc.sealedSecret === 'string';
+  return typeof doc.sealedSecret === 'string' && Object.keys(doc.authenticators ?? {}).length === 0;
 }
 
 /** Matches the record at `version`; version 0 is a document from before versions, which has none. */

@@ -3,7 +3,7 @@ import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore 
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 // Stored as JSON: {i: id, u: authenticator id, l: label, x: adding (1/0), s: sealed secret, e: expiry ms,
-// c?: {t: step, a: enabledAt ms, r: sealed codes}}.
+// c?: {t: step, a: enabledAt ms, r: sealed codes, v: record version}}.
 
 // Replaces the user's enrollment unless it is confirmed. ARGV: value, ttl ms, '1' to replace a confirmed one too.
 const PUT = `
@@ -27,12 +27,12 @@ if not p.c then
 end
 return value`;
 
-// Deletes the enrollment only when its id matches and it is not confirmed (cancel).
+// Deletes the enrollment only when its id matches, and (unless ARGV[2] is '1') it is not confirmed.
 const REMOVE_IF_ID = `
 local value = redis.call('GET', KEYS[1])
 if not value then return 0 end
 local p = cjson.decode(value)
-if p.i ~= ARGV[1] or p.c then return 0 end
+if p.i ~= ARGV[1] or (p.c and ARGV[2] ~= '1') then return 0 end
 return redis.call('DEL', KEYS[1])`;
 
 interface Stored {
@@ -42,7 +42,7 @@ interface Stored {
   x: 0 | 1;
   s: string;
   e: number;
-  c?: { t: number; a: number; r: string };
+  c?: { t: number; a: number; r: string; v: number };
 }
 
 /** Pending enrollments as one short JSON string per user, expiring with Redis's own TTL. */
@@ -70,7 +70,7 @@ export class RedisPendingEnrollmentStore implements PendingEnrollmentStore {
   }
 
   async confirm(userId: string, enrollmentId: string, confirmation: EnrollmentConfirmation, keepUntil: Date): Promise<PendingEnrollment | null> {
-    const c = { t: confirmation.timeStep, a: confirmation.enabledAt.getTime(), r: confirmation.sealedRecoveryCodes };
+    const c = { t: confirmation.timeStep, a: confirmation.enabledAt.getTime(), r: confirmation.sealedRecoveryCodes, v: confirmation.recordVersion };
     const value = await redisCall(() =>
       this.deps.redis.eval(CONFIRM, 1, this.#key(userId), enrollmentId, JSON.stringify(c), keepUntil.getTime(), this.deps.clock.now().getTime()),
     );
@@ -78,8 +78,12 @@ export class RedisPendingEnrollmentStore implements PendingEnrollmentStore {
   }
 
   async remove(userId: string, enrollmentId: string): Promise<boolean> {
-    const removed = await redisCall(() => this.deps.redis.eval(REMOVE_IF_ID, 1, this.#key(userId), enrollmentId));
+    const removed = await redisCall(() => this.deps.redis.eval(REMOVE_IF_ID, 1, this.#key(userId), enrollmentId, '0'));
     return removed === 1;
+  }
+
+  async discard(userId: string, enrollmentId: string): Promise<void> {
+    await redisCall(() => this.deps.redis.eval(REMOVE_IF_ID, 1, this.#key(userId), enrollmentId, '1'));
   }
 
   async clear(userId: string): Promise<void> {
@@ -101,7 +105,7 @@ export class RedisPendingEnrollmentStore implements PendingEnrollmentStore {
       expiresAt: new Date(parsed.e),
     };
     if (parsed.c === undefined) return enrollment;
-    const confirmation = { timeStep: parsed.c.t, enabledAt: new Date(parsed.c.a), sealedRecoveryCodes: parsed.c.r };
+    const confirmation = { timeStep: parsed.c.t, enabledAt: new Date(parsed.c.a), sealedRecoveryCodes: parsed.c.r, recordVersion: parsed.c.v };
     return { ...enrollment, confirmation };
   }
 

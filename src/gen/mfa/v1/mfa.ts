@@ -125,7 +125,7 @@ export interface ConfirmTotpEnrollmentRequest {
   code: string;
   /**
    * Adding an authenticator (required then): a code of one of the user's
-   * authenticators, or a recovery code. Leave empty for the first enrollment.
+   * authenticators, or a recovery code. Must be empty for the first enrollment.
    */
   existingCode: string;
 }
@@ -4730,8 +4730,10 @@ export const MfaServiceService = {
    * With add_authenticator, enrolls an additional authenticator for a user with
    * MFA on (FAILED_PRECONDITION: MFA_NOT_ENABLED when MFA is off,
    * AUTHENTICATOR_LIMIT when the user has MFA_MAX_AUTHENTICATORS).
-   * A new call replaces the user's pending enrollment, unless that one was
-   * confirmed: then MFA is (being) turned on and the answer is ALREADY_EXISTS.
+   * A new call replaces the user's pending enrollment. If that one was
+   * confirmed but its Confirm was cut off before MFA went on, Begin finishes
+   * it and answers ALREADY_EXISTS (or, when the user's state changed since,
+   * discards it and begins afresh).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment: {
@@ -4754,8 +4756,12 @@ export const MfaServiceService = {
    * Idempotent: a retry with the same enrollment_id and code, within the
    * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
    * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
+   * A confirmation superseded by a change of the user's MFA state before it
+   * took effect (a retry after DisableMfa, say) is NOT_FOUND.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
+   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * AUTHENTICATOR_LIMIT: adding an authenticator).
    */
   confirmTotpEnrollment: {
     path: "/mfa.v1.MfaService/ConfirmTotpEnrollment" as const,
@@ -5025,8 +5031,10 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * With add_authenticator, enrolls an additional authenticator for a user with
    * MFA on (FAILED_PRECONDITION: MFA_NOT_ENABLED when MFA is off,
    * AUTHENTICATOR_LIMIT when the user has MFA_MAX_AUTHENTICATORS).
-   * A new call replaces the user's pending enrollment, unless that one was
-   * confirmed: then MFA is (being) turned on and the answer is ALREADY_EXISTS.
+   * A new call replaces the user's pending enrollment. If that one was
+   * confirmed but its Confirm was cut off before MFA went on, Begin finishes
+   * it and answers ALREADY_EXISTS (or, when the user's state changed since,
+   * discards it and begins afresh).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment: handleUnaryCall<BeginTotpEnrollmentRequest, BeginTotpEnrollmentResponse>;
@@ -5039,8 +5047,12 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * Idempotent: a retry with the same enrollment_id and code, within the
    * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
    * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
+   * A confirmation superseded by a change of the user's MFA state before it
+   * took effect (a retry after DisableMfa, say) is NOT_FOUND.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
+   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * AUTHENTICATOR_LIMIT: adding an authenticator).
    */
   confirmTotpEnrollment: handleUnaryCall<ConfirmTotpEnrollmentRequest, ConfirmTotpEnrollmentResponse>;
   /**
@@ -5146,8 +5158,10 @@ export interface MfaServiceClient extends Client {
    * With add_authenticator, enrolls an additional authenticator for a user with
    * MFA on (FAILED_PRECONDITION: MFA_NOT_ENABLED when MFA is off,
    * AUTHENTICATOR_LIMIT when the user has MFA_MAX_AUTHENTICATORS).
-   * A new call replaces the user's pending enrollment, unless that one was
-   * confirmed: then MFA is (being) turned on and the answer is ALREADY_EXISTS.
+   * A new call replaces the user's pending enrollment. If that one was
+   * confirmed but its Confirm was cut off before MFA went on, Begin finishes
+   * it and answers ALREADY_EXISTS (or, when the user's state changed since,
+   * discards it and begins afresh).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment(
@@ -5174,8 +5188,12 @@ export interface MfaServiceClient extends Client {
    * Idempotent: a retry with the same enrollment_id and code, within the
    * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
    * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
+   * A confirmation superseded by a change of the user's MFA state before it
+   * took effect (a retry after DisableMfa, say) is NOT_FOUND.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
+   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * AUTHENTICATOR_LIMIT: adding an authenticator).
    */
   confirmTotpEnrollment(
     request: ConfirmTotpEnrollmentRequest,
