@@ -1,3 +1,4 @@
+import type { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { adaptFactorStore } from './ferretdb/ferretdb.js';
@@ -10,11 +11,12 @@ import { MongoAuditLog } from './mongo/mongo-audit-log.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
 import type { AttemptStore, AuditLog, FactorStore, PendingEnrollmentStore, RevocationCache } from './ports.js';
-import { createRedis } from './redis/redis-client.js';
+import { connectRedis, createRedis, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from './redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from './redis/redis-revocation-cache.js';
 import type { StoreProbe } from './store-monitor.js';
+import { unreachableStore } from './unreachable-store.js';
 
 /** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
 export type StoreConfig =
@@ -60,7 +62,33 @@ export async function openStores(config: StoreConfig, deps: { clock: Clock; logg
   const redis = createRedis(config.redisUrl, { timeoutMs: deps.timeoutMs, cluster: config.redisCluster });
   redis.on('error', (error: Error) => logger.debug({ err: error }, 'Redis connection error'));
   const mongo = createMongoClient(config.mongoUrl, deps.timeoutMs);
-  await Promise.all([redis.connect(), mongo.connect()]);
+  const close = async () => {
+    // quit() lets pending replies arrive; disconnect() also stops reconnecting when Redis is gone.
+    await Promise.allSettled([redis.quit(), mongo.close()]);
+    redis.disconnect();
+  };
+  // Whatever step of start-up fails, both clients are closed: nothing keeps reconnecting behind the error.
+  try {
+    // Both settle before anything is closed, so that no connect is left pending.
+    const [redisUp, mongoUp] = await Promise.allSettled([connectRedis(redis), mongo.connect()]);
+    if (redisUp.status === 'rejected') throw unreachableStore('Redis', config.redisUrl, redisUp.reason);
+    if (mongoUp.status === 'rejected') throw unreachableStore('MongoDB', config.mongoUrl, mongoUp.reason);
+    return await storesOn(config, deps, redis, mongo, close);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The stores over connected clients; `close` closes both. */
+async function storesOn(
+  config: Extract<StoreConfig, { kind: 'external' }>,
+  deps: { clock: Clock; logger: Logger; timeoutMs: number },
+  redis: RedisClient,
+  mongo: MongoClient,
+  close: () => Promise<void>,
+): Promise<Stores> {
+  const { clock, logger } = deps;
   const db = mongo.db(config.mongoDb);
   const auditLog = new MongoAuditLog(db);
   await auditLog.ensureIndexes();
@@ -77,10 +105,6 @@ export async function openStores(config: StoreConfig, deps: { clock: Clock; logg
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongodb', ping: () => db.command({ ping: 1 }) },
     ],
-    close: async () => {
-      // quit() lets pending replies arrive; disconnect() also stops reconnecting when Redis is gone.
-      await Promise.allSettled([redis.quit(), mongo.close()]);
-      redis.disconnect();
-    },
+    close,
   };
 }

@@ -19,8 +19,7 @@ export interface ServiceProcess {
   signal(name: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const port = await freePort();
+function spawnService(env: Record<string, string>, port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
     env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port), MFA_ENCRYPTION_KEYS: TEST_KEYS, ...env },
@@ -30,10 +29,25 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+/** Runs the service process with `env` when it is expected to fail at start-up: its exit code and everything it wrote. */
+export async function runFailingStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const { child, output, exited } = spawnService(env, await freePort());
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return { code, output: output() };
+}
+
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const { child, output, exited } = spawnService(env, port);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start within 30 s:\n${output()}`)), 30_000);
     const onData = () => {
-      if (output.includes('mfa-service listening')) {
+      if (output().includes('mfa-service listening')) {
         clearTimeout(timer);
         resolve();
       }
@@ -41,14 +55,14 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
     child.stdout!.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`service exited with ${code} before listening:\n${output}`));
+      reject(new Error(`service exited with ${code} before listening:\n${output()}`));
     });
   });
   const client = connectClient(port);
   return {
     port,
     client,
-    output: () => output,
+    output,
     signal: (name) => {
       child.kill(name);
       return exited;

@@ -8,6 +8,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  */
 export interface TcpProxy {
   readonly port: number;
+  /** How many client connections are open through it now. */
+  connections(): number;
   cut(): Promise<void>;
   restore(): Promise<void>;
   /** From now on, holds back client-to-server chunks (those `match` picks) by `ms`; 0 turns it off. */
@@ -17,11 +19,14 @@ export interface TcpProxy {
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   let delay = { ms: 0, match: (_chunk: Buffer) => true };
   let server: Server;
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
       server = createServer((client) => {
+        clients.add(client);
+        client.on('close', () => clients.delete(client));
         const upstream = connect(targetPort, targetHost);
         for (const s of [client, upstream]) {
           sockets.add(s);
@@ -51,6 +56,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     });
   return {
     port,
+    connections: () => clients.size,
     cut,
     restore: async () => void (await listen(port)),
     delay: (ms, match = () => true) => {

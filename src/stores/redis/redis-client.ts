@@ -41,6 +41,24 @@ export function createRedis(url: string, options: { timeoutMs: number; cluster: 
 const backoff = (attempt: number) => Math.min(attempt * 200, 2000);
 
 /**
+ * Connects a client made by createRedis. ioredis rejects with only "Connection
+ * is closed." and reports why on its 'error' event, so the rejection is an
+ * AggregateError holding that and every error seen meanwhile.
+ */
+export async function connectRedis(redis: RedisClient): Promise<void> {
+  const seen: unknown[] = [];
+  const onError = (error: unknown) => seen.push(error);
+  redis.on('error', onError);
+  try {
+    await redis.connect();
+  } catch (error) {
+    throw new AggregateError([error, ...seen], (error as Error).message);
+  } finally {
+    redis.off('error', onError);
+  }
+}
+
+/**
  * The seed nodes of REDIS_URL with REDIS_CLUSTER=true: redis:// or rediss:// URLs,
  * comma-separated, sharing one scheme and credentials (those of the first are used).
  */
