@@ -1,6 +1,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { newUserId, useRealStores } from '../support/e2e-fixture.js';
+import { eventually } from '../support/eventually.js';
 import { startServiceProcess } from '../support/service-process.js';
 
 describe('Graceful shutdown (a service process on real Redis and MongoDB)', function () {
@@ -15,7 +16,8 @@ describe('Graceful shutdown (a service process on real Redis and MongoDB)', func
       const inFlight = service.client.beginTotpEnrollment({ userId: newUserId() });
       await new Promise((resolve) => setTimeout(resolve, 200));
       const exited = service.signal(signal);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Once the process has taken the signal (a loaded machine may take a while), it takes no new calls.
+      await eventually(async () => expect(service.output()).to.contain('"msg":"shutting down"'), 10_000);
       const late = service.client.getMfaStatus({ userId: newUserId() }).then(
         () => null,
         (error: ServiceError) => error.code,
