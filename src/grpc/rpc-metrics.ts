@@ -1,5 +1,8 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
+/** The grpc_type label: how the RPC streams. */
+export type RpcType = 'unary' | 'server_stream';
+
 /**
  * The service's Prometheus metrics, in one registry per service instance:
  * gRPC server metrics named as go-grpc-prometheus made standard, MFA
@@ -53,11 +56,11 @@ export class RpcMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Records one finished RPC. */
-  handled(service: string, method: string, code: string, seconds: number, caller: string): void {
+  /** Records one finished RPC (for a stream: when it ended). */
+  handled(type: RpcType, service: string, method: string, code: string, seconds: number, caller: string): void {
     this.#byCaller.inc({ caller, grpc_method: method, grpc_code: code });
-    this.#handled.inc({ grpc_type: 'unary', grpc_service: service, grpc_method: method, grpc_code: code });
-    this.#handling.observe({ grpc_type: 'unary', grpc_service: service, grpc_method: method }, seconds);
+    this.#handled.inc({ grpc_type: type, grpc_service: service, grpc_method: method, grpc_code: code });
+    this.#handling.observe({ grpc_type: type, grpc_service: service, grpc_method: method }, seconds);
   }
 
   enrollment(stage: 'begun' | 'confirmed' | 'cancelled'): void {

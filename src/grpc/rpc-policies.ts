@@ -13,10 +13,10 @@ export interface RpcPolicy<Req, Res> {
   readonly access: 'caller' | 'admin';
   /** Its outcomes count in mfa_verifications_total. (Failed code checks of any RPC go to the audit trail.) */
   readonly checksCode: boolean;
-  /** The audit event of a success, if any. */
+  /** The audit event of a success, if any. For a server stream: of each message sent. */
   readonly audit: ((request: Req, response: Res) => AuditFact | null) | null;
-  /** Extra metrics on success. */
-  readonly onSuccess?: (metrics: RpcMetrics) => void;
+  /** Extra metrics on success. For a server stream: on each message sent. */
+  readonly onSuccess?: (metrics: RpcMetrics, response: Res) => void;
 }
 
 type Methods = typeof MfaServiceService;
