@@ -70,6 +70,7 @@ export function createServices(
     enrollment: new EnrollmentService({ factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators }),
     confirmation: new ConfirmationService({
       factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators,
+      confirmations: stores.confirmations, logger: logger.child({ component: 'confirmation' }),
     }),
     authenticators: new AuthenticatorService({ factors, codeChecks, sessions, clock }),
     verification: new VerificationService({
