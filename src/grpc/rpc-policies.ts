@@ -83,6 +83,15 @@ export const RPC_POLICIES: RpcPolicies = {
     checksCode: true,
     audit: (request) => ({ event: 'authenticator.removed', detail: `${request.authenticatorId}; sessions revoked` }),
   },
+  // Each enrollment it sends is begun like by BeginTotpEnrollment; the confirmation is ConfirmTotpEnrollment's to record.
+  WatchTotpEnrollment: {
+    access: 'caller',
+    checksCode: false,
+    audit: (_, response) => (response.enrollment ? { event: 'enrollment.begun', detail: 'WatchTotpEnrollment' } : null),
+    onSuccess: (m, response) => {
+      if (response.enrollment) m.enrollment('begun');
+    },
+  },
 };
 
 /**

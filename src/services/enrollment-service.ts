@@ -46,7 +46,13 @@ export class EnrollmentService {
     },
   ) {}
 
-  async begin(request: BeginEnrollment): Promise<BegunEnrollment> {
+  /**
+   * `options.refreshing`: the id of the enrollment a watch replaces because it
+   * expired; if a Confirm of it got in first, it is kept, and the answer is
+   * MFA_ALREADY_ENABLED even when adding an authenticator (the watch then
+   * waits for that Confirm).
+   */
+  async begin(request: BeginEnrollment, options: { readonly refreshing?: string } = {}): Promise<BegunEnrollment> {
     const { userId, addAuthenticator } = request;
     const record = await this.deps.factors.get(userId);
     if (addAuthenticator) {
@@ -86,7 +92,7 @@ export class EnrollmentService {
         expiresAt,
       },
       // With MFA on already, a new enrollment may end the previous one's window for Confirm retries.
-      { replaceConfirmed: addAuthenticator },
+      { replaceConfirmed: addAuthenticator, keepConfirmedId: options.refreshing },
     );
     // A confirmed first enrollment is turning MFA on (or just did, after the read above): Begin must not answer OK.
     if (!put) throw alreadyEnabled();
