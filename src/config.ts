@@ -21,6 +21,8 @@ export interface Config {
   readonly maxRememberedDevices: number;
   /** Most authenticators per user (each adds 3 in 10^6 to a guess's odds). */
   readonly maxAuthenticators: number;
+  /** Most server streams (WatchTotpEnrollment) open at once on one instance. */
+  readonly maxWatchStreams: number;
   readonly storeTimeoutMs: number;
   readonly logLevel: string;
   /** Callers and their bearer tokens; empty means calls are not authenticated. */
@@ -103,6 +105,7 @@ export function loadConfig(env: Env = process.env): Config {
     rememberDeviceDays: integer(env, 'MFA_REMEMBER_DEVICE_DAYS', 30, 1, 365),
     maxRememberedDevices: integer(env, 'MFA_MAX_REMEMBERED_DEVICES', 20, 1, 100),
     maxAuthenticators: integer(env, 'MFA_MAX_AUTHENTICATORS', 5, 1, 10),
+    maxWatchStreams: integer(env, 'MFA_MAX_WATCH_STREAMS', 1000, 1, 100_000),
     // At most 2.4 s: with the MongoDB driver's one retry a call still fails within 5 s.
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 2400),
     logLevel: logLevel(env),

@@ -14,9 +14,11 @@ import { SecretBox } from './domain/secret-box.js';
 import { CallerAuthenticator } from './grpc/caller-tokens.js';
 import { createMfaHandlers, type MfaServices } from './grpc/mfa-handlers.js';
 import { startMetricsServer } from './grpc/metrics-server.js';
+import { OpenStreams } from './grpc/open-streams.js';
 import { RpcMetrics } from './grpc/rpc-metrics.js';
 import { RPC_POLICIES } from './grpc/rpc-policies.js';
 import { MFA_SERVICE_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { createServerStream } from './grpc/server-stream.js';
 import { createUnary } from './grpc/unary.js';
 import { createLogger } from './logger.js';
 import { AdminService } from './services/admin-service.js';
@@ -26,6 +28,7 @@ import { CodeChecks } from './services/code-checks.js';
 import { ConfirmationService } from './services/confirmation-service.js';
 import { DeviceService } from './services/device-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
+import { EnrollmentWatchService } from './services/enrollment-watch-service.js';
 import { SessionService } from './services/session-service.js';
 import { StatusService } from './services/status-service.js';
 import { VerificationService } from './services/verification-service.js';
@@ -68,12 +71,15 @@ export function createServices(
   const { maxAuthenticators } = config;
   const confirmation = new ConfirmationService({
     factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators,
+    confirmations: stores.confirmations, logger: logger.child({ component: 'confirmation' }),
+  });
+  const enrollment = new EnrollmentService({
+    factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators,
+    finishConfirmation: (confirmed) => confirmation.finish(confirmed),
   });
   return {
-    enrollment: new EnrollmentService({
-      factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators,
-      finishConfirmation: (confirmed) => confirmation.finish(confirmed),
-    }),
+    enrollment,
+    watch: new EnrollmentWatchService({ enrollment, factors, pending, confirmations: stores.confirmations, clock }),
     confirmation,
     authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, clock }),
     verification: new VerificationService({ factors, pending, codeChecks, sessions, devices, recoveryCodes, clock }),
@@ -105,7 +111,7 @@ export async function startService(
   const stores = await openStores(config.stores, { clock, logger, timeoutMs: config.storeTimeoutMs });
   const services = createServices(config, stores, { keyring, clock, random, logger });
   const metrics = new RpcMetrics();
-  const unary = createUnary({
+  const middleware = {
     serviceName: MFA_SERVICE_NAME,
     logger: logger.child({ component: 'grpc' }),
     authenticator: config.callerTokens.length > 0 ? new CallerAuthenticator(config.callerTokens) : null,
@@ -113,13 +119,18 @@ export async function startService(
     audit: services.audit,
     metrics,
     policies: RPC_POLICIES,
-  });
+  };
+  // One cap for every server stream of the instance; grpc.stop ends them all first.
+  const streams = new OpenStreams(config.maxWatchStreams);
+  const unary = createUnary(middleware);
+  const serverStream = createServerStream({ ...middleware, streams });
 
   let grpc: GrpcServer;
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
   try {
     grpc = await startGrpcServer({
-      handlers: createMfaHandlers(services, unary),
+      handlers: createMfaHandlers(services, { unary, serverStream }),
+      streams,
       host: config.grpcHost,
       port: config.grpcPort,
       tls: config.tls,

@@ -27,6 +27,10 @@ export const ErrorReason = {
   CALL_ENDED: 'CALL_ENDED',
   /** The call's deadline passed; the work stopped. */
   DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  /** The instance has MFA_MAX_WATCH_STREAMS streams open already. */
+  STREAM_LIMIT: 'STREAM_LIMIT',
+  /** The instance is stopping: a stream ends so that its client reconnects to another. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

@@ -25,6 +25,8 @@ export const STATUS_BY_REASON: Readonly<Record<ErrorReason, status>> = {
   ADMIN_REQUIRED: status.PERMISSION_DENIED,
   CALL_ENDED: status.CANCELLED,
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  STREAM_LIMIT: status.RESOURCE_EXHAUSTED,
+  SHUTTING_DOWN: status.UNAVAILABLE,
 };
 
 const INTERNAL_MESSAGE = 'internal error';

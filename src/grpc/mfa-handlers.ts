@@ -1,6 +1,5 @@
 import { MAX_AUTHENTICATOR_LABEL } from '../domain/authenticators.js';
-import { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from '../domain/totp.js';
-import { TotpAlgorithm, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
+import type { MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import type { AdminService } from '../services/admin-service.js';
 import type { AuditService } from '../services/audit-service.js';
 import type { AuthenticatorRecord } from '../stores/ports.js';
@@ -8,14 +7,18 @@ import type { AuthenticatorService } from '../services/authenticator-service.js'
 import type { ConfirmationService } from '../services/confirmation-service.js';
 import type { DeviceService } from '../services/device-service.js';
 import type { EnrollmentService } from '../services/enrollment-service.js';
+import type { EnrollmentWatchService } from '../services/enrollment-watch-service.js';
 import type { SessionService } from '../services/session-service.js';
 import type { StatusService } from '../services/status-service.js';
 import type { VerificationService } from '../services/verification-service.js';
+import { toBeginResponse, toWatchResponse } from './enrollment-responses.js';
+import type { ServerStream } from './server-stream.js';
 import type { Unary } from './unary.js';
-import { validate } from './validation.js';
+import { validate, type RequestValidator } from './validation.js';
 
 export interface MfaServices {
   readonly enrollment: EnrollmentService;
+  readonly watch: EnrollmentWatchService;
   readonly confirmation: ConfirmationService;
   readonly authenticators: AuthenticatorService;
   readonly verification: VerificationService;
@@ -26,32 +29,24 @@ export interface MfaServices {
   readonly audit: AuditService;
 }
 
+/** WatchTotpEnrollment's max_refreshes: 0 means DEFAULT_MAX_REFRESHES. */
+export const DEFAULT_MAX_REFRESHES = 10;
+export const MAX_REFRESHES = 60;
+
 /** The MfaService handlers: validate the request, call one service, shape the response (access, audit and metrics: rpc-policies.ts). */
-export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServiceServer {
-  const { enrollment, confirmation, authenticators, verification, devices, sessions, status, admin, audit } = services;
+export function createMfaHandlers(services: MfaServices, middleware: { readonly unary: Unary; readonly serverStream: ServerStream }): MfaServiceServer {
+  const { enrollment, watch, confirmation, authenticators, verification, devices, sessions, status, admin, audit } = services;
+  const { unary, serverStream } = middleware;
   return {
     beginTotpEnrollment: unary('BeginTotpEnrollment', async (request) => {
-      const input = validate((v) => ({
-        userId: v.userId(request.userId),
-        accountName: v.optionalText('account_name', request.accountName, 256),
-        issuer: v.issuer(request.issuer),
-        authenticatorLabel: v.label('authenticator_label', request.authenticatorLabel, MAX_AUTHENTICATOR_LABEL, false),
-        addAuthenticator: request.addAuthenticator,
-      }));
-      const begun = await enrollment.begin(input);
-      return {
-        enrollmentId: begun.enrollmentId,
-        authenticatorId: begun.authenticatorId,
-        secret: begun.secret,
-        otpauthUri: begun.otpauthUri,
-        qrCodePng: begun.qrCodes.png,
-        qrCodeSvg: begun.qrCodes.svg,
-        qrCodeText: begun.qrCodes.text,
-        expiresAt: begun.expiresAt,
-        algorithm: TotpAlgorithm.TOTP_ALGORITHM_SHA1,
-        digits: TOTP_DIGITS,
-        periodSeconds: TOTP_PERIOD_SECONDS,
-      };
+      const input = validate((v) => beginInput(v, request));
+      return toBeginResponse(await enrollment.begin(input));
+    }),
+
+    watchTotpEnrollment: serverStream('WatchTotpEnrollment', async (request, stream) => {
+      const input = validate((v) => ({ ...beginInput(v, request), maxRefreshes: v.integer('max_refreshes', request.maxRefreshes, 0, MAX_REFRESHES) }));
+      const maxRefreshes = input.maxRefreshes === 0 ? DEFAULT_MAX_REFRESHES : input.maxRefreshes;
+      return watch.watch({ ...input, maxRefreshes }, (event) => stream.send(toWatchResponse(event)), stream.signal);
     }),
 
     confirmTotpEnrollment: unary('ConfirmTotpEnrollment', async (request) => {
@@ -223,6 +218,20 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       const { removedAt } = await authenticators.remove(input);
       return { removedAt, sessionsRevokedAt: removedAt };
     }),
+  };
+}
+
+/** The fields BeginTotpEnrollment and WatchTotpEnrollment share, checked alike. */
+function beginInput(
+  v: RequestValidator,
+  request: { userId: string; accountName: string; issuer: string; authenticatorLabel: string; addAuthenticator: boolean },
+) {
+  return {
+    userId: v.userId(request.userId),
+    accountName: v.optionalText('account_name', request.accountName, 256),
+    issuer: v.issuer(request.issuer),
+    authenticatorLabel: v.label('authenticator_label', request.authenticatorLabel, MAX_AUTHENTICATOR_LABEL, false),
+    addAuthenticator: request.addAuthenticator,
   };
 }
 

@@ -1,4 +1,7 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The grpc_type label: how the RPC streams. */
+export type RpcType = 'unary' | 'server_stream';
 
 /**
  * The service's Prometheus metrics, in one registry per service instance:
@@ -14,6 +17,8 @@ export class RpcMetrics {
   readonly #lockouts: Counter<string>;
   readonly #replays: Counter<string>;
   readonly #byCaller: Counter<string>;
+  readonly #sent: Counter<string>;
+  readonly #openStreams: Gauge<string>;
 
   constructor() {
     const registers = [this.registry];
@@ -50,14 +55,36 @@ export class RpcMetrics {
       registers,
     });
     this.#replays = new Counter({ name: 'mfa_replays_total', help: 'Code checks refused because the code was already used.', registers });
+    this.#sent = new Counter({
+      name: 'grpc_server_msg_sent_total',
+      help: 'Total number of gRPC stream messages sent by the server.',
+      labelNames: rpcLabels,
+      registers,
+    });
+    this.#openStreams = new Gauge({
+      name: 'mfa_open_streams',
+      help: 'Server streams open on this instance now (at most MFA_MAX_WATCH_STREAMS).',
+      labelNames: ['grpc_method'],
+      registers,
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Records one finished RPC. */
-  handled(service: string, method: string, code: string, seconds: number, caller: string): void {
+  /** Records one finished RPC (for a stream: when it ended). */
+  handled(type: RpcType, service: string, method: string, code: string, seconds: number, caller: string): void {
     this.#byCaller.inc({ caller, grpc_method: method, grpc_code: code });
-    this.#handled.inc({ grpc_type: 'unary', grpc_service: service, grpc_method: method, grpc_code: code });
-    this.#handling.observe({ grpc_type: 'unary', grpc_service: service, grpc_method: method }, seconds);
+    this.#handled.inc({ grpc_type: type, grpc_service: service, grpc_method: method, grpc_code: code });
+    this.#handling.observe({ grpc_type: type, grpc_service: service, grpc_method: method }, seconds);
+  }
+
+  /** Records one message sent on a server stream. */
+  sent(service: string, method: string): void {
+    this.#sent.inc({ grpc_type: 'server_stream', grpc_service: service, grpc_method: method });
+  }
+
+  /** A server stream of `method` opened (+1) or ended (-1). */
+  streams(method: string, change: 1 | -1): void {
+    this.#openStreams.inc({ grpc_method: method }, change);
   }
 
   enrollment(stage: 'begun' | 'confirmed' | 'cancelled'): void {

@@ -13,10 +13,10 @@ export interface RpcPolicy<Req, Res> {
   readonly access: 'caller' | 'admin';
   /** Its outcomes count in mfa_verifications_total. (Failed code checks of any RPC go to the audit trail.) */
   readonly checksCode: boolean;
-  /** The audit event of a success, if any. */
+  /** The audit event of a success, if any. For a server stream: of each message sent. */
   readonly audit: ((request: Req, response: Res) => AuditFact | null) | null;
-  /** Extra metrics on success. */
-  readonly onSuccess?: (metrics: RpcMetrics) => void;
+  /** Extra metrics on success. For a server stream: on each message sent. */
+  readonly onSuccess?: (metrics: RpcMetrics, response: Res) => void;
 }
 
 type Methods = typeof MfaServiceService;
@@ -82,6 +82,15 @@ export const RPC_POLICIES: RpcPolicies = {
     access: 'caller',
     checksCode: true,
     audit: (request) => ({ event: 'authenticator.removed', detail: `${request.authenticatorId}; sessions revoked` }),
+  },
+  // Each enrollment it sends is begun like by BeginTotpEnrollment; the confirmation is ConfirmTotpEnrollment's to record.
+  WatchTotpEnrollment: {
+    access: 'caller',
+    checksCode: false,
+    audit: (_, response) => (response.enrollment ? { event: 'enrollment.begun', detail: 'WatchTotpEnrollment' } : null),
+    onSuccess: (m, response) => {
+      if (response.enrollment) m.enrollment('begun');
+    },
   },
 };
 

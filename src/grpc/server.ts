@@ -1,6 +1,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { MfaServiceService, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
+import type { OpenStreams } from './open-streams.js';
 import { addReflection } from './reflection.js';
 import { withStrictRequestDecoding } from './request-decoding.js';
 
@@ -18,7 +19,11 @@ export interface GrpcServer {
   readonly server: Server;
   readonly health: HealthImplementation;
   readonly port: number;
-  /** Reports NOT_SERVING at once, stops taking calls, and waits up to `graceMs` for in-flight ones. */
+  /**
+   * Reports NOT_SERVING at once, ends the open streams (UNAVAILABLE, so that
+   * their clients reconnect elsewhere), stops taking calls, and waits up to
+   * `graceMs` for in-flight ones.
+   */
   stop(graceMs: number): Promise<void>;
 }
 
@@ -29,6 +34,8 @@ export interface GrpcServer {
  */
 export async function startGrpcServer(options: {
   readonly handlers: MfaServiceServer;
+  /** The server streams the handlers hold open. */
+  readonly streams: OpenStreams;
   readonly host: string;
   readonly port: number;
   readonly tls: TlsConfig | null;
@@ -59,6 +66,7 @@ export async function startGrpcServer(options: {
     stop: async (graceMs) => {
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(MFA_SERVICE_NAME, 'NOT_SERVING');
+      options.streams.closeAll();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();

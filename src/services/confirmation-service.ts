@@ -1,10 +1,20 @@
+import type { Logger } from 'pino';
+import { runDetached } from '../call-scope.js';
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
 import type { RecoveryCodes } from '../domain/recovery-codes.js';
 import { confirmationContext, type SecretBox, totpSecretContext } from '../domain/secret-box.js';
 import { isTotpAtStep, matchTotp } from '../domain/totp.js';
 import type { RecoveryCodeSet } from '../domain/recovery-codes.js';
-import type { AuthenticatorRecord, EnrollmentConfirmation, FactorRecord, FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports.js';
+import type {
+  AuthenticatorRecord,
+  ConfirmationNotifier,
+  EnrollmentConfirmation,
+  FactorRecord,
+  FactorStore,
+  PendingEnrollment,
+  PendingEnrollmentStore,
+} from '../stores/ports.js';
 import type { CodeChecks } from './code-checks.js';
 import { enabledRecordForWrite } from './enabled-record.js';
 import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
@@ -41,6 +51,9 @@ export interface ConfirmedEnrollment {
  * idempotent: a retry with the same enrollment_id and code after a success
  * the caller did not see, or after a crash at any point, finishes the same
  * way and answers the same.
+ *
+ * Each success is announced to every instance (ConfirmationNotifier), so
+ * that a WatchTotpEnrollment stream of the user ends at once.
  */
 export class ConfirmationService {
   constructor(
@@ -54,10 +67,30 @@ export class ConfirmationService {
       readonly clock: Clock;
       readonly enrollmentTtlMs: number;
       readonly maxAuthenticators: number;
+      readonly confirmations: ConfirmationNotifier;
+      readonly logger: Logger;
     },
   ) {}
 
   async confirm(request: ConfirmEnrollment): Promise<ConfirmedEnrollment> {
+    const confirmed = await this.#confirm(request);
+    await this.#announce(request.userId, request.enrollmentId);
+    return confirmed;
+  }
+
+  /**
+   * Best effort, after the durable write: a watching stream reads the stores
+   * when woken and at its enrollment's expiry anyway, so a lost notice only
+   * delays it. Runs also when the call was cut off just now: the confirmation
+   * happened all the same.
+   */
+  async #announce(userId: string, enrollmentId: string): Promise<void> {
+    await runDetached(() => this.deps.confirmations.publish(userId, enrollmentId)).catch((error: unknown) =>
+      this.deps.logger.warn({ err: error, userId }, 'could not announce a confirmation; watching streams learn of it at their next check'),
+    );
+  }
+
+  async #confirm(request: ConfirmEnrollment): Promise<ConfirmedEnrollment> {
     const { userId, enrollmentId, code } = request;
     const [record, pending] = await Promise.all([this.deps.factors.get(userId), this.deps.pending.get(userId)]);
     if (pending === null || pending.enrollmentId !== enrollmentId) {
@@ -102,6 +135,7 @@ export class ConfirmationService {
     if (pending.confirmation === undefined || pending.adding) return false;
     try {
       await this.#turnOn(pending, pending.confirmation, pending.confirmation.timeStep);
+      await this.#announce(pending.userId, pending.enrollmentId);
       return true;
     } catch (error) {
       if (hasReason(error, ErrorReason.ENROLLMENT_NOT_FOUND)) return false;

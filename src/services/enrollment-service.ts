@@ -49,7 +49,13 @@ export class EnrollmentService {
     },
   ) {}
 
-  async begin(request: BeginEnrollment): Promise<BegunEnrollment> {
+  /**
+   * `options.refreshing`: the id of the enrollment a watch replaces because it
+   * expired; if a Confirm of it got in first, it is kept, and the answer is
+   * MFA_ALREADY_ENABLED even when adding an authenticator (the watch then
+   * waits for that Confirm).
+   */
+  async begin(request: BeginEnrollment, options: { readonly refreshing?: string } = {}): Promise<BegunEnrollment> {
     const { userId, addAuthenticator } = request;
     const record = await this.deps.factors.get(userId);
     if (addAuthenticator) {
@@ -88,9 +94,12 @@ export class EnrollmentService {
       expiresAt,
     };
     // With MFA on already, a new enrollment may end the previous one's window for Confirm retries.
-    if (!(await this.deps.pending.put(enrollment, { replaceConfirmed: addAuthenticator }))) {
+    const replace = { replaceConfirmed: addAuthenticator, keepConfirmedId: options.refreshing };
+    if (!(await this.deps.pending.put(enrollment, replace))) {
+      // Refused: a confirmed enrollment holds the place. Adding, that is one being watched (its watch waits for it).
+      if (addAuthenticator) throw alreadyEnabled();
       await this.#settleConfirmed(userId);
-      if (!(await this.deps.pending.put(enrollment))) throw alreadyEnabled();
+      if (!(await this.deps.pending.put(enrollment, replace))) throw alreadyEnabled();
     }
     return { enrollmentId, authenticatorId, secret, otpauthUri: uri, qrCodes, expiresAt };
   }

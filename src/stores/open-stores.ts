@@ -4,15 +4,17 @@ import type { Clock } from '../domain/clock.js';
 import { adaptFactorStore } from './ferretdb/ferretdb.js';
 import { MemoryAttemptStore } from './memory/memory-attempt-store.js';
 import { MemoryAuditLog } from './memory/memory-audit-log.js';
+import { MemoryConfirmationNotifier } from './memory/memory-confirmation-notifier.js';
 import { MemoryFactorStore } from './memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from './memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from './memory/memory-revocation-cache.js';
 import { MongoAuditLog } from './mongo/mongo-audit-log.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
-import type { AttemptStore, AuditLog, FactorStore, PendingEnrollmentStore, RevocationCache } from './ports.js';
+import type { AttemptStore, AuditLog, ConfirmationNotifier, FactorStore, PendingEnrollmentStore, RevocationCache } from './ports.js';
 import { connectRedis, createRedis, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
+import { RedisConfirmationNotifier } from './redis/redis-confirmation-notifier.js';
 import { RedisPendingEnrollmentStore } from './redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from './redis/redis-revocation-cache.js';
 import type { StoreProbe } from './store-monitor.js';
@@ -40,6 +42,7 @@ export interface Stores {
   readonly attempts: AttemptStore;
   readonly revocations: RevocationCache;
   readonly auditLog: AuditLog;
+  readonly confirmations: ConfirmationNotifier;
   readonly probes: readonly StoreProbe[];
   close(): Promise<void>;
 }
@@ -55,36 +58,47 @@ export async function openStores(config: StoreConfig, deps: { clock: Clock; logg
       attempts: new MemoryAttemptStore(clock),
       revocations: new MemoryRevocationCache(),
       auditLog: new MemoryAuditLog(),
+      confirmations: new MemoryConfirmationNotifier(),
       probes: [],
       close: async () => {},
     };
   }
   const redis = createRedis(config.redisUrl, { timeoutMs: deps.timeoutMs, cluster: config.redisCluster });
   redis.on('error', (error: Error) => logger.debug({ err: error }, 'Redis connection error'));
+  // A connection in subscriber mode takes no other commands: a single Redis needs a second one for
+  // the notices; a Cluster keeps its own sharded subscriber connections.
+  const subscriber: RedisClient = redis.isCluster ? redis : redis.duplicate();
+  if (subscriber !== redis) subscriber.on('error', (error: Error) => logger.debug({ err: error }, 'Redis subscriber connection error'));
   const mongo = createMongoClient(config.mongoUrl, deps.timeoutMs);
   const close = async () => {
     // quit() lets pending replies arrive; disconnect() also stops reconnecting when Redis is gone.
-    await Promise.allSettled([redis.quit(), mongo.close()]);
+    await Promise.allSettled([redis.quit(), subscriber === redis ? null : subscriber.quit(), mongo.close()]);
     redis.disconnect();
+    subscriber.disconnect();
   };
-  // Whatever step of start-up fails, both clients are closed: nothing keeps reconnecting behind the error.
+  // Whatever step of start-up fails, every client is closed: nothing keeps reconnecting behind the error.
   try {
-    // Both settle before anything is closed, so that no connect is left pending.
-    const [redisUp, mongoUp] = await Promise.allSettled([connectRedis(redis), mongo.connect()]);
+    // All settle before anything is closed, so that no connect is left pending.
+    const [redisUp, subscriberUp, mongoUp] = await Promise.allSettled([
+      connectRedis(redis),
+      subscriber === redis ? null : connectRedis(subscriber),
+      mongo.connect(),
+    ]);
     if (redisUp.status === 'rejected') throw unreachableStore('Redis', config.redisUrl, redisUp.reason);
+    if (subscriberUp.status === 'rejected') throw unreachableStore('Redis', config.redisUrl, subscriberUp.reason);
     if (mongoUp.status === 'rejected') throw unreachableStore('MongoDB', config.mongoUrl, mongoUp.reason);
-    return await storesOn(config, deps, redis, mongo, close);
+    return await storesOn(config, deps, { redis, subscriber }, mongo, close);
   } catch (error) {
     await close();
     throw error;
   }
 }
 
-/** The stores over connected clients; `close` closes both. */
+/** The stores over connected clients; `close` closes them all. */
 async function storesOn(
   config: Extract<StoreConfig, { kind: 'external' }>,
   deps: { clock: Clock; logger: Logger; timeoutMs: number },
-  redis: RedisClient,
+  { redis, subscriber }: { redis: RedisClient; subscriber: RedisClient },
   mongo: MongoClient,
   close: () => Promise<void>,
 ): Promise<Stores> {
@@ -101,6 +115,7 @@ async function storesOn(
     attempts: new RedisAttemptStore({ redis, keyPrefix }),
     revocations: new RedisRevocationCache({ redis, keyPrefix }),
     auditLog,
+    confirmations: new RedisConfirmationNotifier({ redis, subscriber, keyPrefix, timeoutMs: deps.timeoutMs }),
     probes: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongodb', ping: () => db.command({ ping: 1 }) },

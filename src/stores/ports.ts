@@ -156,13 +156,21 @@ export interface PendingEnrollment {
   readonly confirmation?: EnrollmentConfirmation;
 }
 
+/** When PendingEnrollmentStore.put may replace a confirmed enrollment. */
+export interface PutPendingOptions {
+  /** Replace a confirmed one too (adding an authenticator: a new Begin ends the previous one's Confirm retries). */
+  readonly replaceConfirmed?: boolean;
+  /** Never replace the one with this id once confirmed, replaceConfirmed or not (a watch refreshing it must not end its Confirm). */
+  readonly keepConfirmedId?: string;
+}
+
 export interface PendingEnrollmentStore {
   /**
    * Stores `enrollment` until its expiresAt, replacing the user's previous
-   * one unless that one is confirmed (and `replaceConfirmed` is not set):
+   * one unless that one is confirmed and `options` do not allow replacing it:
    * then nothing changes and it returns false.
    */
-  put(enrollment: PendingEnrollment, options?: { readonly replaceConfirmed?: boolean }): Promise<boolean>;
+  put(enrollment: PendingEnrollment, options?: PutPendingOptions): Promise<boolean>;
   /** The user's enrollment, or null when there is none or it expired. */
   get(userId: string): Promise<PendingEnrollment | null>;
   /**
@@ -216,6 +224,26 @@ export interface RevocationCache {
   get(userId: string): Promise<Date | null | undefined>;
   /** Caches `at` unless a later value is cached already (null caches "never revoked"). */
   raise(userId: string, at: Date | null): Promise<void>;
+}
+
+// ---- Notices between instances (Redis pub/sub) ----------------------------------
+
+/** Ends one subscription; resolves once the instance stops listening, if it was the last listener of that user. */
+export type Unsubscribe = () => Promise<void>;
+
+/**
+ * News that a user's enrollment was confirmed, for every instance: open
+ * WatchTotpEnrollment streams wake on it instead of polling. A notice only
+ * wakes: the stream then reads the stores and decides from them, so a lost
+ * notice (a failed publish, a dropped connection) delays a stream to its next
+ * check, it never makes it decide wrongly. Each instance listens on one
+ * connection, shared by all of its listeners.
+ */
+export interface ConfirmationNotifier {
+  /** Tells the listeners of `userId`, on every instance, that `enrollmentId` was confirmed. Resolves to how many instances listened. */
+  publish(userId: string, enrollmentId: string): Promise<number>;
+  /** Calls `listener` with each enrollment id confirmed for `userId` from when it resolves until it is unsubscribed. */
+  subscribe(userId: string, listener: (enrollmentId: string) => void): Promise<Unsubscribe>;
 }
 
 // ---- Audit trail (MongoDB) -----------------------------------------------------

@@ -59,15 +59,16 @@ describe('grpcurl against a running service with caller tokens (the README walk-
     const PLACEHOLDERS = ['123456', 'ABCDE-FGHJK', '"TOKEN"', 'dev_...', 'aut_...', 'add_authenticator', '$(jq', 'ResetMfa', '-cacert'];
     const commands = readmeGrpcurlCommands().filter((c) => !PLACEHOLDERS.some((p) => c.includes(p)));
 
-    it('include list, describe, health checks, a BeginTotpEnrollment with JSON input and an authenticated call', () => {
+    it('include list, describe, health checks, a BeginTotpEnrollment with JSON input, a WatchTotpEnrollment stream and an authenticated call', () => {
       const joined = commands.join('\n');
-      for (const part of [' list', 'describe mfa.v1.MfaService', 'grpc.health.v1.Health/Check', 'BeginTotpEnrollment', 'authorization: Bearer $LOGIN_TOKEN']) {
+      for (const part of [' list', 'describe mfa.v1.MfaService', 'grpc.health.v1.Health/Check', 'BeginTotpEnrollment', 'WatchTotpEnrollment', 'authorization: Bearer $LOGIN_TOKEN']) {
         expect(joined).to.contain(part);
       }
     });
 
     it('all succeed against a running server (without tokens, or with them where they carry one)', async () => {
-      const open = await startServiceProcess(stores.env);
+      // A 1 s TTL, so that the README's WatchTotpEnrollment (max_refreshes 2) ends well within the command timeout.
+      const open = await startServiceProcess({ ...stores.env, MFA_ENROLLMENT_TTL_SECONDS: '1' });
       stores.cleanups.push(() => open.stop());
       const dir = await mkdtemp(join(tmpdir(), 'readme-'));
       for (const command of commands) {
@@ -113,6 +114,18 @@ describe('grpcurl against a running service with caller tokens (the README walk-
     expect(begun['otpauthUri']).to.match(/^otpauth:\/\/totp\//);
     expect(decodeText(begun['qrCodeText']!)).to.equal(begun['otpauthUri']);
     expect(begun['algorithm']).to.equal('TOTP_ALGORITHM_SHA1');
+  });
+
+  it('streams WatchTotpEnrollment: one JSON object per message, with one of enrollment, confirmed or expired set', async () => {
+    const quick = await startTestService({ ...stores.env, MFA_ENROLLMENT_TTL_SECONDS: '1' });
+    stores.cleanups.push(() => quick.stop());
+    const request = JSON.stringify({ user_id: newUserId('grpcurl-watch'), max_refreshes: 1 });
+    const out = await call('-d', request, `127.0.0.1:${quick.service.port}`, 'mfa.v1.MfaService/WatchTotpEnrollment');
+    // grpcurl prints each message as indented JSON starting on a line of its own.
+    const messages = out.split(/\n(?=\{)/).map((text) => JSON.parse(text) as Record<string, Record<string, string>>);
+    expect(messages.map((m) => Object.keys(m))).to.deep.equal([['enrollment'], ['enrollment'], ['expired']]);
+    expect(messages[2]).to.deep.equal({ expired: {} });
+    for (const { enrollment } of messages.slice(0, 2)) expect(decodeText(enrollment!['qrCodeText']!)).to.equal(enrollment!['otpauthUri']);
   });
 
   it('cannot list services when GRPC_REFLECTION=false', async () => {

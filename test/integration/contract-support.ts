@@ -3,6 +3,7 @@ import type {
   AttemptStore,
   AuthenticatorRecord,
   AuditLog,
+  ConfirmationNotifier,
   DeviceRecord,
   FactorStore,
   PendingEnrollmentStore,
@@ -17,6 +18,8 @@ export interface StoreFixture {
   attempts: AttemptStore;
   revocations: RevocationCache;
   auditLog: AuditLog;
+  /** The notifiers of two instances sharing the stores; in memory, one process's notifier twice. */
+  notifiers: readonly [ConfirmationNotifier, ConfirmationNotifier];
   clock: FakeClock | OffsetClock;
   /** Waits until real-time TTLs (Redis) have passed `ms`; for fake-clock stores, advances the clock. */
   elapse(ms: number): Promise<void>;

@@ -16,19 +16,23 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
     let redis: { url: string; cluster: boolean; stop(): Promise<void> };
     let mongoServer: TestMongo;
     let stores: Stores;
+    // A second instance on the same servers, for what goes between instances.
+    let otherInstance: Stores;
     const clock = new OffsetClock();
 
     before(async function () {
       this.timeout(300_000); // the first run may build FerretDB
       [redis, mongoServer] = await Promise.all([startRedis(), startMongoServer()]);
-      stores = await openStores(
-        { kind: 'external', redisUrl: redis.url, redisCluster: redis.cluster, mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}_${redis.cluster}` },
-        { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000 },
-      );
+      const open = () =>
+        openStores(
+          { kind: 'external', redisUrl: redis.url, redisCluster: redis.cluster, mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}_${redis.cluster}` },
+          { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000 },
+        );
+      [stores, otherInstance] = await Promise.all([open(), open()]);
     });
 
     after(async () => {
-      await stores?.close();
+      await Promise.all([stores?.close(), otherInstance?.close()]);
       await Promise.all([redis?.stop(), mongoServer?.stop()]);
     });
 
@@ -39,6 +43,7 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
       attempts: stores.attempts,
       revocations: stores.revocations,
       auditLog: stores.auditLog,
+      notifiers: [stores.confirmations, otherInstance.confirmations],
       elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }));
   });

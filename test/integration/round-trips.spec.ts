@@ -8,6 +8,7 @@ import { Keyring } from '../../src/domain/keyring.js';
 import { generateTotp } from '../../src/domain/totp.js';
 import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
 import { createServices } from '../../src/main.js';
+import { MemoryConfirmationNotifier } from '../../src/stores/memory/memory-confirmation-notifier.js';
 import { MongoAuditLog } from '../../src/stores/mongo/mongo-audit-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
 import { isFerretDb } from '../../src/stores/ferretdb/ferretdb.js';
@@ -101,6 +102,8 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         attempts: new RedisAttemptStore({ redis, keyPrefix }),
         revocations: new RedisRevocationCache({ redis, keyPrefix }),
         auditLog: new MongoAuditLog(mongo.db(DB_NAME)),
+        // No stream watches here: the notices need not leave the process.
+        confirmations: new MemoryConfirmationNotifier(),
       },
       deps,
     );

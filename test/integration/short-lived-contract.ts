@@ -76,6 +76,17 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.pending.put(pendingFor(user, 'enr_2', 60_000))).to.equal(true);
       });
 
+      it('never replaces a confirmed enrollment named by keepConfirmedId, even with replaceConfirmed; any other as before', async () => {
+        const user = newUser();
+        await s.pending.put(pendingFor(user, 'enr_1', 60_000));
+        expect(await s.pending.put(pendingFor(user, 'enr_2', 60_000), { keepConfirmedId: 'enr_1' })).to.equal(true);
+        await s.pending.confirm(user, 'enr_2', confirmation(3), new Date(s.clock.now().getTime() + 60_000));
+        expect(await s.pending.put(pendingFor(user, 'enr_3', 60_000), { replaceConfirmed: true, keepConfirmedId: 'enr_2' })).to.equal(false);
+        expect((await s.pending.get(user))!.enrollmentId).to.equal('enr_2');
+        expect(await s.pending.put(pendingFor(user, 'enr_3', 60_000), { replaceConfirmed: true, keepConfirmedId: 'enr_1' })).to.equal(true);
+        expect((await s.pending.get(user))!.enrollmentId).to.equal('enr_3');
+      });
+
       it('lets exactly one of many concurrent confirmations of one enrollment set the outcome', async () => {
         const user = newUser();
         await s.pending.put(pendingFor(user, 'enr_1', 60_000));

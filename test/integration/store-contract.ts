@@ -1,4 +1,5 @@
 import { auditLogContract } from './audit-log-contract.js';
+import { confirmationNotifierContract } from './confirmation-notifier-contract.js';
 import type { StoreFixture } from './contract-support.js';
 import { factorStoreContract } from './factor-store-contract.js';
 import { shortLivedStoresContract } from './short-lived-contract.js';
@@ -15,5 +16,6 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
     factorStoreContract(setup);
     shortLivedStoresContract(setup);
     auditLogContract(setup);
+    confirmationNotifierContract(setup);
   });
 }

@@ -8,6 +8,7 @@ import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
 import { createServices } from '../../src/main.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
 import { MemoryAuditLog } from '../../src/stores/memory/memory-audit-log.js';
+import { MemoryConfirmationNotifier } from '../../src/stores/memory/memory-confirmation-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
@@ -47,7 +48,8 @@ export function serviceHarness(env: Record<string, string> = {}) {
   const attempts = new MemoryAttemptStore(clock);
   const keys = { k: randomBytes(32) };
   const keyring = new Keyring([{ id: 'k', key: keys.k }]);
-  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), auditLog: new MemoryAuditLog() };
+  const confirmations = new MemoryConfirmationNotifier();
+  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), auditLog: new MemoryAuditLog(), confirmations };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random: randomBytes, logger: pino({ level: 'silent' }) });
   const services: MfaServices = build(keyring);

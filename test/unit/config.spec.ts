@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       lockoutSeconds: 900,
       rememberDeviceDays: 30,
       maxAuthenticators: 5,
+      maxWatchStreams: 1000,
     });
     expect(Object.isFrozen(config)).to.equal(true);
   });
@@ -94,6 +95,7 @@ describe('loadConfig', () => {
     ['a non-numeric port', { GRPC_PORT: 'http' }, /GRPC_PORT must be a whole number/],
     ['a zero lockout', { MFA_LOCKOUT_SECONDS: '0' }, /MFA_LOCKOUT_SECONDS/],
     ['more than 10 authenticators', { MFA_MAX_AUTHENTICATORS: '11' }, /MFA_MAX_AUTHENTICATORS must be a whole number from 1 to 10/],
+    ['no watch streams at all', { MFA_MAX_WATCH_STREAMS: '0' }, /MFA_MAX_WATCH_STREAMS must be a whole number from 1 to 100000/],
     ['an issuer with ":"', { MFA_ISSUER: 'a:b' }, /MFA_ISSUER/],
     ['a short caller token', { MFA_AUTH_TOKENS: 'login:short' }, /at least 16 characters/],
     ['a caller token without a name', { MFA_AUTH_TOKENS: ':0123456789abcdefgh' }, /not name:token/],

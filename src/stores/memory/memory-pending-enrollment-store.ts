@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/clock.js';
-import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore } from '../ports.js';
+import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore, PutPendingOptions } from '../ports.js';
 
 /** In-process PendingEnrollmentStore; expiry is checked against the injected clock. */
 export class MemoryPendingEnrollmentStore implements PendingEnrollmentStore {
@@ -9,8 +9,9 @@ export class MemoryPendingEnrollmentStore implements PendingEnrollmentStore {
 
   // Each method checks and writes with no await in between: atomic, as the Redis scripts are.
 
-  async put(enrollment: PendingEnrollment, options: { readonly replaceConfirmed?: boolean } = {}): Promise<boolean> {
-    if (!options.replaceConfirmed && this.#live(enrollment.userId)?.confirmation) return false;
+  async put(enrollment: PendingEnrollment, options: PutPendingOptions = {}): Promise<boolean> {
+    const current = this.#live(enrollment.userId);
+    if (current?.confirmation && (!options.replaceConfirmed || current.enrollmentId === options.keepConfirmedId)) return false;
     this.#byUser.set(enrollment.userId, enrollment);
     return true;
   }

@@ -28,6 +28,8 @@ export function createRedis(url: string, options: { timeoutMs: number; cluster: 
       lazyConnect: true,
       enableOfflineQueue: false,
       clusterRetryStrategy: backoff,
+      // SSUBSCRIBE (the ConfirmationNotifier) needs a subscriber connection per master; ioredis keeps them.
+      shardedSubscribers: true,
       redisOptions: {
         ...common,
         username: first.username ? decodeURIComponent(first.username) : undefined,

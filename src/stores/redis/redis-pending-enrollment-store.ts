@@ -1,14 +1,18 @@
 import type { Clock } from '../../domain/clock.js';
-import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore } from '../ports.js';
+import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore, PutPendingOptions } from '../ports.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 // Stored as JSON: {i: id, u: authenticator id, l: label, x: adding (1/0), s: sealed secret, e: expiry ms,
 // c?: {t: step, a: enabledAt ms, r: sealed codes, v: record version}}.
 
-// Replaces the user's enrollment unless it is confirmed. ARGV: value, ttl ms, '1' to replace a confirmed one too.
+// Replaces the user's enrollment unless it is confirmed. ARGV: value, ttl ms, '1' to replace a confirmed one
+// too, the id of one never to replace once confirmed ('' for none).
 const PUT = `
 local current = redis.call('GET', KEYS[1])
-if ARGV[3] ~= '1' and current and cjson.decode(current).c then return 0 end
+if current then
+  local p = cjson.decode(current)
+  if p.c and (ARGV[3] ~= '1' or p.i == ARGV[4]) then return 0 end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
@@ -51,7 +55,7 @@ export class RedisPendingEnrollmentStore implements PendingEnrollmentStore {
     private readonly deps: { readonly redis: RedisClient; readonly clock: Clock; readonly keyPrefix: string },
   ) {}
 
-  async put(enrollment: PendingEnrollment, options: { readonly replaceConfirmed?: boolean } = {}): Promise<boolean> {
+  async put(enrollment: PendingEnrollment, options: PutPendingOptions = {}): Promise<boolean> {
     const ttlMs = enrollment.expiresAt.getTime() - this.deps.clock.now().getTime();
     const value = JSON.stringify({
       i: enrollment.enrollmentId,
@@ -61,7 +65,10 @@ export class RedisPendingEnrollmentStore implements PendingEnrollmentStore {
       s: enrollment.sealedSecret,
       e: enrollment.expiresAt.getTime(),
     } satisfies Stored);
-    const put = await redisCall(() => this.deps.redis.eval(PUT, 1, this.#key(enrollment.userId), value, Math.max(1, ttlMs), options.replaceConfirmed ? '1' : '0'));
+    const replace = options.replaceConfirmed ? '1' : '0';
+    const put = await redisCall(() =>
+      this.deps.redis.eval(PUT, 1, this.#key(enrollment.userId), value, Math.max(1, ttlMs), replace, options.keepConfirmedId ?? ''),
+    );
     return put === 1;
   }
 

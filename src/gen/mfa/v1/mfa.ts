@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -490,6 +492,51 @@ export interface RemoveAuthenticatorResponse {
     | undefined;
   /** Sessions issued before this time are revoked. */
   sessionsRevokedAt?: Date | undefined;
+}
+
+/** WatchTotpEnrollmentRequest asks for an enrollment whose QR code refreshes itself. */
+export interface WatchTotpEnrollmentRequest {
+  /** The user, as the caller identifies it: 1..128 printable characters. */
+  userId: string;
+  /** The label shown in the authenticator app (at most 256 characters); empty means user_id. */
+  accountName: string;
+  /** Overrides the configured issuer shown in the app (at most 64 characters, no ':'); empty means the configured one. */
+  issuer: string;
+  /** The authenticator's name in ListAuthenticators (at most 64 characters); empty means "Authenticator app". */
+  authenticatorLabel: string;
+  /** Enrolls an additional authenticator for a user with MFA on; false enrolls the first one. */
+  addAuthenticator: boolean;
+  /**
+   * How many fresh enrollments may follow the first before the stream gives up
+   * with `expired`: 0 means 10; at most 60.
+   */
+  maxRefreshes: number;
+}
+
+/** WatchTotpEnrollmentResponse is one event of a WatchTotpEnrollment stream. */
+export interface WatchTotpEnrollmentResponse {
+  /** A new pending enrollment: show its QR code in place of the previous one. */
+  enrollment?:
+    | BeginTotpEnrollmentResponse
+    | undefined;
+  /** The current enrollment was confirmed; the stream ends OK. */
+  confirmed?:
+    | TotpEnrollmentConfirmed
+    | undefined;
+  /** The last enrollment expired unconfirmed after max_refreshes refreshes; the stream ends OK. */
+  expired?: TotpEnrollmentExpired | undefined;
+}
+
+/** TotpEnrollmentConfirmed reports that ConfirmTotpEnrollment of the stream's current enrollment succeeded. */
+export interface TotpEnrollmentConfirmed {
+  /** The id of the confirmed authenticator. */
+  authenticatorId: string;
+  /** When MFA was turned on (for an added authenticator: when it was turned on before). */
+  enabledAt?: Date | undefined;
+}
+
+/** TotpEnrollmentExpired reports that the stream stopped refreshing: no enrollment is pending any more. */
+export interface TotpEnrollmentExpired {
 }
 
 function createBaseBeginTotpEnrollmentRequest(): BeginTotpEnrollmentRequest {
@@ -4703,6 +4750,427 @@ export const RemoveAuthenticatorResponse: MessageFns<RemoveAuthenticatorResponse
   },
 };
 
+function createBaseWatchTotpEnrollmentRequest(): WatchTotpEnrollmentRequest {
+  return { userId: "", accountName: "", issuer: "", authenticatorLabel: "", addAuthenticator: false, maxRefreshes: 0 };
+}
+
+export const WatchTotpEnrollmentRequest: MessageFns<WatchTotpEnrollmentRequest> = {
+  encode(message: WatchTotpEnrollmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.accountName !== "") {
+      writer.uint32(18).string(message.accountName);
+    }
+    if (message.issuer !== "") {
+      writer.uint32(26).string(message.issuer);
+    }
+    if (message.authenticatorLabel !== "") {
+      writer.uint32(34).string(message.authenticatorLabel);
+    }
+    if (message.addAuthenticator !== false) {
+      writer.uint32(40).bool(message.addAuthenticator);
+    }
+    if (message.maxRefreshes !== 0) {
+      writer.uint32(48).uint32(message.maxRefreshes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchTotpEnrollmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchTotpEnrollmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.issuer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.authenticatorLabel = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.addAuthenticator = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxRefreshes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchTotpEnrollmentRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      accountName: isSet(object.accountName)
+        ? globalThis.String(object.accountName)
+        : isSet(object.account_name)
+        ? globalThis.String(object.account_name)
+        : "",
+      issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
+      authenticatorLabel: isSet(object.authenticatorLabel)
+        ? globalThis.String(object.authenticatorLabel)
+        : isSet(object.authenticator_label)
+        ? globalThis.String(object.authenticator_label)
+        : "",
+      addAuthenticator: isSet(object.addAuthenticator)
+        ? globalThis.Boolean(object.addAuthenticator)
+        : isSet(object.add_authenticator)
+        ? globalThis.Boolean(object.add_authenticator)
+        : false,
+      maxRefreshes: isSet(object.maxRefreshes)
+        ? globalThis.Number(object.maxRefreshes)
+        : isSet(object.max_refreshes)
+        ? globalThis.Number(object.max_refreshes)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchTotpEnrollmentRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.accountName !== "") {
+      obj.accountName = message.accountName;
+    }
+    if (message.issuer !== "") {
+      obj.issuer = message.issuer;
+    }
+    if (message.authenticatorLabel !== "") {
+      obj.authenticatorLabel = message.authenticatorLabel;
+    }
+    if (message.addAuthenticator !== false) {
+      obj.addAuthenticator = message.addAuthenticator;
+    }
+    if (message.maxRefreshes !== 0) {
+      obj.maxRefreshes = Math.round(message.maxRefreshes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchTotpEnrollmentRequest>, I>>(base?: I): WatchTotpEnrollmentRequest {
+    return WatchTotpEnrollmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchTotpEnrollmentRequest>, I>>(object: I): WatchTotpEnrollmentRequest {
+    const message = createBaseWatchTotpEnrollmentRequest();
+    message.userId = object.userId ?? "";
+    message.accountName = object.accountName ?? "";
+    message.issuer = object.issuer ?? "";
+    message.authenticatorLabel = object.authenticatorLabel ?? "";
+    message.addAuthenticator = object.addAuthenticator ?? false;
+    message.maxRefreshes = object.maxRefreshes ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchTotpEnrollmentResponse(): WatchTotpEnrollmentResponse {
+  return { enrollment: undefined, confirmed: undefined, expired: undefined };
+}
+
+export const WatchTotpEnrollmentResponse: MessageFns<WatchTotpEnrollmentResponse> = {
+  encode(message: WatchTotpEnrollmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollment !== undefined) {
+      BeginTotpEnrollmentResponse.encode(message.enrollment, writer.uint32(10).fork()).join();
+    }
+    if (message.confirmed !== undefined) {
+      TotpEnrollmentConfirmed.encode(message.confirmed, writer.uint32(18).fork()).join();
+    }
+    if (message.expired !== undefined) {
+      TotpEnrollmentExpired.encode(message.expired, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchTotpEnrollmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchTotpEnrollmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollment = BeginTotpEnrollmentResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.confirmed = TotpEnrollmentConfirmed.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expired = TotpEnrollmentExpired.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchTotpEnrollmentResponse {
+    return {
+      enrollment: isSet(object.enrollment) ? BeginTotpEnrollmentResponse.fromJSON(object.enrollment) : undefined,
+      confirmed: isSet(object.confirmed) ? TotpEnrollmentConfirmed.fromJSON(object.confirmed) : undefined,
+      expired: isSet(object.expired) ? TotpEnrollmentExpired.fromJSON(object.expired) : undefined,
+    };
+  },
+
+  toJSON(message: WatchTotpEnrollmentResponse): unknown {
+    const obj: any = {};
+    if (message.enrollment !== undefined) {
+      obj.enrollment = BeginTotpEnrollmentResponse.toJSON(message.enrollment);
+    }
+    if (message.confirmed !== undefined) {
+      obj.confirmed = TotpEnrollmentConfirmed.toJSON(message.confirmed);
+    }
+    if (message.expired !== undefined) {
+      obj.expired = TotpEnrollmentExpired.toJSON(message.expired);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchTotpEnrollmentResponse>, I>>(base?: I): WatchTotpEnrollmentResponse {
+    return WatchTotpEnrollmentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchTotpEnrollmentResponse>, I>>(object: I): WatchTotpEnrollmentResponse {
+    const message = createBaseWatchTotpEnrollmentResponse();
+    message.enrollment = (object.enrollment !== undefined && object.enrollment !== null)
+      ? BeginTotpEnrollmentResponse.fromPartial(object.enrollment)
+      : undefined;
+    message.confirmed = (object.confirmed !== undefined && object.confirmed !== null)
+      ? TotpEnrollmentConfirmed.fromPartial(object.confirmed)
+      : undefined;
+    message.expired = (object.expired !== undefined && object.expired !== null)
+      ? TotpEnrollmentExpired.fromPartial(object.expired)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTotpEnrollmentConfirmed(): TotpEnrollmentConfirmed {
+  return { authenticatorId: "", enabledAt: undefined };
+}
+
+export const TotpEnrollmentConfirmed: MessageFns<TotpEnrollmentConfirmed> = {
+  encode(message: TotpEnrollmentConfirmed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authenticatorId !== "") {
+      writer.uint32(10).string(message.authenticatorId);
+    }
+    if (message.enabledAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.enabledAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TotpEnrollmentConfirmed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTotpEnrollmentConfirmed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enabledAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TotpEnrollmentConfirmed {
+    return {
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
+      enabledAt: isSet(object.enabledAt)
+        ? fromJsonTimestamp(object.enabledAt)
+        : isSet(object.enabled_at)
+        ? fromJsonTimestamp(object.enabled_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: TotpEnrollmentConfirmed): unknown {
+    const obj: any = {};
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
+    if (message.enabledAt !== undefined) {
+      obj.enabledAt = message.enabledAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TotpEnrollmentConfirmed>, I>>(base?: I): TotpEnrollmentConfirmed {
+    return TotpEnrollmentConfirmed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TotpEnrollmentConfirmed>, I>>(object: I): TotpEnrollmentConfirmed {
+    const message = createBaseTotpEnrollmentConfirmed();
+    message.authenticatorId = object.authenticatorId ?? "";
+    message.enabledAt = object.enabledAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTotpEnrollmentExpired(): TotpEnrollmentExpired {
+  return {};
+}
+
+export const TotpEnrollmentExpired: MessageFns<TotpEnrollmentExpired> = {
+  encode(_: TotpEnrollmentExpired, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TotpEnrollmentExpired {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTotpEnrollmentExpired();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): TotpEnrollmentExpired {
+    return {};
+  },
+
+  toJSON(_: TotpEnrollmentExpired): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TotpEnrollmentExpired>, I>>(base?: I): TotpEnrollmentExpired {
+    return TotpEnrollmentExpired.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TotpEnrollmentExpired>, I>>(_: I): TotpEnrollmentExpired {
+    const message = createBaseTotpEnrollmentExpired();
+    return message;
+  },
+};
+
 /**
  * MfaService runs authenticator-app (TOTP, RFC 6238) multi-factor authentication
  * for the users of the calling backend services.
@@ -4713,7 +5181,9 @@ export const RemoveAuthenticatorResponse: MessageFns<RemoveAuthenticatorResponse
  * MFA_ALREADY_ENABLED, ENROLLMENT_NOT_FOUND, DEVICE_NOT_FOUND, STORE_UNAVAILABLE,
  * INTERNAL, UNAUTHENTICATED, ADMIN_REQUIRED, AUTHENTICATOR_LIMIT,
  * AUTHENTICATOR_NOT_FOUND, LAST_AUTHENTICATOR, CALL_ENDED (CANCELLED: the client
- * cancelled), DEADLINE_EXCEEDED (DEADLINE_EXCEEDED: the call's deadline passed).
+ * cancelled), DEADLINE_EXCEEDED (DEADLINE_EXCEEDED: the call's deadline passed),
+ * STREAM_LIMIT (RESOURCE_EXHAUSTED: the instance has MFA_MAX_WATCH_STREAMS open
+ * streams), SHUTTING_DOWN (UNAVAILABLE: the instance is stopping; reconnect).
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
  * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED). INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
@@ -5022,6 +5492,34 @@ export const MfaServiceService = {
       Buffer.from(RemoveAuthenticatorResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveAuthenticatorResponse => RemoveAuthenticatorResponse.decode(value),
   },
+  /**
+   * BeginTotpEnrollment with a QR code that refreshes itself, for a settings
+   * page that shows it until the user scans it. The first message is an
+   * enrollment, sent at once. Each time its expires_at passes without a
+   * confirmation, a fresh enrollment follows (new secret, QR codes and
+   * enrollment_id), replacing the pending one as a new Begin does. When
+   * ConfirmTotpEnrollment of the current enrollment succeeds, on any instance,
+   * `confirmed` follows within a second and the stream ends OK; after
+   * max_refreshes refreshes, `expired` follows and the stream ends OK.
+   * Cancelling the call stops the refreshes; the last enrollment is left to
+   * expire. Each instance serves at most MFA_MAX_WATCH_STREAMS streams at once.
+   * Errors before the first message: those of BeginTotpEnrollment;
+   * RESOURCE_EXHAUSTED (STREAM_LIMIT). Afterwards: UNAVAILABLE (STORE_UNAVAILABLE,
+   * or SHUTTING_DOWN when the instance stops: call again, another instance
+   * answers); a refresh's Begin error, such as ALREADY_EXISTS
+   * (MFA_ALREADY_ENABLED) when another enrollment turned MFA on meanwhile.
+   */
+  watchTotpEnrollment: {
+    path: "/mfa.v1.MfaService/WatchTotpEnrollment" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchTotpEnrollmentRequest): Buffer =>
+      Buffer.from(WatchTotpEnrollmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchTotpEnrollmentRequest => WatchTotpEnrollmentRequest.decode(value),
+    responseSerialize: (value: WatchTotpEnrollmentResponse): Buffer =>
+      Buffer.from(WatchTotpEnrollmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchTotpEnrollmentResponse => WatchTotpEnrollmentResponse.decode(value),
+  },
 } as const;
 
 export interface MfaServiceServer extends UntypedServiceImplementation {
@@ -5149,6 +5647,24 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   removeAuthenticator: handleUnaryCall<RemoveAuthenticatorRequest, RemoveAuthenticatorResponse>;
+  /**
+   * BeginTotpEnrollment with a QR code that refreshes itself, for a settings
+   * page that shows it until the user scans it. The first message is an
+   * enrollment, sent at once. Each time its expires_at passes without a
+   * confirmation, a fresh enrollment follows (new secret, QR codes and
+   * enrollment_id), replacing the pending one as a new Begin does. When
+   * ConfirmTotpEnrollment of the current enrollment succeeds, on any instance,
+   * `confirmed` follows within a second and the stream ends OK; after
+   * max_refreshes refreshes, `expired` follows and the stream ends OK.
+   * Cancelling the call stops the refreshes; the last enrollment is left to
+   * expire. Each instance serves at most MFA_MAX_WATCH_STREAMS streams at once.
+   * Errors before the first message: those of BeginTotpEnrollment;
+   * RESOURCE_EXHAUSTED (STREAM_LIMIT). Afterwards: UNAVAILABLE (STORE_UNAVAILABLE,
+   * or SHUTTING_DOWN when the instance stops: call again, another instance
+   * answers); a refresh's Begin error, such as ALREADY_EXISTS
+   * (MFA_ALREADY_ENABLED) when another enrollment turned MFA on meanwhile.
+   */
+  watchTotpEnrollment: handleServerStreamingCall<WatchTotpEnrollmentRequest, WatchTotpEnrollmentResponse>;
 }
 
 export interface MfaServiceClient extends Client {
@@ -5528,6 +6044,32 @@ export interface MfaServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveAuthenticatorResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * BeginTotpEnrollment with a QR code that refreshes itself, for a settings
+   * page that shows it until the user scans it. The first message is an
+   * enrollment, sent at once. Each time its expires_at passes without a
+   * confirmation, a fresh enrollment follows (new secret, QR codes and
+   * enrollment_id), replacing the pending one as a new Begin does. When
+   * ConfirmTotpEnrollment of the current enrollment succeeds, on any instance,
+   * `confirmed` follows within a second and the stream ends OK; after
+   * max_refreshes refreshes, `expired` follows and the stream ends OK.
+   * Cancelling the call stops the refreshes; the last enrollment is left to
+   * expire. Each instance serves at most MFA_MAX_WATCH_STREAMS streams at once.
+   * Errors before the first message: those of BeginTotpEnrollment;
+   * RESOURCE_EXHAUSTED (STREAM_LIMIT). Afterwards: UNAVAILABLE (STORE_UNAVAILABLE,
+   * or SHUTTING_DOWN when the instance stops: call again, another instance
+   * answers); a refresh's Begin error, such as ALREADY_EXISTS
+   * (MFA_ALREADY_ENABLED) when another enrollment turned MFA on meanwhile.
+   */
+  watchTotpEnrollment(
+    request: WatchTotpEnrollmentRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchTotpEnrollmentResponse>;
+  watchTotpEnrollment(
+    request: WatchTotpEnrollmentRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchTotpEnrollmentResponse>;
 }
 
 export const MfaServiceClient = makeGenericClientConstructor(MfaServiceService, "mfa.v1.MfaService") as unknown as {

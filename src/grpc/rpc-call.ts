@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { Metadata, status, type ServerUnaryCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
+import type { AuditService } from '../services/audit-service.js';
+import type { CallerAuthenticator } from './caller-tokens.js';
+import { toServiceError } from './error-status.js';
+import type { RpcMetrics, RpcType } from './rpc-metrics.js';
+import { UndecodableRequest } from './request-decoding.js';
+import type { RpcName, RpcPolicies, RpcPolicy } from './rpc-policies.js';
+import { invalidRequest } from './validation.js';
+
+/** What the middleware of every MfaService call needs (unary.ts, server-stream.ts). */
+export interface RpcDeps {
+  readonly serviceName: string;
+  readonly logger: Logger;
+  /** Null when MFA_AUTH_TOKENS is not set: every caller is anonymous. */
+  readonly authenticator: CallerAuthenticator | null;
+  readonly adminCallers: ReadonlySet<string>;
+  readonly audit: AuditService;
+  readonly metrics: RpcMetrics;
+  /** Access, auditing and metrics of each RPC (RPC_POLICIES); must cover every MfaService method. */
+  readonly policies: RpcPolicies;
+}
+
+/** One call as the middleware sees it, from its start to its one log line. */
+export interface RpcCall<Req, Res> {
+  readonly requestId: string;
+  /** Aborts when the client cancels or the call's deadline passes. */
+  readonly ended: AbortSignal;
+  /** Authenticates the caller (per RPC_POLICIES) and checks the request's wire rules; returns the request, or throws. */
+  admit(): Req;
+  /** Records what the policy says about a success (the audit event, metrics): once per unary call, once per message of a stream. */
+  succeeded(response: Res): Promise<void>;
+  /** The status a handler's error becomes; work stopped by the deadline is DEADLINE_EXCEEDED, not CANCELLED. */
+  statusOf(error: unknown): ServiceError & { reason: ErrorReason };
+  /** Records the end: failed code checks in the audit trail, metrics, and one log line with `fields` added. */
+  finish(code: status, reason: ErrorReason | null, error?: unknown, fields?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Stops watching for the call's end; once its answer is sent. */
+  detach(): void;
+}
+
+const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// The client's own deadline timer cancels the call about when the server's fires; which comes
+// first depends on scheduling, so an end this close to the deadline counts as the deadline.
+const DEADLINE_SLACK_MS = 100;
+const CODE_CHECK_EVENTS: Partial<Record<ErrorReason, string>> = {
+  INVALID_CODE: 'code_check.failed',
+  CODE_REUSED: 'code_check.replayed',
+  LOCKED_OUT: 'code_check.locked_out',
+};
+
+/**
+ * Starts the middleware's part of a call: the request id (from `x-request-id`,
+ * or made, and returned in the response headers) and the signal of its end.
+ * Request and response bodies are never logged: they carry codes, secrets and tokens.
+ */
+export function startRpcCall<Req, Res>(
+  deps: RpcDeps,
+  method: RpcName,
+  type: RpcType,
+  call: ServerUnaryCall<Req, Res> | ServerWritableStream<Req, Res>,
+): RpcCall<Req, Res> {
+  const policy = deps.policies[method] as unknown as RpcPolicy<Req, Res>;
+  const started = process.hrtime.bigint();
+  const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
+  const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+  const headers = new Metadata();
+  headers.set(REQUEST_ID_HEADER, requestId);
+  call.sendMetadata(headers);
+
+  const ended = new AbortController();
+  let endedByDeadline = false;
+  // grpc-js emits 'cancelled' when any call's stream closes, finished or not: the listener goes
+  // before the response is sent, so a finished call does not build an AbortError for nothing.
+  const onCancelled = () => {
+    endedByDeadline = deadlinePassed(call.getDeadline());
+    ended.abort();
+  };
+  if (call.cancelled) onCancelled();
+  call.once('cancelled', onCancelled);
+
+  let caller = '';
+  const userIdOf = () => {
+    const userId = (call.request as { userId?: unknown }).userId;
+    return typeof userId === 'string' ? userId : '';
+  };
+  return {
+    requestId,
+    ended: ended.signal,
+    admit: () => {
+      caller = authenticate(deps, call.metadata, policy.access === 'admin');
+      // Bytes that break the proto's rules (request-decoding.ts) arrive here in place of a request.
+      if (call.request instanceof UndecodableRequest) throw invalidRequest(call.request.violations);
+      return call.request;
+    },
+    succeeded: async (response) => {
+      const fact = policy.audit?.(call.request, response) ?? null;
+      if (fact !== null) {
+        await deps.audit.record({ userId: userIdOf(), caller, requestId, outcome: 'success', event: fact.event, detail: fact.detail ?? '' });
+      }
+      policy.onSuccess?.(deps.metrics, response);
+    },
+    statusOf: (error) =>
+      toServiceError(
+        endedByDeadline && hasReason(error, ErrorReason.CALL_ENDED)
+          ? new MfaError(ErrorReason.DEADLINE_EXCEEDED, 'the deadline passed; the work stopped', { cause: error })
+          : error,
+      ),
+    finish: async (code, reason, error, fields = {}) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const failedCheck = reason === null ? undefined : CODE_CHECK_EVENTS[reason];
+      if (failedCheck !== undefined) {
+        await deps.audit.record({ userId: userIdOf(), caller, requestId, event: failedCheck, outcome: 'failure', detail: `${method}: ${reason}` });
+      }
+      if (policy.checksCode && (reason === null || failedCheck !== undefined)) deps.metrics.verification(method, reason ?? 'success');
+      deps.metrics.handled(type, deps.serviceName, method, status[code], seconds, caller);
+      const level = code === status.INTERNAL ? 'error' : code === status.UNAVAILABLE ? 'warn' : 'info';
+      const logged = { method, requestId, caller, grpcCode: status[code], durationMs: Math.round(seconds * 1e6) / 1e3, ...fields };
+      deps.logger[level](reason === null ? logged : { ...logged, reason, ...(level === 'info' ? {} : { err: error }) }, 'rpc');
+    },
+    detach: () => void call.removeListener('cancelled', onCancelled),
+  };
+}
+
+/** The caller's name; throws UNAUTHENTICATED or ADMIN_REQUIRED. */
+function authenticate(deps: RpcDeps, metadata: Metadata, admin: boolean): string {
+  let caller = '';
+  if (deps.authenticator !== null) {
+    const header = metadata.get('authorization')[0];
+    const found = deps.authenticator.authenticate(typeof header === 'string' ? header : undefined);
+    if (found === null) {
+      throw new MfaError(ErrorReason.UNAUTHENTICATED, 'missing or unknown bearer token (authorization: Bearer <token>)');
+    }
+    caller = found;
+  }
+  if (admin && !deps.adminCallers.has(caller)) {
+    throw new MfaError(ErrorReason.ADMIN_REQUIRED, 'this RPC is for the callers named in MFA_ADMIN_CALLERS');
+  }
+  return caller;
+}
+
+/** True when a call's deadline (a Date, a time in ms, or Infinity for none) has passed, or nearly. */
+function deadlinePassed(deadline: Date | number): boolean {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) && Date.now() >= at - DEADLINE_SLACK_MS;
+}
