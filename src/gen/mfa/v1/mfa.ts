@@ -3829,10 +3829,11 @@ export const AuditEvent: MessageFns<AuditEvent> = {
  * trailer with one google.rpc.ErrorInfo (domain "mfa.v1") whose reason is one of:
  * INVALID_REQUEST, INVALID_CODE, CODE_REUSED, LOCKED_OUT, MFA_NOT_ENABLED,
  * MFA_ALREADY_ENABLED, ENROLLMENT_NOT_FOUND, DEVICE_NOT_FOUND, STORE_UNAVAILABLE,
- * INTERNAL, UNAUTHENTICATED, ADMIN_REQUIRED.
+ * INTERNAL, UNAUTHENTICATED, ADMIN_REQUIRED, CALL_ENDED.
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
- * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED). INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
+ * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED).
+ * INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
  * naming each bad field; RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
  * google.rpc.RetryInfo with the time left. A store outage is UNAVAILABLE
  * (STORE_UNAVAILABLE) on every RPC.
