@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     process.stderr.write(`mfa-service: configuration error: ${error.message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat ?? (process.stdout.isTTY && !config.production ? 'pretty' : 'json'));
   const service = await startService(config, { logger });
   const stop = (signal: string) => {
     logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');

@@ -47,6 +47,12 @@ describe('loadConfig', () => {
     expect(config).to.deep.include({ reflection: false, metricsPort: 9464, shutdownGraceSeconds: 3, production: true, tls: null });
   });
 
+  it('reads LOG_FORMAT, and leaves the choice to main.ts when it is not set', () => {
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).to.equal('pretty');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
+    expect(loadConfig({}).logFormat).to.equal(null);
+  });
+
   it('never puts a caller token in its error message', () => {
     expect(() => loadConfig({ MFA_AUTH_TOKENS: 'login:tooshorttoken' })).to.throw(ConfigError).with.property('message').that.does.not.contain('tooshorttoken');
   });
@@ -57,6 +63,7 @@ describe('loadConfig', () => {
     ['external stores without MFA_ENCRYPTION_KEYS', { ...EXTERNAL, MFA_ENCRYPTION_KEYS: '' }, /MFA_ENCRYPTION_KEYS is required/],
     ['a malformed keyring', { ...EXTERNAL, MFA_ENCRYPTION_KEYS: 'k1:short' }, /MFA_ENCRYPTION_KEYS/],
     ['a non-numeric port', { GRPC_PORT: 'http' }, /GRPC_PORT must be a whole number/],
+    ['an unknown log format', { LOG_FORMAT: 'xml' }, /LOG_FORMAT must be json or pretty/],
     ['a zero lockout', { MFA_LOCKOUT_SECONDS: '0' }, /MFA_LOCKOUT_SECONDS/],
     ['an issuer with ":"', { MFA_ISSUER: 'a:b' }, /MFA_ISSUER/],
     ['a short caller token', { MFA_AUTH_TOKENS: 'login:short' }, /at least 16 characters/],
