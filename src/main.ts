@@ -28,6 +28,7 @@ import { StatusService } from './services/status-service.js';
 import { VerificationService } from './services/verification-service.js';
 import { openStores, type Stores } from './stores/open-stores.js';
 import { StoreMonitor } from './stores/store-monitor.js';
+import { shutdownTracing } from './tracing/tracing-shutdown.js';
 
 /** A started service: its ports, and how to stop it. */
 export interface RunningService {
@@ -172,8 +173,9 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
     service.stop().then(
-      () => {
+      async () => {
         logger.info('stopped');
+        await shutdownTracing();
         process.exit(0);
       },
       (error: unknown) => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { runInCallScope } from '../call-scope.js';
@@ -62,6 +63,9 @@ export function createUnary(deps: UnaryDeps): Unary {
   return <Req, Res>(method: string, handle: (request: Req) => Promise<Res>, policy: RpcPolicy<Req, Res> = {}) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = process.hrtime.bigint();
+      // The call's span, when tracing is on (src/tracing/): its ids go into the log line.
+      const span = trace.getActiveSpan()?.spanContext();
+      const traceIds = span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId };
       const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
       const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
       const headers = new Metadata();
@@ -90,7 +94,7 @@ export function createUnary(deps: UnaryDeps): Unary {
         if (policy.checksCode && (reason === null || failedCheck !== undefined)) deps.metrics.verification(method, reason ?? 'success');
         deps.metrics.handled(deps.serviceName, method, status[code], seconds, caller);
         const level = code === status.INTERNAL ? 'error' : code === status.UNAVAILABLE ? 'warn' : 'info';
-        const fields = { method, requestId, caller, grpcCode: status[code], durationMs: Math.round(seconds * 1e6) / 1e3 };
+        const fields = { method, requestId, caller, grpcCode: status[code], durationMs: Math.round(seconds * 1e6) / 1e3, ...traceIds };
         const logged = reason === null ? fields : { ...fields, reason, ...(level === 'info' ? {} : { err: error }) };
         deps.logger[level](logged, 'rpc');
       };
