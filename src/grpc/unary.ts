@@ -53,7 +53,8 @@ export type Unary = <Req, Res>(
 
 /**
  * The middleware every MfaService call goes through, in order: request id
- * (from `x-request-id`, or made, and returned in the response headers),
+ * (from `x-request-id`, or made, and returned in the response headers, or a
+ * failure's trailers),
  * caller authentication and admin check, a call scope that ends the work when
  * the client cancels or the deadline passes, then the handler; afterwards one
  * status mapping, the audit event, metrics and one log line. Request and
@@ -68,9 +69,6 @@ export function createUnary(deps: UnaryDeps): Unary {
       const traceIds = span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId };
       const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
       const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
-      const headers = new Metadata();
-      headers.set(REQUEST_ID_HEADER, requestId);
-      call.sendMetadata(headers);
 
       const ended = new AbortController();
       // grpc-js emits 'cancelled' when any call's stream closes, finished or not: the listener goes
@@ -103,8 +101,17 @@ export function createUnary(deps: UnaryDeps): Unary {
       const answer = (error: ServiceError | null, response?: Res) => {
         answered = true;
         call.removeListener('cancelled', onCancelled);
-        if (error) callback(error);
-        else callback(null, response);
+        // The request id goes with the answer: a failure's in its trailers, and no headers before it,
+        // since a client commits to a call once headers arrive and would not retry an UNAVAILABLE read.
+        if (error) {
+          error.metadata?.set(REQUEST_ID_HEADER, requestId);
+          callback(error);
+        } else {
+          const headers = new Metadata();
+          headers.set(REQUEST_ID_HEADER, requestId);
+          call.sendMetadata(headers);
+          callback(null, response);
+        }
       };
       run()
         .then(
