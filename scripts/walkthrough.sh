@@ -16,6 +16,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+for tool in jq openssl node npm; do
+  command -v "$tool" >/dev/null || { echo "walkthrough: $tool is not on PATH (README, \"Prerequisites\")" >&2; exit 1; }
+done
 if [[ -z "${REDIS_URL:-}" ]]; then
   [[ -f .stores/env ]] || { echo "walkthrough: no .stores/env: run 'npm run stores' in another terminal first" >&2; exit 1; }
   # shellcheck source=/dev/null

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,8 @@ describe('The README walk-through (scripts/walkthrough.sh)', function () {
     // Three TOTP codes of one secret need three 30-second periods: about a minute.
     const result = await run(SCRIPT, [], { cwd: ROOT, env, timeout: 200_000, maxBuffer: 10 * 1024 * 1024 }).catch(
       (error: { stdout: string; stderr: string; code: number }) => {
-        const log = readFileSync(join(ROOT, '.tmp', 'mfa.log'), 'utf8').split('\n').slice(-20).join('\n');
+        const logFile = join(ROOT, '.tmp', 'mfa.log');
+        const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '(none)';
         throw new Error(`walkthrough.sh failed (${error.code}):\n${error.stdout.slice(-3000)}\n${error.stderr}\nservice log:\n${log}`);
       },
     );
