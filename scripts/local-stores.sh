@@ -8,7 +8,8 @@
 #
 # FerretDB keeps its data in SQLite unless FERRETDB_POSTGRESQL_URL names a
 # PostgreSQL database (its own setting), which is much faster under load:
-#   FERRETDB_POSTGRESQL_URL=postgres://postgres@127.0.0.1:5432/postgres npm run stores
+#   createdb -h 127.0.0.1 -U postgres mfa_local
+#   FERRETDB_POSTGRESQL_URL=postgres://postgres@127.0.0.1:5432/mfa_local npm run stores
 #
 # Settings: STORES_REDIS_PORT (6380), STORES_MONGO_PORT (27018), STORES_DIR (.stores).
 set -euo pipefail
