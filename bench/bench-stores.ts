@@ -1,5 +1,5 @@
-import { startMongoServer } from '../test/support/mongo-server.js';
-import { startRedisServer } from '../test/support/redis-server.js';
+import { startMongoServer } from '../dev/mongo-server.js';
+import { startRedisServer } from '../dev/redis-server.js';
 import type { BenchOptions } from './options.js';
 import { StoreProbe } from './store-probe.js';
 

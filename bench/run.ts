@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../dev/free-port.js';
 import { startBenchStores, withoutPassword } from './bench-stores.js';
 import { startLoadGenerator } from './load-generator-process.js';
 import { measureScenario } from './measure-scenario.js';

@@ -18,3 +18,12 @@ export function runInCallScope<T>(signal: AbortSignal, work: () => Promise<T>): 
 export function throwIfCallEnded(): void {
   if (scope.getStore()?.aborted) throw new MfaError(ErrorReason.CALL_ENDED, 'the call was cancelled or its deadline passed');
 }
+
+/**
+ * Runs clean-up (releasing a lock, restoring what a call took) outside the
+ * call's scope: a call that ended stops starting new work, but what it must
+ * undo still runs, bounded by the store's own timeout.
+ */
+export function runDetached<T>(cleanup: () => Promise<T>): Promise<T> {
+  return scope.exit(cleanup);
+}

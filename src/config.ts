@@ -1,27 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseKeyring, type Keyring } from './domain/keyring.js';
 import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
+import type { TlsConfig } from './grpc/server.js';
+import { assertDurableMongoUrl } from './stores/mongo/mongo-client.js';
+import type { StoreConfig } from './stores/open-stores.js';
 import { parseClusterSeeds } from './stores/redis/redis-client.js';
-
-/** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
-export type StoreConfig =
-  | { readonly kind: 'memory' }
-  | {
-      readonly kind: 'external';
-      /** One URL, or with redisCluster a comma-separated list of seed nodes. */
-      readonly redisUrl: string;
-      readonly redisCluster: boolean;
-      readonly mongoUrl: string;
-      readonly mongoDb: string;
-    };
-
-/** TLS for the gRPC port: PEM contents read at start-up. */
-export interface TlsConfig {
-  readonly cert: Buffer;
-  readonly key: Buffer;
-  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
-  readonly clientCa: Buffer | null;
-}
 
 /** Every setting of the service, parsed and checked once at start-up (see README, "Settings"). */
 export interface Config {
@@ -36,6 +19,8 @@ export interface Config {
   readonly lockoutSeconds: number;
   readonly rememberDeviceDays: number;
   readonly maxRememberedDevices: number;
+  /** Most authenticators per user (each adds 3 in 10^6 to a guess's odds). */
+  readonly maxAuthenticators: number;
   readonly storeTimeoutMs: number;
   readonly logLevel: string;
   /** LOG_FORMAT; null when unset: main.ts picks pretty on a terminal outside production, else JSON. */
@@ -64,6 +49,13 @@ export function loadConfig(env: Env = process.env): Config {
   const mongoUrl = text(env, 'MONGO_URL');
   if ((redisUrl === undefined) !== (mongoUrl === undefined)) {
     throw new ConfigError('set both REDIS_URL and MONGO_URL (external stores) or neither (embedded in-memory stores)');
+  }
+  if (mongoUrl !== undefined) {
+    try {
+      assertDurableMongoUrl(mongoUrl);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
   }
   if (redisUrl !== undefined && boolean(env, 'REDIS_CLUSTER', false)) {
     try {
@@ -112,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
     lockoutSeconds: integer(env, 'MFA_LOCKOUT_SECONDS', 900, 1, 86_400),
     rememberDeviceDays: integer(env, 'MFA_REMEMBER_DEVICE_DAYS', 30, 1, 365),
     maxRememberedDevices: integer(env, 'MFA_MAX_REMEMBERED_DEVICES', 20, 1, 100),
+    maxAuthenticators: integer(env, 'MFA_MAX_AUTHENTICATORS', 5, 1, 10),
     // At most 2.4 s: with the MongoDB driver's one retry a call still fails within 5 s.
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 2400),
     logLevel: logLevel(env),

@@ -15,12 +15,15 @@ import { CallerAuthenticator } from './grpc/caller-tokens.js';
 import { createMfaHandlers, type MfaServices } from './grpc/mfa-handlers.js';
 import { startMetricsServer } from './grpc/metrics-server.js';
 import { RpcMetrics } from './grpc/rpc-metrics.js';
+import { RPC_POLICIES } from './grpc/rpc-policies.js';
 import { MFA_SERVICE_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { createUnary } from './grpc/unary.js';
 import { createLogger } from './logger.js';
 import { AdminService } from './services/admin-service.js';
-import { AttemptGuard } from './services/attempt-guard.js';
 import { AuditService } from './services/audit-service.js';
+import { AuthenticatorService } from './services/authenticator-service.js';
+import { CodeChecks } from './services/code-checks.js';
+import { ConfirmationService } from './services/confirmation-service.js';
 import { DeviceService } from './services/device-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
 import { SessionService } from './services/session-service.js';
@@ -48,9 +51,11 @@ export function createServices(
   const { factors, pending, attempts } = stores;
   const box = new SecretBox(keyring, random);
   const recoveryCodes = new RecoveryCodes(keyring, random);
-  const guard = new AttemptGuard({
+  const codeChecks = new CodeChecks({
     attempts,
     policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
+    box,
+    recoveryCodes,
   });
   const sessions = new SessionService({ factors, cache: stores.revocations, clock, logger: logger.child({ component: 'sessions' }) });
   const devices = new DeviceService({
@@ -60,18 +65,23 @@ export function createServices(
     rememberDeviceMs: config.rememberDeviceDays * 86_400_000,
     maxDevices: config.maxRememberedDevices,
   });
+  const enrollmentTtlMs = config.enrollmentTtlSeconds * 1000;
+  const { maxAuthenticators } = config;
+  const confirmation = new ConfirmationService({
+    factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators,
+  });
   return {
     enrollment: new EnrollmentService({
-      factors, pending, guard, sessions, box, recoveryCodes, clock, random,
-      logger: logger.child({ component: 'enrollment' }),
-      issuer: config.issuer,
-      enrollmentTtlMs: config.enrollmentTtlSeconds * 1000,
+      factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators,
+      finishConfirmation: (confirmed) => confirmation.finish(confirmed),
     }),
-    verification: new VerificationService({ factors, guard, sessions, devices, box, recoveryCodes, clock }),
+    confirmation,
+    authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, clock }),
+    verification: new VerificationService({ factors, pending, codeChecks, sessions, devices, recoveryCodes, clock }),
     devices,
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),
-    admin: new AdminService({ factors, sessions, clock }),
+    admin: new AdminService({ factors, pending, sessions, clock }),
     audit: new AuditService({ log: stores.auditLog, clock, random, logger: logger.child({ component: 'audit' }) }),
   };
 }
@@ -103,6 +113,7 @@ export async function startService(
     adminCallers: config.adminCallers,
     audit: services.audit,
     metrics,
+    policies: RPC_POLICIES,
   });
 
   let grpc: GrpcServer;

@@ -1,11 +1,19 @@
 /**
- * The RPCs a client may retry on UNAVAILABLE: the reads (issue 8). Code
- * checks (VerifyTotp, VerifyRecoveryCode, DisableMfa, RegenerateRecoveryCodes,
- * ConfirmTotpEnrollment) are never retried automatically: a code stays usable
+ * The RPCs a client may retry on UNAVAILABLE: the reads (issue 8, README
+ * "Retrying calls"). Code checks (VerifyTotp, VerifyRecoveryCode, DisableMfa,
+ * RegenerateRecoveryCodes, ConfirmTotpEnrollment, RemoveAuthenticator) are
+ * never retried automatically: a code stays usable
  * after UNAVAILABLE unless its spend committed, and only the caller knows
  * whether to ask the user again. Other writes are not retried either.
  */
-export const RETRIED_READS = ['GetMfaStatus', 'CheckSession', 'CheckRememberedDevice', 'ListRememberedDevices', 'ListAuditEvents'] as const;
+export const RETRIED_READS = [
+  'GetMfaStatus',
+  'CheckSession',
+  'CheckRememberedDevice',
+  'ListRememberedDevices',
+  'ListAuditEvents',
+  'ListAuthenticators',
+] as const;
 
 /** How the reads are retried. */
 export interface RetryOptions {

@@ -11,14 +11,22 @@ export const ErrorReason = {
   MFA_ALREADY_ENABLED: 'MFA_ALREADY_ENABLED',
   ENROLLMENT_NOT_FOUND: 'ENROLLMENT_NOT_FOUND',
   DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
+  /** The user has MFA_MAX_AUTHENTICATORS authenticators already. */
+  AUTHENTICATOR_LIMIT: 'AUTHENTICATOR_LIMIT',
+  /** No authenticator with that id for this user. */
+  AUTHENTICATOR_NOT_FOUND: 'AUTHENTICATOR_NOT_FOUND',
+  /** Removing the user's only authenticator: DisableMfa turns MFA off. */
+  LAST_AUTHENTICATOR: 'LAST_AUTHENTICATOR',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
   /** No or an unknown bearer token while MFA_AUTH_TOKENS is set. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** An admin RPC from a caller not in MFA_ADMIN_CALLERS. */
   ADMIN_REQUIRED: 'ADMIN_REQUIRED',
-  /** The client cancelled the call or its deadline passed; the work stopped. */
+  /** The client cancelled the call; the work stopped. */
   CALL_ENDED: 'CALL_ENDED',
+  /** The call's deadline passed; the work stopped. */
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

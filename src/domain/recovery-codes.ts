@@ -39,9 +39,7 @@ export class RecoveryCodes {
 
   /** Fresh codes, shown to the user once, and the set to store. */
   issue(userId: string): { codes: string[]; set: RecoveryCodeSet } {
-    const keyId = this.keyring.currentId;
     const codes: string[] = [];
-    const hashes: string[] = [];
     // One draw for all the codes: each call of the random source costs a few microseconds.
     const bytes = this.random(RECOVERY_CODE_COUNT * CODE_CHARS);
     for (let i = 0; i < RECOVERY_CODE_COUNT; i += 1) {
@@ -49,19 +47,25 @@ export class RecoveryCodes {
       // 256 is a multiple of 32, so masking keeps every character equally likely.
       for (const byte of bytes.subarray(i * CODE_CHARS, (i + 1) * CODE_CHARS)) raw += ALPHABET[byte & 31];
       codes.push(`${raw.slice(0, 5)}-${raw.slice(5)}`);
-      hashes.push(this.hash(userId, keyId, raw)!);
     }
-    return { codes, set: { keyId, hashes } };
+    return { codes, set: this.setOf(userId, this.keyring.currentId, codes) };
+  }
+
+  /** The set to store for codes issued earlier (a retried confirmation), hashed with key `keyId`. */
+  setOf(userId: string, keyId: string, codes: readonly string[]): RecoveryCodeSet {
+    return { keyId, hashes: codes.map((code) => this.hash(userId, keyId, normalizeRecoveryCode(code)!)) };
   }
 
   /**
    * The stored hash of a normalized code. Keyed (HMAC) and bound to the user,
    * so a leaked database alone does not allow an offline search of the 2^50
-   * codes. Undefined when the keyring lost the key.
+   * codes. Throws when the keyring lost the key: every code would look
+   * wrong, and a right one must not count towards a lockout (an INTERNAL
+   * error with the key id in the log, as for a TOTP secret that no longer opens).
    */
-  hash(userId: string, keyId: string, normalizedCode: string): string | undefined {
+  hash(userId: string, keyId: string, normalizedCode: string): string {
     const key = this.keyring.derive(keyId, HASH_PURPOSE);
-    if (key === undefined) return undefined;
+    if (key === undefined) throw new Error(`recovery codes hashed with key "${keyId}", which MFA_ENCRYPTION_KEYS no longer has`);
     return createHmac('sha256', key)
       .update(userId)
       .update('\u0000')

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { RandomBytes } from './clock.js';
+import { LEGACY_AUTHENTICATOR_ID } from './authenticators.js';
 import type { Keyring } from './keyring.js';
 
 const FORMAT = 'v1';
@@ -46,7 +47,16 @@ export class SecretBox {
   }
 }
 
-/** The associated data that binds a sealed TOTP secret to its user. */
-export function totpSecretContext(userId: string): string {
-  return `mfa.v1/totp-secret/${userId}`;
+/**
+ * The associated data that binds a sealed TOTP secret to its user and its
+ * authenticator: copied onto another user or authenticator, it no longer
+ * opens. The legacy authenticator's secret was sealed bound to the user alone.
+ */
+export function totpSecretContext(userId: string, authenticatorId: string): string {
+  return authenticatorId === LEGACY_AUTHENTICATOR_ID ? `mfa.v1/totp-secret/${userId}` : `mfa.v1/totp-secret/${userId}/${authenticatorId}`;
+}
+
+/** The associated data that binds the recovery codes kept for a retried confirmation to their user and enrollment. */
+export function confirmationContext(userId: string, enrollmentId: string): string {
+  return `mfa.v1/confirmed-recovery-codes/${userId}/${enrollmentId}`;
 }

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { generateSync, verifySync } from '@otplib/totp';
 import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
 import { ScureBase32Plugin } from '@otplib/plugin-base32-scure';
@@ -76,4 +77,11 @@ export function otpauthUri(input: { issuer: string; accountName: string; secret:
   });
   // URLSearchParams writes spaces as '+', which some apps show literally.
   return `otpauth://totp/${label}?${query.toString().replace(/\+/g, '%20')}`;
+}
+
+/** True when `code` is the code of `secret` at time step `step`, whatever the time now (a retried confirmation). */
+export function isTotpAtStep(secret: Uint8Array, code: string, step: number): boolean {
+  const expected = Buffer.from(generateTotp(secret, new Date(step * TOTP_PERIOD_SECONDS * 1000)));
+  const given = Buffer.from(code);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,7 +1,11 @@
+import { MAX_AUTHENTICATOR_LABEL } from '../domain/authenticators.js';
 import { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from '../domain/totp.js';
 import { TotpAlgorithm, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import type { AdminService } from '../services/admin-service.js';
 import type { AuditService } from '../services/audit-service.js';
+import type { AuthenticatorRecord } from '../stores/ports.js';
+import type { AuthenticatorService } from '../services/authenticator-service.js';
+import type { ConfirmationService } from '../services/confirmation-service.js';
 import type { DeviceService } from '../services/device-service.js';
 import type { EnrollmentService } from '../services/enrollment-service.js';
 import type { SessionService } from '../services/session-service.js';
@@ -12,6 +16,8 @@ import { validate } from './validation.js';
 
 export interface MfaServices {
   readonly enrollment: EnrollmentService;
+  readonly confirmation: ConfirmationService;
+  readonly authenticators: AuthenticatorService;
   readonly verification: VerificationService;
   readonly devices: DeviceService;
   readonly sessions: SessionService;
@@ -20,19 +26,22 @@ export interface MfaServices {
   readonly audit: AuditService;
 }
 
-/** The MfaService handlers: validate the request, call one service, shape the response. */
+/** The MfaService handlers: validate the request, call one service, shape the response (access, audit and metrics: rpc-policies.ts). */
 export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServiceServer {
-  const { enrollment, verification, devices, sessions, status, admin, audit } = services;
+  const { enrollment, confirmation, authenticators, verification, devices, sessions, status, admin, audit } = services;
   return {
     beginTotpEnrollment: unary('BeginTotpEnrollment', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         accountName: v.optionalText('account_name', request.accountName, 256),
         issuer: v.issuer(request.issuer),
+        authenticatorLabel: v.label('authenticator_label', request.authenticatorLabel, MAX_AUTHENTICATOR_LABEL, false),
+        addAuthenticator: request.addAuthenticator,
       }));
       const begun = await enrollment.begin(input);
       return {
         enrollmentId: begun.enrollmentId,
+        authenticatorId: begun.authenticatorId,
         secret: begun.secret,
         otpauthUri: begun.otpauthUri,
         qrCodePng: begun.qrCodes.png,
@@ -43,19 +52,17 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         digits: TOTP_DIGITS,
         periodSeconds: TOTP_PERIOD_SECONDS,
       };
-    }, { audit: () => ({ event: 'enrollment.begun' }), onSuccess: (m) => m.enrollment('begun') }),
+    }),
 
     confirmTotpEnrollment: unary('ConfirmTotpEnrollment', async (request) => {
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         enrollmentId: v.id('enrollment_id', request.enrollmentId),
         code: v.totpCode(request.code),
+        existingCode: request.existingCode === '' ? '' : v.totpOrRecoveryCode(request.existingCode, 'existing_code'),
       }));
-      return enrollment.confirm(input);
-    }, {
-      checksCode: true,
-      audit: () => ({ event: 'enrollment.confirmed', detail: 'MFA on; sessions revoked; devices forgotten' }),
-      onSuccess: (m) => m.enrollment('confirmed'),
+      const confirmed = await confirmation.confirm(input);
+      return { ...confirmed, sessionsRevokedAt: confirmed.sessionsRevokedAt ?? undefined };
     }),
 
     cancelTotpEnrollment: unary('CancelTotpEnrollment', async (request) => {
@@ -65,7 +72,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       }));
       await enrollment.cancel(input);
       return {};
-    }, { audit: () => ({ event: 'enrollment.cancelled' }), onSuccess: (m) => m.enrollment('cancelled') }),
+    }),
 
     verifyTotp: unary('VerifyTotp', async (request) => {
       const input = validate((v) => ({
@@ -75,8 +82,13 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         deviceLabel: v.optionalText('device_label', request.deviceLabel, 128),
       }));
       const verified = await verification.verifyTotp(input);
-      return { verifiedAt: verified.verifiedAt, deviceToken: verified.device?.token ?? '', deviceExpiresAt: verified.device?.expiresAt };
-    }, { checksCode: true, audit: (_, response) => (response.deviceToken ? { event: 'device.remembered' } : null) }),
+      return {
+        verifiedAt: verified.verifiedAt,
+        deviceToken: verified.device?.token ?? '',
+        deviceExpiresAt: verified.device?.expiresAt,
+        authenticatorId: verified.authenticatorId ?? '',
+      };
+    }),
 
     verifyRecoveryCode: unary('VerifyRecoveryCode', async (request) => {
       const input = validate((v) => ({
@@ -92,21 +104,18 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         deviceToken: verified.device?.token ?? '',
         deviceExpiresAt: verified.device?.expiresAt,
       };
-    }, {
-      checksCode: true,
-      audit: (_, response) => ({ event: 'recovery_code.used', detail: response.deviceToken ? 'device remembered' : '' }),
     }),
 
     disableMfa: unary('DisableMfa', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpOrRecoveryCode(request.code) }));
       const { disabledAt } = await verification.disable(input);
       return { disabledAt, sessionsRevokedAt: disabledAt };
-    }, { checksCode: true, audit: () => ({ event: 'mfa.disabled', detail: 'sessions revoked; devices forgotten' }) }),
+    }),
 
     regenerateRecoveryCodes: unary('RegenerateRecoveryCodes', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpCode(request.code) }));
       return { recoveryCodes: await verification.regenerateRecoveryCodes(input) };
-    }, { checksCode: true, audit: () => ({ event: 'recovery_codes.regenerated' }) }),
+    }),
 
     getMfaStatus: unary('GetMfaStatus', async (request) => {
       const userId = validate((v) => v.userId(request.userId));
@@ -119,6 +128,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         pendingEnrollmentExpiresAt: found.pendingEnrollmentExpiresAt ?? undefined,
         lockedUntil: found.lockedUntil ?? undefined,
         sessionsRevokedAt: found.sessionsRevokedAt ?? undefined,
+        authenticators: found.authenticators,
       };
     }),
 
@@ -146,12 +156,12 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       const input = validate((v) => ({ userId: v.userId(request.userId), deviceId: v.deviceId(request.deviceId) }));
       await devices.forget(input.userId, input.deviceId);
       return {};
-    }, { audit: (request) => ({ event: 'device.forgotten', detail: request.deviceId }) }),
+    }),
 
     revokeSessions: unary('RevokeSessions', async (request) => {
       const userId = validate((v) => v.userId(request.userId));
       return { sessionsRevokedAt: await sessions.revoke(userId) };
-    }, { audit: () => ({ event: 'sessions.revoked' }) }),
+    }),
 
     checkSession: unary('CheckSession', async (request) => {
       const input = validate((v) => ({
@@ -166,7 +176,7 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
       const input = validate((v) => ({ userId: v.userId(request.userId), reason: v.id('reason', request.reason, 256) }));
       const { resetAt } = await admin.resetMfa(input.userId);
       return { resetAt, sessionsRevokedAt: resetAt };
-    }, { admin: true, audit: (request) => ({ event: 'mfa.reset', detail: request.reason }) }),
+    }),
 
     listAuditEvents: unary('ListAuditEvents', async (request) => {
       const input = validate((v) => ({
@@ -188,6 +198,35 @@ export function createMfaHandlers(services: MfaServices, unary: Unary): MfaServi
         })),
         nextPageToken: page.nextPageToken,
       };
-    }, { admin: true }),
+    }),
+
+    listAuthenticators: unary('ListAuthenticators', async (request) => {
+      const userId = validate((v) => v.userId(request.userId));
+      return { authenticators: (await authenticators.list(userId)).map(toAuthenticator) };
+    }),
+
+    renameAuthenticator: unary('RenameAuthenticator', async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        authenticatorId: v.authenticatorId(request.authenticatorId),
+        label: v.label('label', request.label, MAX_AUTHENTICATOR_LABEL, true),
+      }));
+      return { authenticator: toAuthenticator(await authenticators.rename(input)) };
+    }),
+
+    removeAuthenticator: unary('RemoveAuthenticator', async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        authenticatorId: v.authenticatorId(request.authenticatorId),
+        code: v.totpOrRecoveryCode(request.code),
+      }));
+      const { removedAt } = await authenticators.remove(input);
+      return { removedAt, sessionsRevokedAt: removedAt };
+    }),
   };
+}
+
+/** An authenticator as callers see it: never its secret. */
+function toAuthenticator(a: AuthenticatorRecord) {
+  return { authenticatorId: a.authenticatorId, label: a.label, createdAt: a.createdAt, lastUsedAt: a.lastUsedAt ?? undefined };
 }

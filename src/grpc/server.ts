@@ -1,10 +1,18 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { TlsConfig } from '../config.js';
 import { MfaServiceService, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import { addReflection } from './reflection.js';
+import { withStrictRequestDecoding } from './request-decoding.js';
 
 export const MFA_SERVICE_NAME = 'mfa.v1.MfaService';
+
+/** TLS for the gRPC port: PEM contents read at start-up. */
+export interface TlsConfig {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
+  readonly clientCa: Buffer | null;
+}
 
 export interface GrpcServer {
   readonly server: Server;
@@ -27,7 +35,7 @@ export async function startGrpcServer(options: {
   readonly reflection: boolean;
 }): Promise<GrpcServer> {
   const server = new Server();
-  server.addService(MfaServiceService, options.handlers);
+  server.addService(withStrictRequestDecoding(MfaServiceService), options.handlers);
   const health = new HealthImplementation({ '': 'SERVING', [MFA_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   if (options.reflection) addReflection(server);

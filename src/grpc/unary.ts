@@ -3,29 +3,14 @@ import { trace } from '@opentelemetry/api';
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { runInCallScope } from '../call-scope.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
+import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
 import type { AuditService } from '../services/audit-service.js';
 import type { CallerAuthenticator } from './caller-tokens.js';
 import { toServiceError } from './error-status.js';
 import type { RpcMetrics } from './rpc-metrics.js';
-
-/** An audit event a call produced. */
-export interface AuditFact {
-  readonly event: string;
-  readonly detail?: string;
-}
-
-/** How one RPC is served beyond its handler. */
-export interface RpcPolicy<Req, Res> {
-  /** Only MFA_ADMIN_CALLERS may call it. */
-  readonly admin?: boolean;
-  /** Its outcomes count in mfa_verifications_total. (Failed code checks of any RPC go to the audit trail.) */
-  readonly checksCode?: boolean;
-  /** The audit event of a success, if any. */
-  readonly audit?: (request: Req, response: Res) => AuditFact | null;
-  /** Extra metrics on success. */
-  readonly onSuccess?: (metrics: RpcMetrics) => void;
-}
+import { UndecodableRequest } from './request-decoding.js';
+import { assertPoliciesCoverService, type RpcName, type RpcPolicies, type RpcPolicy } from './rpc-policies.js';
+import { invalidRequest } from './validation.js';
 
 export interface UnaryDeps {
   readonly serviceName: string;
@@ -35,34 +20,37 @@ export interface UnaryDeps {
   readonly adminCallers: ReadonlySet<string>;
   readonly audit: AuditService;
   readonly metrics: RpcMetrics;
+  /** Access, auditing and metrics of each RPC (RPC_POLICIES); must cover every MfaService method. */
+  readonly policies: RpcPolicies;
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// The client's own deadline timer cancels the call about when the server's fires; which comes
+// first depends on scheduling, so an end this close to the deadline counts as the deadline.
+const DEADLINE_SLACK_MS = 100;
 const CODE_CHECK_EVENTS: Partial<Record<ErrorReason, string>> = {
   INVALID_CODE: 'code_check.failed',
   CODE_REUSED: 'code_check.replayed',
   LOCKED_OUT: 'code_check.locked_out',
 };
 
-export type Unary = <Req, Res>(
-  method: string,
-  handle: (request: Req) => Promise<Res>,
-  policy?: RpcPolicy<Req, Res>,
-) => handleUnaryCall<Req, Res>;
+export type Unary = <Req, Res>(method: RpcName, handle: (request: Req) => Promise<Res>) => handleUnaryCall<Req, Res>;
 
 /**
  * The middleware every MfaService call goes through, in order: request id
  * (from `x-request-id`, or made, and returned in the response headers, or a
- * failure's trailers),
- * caller authentication and admin check, a call scope that ends the work when
- * the client cancels or the deadline passes, then the handler; afterwards one
- * status mapping, the audit event, metrics and one log line. Request and
+ * failure's trailers), caller authentication and admin check (per
+ * RPC_POLICIES), the request's wire checks, a call scope that ends the work
+ * when the client cancels or the deadline passes, then the handler; afterwards
+ * one status mapping, the audit event, metrics and one log line. Request and
  * response bodies are never logged: they carry codes, secrets and tokens.
  */
 export function createUnary(deps: UnaryDeps): Unary {
-  return <Req, Res>(method: string, handle: (request: Req) => Promise<Res>, policy: RpcPolicy<Req, Res> = {}) =>
-    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+  assertPoliciesCoverService(deps.policies);
+  return <Req, Res>(method: RpcName, handle: (request: Req) => Promise<Res>) => {
+    const policy = deps.policies[method] as unknown as RpcPolicy<Req, Res>;
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const started = process.hrtime.bigint();
       // The call's span, when tracing is on (src/tracing/): its ids go into the log line.
       const span = trace.getActiveSpan()?.spanContext();
@@ -71,15 +59,21 @@ export function createUnary(deps: UnaryDeps): Unary {
       const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
 
       const ended = new AbortController();
+      let endedByDeadline = false;
       // grpc-js emits 'cancelled' when any call's stream closes, finished or not: the listener goes
       // before the response is sent, so a finished call does not build an AbortError for nothing.
-      const onCancelled = () => ended.abort();
-      if (call.cancelled) ended.abort();
+      const onCancelled = () => {
+        endedByDeadline = deadlinePassed(call.getDeadline());
+        ended.abort();
+      };
+      if (call.cancelled) onCancelled();
       call.once('cancelled', onCancelled);
 
       let caller = '';
       const run = async (): Promise<Res> => {
-        caller = authenticate(deps, call.metadata, policy.admin === true);
+        caller = authenticate(deps, call.metadata, policy.access === 'admin');
+        // Bytes that break the proto's rules (request-decoding.ts) arrive here in place of a request.
+        if (call.request instanceof UndecodableRequest) throw invalidRequest(call.request.violations);
         return runInCallScope(ended.signal, () => handle(call.request));
       };
 
@@ -126,7 +120,11 @@ export function createUnary(deps: UnaryDeps): Unary {
             answer(null, response);
           },
           async (error: unknown) => {
-            const serviceError = toServiceError(error);
+            const serviceError = toServiceError(
+              endedByDeadline && hasReason(error, ErrorReason.CALL_ENDED)
+                ? new MfaError(ErrorReason.DEADLINE_EXCEEDED, 'the deadline passed; the work stopped', { cause: error })
+                : error,
+            );
             await finish(serviceError.code, serviceError.reason, error);
             answer(serviceError);
           },
@@ -137,6 +135,7 @@ export function createUnary(deps: UnaryDeps): Unary {
           if (!answered) answer(toServiceError(error));
         });
     };
+  };
 }
 
 /** The caller's name; throws UNAUTHENTICATED or ADMIN_REQUIRED. */
@@ -154,4 +153,10 @@ function authenticate(deps: UnaryDeps, metadata: Metadata, admin: boolean): stri
     throw new MfaError(ErrorReason.ADMIN_REQUIRED, 'this RPC is for the callers named in MFA_ADMIN_CALLERS');
   }
   return caller;
+}
+
+/** True when a call's deadline (a Date, a time in ms, or Infinity for none) has passed, or nearly. */
+function deadlinePassed(deadline: Date | number): boolean {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) && Date.now() >= at - DEADLINE_SLACK_MS;
 }

@@ -1,4 +1,5 @@
 import { ErrorReason, MfaError, type FieldViolation } from '../domain/errors.js';
+import { AUTHENTICATOR_ID_PATTERN } from '../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../domain/device-tokens.js';
 import { normalizeRecoveryCode } from '../domain/recovery-codes.js';
 import { isTotpCodeFormat } from '../domain/totp.js';
@@ -51,17 +52,31 @@ export class RequestValidator {
   }
 
   recoveryCode(value: string, field = 'recovery_code'): string {
-    if (this.#text(field, value, { min: 1, max: 128 }) !== value) return value;
-    if (normalizeRecoveryCode(value) === null) this.#add(field, 'must be a recovery code such as ABCDE-12345');
+    if (this.#isText(field, value, { min: 1, max: 128 }) && normalizeRecoveryCode(value) === null) {
+      this.#add(field, 'must be a recovery code such as ABCDE-12345');
+    }
     return value;
   }
 
-  /** DisableMfa's code: 6 digits (TOTP) or a recovery code. */
-  totpOrRecoveryCode(value: string): string {
+  /** A code of an enabled factor (DisableMfa, RemoveAuthenticator): 6 digits (TOTP) or a recovery code. */
+  totpOrRecoveryCode(value: string, field = 'code'): string {
     if (isTotpCodeFormat(value)) return value;
     if (value.length > 128 || normalizeRecoveryCode(value) === null) {
-      this.#add('code', 'must be 6 digits from the authenticator app or a recovery code such as ABCDE-12345');
+      this.#add(field, 'must be 6 digits from an authenticator app or a recovery code such as ABCDE-12345');
     }
+    return value;
+  }
+
+  /** A name shown to people (an authenticator's label): at most `max` printable characters, not only spaces; empty only when optional. */
+  label(field: string, value: string, max: number, required: boolean): string {
+    const label = this.#text(field, value, { min: required ? 1 : 0, max });
+    if (label !== '' && label.trim() === '') this.#add(field, 'must not be only spaces');
+    return label;
+  }
+
+  /** An authenticator id as issued (aut_ and 16 base64url characters). */
+  authenticatorId(value: string): string {
+    if (!AUTHENTICATOR_ID_PATTERN.test(value)) this.#add('authenticator_id', 'must be an authenticator_id from ListAuthenticators (aut_ and 16 characters)');
     return value;
   }
 
@@ -73,23 +88,27 @@ export class RequestValidator {
 
   /** Throws INVALID_REQUEST when any field was bad. */
   done(): void {
-    if (this.#violations.length === 0) return;
-    const fields = this.#violations.map((v) => v.field).join(', ');
-    throw new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${fields}`, { fieldViolations: this.#violations });
+    if (this.#violations.length > 0) throw invalidRequest(this.#violations);
   }
 
+  /** The value when it is printable text within the limits, else '' (and a violation). */
   #text(field: string, value: string, limits: { min: number; max: number }): string {
+    return this.#isText(field, value, limits) ? value : '';
+  }
+
+  #isText(field: string, value: string, limits: { min: number; max: number }): boolean {
     const length = [...value].length;
     if (length < limits.min) this.#add(field, 'is required');
     else if (length > limits.max) this.#add(field, `must be at most ${limits.max} characters`);
     // \p{C}: control, format, surrogate, private-use and unassigned code points.
     else if (/\p{C}/u.test(value)) this.#add(field, 'must contain only printable characters');
-    else return value;
-    return '';
+    else return true;
+    return false;
   }
 
+  /** Records a bad field; a field's first problem is the one reported (one violation per field). */
   #add(field: string, description: string): void {
-    this.#violations.push({ field, description });
+    if (!this.#violations.some((v) => v.field === field)) this.#violations.push({ field, description });
   }
 }
 
@@ -99,4 +118,10 @@ export function validate<T>(build: (v: RequestValidator) => T): T {
   const result = build(validator);
   validator.done();
   return result;
+}
+
+/** The INVALID_REQUEST error naming each bad field (its message lists them; the BadRequest says why). */
+export function invalidRequest(violations: readonly FieldViolation[]): MfaError {
+  const fields = violations.map((v) => v.field).join(', ');
+  return new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${fields}`, { fieldViolations: violations });
 }

@@ -1,12 +1,17 @@
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { FactorStore } from '../stores/ports.js';
+import type { FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
 import type { SessionService } from './session-service.js';
 
 /** What support staff may do without the user's codes. */
 export class AdminService {
   constructor(
-    private readonly deps: { readonly factors: FactorStore; readonly sessions: SessionService; readonly clock: Clock },
+    private readonly deps: {
+      readonly factors: FactorStore;
+      readonly pending: PendingEnrollmentStore;
+      readonly sessions: SessionService;
+      readonly clock: Clock;
+    },
   ) {}
 
   /** Turns MFA off for a user who lost the phone and the recovery codes; revokes sessions and forgets devices. */
@@ -14,6 +19,8 @@ export class AdminService {
     const now = this.deps.clock.now();
     // Checked first so that resetting a user without MFA does not log them out.
     if (!(await this.deps.factors.get(userId))?.enabled) throw notEnabled();
+    // First, so that a retried Confirm can never turn MFA back on with the lost phone's secret.
+    await this.deps.pending.clear(userId);
     await this.deps.sessions.announce(userId, now);
     if (!(await this.deps.factors.reset(userId, now))) throw notEnabled();
     return { resetAt: now };

@@ -7,6 +7,7 @@ export interface MfaStatus {
   readonly enabled: boolean;
   readonly enabledAt: Date | null;
   readonly recoveryCodesRemaining: number;
+  readonly authenticators: number;
   readonly rememberedDevices: number;
   readonly pendingEnrollmentExpiresAt: Date | null;
   readonly lockedUntil: Date | null;
@@ -38,8 +39,10 @@ export class StatusService {
       enabled,
       enabledAt: enabled ? record!.enabledAt : null,
       recoveryCodesRemaining: enabled ? (record!.recoveryCodes?.hashes.length ?? 0) : 0,
+      authenticators: enabled ? record!.authenticators.length : 0,
       rememberedDevices: enabled ? liveDevices(record!.devices, now).length : 0,
-      pendingEnrollmentExpiresAt: pending?.expiresAt ?? null,
+      // A confirmed enrollment is kept only to answer Confirm's retries: it is not pending any more.
+      pendingEnrollmentExpiresAt: pending !== null && pending.confirmation === undefined ? pending.expiresAt : null,
       lockedUntil: lockoutMs > 0 ? new Date(now.getTime() + lockoutMs) : null,
       sessionsRevokedAt,
     };

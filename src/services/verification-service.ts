@@ -1,11 +1,10 @@
 import type { Clock } from '../domain/clock.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import { normalizeRecoveryCode, type RecoveryCodes } from '../domain/recovery-codes.js';
-import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
-import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
-import type { CodeProof, FactorRecord, FactorStore } from '../stores/ports.js';
-import type { AttemptGuard } from './attempt-guard.js';
+import type { RecoveryCodes } from '../domain/recovery-codes.js';
+import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { CheckResult, CodeChecks } from './code-checks.js';
 import type { DeviceService } from './device-service.js';
+import { enabledRecordForWrite } from './enabled-record.js';
+import { spendOnCurrent } from './spend-on-current.js';
 import type { SessionService } from './session-service.js';
 
 export interface RememberRequest {
@@ -15,118 +14,96 @@ export interface RememberRequest {
 
 export interface Verified {
   readonly verifiedAt: Date;
+  /** The authenticator whose code was accepted; null for a recovery code. */
+  readonly authenticatorId: string | null;
   readonly device: { readonly token: string; readonly expiresAt: Date } | null;
   readonly recoveryCodesRemaining: number;
 }
 
 /**
  * Every use of an enabled factor: login with a TOTP or recovery code, turning
- * MFA off, and regenerating recovery codes. Each check goes through the
- * AttemptGuard, which counts failures (lockout) and claims the proof once
- * across instances (replay protection, RFC 6238 §5.2); the FactorStore then
- * records the spend durably.
+ * MFA off, and regenerating recovery codes. Each goes through CodeChecks:
+ * the lockout gate, then one durable write that spends the code.
  */
 export class VerificationService {
   constructor(
     private readonly deps: {
       readonly factors: FactorStore;
-      readonly guard: AttemptGuard;
+      readonly pending: PendingEnrollmentStore;
+      readonly codeChecks: CodeChecks;
       readonly sessions: SessionService;
       readonly devices: DeviceService;
-      readonly box: SecretBox;
       readonly recoveryCodes: RecoveryCodes;
       readonly clock: Clock;
     },
   ) {}
 
   async verifyTotp(request: { userId: string; code: string } & RememberRequest): Promise<Verified> {
-    return this.#verify(request.userId, (record, now) => this.#checkTotp(record, request.code, now), request);
+    return this.#verify(request.userId, (record, now) => this.deps.codeChecks.totp(record, request.code, now), request);
   }
 
   async verifyRecoveryCode(request: { userId: string; recoveryCode: string } & RememberRequest): Promise<Verified> {
-    return this.#verify(request.userId, (record) => this.#checkRecoveryCode(record, request.recoveryCode), request);
+    return this.#verify(request.userId, (record) => this.deps.codeChecks.recoveryCode(record, request.recoveryCode), request);
   }
 
   /** Turns MFA off with a TOTP code (6 digits) or a recovery code. */
   async disable(request: { userId: string; code: string }): Promise<{ disabledAt: Date }> {
     const { userId } = request;
-    const record = await this.#enabledRecord(userId);
+    const record = await enabledRecordForWrite(this.deps.factors, userId);
     const now = this.deps.clock.now();
-    const check = isTotpCodeFormat(request.code)
-      ? this.#checkTotp(record, request.code, now)
-      : this.#checkRecoveryCode(record, request.code);
-    const proof = await this.deps.guard.settle(userId, check);
-    await this.deps.sessions.announce(userId, now);
-    await this.#spend(userId, proof, () => this.deps.factors.disable(userId, proof, now));
+    const { codeChecks } = this.deps;
+    const check = codeChecks.anyCode(record, request.code, now);
+    await codeChecks.spend(userId, check, async (proof) => {
+      // First, so that a retried Confirm can never turn MFA back on with the old secret and codes.
+      await this.deps.pending.clear(userId);
+      // The cache half of the revocation first: a failure in between errs on the side of logging out.
+      await this.deps.sessions.announce(userId, now);
+      return (await this.deps.factors.disable(userId, proof, now)) || null;
+    });
     return { disabledAt: now };
   }
 
   async regenerateRecoveryCodes(request: { userId: string; code: string }): Promise<string[]> {
     const { userId } = request;
-    const record = await this.#enabledRecord(userId);
-    const proof = await this.deps.guard.settle(userId, this.#checkTotp(record, request.code, this.deps.clock.now()));
+    const record = await enabledRecordForWrite(this.deps.factors, userId);
+    const now = this.deps.clock.now();
+    const check = this.deps.codeChecks.totp(record, request.code, now);
     const issued = this.deps.recoveryCodes.issue(userId);
-    await this.#spend(userId, proof, () => this.deps.factors.spendProof(userId, proof, { replaceRecoveryCodes: issued.set }));
+    await this.deps.codeChecks.spend(userId, check, (proof) =>
+      this.deps.factors.spendProof(userId, proof, { replaceRecoveryCodes: issued.set, usedAt: now }),
+    );
     return issued.codes;
   }
 
-  async #verify(
-    userId: string,
-    check: (record: FactorRecord, now: Date) => CheckResult,
-    remember: RememberRequest,
-  ): Promise<Verified> {
-    const record = await this.#enabledRecord(userId);
+  async #verify(userId: string, check: (record: FactorRecord, now: Date) => CheckResult, remember: RememberRequest): Promise<Verified> {
+    const record = await enabledRecordForWrite(this.deps.factors, userId);
     const now = this.deps.clock.now();
-    const proof = await this.deps.guard.settle(userId, check(record, now));
-    const device = remember.rememberDevice ? this.deps.devices.remember(record.devices, remember.deviceLabel, now) : null;
-    const change = device ? { addDevice: device.record, removeDeviceIds: device.evictDeviceIds } : {};
-    const spent = await this.#spend(userId, proof, () => this.deps.factors.spendProof(userId, proof, change));
+    let authenticatorId: string | null = null;
+    const spent = await this.deps.codeChecks.spend(userId, check(record, now), async (proof) => {
+      if ('authenticatorId' in proof) authenticatorId = proof.authenticatorId;
+      return remember.rememberDevice
+        ? this.#spendRemembering(userId, proof, record, remember.deviceLabel, now)
+        : this.deps.factors.spendProof(userId, proof, { usedAt: now }).then((s) => s && { ...s, device: null });
+    });
     return {
       verifiedAt: now,
-      device: device && { token: device.token, expiresAt: device.record.expiresAt },
+      authenticatorId,
+      device: spent.device && { token: spent.device.token, expiresAt: spent.device.record.expiresAt },
       recoveryCodesRemaining: spent.recoveryCodesRemaining,
     };
   }
 
-  async #enabledRecord(userId: string): Promise<FactorRecord> {
-    const record = await this.deps.factors.get(userId);
-    if (!record?.enabled || record.sealedSecret === null) {
-      throw new MfaError(ErrorReason.MFA_NOT_ENABLED, 'MFA is not enabled for this user');
-    }
-    return record;
-  }
-
-  #checkTotp(record: FactorRecord, code: string, now: Date): CheckResult {
-    const secret = this.deps.box.open(record.sealedSecret!, totpSecretContext(record.userId));
-    const timeStep = matchTotp(secret, code, now);
-    if (timeStep === null) return { failure: ErrorReason.INVALID_CODE };
-    // RFC 6238 §5.2: once step T was accepted, no code of step <= T is accepted again.
-    if (timeStep <= record.lastTimeStep) return { failure: ErrorReason.CODE_REUSED };
-    return { timeStep };
-  }
-
-  #checkRecoveryCode(record: FactorRecord, typed: string): CheckResult {
-    const normalized = normalizeRecoveryCode(typed);
-    const set = record.recoveryCodes;
-    if (normalized === null || set === null) return { failure: ErrorReason.INVALID_CODE };
-    const hash = this.deps.recoveryCodes.hash(record.userId, set.keyId, normalized);
-    if (hash === undefined || !set.hashes.includes(hash)) return { failure: ErrorReason.INVALID_CODE };
-    return { recoveryCodeHash: hash };
-  }
-
   /**
-   * Records the spend of a claimed proof durably. The Redis claim already made
-   * it single-use; the durable write can still refuse it when MFA was turned
-   * off meanwhile, or when Redis lost its claims (a flush) and MongoDB's copy
-   * shows the proof spent: then it counts as a failed attempt.
+   * Spends the proof and remembers a device in one write, evicting expired
+   * devices and the oldest beyond MFA_MAX_REMEMBERED_DEVICES, worked out from
+   * the record the write applies to (so concurrent calls keep the cap).
    */
-  async #spend<T>(userId: string, proof: CodeProof, write: () => Promise<T | null | false>): Promise<T> {
-    const result = await this.deps.guard.commit(userId, proof, write);
-    if (result === null || result === false) {
-      return this.deps.guard.reject(userId, 'timeStep' in proof ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
-    }
-    return result;
+  async #spendRemembering(userId: string, proof: CodeProof, read: FactorRecord, label: string, now: Date) {
+    const spent = await spendOnCurrent(this.deps.factors, proof, read, (record) => {
+      const device = this.deps.devices.remember(record.devices, label, now);
+      return { change: { addDevice: device.record, removeDeviceIds: device.evictDeviceIds, usedAt: now }, result: device };
+    });
+    return spent && { recoveryCodesRemaining: spent.recoveryCodesRemaining, device: spent.result };
   }
-}
 
-type CheckResult = CodeProof | { readonly failure: ErrorReason };
+}

@@ -1,22 +1,32 @@
 import type { Logger } from 'pino';
-import type { StoreConfig } from '../config.js';
 import type { Clock } from '../domain/clock.js';
+import { adaptFactorStore } from './ferretdb/ferretdb.js';
 import { MemoryAttemptStore } from './memory/memory-attempt-store.js';
 import { MemoryAuditLog } from './memory/memory-audit-log.js';
 import { MemoryFactorStore } from './memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from './memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from './memory/memory-revocation-cache.js';
 import { MongoAuditLog } from './mongo/mongo-audit-log.js';
-import { createMongoClient, isFerretDb } from './mongo/mongo-client.js';
+import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
 import type { AttemptStore, AuditLog, FactorStore, PendingEnrollmentStore, RevocationCache } from './ports.js';
 import { createRedis } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from './redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from './redis/redis-revocation-cache.js';
-import { RedisUserLock } from './redis/redis-user-lock.js';
-import { SerializedFactorStore } from './serialized-factor-store.js';
 import type { StoreProbe } from './store-monitor.js';
+
+/** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
+export type StoreConfig =
+  | { readonly kind: 'memory' }
+  | {
+      readonly kind: 'external';
+      /** One URL, or with redisCluster a comma-separated list of seed nodes. */
+      readonly redisUrl: string;
+      readonly redisCluster: boolean;
+      readonly mongoUrl: string;
+      readonly mongoDb: string;
+    };
 
 /** Prefix of every Redis key the service writes. */
 export const REDIS_KEY_PREFIX = 'mfa:';
@@ -55,11 +65,7 @@ export async function openStores(config: StoreConfig, deps: { clock: Clock; logg
   const auditLog = new MongoAuditLog(db);
   await auditLog.ensureIndexes();
   const keyPrefix = REDIS_KEY_PREFIX;
-  // FerretDB does not isolate concurrent updates of one document: serialize each user's writes there.
-  const ferretDb = await isFerretDb(db);
-  const factors = ferretDb
-    ? new SerializedFactorStore(new MongoFactorStore(db), new RedisUserLock({ redis, keyPrefix, timeoutMs: deps.timeoutMs }))
-    : new MongoFactorStore(db);
+  const { factors, ferretDb } = await adaptFactorStore(db, new MongoFactorStore(db), { redis, keyPrefix, timeoutMs: deps.timeoutMs });
   logger.info({ mongoDb: config.mongoDb, ferretDb }, 'connected to Redis and MongoDB');
   return {
     factors,

@@ -19,36 +19,58 @@ export interface DeviceRecord {
   readonly expiresAt: Date;
 }
 
+/** One authenticator app (or hardware TOTP key) of a user. */
+export interface AuthenticatorRecord {
+  readonly authenticatorId: string;
+  readonly label: string;
+  /** Its TOTP secret, sealed by SecretBox bound to the user and this id. */
+  readonly sealedSecret: string;
+  /** Its last accepted time step: replay protection is per authenticator (RFC 6238 §5.2). */
+  readonly lastTimeStep: number;
+  readonly createdAt: Date;
+  /** Null until a code of it is first accepted after its enrollment. */
+  readonly lastUsedAt: Date | null;
+}
+
 /** One user's durable MFA state. */
 export interface FactorRecord {
   readonly userId: string;
   readonly enabled: boolean;
   readonly enabledAt: Date | null;
-  /** The TOTP secret sealed by SecretBox; null when MFA is off. */
-  readonly sealedSecret: string | null;
-  /** The last accepted TOTP time step (replay protection, RFC 6238 §5.2). */
-  readonly lastTimeStep: number;
+  /** Oldest first; empty when MFA is off. */
+  readonly authenticators: readonly AuthenticatorRecord[];
+  /**
+   * The document is in the shape of before several authenticators (one
+   * secret per user); it reads as one authenticator (LEGACY_AUTHENTICATOR_ID),
+   * and `upgrade` must rewrite it before any write that names that authenticator.
+   */
+  readonly legacy: boolean;
   readonly recoveryCodes: RecoveryCodeSet | null;
   readonly devices: readonly DeviceRecord[];
   readonly sessionsRevokedAt: Date | null;
+  /**
+   * Goes up with every write; a write that depends on what was read (the
+   * device cap) names it and applies only if nothing changed in between.
+   * 0 for a record written before versions existed.
+   */
+  readonly version: number;
 }
 
 /**
- * What proves a code-checked change: a TOTP step newer than the last one, or
- * an unused recovery code. `firstStep` marks the step that confirms a new
- * secret: it starts the claims afresh, since steps claimed under the user's
- * previous secret say nothing about the new one.
+ * What proves a code-checked change: a TOTP step newer than the last one
+ * spent, or an unused recovery code. Spending it durably is what makes a code
+ * single-use (RFC 6238 §5.2), on every instance.
  */
-export type CodeProof =
-  | { readonly timeStep: number; readonly firstStep?: boolean }
-  | { readonly recoveryCodeHash: string };
+export type CodeProof = { readonly authenticatorId: string; readonly timeStep: number } | { readonly recoveryCodeHash: string };
 
 export interface EnableFactor {
-  readonly sealedSecret: string;
+  /** The first authenticator; its lastTimeStep is the confirming step. */
+  readonly authenticator: AuthenticatorRecord;
   readonly enabledAt: Date;
-  readonly timeStep: number;
   readonly recoveryCodes: RecoveryCodeSet;
   readonly sessionsRevokedAt: Date;
+  /** Only if the record is still at this version (0: none yet, or written before versions). */
+  readonly ifVersion?: number;
 }
 
 /** Changes applied atomically with a proof (all in one document write). */
@@ -58,20 +80,37 @@ export interface ProvenChange {
   /** Forget these devices (the service prunes expired and surplus ones when it adds one). */
   readonly removeDeviceIds?: readonly string[];
   readonly replaceRecoveryCodes?: RecoveryCodeSet;
+  /** With a TOTP proof: its authenticator's lastUsedAt. */
+  readonly usedAt?: Date;
+  readonly addAuthenticator?: AuthenticatorRecord;
+  readonly removeAuthenticatorId?: string;
+  /** Moves sessionsRevokedAt forward (never back). */
+  readonly sessionsRevokedAt?: Date;
 }
 
 export interface FactorStore {
   get(userId: string): Promise<FactorRecord | null>;
-  /** Turns MFA on and forgets every device. False when it is already on. */
+  /** Turns MFA on with its first authenticator and forgets every device. False when it is already on. */
   enable(userId: string, change: EnableFactor): Promise<boolean>;
   /**
    * Spends the proof (sets lastTimeStep, or removes the recovery code hash) and
-   * applies `change`, all or nothing. Null when MFA is off or the proof was
-   * already spent; else the number of recovery codes left.
+   * applies `change`, all or nothing, in one conditional write: of concurrent
+   * spends of one proof, one wins. Null when MFA is off, the proof was
+   * already spent, or `ifVersion` is given and the record has changed since;
+   * else the number of recovery codes left.
    */
-  spendProof(userId: string, proof: CodeProof, change: ProvenChange): Promise<{ recoveryCodesRemaining: number } | null>;
+  spendProof(
+    userId: string,
+    proof: CodeProof,
+    change: ProvenChange,
+    ifVersion?: number,
+  ): Promise<{ recoveryCodesRemaining: number } | null>;
   /** Spends the proof and turns MFA off, forgetting secret, codes and devices. False when the proof was spent or MFA is off. */
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean>;
+  /** Relabels an authenticator; null when the user has no such authenticator. */
+  renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null>;
+  /** Rewrites a `legacy` record in today's shape, keeping what it says; does nothing to any other. */
+  upgrade(userId: string): Promise<void>;
   /** Turns MFA off without a proof (an admin reset). False when MFA is off. */
   reset(userId: string, sessionsRevokedAt: Date): Promise<boolean>;
   /** Moves sessionsRevokedAt forward (never back). Creates the record when needed. */
@@ -84,64 +123,91 @@ export interface FactorStore {
 
 // ---- Short-lived state (Redis) -------------------------------------------------
 
-/** An enrollment waiting for its first code. */
+/**
+ * The outcome of a ConfirmTotpEnrollment, fixed before MFA is turned on and
+ * kept with the enrollment, so that a retried or crashed Confirm finishes
+ * the same way and answers the same recovery codes.
+ */
+export interface EnrollmentConfirmation {
+  /** The time step of the confirming code. */
+  readonly timeStep: number;
+  readonly enabledAt: Date;
+  /** The issued recovery codes and the id of the key that hashes them, sealed by SecretBox; empty when adding an authenticator. */
+  readonly sealedRecoveryCodes: string;
+  /**
+   * The version of the user's record when the outcome was fixed. Turning MFA
+   * on applies only to that version: a DisableMfa, ResetMfa or any other
+   * write in between supersedes the confirmation, so a late retry cannot undo it.
+   */
+  readonly recordVersion: number;
+}
+
+/** An enrollment waiting for its first code, or (with `confirmation`) being or just confirmed. */
 export interface PendingEnrollment {
   readonly enrollmentId: string;
   readonly userId: string;
+  /** The id the authenticator will have; its secret is sealed bound to it. */
+  readonly authenticatorId: string;
+  readonly label: string;
+  /** An additional authenticator for a user with MFA on (else the first, which turns MFA on). */
+  readonly adding: boolean;
   readonly sealedSecret: string;
   readonly expiresAt: Date;
+  readonly confirmation?: EnrollmentConfirmation;
 }
 
 export interface PendingEnrollmentStore {
-  /** Stores `enrollment` until its expiresAt, replacing the user's previous one. */
-  put(enrollment: PendingEnrollment): Promise<void>;
-  /** The user's pending enrollment, or null when there is none or it expired. */
+  /**
+   * Stores `enrollment` until its expiresAt, replacing the user's previous
+   * one unless that one is confirmed (and `replaceConfirmed` is not set):
+   * then nothing changes and it returns false.
+   */
+  put(enrollment: PendingEnrollment, options?: { readonly replaceConfirmed?: boolean }): Promise<boolean>;
+  /** The user's enrollment, or null when there is none or it expired. */
   get(userId: string): Promise<PendingEnrollment | null>;
-  /** Removes it if its id matches; false otherwise. */
+  /**
+   * In one atomic step: if the user's enrollment has this id, records
+   * `confirmation` unless it has one already, and keeps it until `keepUntil`
+   * (if later than its expiry). Returns the enrollment as it then is, with
+   * whichever confirmation came first; null when the id does not match.
+   */
+  confirm(userId: string, enrollmentId: string, confirmation: EnrollmentConfirmation, keepUntil: Date): Promise<PendingEnrollment | null>;
+  /** Removes it if its id matches and it is not confirmed; false otherwise. */
   remove(userId: string, enrollmentId: string): Promise<boolean>;
+  /** Removes it if its id matches, confirmed or not (a confirmation that can no longer be finished). */
+  discard(userId: string, enrollmentId: string): Promise<void>;
+  /** Removes the user's enrollment, confirmed or not (MFA was turned off: nothing of it may be replayed). */
+  clear(userId: string): Promise<void>;
 }
 
-/**
- * How long the AttemptStore remembers a claimed proof. A TOTP code is valid
- * for at most three periods (90 s) and a used recovery code leaves the
- * durable store at once, so a day is far more than needed; it bounds memory.
- */
-export const PROOF_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** The result of settling one code check against the lockout counter and the replay guard. */
+/** The result of passing one code check through the lockout gate. */
 export type AttemptOutcome =
   | { readonly kind: 'accepted' }
-  /** A failed check, or (`reused`) a right code whose proof was already claimed. */
-  | { readonly kind: 'rejected'; readonly failures: number; readonly reused: boolean }
-  | { readonly kind: 'locked'; readonly retryAfterMs: number };
+  /** A failed check, counted: `failures` in a row so far. */
+  | { readonly kind: 'rejected'; readonly failures: number }
+  /** Locked: codes are not checked for `retryAfterMs`. `failures` is the count that locked the user when this check did, else 0. */
+  | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number };
 
 export interface LockoutPolicy {
   readonly maxFailures: number;
   readonly lockoutMs: number;
 }
 
+/**
+ * The lockout gate every code check passes, shared by every instance. It
+ * holds no claim on any code: only the durable spend in the FactorStore
+ * spends a code, so nothing here can burn one when a call is cut off.
+ */
 export interface AttemptStore {
   /**
    * In one atomic step: if the user is locked, says so (whatever the check
-   * was). Otherwise a passed check (`proof` given) claims its proof, once: a
-   * TOTP step only when it is newer than every step claimed before, a
-   * recovery code hash only the first time. A successful claim clears the
-   * failure count; a failed check (`proof` null) or a failed claim counts,
-   * and locks the user for `lockoutMs` when the count reaches `maxFailures`.
-   *
-   * This is the replay guard across instances (RFC 6238 §5.2): Redis scripts
-   * are atomic, conditional updates on FerretDB are not. The FactorStore
-   * keeps the durable copy (lastTimeStep, the remaining code hashes).
+   * was). Otherwise a passed check clears the failure count; a failed one
+   * counts, and locks the user for `lockoutMs` when the count reaches
+   * `maxFailures`. Failures are forgotten after a quiet `lockoutMs`.
    */
-  settle(userId: string, proof: CodeProof | null, policy: LockoutPolicy): Promise<AttemptOutcome>;
+  settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome>;
   /** Milliseconds left of the user's lockout, or 0. */
   lockoutRemainingMs(userId: string): Promise<number>;
-  /**
-   * Un-claims a recovery code whose durable spend failed (a store outage), so
-   * the user can use it again. TOTP steps are not released: the next code
-   * comes within 30 seconds.
-   */
-  releaseRecoveryCode(userId: string, recoveryCodeHash: string): Promise<void>;
 }
 
 /** A fast copy of each user's sessionsRevokedAt; the durable value is in FactorStore. */

@@ -9,7 +9,10 @@ export interface StoreProbe {
 /**
  * Pings every store on an interval and reports when the set of unreachable
  * stores changes, so health checking can say NOT_SERVING while a store is
- * down and SERVING again once it is back, without a restart.
+ * down and SERVING again once it is back, without a restart. A round starts
+ * `intervalMs` after the previous one ended, never while it runs: a ping may
+ * take longer than the interval (up to the store timeout), and overlapping
+ * rounds could report their results out of order.
  */
 export class StoreMonitor {
   #timer: NodeJS.Timeout | null = null;
@@ -27,16 +30,23 @@ export class StoreMonitor {
   ) {}
 
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#running = this.check();
-    }, this.deps.intervalMs);
-    this.#timer.unref();
+    this.#scheduleRound();
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
     this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
     await this.#running;
+  }
+
+  #scheduleRound(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#running = this.check()
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'store health round failed'))
+        .finally(() => this.#scheduleRound());
+    }, this.deps.intervalMs);
+    this.#timer.unref();
   }
 
   /** One round of pings. */

@@ -3,7 +3,7 @@ import { ErrorReason, MfaError } from '../domain/errors.js';
 
 /** The error every adapter throws when its server cannot be reached in time. */
 export function storeUnavailable(store: string, cause: unknown): MfaError {
-  return new MfaError(ErrorReason.STORE_UNAVAILABLE, `${store} is unavailable; retry later`, { cause });
+  return new MfaError(ErrorReason.STORE_UNAVAILABLE, 'store unavailable; retry later', { cause: new Error(`${store} is unavailable`, { cause }) });
 }
 
 /**

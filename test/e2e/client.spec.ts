@@ -128,7 +128,7 @@ describe('The typed client (mfa-service/client)', function () {
       expect(config.methodConfig).to.have.length(1);
       expect(config.methodConfig[0]!.name.map((n) => n.method)).to.have.members([...RETRIED_READS]);
       expect(config.methodConfig[0]!.retryPolicy.retryableStatusCodes).to.deep.equal(['UNAVAILABLE']);
-      for (const check of ['VerifyTotp', 'VerifyRecoveryCode', 'DisableMfa', 'RegenerateRecoveryCodes', 'ConfirmTotpEnrollment']) {
+      for (const check of ['VerifyTotp', 'VerifyRecoveryCode', 'DisableMfa', 'RegenerateRecoveryCodes', 'ConfirmTotpEnrollment', 'RemoveAuthenticator']) {
         expect(RETRIED_READS as readonly string[]).to.not.include(check);
       }
     });
@@ -191,7 +191,7 @@ describe('The typed client (mfa-service/client)', function () {
     await run('npm', ['run', 'build'], { cwd: ROOT, timeout: 170_000 });
     const script = "import('mfa-service/client').then((m) => console.log(typeof m.createMfaClient, typeof m.MfaClientError, m.RETRIED_READS.length))";
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
-    expect(stdout.trim()).to.equal('function function 5');
+    expect(stdout.trim()).to.equal(`function function ${RETRIED_READS.length}`);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types: string }> };
     expect(readFileSync(join(ROOT, pkg.exports['./client']!.types), 'utf8')).to.contain('createMfaClient');
   });

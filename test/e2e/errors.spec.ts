@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../dev/redis-server.js';
 import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
 import { expectFailure, type MfaClient } from '../support/grpc-client.js';
 import { eventually } from '../support/eventually.js';
@@ -25,6 +27,7 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       ['non-ASCII digits', (c) => c.verifyTotp({ userId: 'a', code: '١٢٣٤٥٦' }), ['code']],
       ['a 129-character device_label', (c) => c.verifyTotp({ userId: 'a', code: '123456', deviceLabel: long(129) }), ['device_label']],
       ['a malformed recovery code', (c) => c.verifyRecoveryCode({ userId: 'a', recoveryCode: 'nope' }), ['recovery_code']],
+      ['an empty recovery code (one violation, not two)', (c) => c.verifyRecoveryCode({ userId: 'a', recoveryCode: '' }), ['recovery_code']],
       ['a DisableMfa code that is neither', (c) => c.disableMfa({ userId: 'a', code: '1234567' }), ['code']],
       ['a 5,000-character device_token', (c) => c.checkRememberedDevice({ userId: 'a', deviceToken: long(5000) }), ['device_token']],
       ['an empty enrollment_id', (c) => c.cancelTotpEnrollment({ userId: 'a', enrollmentId: '' }), ['enrollment_id']],
@@ -33,6 +36,12 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       ['an account_name too long for a QR code once URL-encoded', (c) => c.beginTotpEnrollment({ userId: 'a', accountName: '😀'.repeat(200) }), ['account_name', 'issuer']],
       ['a missing session_issued_at', (c) => c.checkSession({ userId: 'a' }), ['session_issued_at']],
       ['several bad fields at once', (c) => c.verifyTotp({ userId: '', code: 'x' }), ['user_id', 'code']],
+      ['a 65-character authenticator_label', (c) => c.beginTotpEnrollment({ userId: 'a', authenticatorLabel: long(65) }), ['authenticator_label']],
+      ['an authenticator_label of only spaces', (c) => c.beginTotpEnrollment({ userId: 'a', authenticatorLabel: '   ' }), ['authenticator_label']],
+      ['a malformed existing_code', (c) => c.confirmTotpEnrollment({ userId: 'a', enrollmentId: 'enr_x', code: '123456', existingCode: '12' }), ['existing_code']],
+      ['an authenticator_id that is a field path', (c) => c.renameAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa.label', label: 'x' }), ['authenticator_id']],
+      ['an empty label', (c) => c.renameAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa', label: '' }), ['label']],
+      ['a RemoveAuthenticator code that is neither', (c) => c.removeAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa', code: '1' }), ['code']],
     ];
     for (const [what, call, fields] of cases) {
       it(`fails INVALID_ARGUMENT with reason INVALID_REQUEST and a BadRequest naming ${fields.join(', ')} for ${what}`, async () => {
@@ -72,13 +81,51 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       await stores.redisServer.stop();
       try {
         const started = Date.now();
-        await expectFailure(client.beginTotpEnrollment({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+        const failure = await expectFailure(client.beginTotpEnrollment({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
         expect(Date.now() - started).to.be.below(5000);
+        expect(failure.message).to.equal('store unavailable; retry later');
       } finally {
         await stores.redisServer.restart();
       }
       // ioredis reconnects by itself; allow it a few seconds.
       await eventually(() => client.beginTotpEnrollment({ userId }), 15_000);
+    });
+  });
+
+  describe('when Redis is out of memory (maxmemory 2mb, noeviction)', () => {
+    it('fails UNAVAILABLE with reason STORE_UNAVAILABLE, not INTERNAL, and logs neither the sealed secret nor the command', async function () {
+      this.timeout(60_000);
+      const full = await startRedisServer({ extraArgs: ['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction'] });
+      stores.cleanups.push(() => full.stop());
+      const service = await startTestService({ ...stores.env, REDIS_URL: full.url });
+      stores.cleanups.push(() => service.stop());
+      // Big values first, then small ones, until a write is refused; then the limit goes a little
+      // below what is used, so that Redis stays full when client buffers shrink.
+      const filler = new Redis(full.url);
+      let n = 0;
+      for (const size of [50_000, 1_000]) {
+        try {
+          for (;;) await filler.set(`fill:${(n += 1)}`, 'x'.repeat(size));
+        } catch (error) {
+          expect((error as Error).message).to.match(/^OOM/);
+        }
+      }
+      const used = Number(/used_memory:(\d+)/.exec(await filler.info('memory'))![1]);
+      await filler.config('SET', 'maxmemory', String(Math.floor(used * 0.9)));
+      filler.disconnect();
+
+      for (let i = 0; i < 5; i += 1) {
+        const failure = await expectFailure(service.client.beginTotpEnrollment({ userId: newUserId('oom') }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+        expect(failure.message).to.equal('store unavailable; retry later');
+      }
+      const rpcLines = service.logs.filter((line) => line.includes('"method":"BeginTotpEnrollment"'));
+      expect(rpcLines).to.have.length(5);
+      // The store and its reply are for the operator: in the log, not on the wire.
+      for (const line of rpcLines) expect(line).to.contain('"grpcCode":"UNAVAILABLE"').and.contain('Redis is unavailable: OOM command not allowed');
+      const logged = service.logs.join('');
+      expect(logged).to.not.match(/v1\.test1\./, 'a sealed secret in the log');
+      expect(logged).to.not.contain('"args"');
+      expect(logged).to.not.contain(':enrollment');
     });
   });
 
@@ -96,8 +143,10 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
         await (proxy ? proxy.cut() : stores.mongoServer.stop());
         try {
           const started = Date.now();
-          await expectFailure(service.client.getMfaStatus({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
+          const failure = await expectFailure(service.client.getMfaStatus({ userId }), status.UNAVAILABLE, 'STORE_UNAVAILABLE');
           expect(Date.now() - started).to.be.below(5000);
+          expect(failure.message).to.equal('store unavailable; retry later');
+          expect(service.logs.join('')).to.contain('MongoDB is unavailable');
         } finally {
           await (proxy ? proxy.restore() : stores.mongoServer.restart());
         }

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import { useRealStores } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../dev/free-port.js';
 import { startTestService, TEST_KEYS, type TestService } from '../support/test-service.js';
 
 const run = promisify(execFile);

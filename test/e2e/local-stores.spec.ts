@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../dev/free-port.js';
 import { checkHealth } from '../support/health-client.js';
 import { startServiceProcess } from '../support/service-process.js';
 

@@ -253,22 +253,29 @@ describe('Running it in production (real Redis and MongoDB)', () => {
       await expectNoLaterWrite(userId);
       const ended = svc.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['reason'] === 'CALL_ENDED');
       expect(ended.length).to.be.greaterThan(0);
+      expect(ended.every((l) => l['grpcCode'] === 'CANCELLED')).to.equal(true);
     });
   });
 
   describe('deadlines', () => {
-    it('stops the work of a call whose deadline passed: no later store write happens', async function () {
+    it('stops the work of a call whose deadline passed: no later store write happens; the log says DEADLINE_EXCEEDED', async function () {
       this.timeout(30_000);
       const userId = newUserId('deadline');
       // Hold Redis for a second: RevokeSessions writes Redis first, then MongoDB.
       await stores.redis.call('CLIENT', 'PAUSE', '1000', 'ALL');
       const client = new MfaServiceClient(`127.0.0.1:${svc.service.port}`, credentials.createInsecure());
+      const requestId = `deadline-${userId}`;
+      const metadata = bearer(LOGIN_TOKEN);
+      metadata.set('x-request-id', requestId);
       const error = await new Promise<ServiceError | null>((resolve) =>
-        client.revokeSessions({ userId }, bearer(LOGIN_TOKEN), { deadline: Date.now() + 200 }, (e: ServiceError | null) => resolve(e)),
+        client.revokeSessions({ userId }, metadata, { deadline: Date.now() + 200 }, (e: ServiceError | null) => resolve(e)),
       );
       client.close();
       expect(error?.code).to.equal(status.DEADLINE_EXCEEDED);
       await expectNoLaterWrite(userId);
+      // The client makes its own DEADLINE_EXCEEDED; the server's log line and metrics must agree with it.
+      const line = svc.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['requestId'] === requestId);
+      expect(line).to.deep.include({ grpcCode: 'DEADLINE_EXCEEDED', reason: 'DEADLINE_EXCEEDED' });
     });
   });
 });

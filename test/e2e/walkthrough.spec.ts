@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { useRealStores } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../dev/free-port.js';
 import { decodeText } from '../support/qr-decode.js';
 import { readmeShellLinesBetween } from '../support/readme-commands.js';
 import { TEST_KEYS } from '../support/test-service.js';

@@ -1,6 +1,7 @@
 import type { RecoveryCodeSet } from '../../src/domain/recovery-codes.js';
 import type {
   AttemptStore,
+  AuthenticatorRecord,
   AuditLog,
   DeviceRecord,
   FactorStore,
@@ -40,4 +41,11 @@ export function device(id: string, at: Date, overrides: Partial<DeviceRecord> = 
     expiresAt: new Date(at.getTime() + 86_400_000),
     ...overrides,
   };
+}
+
+/** The id of the authenticator the contract tests enable with. */
+export const FIRST = 'aut_aaaaaaaaaaaaaaaa';
+
+export function authenticator(id: string, at: Date, overrides: Partial<AuthenticatorRecord> = {}): AuthenticatorRecord {
+  return { authenticatorId: id, label: `label ${id.slice(4, 8)}`, sealedSecret: `sealed-${id}`, lastTimeStep: 0, createdAt: at, lastUsedAt: null, ...overrides };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { codes, device, newUser, type StoreFixture } from './contract-support.js';
+import { authenticator, codes, device, FIRST, newUser, type StoreFixture } from './contract-support.js';
 
 /** The FactorStore rules every adapter shares, including under concurrent writes. */
 export function factorStoreContract(fixture: () => StoreFixture): void {
@@ -11,12 +11,15 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
 
     describe('FactorStore', () => {
       const enableAt = (at: Date, step = 100) => ({
-        sealedSecret: 'sealed',
+        authenticator: authenticator(FIRST, at, { lastTimeStep: step }),
         enabledAt: at,
-        timeStep: step,
         recoveryCodes: codes('k1', 'h1', 'h2', 'h3'),
         sessionsRevokedAt: at,
       });
+      /** A TOTP proof of the first authenticator. */
+      const step = (timeStep: number, authenticatorId = FIRST) => ({ authenticatorId, timeStep });
+      const lastStep = async (user: string, authenticatorId = FIRST) =>
+        (await s.factors.get(user))!.authenticators.find((a) => a.authenticatorId === authenticatorId)!.lastTimeStep;
 
       it('returns null for an unknown user', async () => {
         expect(await s.factors.get(newUser())).to.equal(null);
@@ -27,7 +30,8 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         const at = new Date(Math.floor(s.clock.now().getTime()));
         expect(await s.factors.enable(user, enableAt(at))).to.equal(true);
         const record = await s.factors.get(user);
-        expect(record).to.deep.include({ userId: user, enabled: true, sealedSecret: 'sealed', lastTimeStep: 100 });
+        expect(record).to.deep.include({ userId: user, enabled: true, legacy: false });
+        expect(record!.authenticators).to.deep.equal([authenticator(FIRST, at, { lastTimeStep: 100 })]);
         expect(record!.enabledAt!.getTime()).to.equal(at.getTime());
         expect(record!.sessionsRevokedAt!.getTime()).to.equal(at.getTime());
         expect(record!.recoveryCodes).to.deep.equal(codes('k1', 'h1', 'h2', 'h3'));
@@ -38,11 +42,11 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
       it('spends a time step once and only forward', async () => {
         const user = newUser();
         await s.factors.enable(user, enableAt(s.clock.now(), 100));
-        expect(await s.factors.spendProof(user, { timeStep: 100 }, {})).to.equal(null);
-        expect(await s.factors.spendProof(user, { timeStep: 101 }, {})).to.deep.equal({ recoveryCodesRemaining: 3 });
-        expect(await s.factors.spendProof(user, { timeStep: 101 }, {})).to.equal(null);
-        expect(await s.factors.spendProof(user, { timeStep: 99 }, {})).to.equal(null);
-        expect((await s.factors.get(user))!.lastTimeStep).to.equal(101);
+        expect(await s.factors.spendProof(user, step(100), {})).to.equal(null);
+        expect(await s.factors.spendProof(user, step(101), {})).to.deep.equal({ recoveryCodesRemaining: 3 });
+        expect(await s.factors.spendProof(user, step(101), {})).to.equal(null);
+        expect(await s.factors.spendProof(user, step(99), {})).to.equal(null);
+        expect(await lastStep(user)).to.equal(101);
       });
 
       it('spends each recovery code once and counts what is left', async () => {
@@ -56,17 +60,17 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
 
       it('refuses proofs when MFA is off', async () => {
         const user = newUser();
-        expect(await s.factors.spendProof(user, { timeStep: 5 }, {})).to.equal(null);
-        expect(await s.factors.disable(user, { timeStep: 5 }, s.clock.now())).to.equal(false);
+        expect(await s.factors.spendProof(user, step(5), {})).to.equal(null);
+        expect(await s.factors.disable(user, step(5), s.clock.now())).to.equal(false);
       });
 
       it('adds, evicts, touches and removes devices with a proof', async () => {
         const user = newUser();
         const now = s.clock.now();
         await s.factors.enable(user, enableAt(now));
-        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
-        await s.factors.spendProof(user, { timeStep: 102 }, { addDevice: device('dev_bbbbbbbbbbbbbbbb', now), removeDeviceIds: [] });
-        await s.factors.spendProof(user, { timeStep: 103 }, { addDevice: device('dev_cccccccccccccccc', now), removeDeviceIds: ['dev_aaaaaaaaaaaaaaaa'] });
+        await s.factors.spendProof(user, step(101), { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        await s.factors.spendProof(user, step(102), { addDevice: device('dev_bbbbbbbbbbbbbbbb', now), removeDeviceIds: [] });
+        await s.factors.spendProof(user, step(103), { addDevice: device('dev_cccccccccccccccc', now), removeDeviceIds: ['dev_aaaaaaaaaaaaaaaa'] });
         let ids = (await s.factors.get(user))!.devices.map((d) => d.deviceId).sort();
         expect(ids).to.deep.equal(['dev_bbbbbbbbbbbbbbbb', 'dev_cccccccccccccccc']);
 
@@ -80,6 +84,60 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb')).to.equal(false);
         ids = (await s.factors.get(user))!.devices.map((d) => d.deviceId);
         expect(ids).to.deep.equal(['dev_cccccccccccccccc']);
+      });
+
+      it('lets exactly one of many concurrent spends of the same step or recovery code win', async () => {
+        const user = newUser();
+        await s.factors.enable(user, enableAt(s.clock.now(), 100));
+        const steps = await Promise.all(Array.from({ length: 20 }, () => s.factors.spendProof(user, step(101), {})));
+        expect(steps.filter((r) => r !== null)).to.have.length(1);
+        const codesSpent = await Promise.all(Array.from({ length: 10 }, () => s.factors.spendProof(user, { recoveryCodeHash: 'h1' }, {})));
+        expect(codesSpent.filter((r) => r !== null)).to.have.length(1);
+        expect((await s.factors.get(user))!.recoveryCodes!.hashes).to.deep.equal(['h2', 'h3']);
+      });
+
+      it('moves the version on with every write, and applies a write that names a version only to that version', async () => {
+        const user = newUser();
+        await s.factors.enable(user, enableAt(s.clock.now(), 100));
+        const read = (await s.factors.get(user))!;
+        await s.factors.raiseSessionsRevokedAt(user, new Date(s.clock.now().getTime() + 1000));
+        const moved = (await s.factors.get(user))!;
+        expect(moved.version).to.be.greaterThan(read.version);
+        expect(await s.factors.spendProof(user, step(101), {}, read.version)).to.equal(null);
+        expect(await lastStep(user)).to.equal(100);
+        expect(await s.factors.spendProof(user, step(101), {}, moved.version)).to.deep.equal({ recoveryCodesRemaining: 3 });
+        const after = (await s.factors.get(user))!;
+        expect(after.version).to.be.greaterThan(moved.version);
+        expect(after.authenticators[0]!.lastTimeStep).to.equal(101);
+      });
+
+      it('keeps replay protection per authenticator, adds and removes authenticators with a proof, and relabels them', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        await s.factors.enable(user, enableAt(now, 100));
+        const second = 'aut_bbbbbbbbbbbbbbbb';
+        expect(await s.factors.spendProof(user, step(101), { addAuthenticator: authenticator(second, now, { lastTimeStep: 90 }), usedAt: now })).to.not.equal(null);
+        // Step 100 of the second authenticator is fresh; of the first, it is spent.
+        expect(await s.factors.spendProof(user, step(100, second), {})).to.not.equal(null);
+        expect(await s.factors.spendProof(user, step(100), {})).to.equal(null);
+        expect(await s.factors.spendProof(user, step(100, second), {})).to.equal(null);
+        expect(await s.factors.spendProof(user, step(1, 'aut_cccccccccccccccc'), {})).to.equal(null);
+        let record = (await s.factors.get(user))!;
+        expect(record.authenticators.map((a) => a.authenticatorId)).to.deep.equal([FIRST, second]);
+        expect(record.authenticators[0]!.lastUsedAt!.getTime()).to.equal(now.getTime());
+        expect(record.authenticators[1]!.lastUsedAt).to.equal(null);
+
+        const renamed = await s.factors.renameAuthenticator(user, second, 'Backup phone');
+        expect(renamed).to.deep.include({ authenticatorId: second, label: 'Backup phone', lastTimeStep: 100 });
+        expect(await s.factors.renameAuthenticator(user, 'aut_cccccccccccccccc', 'x')).to.equal(null);
+        expect(await s.factors.renameAuthenticator(user, 'not.an.id', 'x')).to.equal(null);
+
+        const revokedAt = new Date(now.getTime() + 3000);
+        // Removing with a code of the authenticator removed.
+        expect(await s.factors.spendProof(user, step(102, second), { removeAuthenticatorId: second, sessionsRevokedAt: revokedAt, usedAt: now })).to.not.equal(null);
+        record = (await s.factors.get(user))!;
+        expect(record.authenticators.map((a) => a.authenticatorId)).to.deep.equal([FIRST]);
+        expect(record.sessionsRevokedAt!.getTime()).to.equal(revokedAt.getTime());
       });
 
       it('keeps every one of many concurrent writes of one user (none lost)', async () => {
@@ -104,12 +162,12 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         await s.factors.enable(user, enableAt(now, 100));
         const [disabled] = await Promise.all([
           s.factors.disable(user, { recoveryCodeHash: 'h1' }, now),
-          ...[101, 102, 103].map((step) => s.factors.spendProof(user, { timeStep: step }, { addDevice: device(`dev_${String(step).padEnd(16, 'x')}`, now) })),
+          ...[101, 102, 103].map((n) => s.factors.spendProof(user, step(n), { addDevice: device(`dev_${String(n).padEnd(16, "x")}`, now) })),
         ]);
         expect(disabled).to.equal(true);
         const record = (await s.factors.get(user))!;
         expect(record.enabled).to.equal(false);
-        expect(record.sealedSecret).to.equal(null);
+        expect(record.authenticators).to.deep.equal([]);
       });
 
       it('revokes sessions of a new user from many calls at once, keeping the latest', async () => {
@@ -123,7 +181,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         const user = newUser();
         const now = s.clock.now();
         await s.factors.enable(user, enableAt(now));
-        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        await s.factors.spendProof(user, step(101), { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
         expect(await s.factors.removeDevice(user, 'dev_aaaaaaaaaaaaaaaa.expiresAt')).to.equal(false);
         expect(await s.factors.removeDevice(user, 'a.')).to.equal(false);
         const [kept] = (await s.factors.get(user))!.devices;
@@ -133,7 +191,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
       it('replaces recovery codes with a proof', async () => {
         const user = newUser();
         await s.factors.enable(user, enableAt(s.clock.now()));
-        const result = await s.factors.spendProof(user, { timeStep: 101 }, { replaceRecoveryCodes: codes('k2', 'n1', 'n2') });
+        const result = await s.factors.spendProof(user, step(101), { replaceRecoveryCodes: codes('k2', 'n1', 'n2') });
         expect(result).to.deep.equal({ recoveryCodesRemaining: 2 });
         expect((await s.factors.get(user))!.recoveryCodes).to.deep.equal(codes('k2', 'n1', 'n2'));
       });
@@ -142,16 +200,16 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         const user = newUser();
         const now = s.clock.now();
         await s.factors.enable(user, enableAt(now));
-        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        await s.factors.spendProof(user, step(101), { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
         const revokedAt = new Date(now.getTime() + 1000);
         expect(await s.factors.disable(user, { recoveryCodeHash: 'h1' }, revokedAt)).to.equal(true);
         const record = (await s.factors.get(user))!;
-        expect(record).to.deep.include({ enabled: false, enabledAt: null, sealedSecret: null, recoveryCodes: null });
+        expect(record).to.deep.include({ enabled: false, enabledAt: null, authenticators: [], recoveryCodes: null });
         expect(record.devices).to.deep.equal([]);
         expect(record.sessionsRevokedAt!.getTime()).to.equal(revokedAt.getTime());
-        expect(await s.factors.disable(user, { timeStep: 500 }, revokedAt)).to.equal(false);
+        expect(await s.factors.disable(user, step(500), revokedAt)).to.equal(false);
         expect(await s.factors.enable(user, enableAt(now, 200))).to.equal(true);
-        expect((await s.factors.get(user))!.lastTimeStep).to.equal(200);
+        expect(await lastStep(user)).to.equal(200);
       });
 
       it('resets MFA without a proof, and only when it is on', async () => {
@@ -159,11 +217,11 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         const now = s.clock.now();
         expect(await s.factors.reset(user, now)).to.equal(false);
         await s.factors.enable(user, enableAt(now));
-        await s.factors.spendProof(user, { timeStep: 101 }, { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        await s.factors.spendProof(user, step(101), { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
         const revokedAt = new Date(now.getTime() + 5000);
         expect(await s.factors.reset(user, revokedAt)).to.equal(true);
         const record = (await s.factors.get(user))!;
-        expect(record).to.deep.include({ enabled: false, sealedSecret: null, recoveryCodes: null });
+        expect(record).to.deep.include({ enabled: false, authenticators: [], recoveryCodes: null });
         expect(record.devices).to.deep.equal([]);
         expect(record.sessionsRevokedAt!.getTime()).to.equal(revokedAt.getTime());
         expect(await s.factors.reset(user, revokedAt)).to.equal(false);

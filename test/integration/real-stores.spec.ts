@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { openStores, type Stores } from '../../src/stores/open-stores.js';
 import { OffsetClock } from '../support/fake-clock.js';
-import { startMongoServer, type TestMongo } from '../support/mongo-server.js';
-import { startRedisCluster } from '../support/redis-cluster.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
+import { startRedisCluster } from '../../dev/redis-cluster.js';
+import { startRedisServer } from '../../dev/redis-server.js';
 import { storeContract } from './store-contract.js';
 
 /**

@@ -10,7 +10,7 @@ import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
 import { createServices } from '../../src/main.js';
 import { MongoAuditLog } from '../../src/stores/mongo/mongo-audit-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
-import { isFerretDb } from '../../src/stores/mongo/mongo-client.js';
+import { isFerretDb } from '../../src/stores/ferretdb/ferretdb.js';
 import { openStores, REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
 import type { FactorStore } from '../../src/stores/ports.js';
 import { createRedis } from '../../src/stores/redis/redis-client.js';
@@ -18,8 +18,8 @@ import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js
 import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from '../../src/stores/redis/redis-revocation-cache.js';
 import { OffsetClock } from '../support/fake-clock.js';
-import { startMongoServer, type TestMongo } from '../support/mongo-server.js';
-import { startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
+import { startRedisServer, type TestRedis } from '../../dev/redis-server.js';
 
 const DB_NAME = `round_trips_${process.pid}`;
 
@@ -107,8 +107,8 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
   }
 
   async function enroll(services: MfaServices, userId: string): Promise<string> {
-    const begun = await services.enrollment.begin({ userId, accountName: '', issuer: '' });
-    await services.enrollment.confirm({ userId, enrollmentId: begun.enrollmentId, code: generateTotp(begun.secret, clock.now()) });
+    const begun = await services.enrollment.begin({ userId, accountName: '', issuer: '', authenticatorLabel: '', addAuthenticator: false });
+    await services.confirmation.confirm({ userId, enrollmentId: begun.enrollmentId, code: generateTotp(begun.secret, clock.now()), existingCode: '' });
     clock.advance(30_000);
     return begun.secret;
   }

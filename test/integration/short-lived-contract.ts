@@ -13,6 +13,9 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
       const pendingFor = (user: string, id: string, ttlMs: number) => ({
         enrollmentId: id,
         userId: user,
+        authenticatorId: 'aut_aaaaaaaaaaaaaaaa',
+        label: 'Phone',
+        adding: false,
         sealedSecret: 'sealed',
         expiresAt: new Date(s.clock.now().getTime() + ttlMs),
       });
@@ -37,74 +40,98 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.pending.get(user)).to.equal(null);
         expect(await s.pending.remove(user, 'enr_1')).to.equal(false);
       });
+
+      const confirmation = (step: number) => ({ timeStep: step, enabledAt: new Date(Date.UTC(2026, 0, 1, 0, 0, step)), sealedRecoveryCodes: `sealed-codes-${step}`, recordVersion: step * 2 });
+
+      it('records the first confirmation of an enrollment only, and keeps it until keepUntil', async () => {
+        const user = newUser();
+        await s.pending.put(pendingFor(user, 'enr_1', 300));
+        expect(await s.pending.confirm(user, 'enr_2', confirmation(1), new Date(s.clock.now().getTime() + 5000))).to.equal(null);
+        const keepUntil = new Date(s.clock.now().getTime() + 1500);
+        const first = await s.pending.confirm(user, 'enr_1', confirmation(1), keepUntil);
+        expect(first!.confirmation).to.deep.equal(confirmation(1));
+        expect(first!.expiresAt.getTime()).to.equal(keepUntil.getTime());
+        const second = await s.pending.confirm(user, 'enr_1', confirmation(2), new Date(s.clock.now().getTime() + 9000));
+        expect(second!.confirmation).to.deep.equal(confirmation(1));
+        await s.elapse(500);
+        expect((await s.pending.get(user))!.confirmation).to.deep.equal(confirmation(1));
+        await s.elapse(1200);
+        expect(await s.pending.get(user)).to.equal(null);
+      });
+
+      it('never lets Begin replace, nor Cancel remove, a confirmed enrollment; discard (by id) and clear remove it', async () => {
+        const user = newUser();
+        await s.pending.put(pendingFor(user, 'enr_1', 60_000));
+        await s.pending.confirm(user, 'enr_1', confirmation(7), new Date(s.clock.now().getTime() + 60_000));
+        expect(await s.pending.put(pendingFor(user, 'enr_2', 60_000))).to.equal(false);
+        expect(await s.pending.remove(user, 'enr_1')).to.equal(false);
+        expect((await s.pending.get(user))!.enrollmentId).to.equal('enr_1');
+        await s.pending.discard(user, 'enr_other');
+        expect(await s.pending.get(user)).to.not.equal(null);
+        await s.pending.discard(user, 'enr_1');
+        expect(await s.pending.get(user)).to.equal(null);
+        await s.pending.put(pendingFor(user, 'enr_1', 60_000));
+        await s.pending.clear(user);
+        expect(await s.pending.get(user)).to.equal(null);
+        expect(await s.pending.put(pendingFor(user, 'enr_2', 60_000))).to.equal(true);
+      });
+
+      it('lets exactly one of many concurrent confirmations of one enrollment set the outcome', async () => {
+        const user = newUser();
+        await s.pending.put(pendingFor(user, 'enr_1', 60_000));
+        const keep = new Date(s.clock.now().getTime() + 60_000);
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => s.pending.confirm(user, 'enr_1', confirmation(i + 1), keep)));
+        const steps = new Set(results.map((r) => r!.confirmation!.timeStep));
+        expect(steps.size).to.equal(1);
+      });
     });
 
 
     describe('AttemptStore', () => {
       const policy = { maxFailures: 3, lockoutMs: 400 };
-      let step = 1000;
-      const fresh = () => ({ timeStep: (step += 1) });
 
       it('locks after maxFailures consecutive failures and refuses even a passed check while locked', async () => {
         const user = newUser();
-        expect(await s.attempts.settle(user, null, policy)).to.deep.equal({ kind: 'rejected', failures: 1, reused: false });
-        expect(await s.attempts.settle(user, null, policy)).to.deep.equal({ kind: 'rejected', failures: 2, reused: false });
-        const locked = await s.attempts.settle(user, null, policy);
-        expect(locked.kind).to.equal('locked');
-        expect((await s.attempts.settle(user, fresh(), policy)).kind).to.equal('locked');
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 2 });
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 3 });
+        const passedWhileLocked = await s.attempts.settle(user, true, policy);
+        expect(passedWhileLocked.kind).to.equal('locked');
         const left = await s.attempts.lockoutRemainingMs(user);
         expect(left).to.be.greaterThan(0).and.at.most(400);
         expect(await s.attempts.lockoutRemainingMs(newUser())).to.equal(0);
         await s.elapse(500);
         expect(await s.attempts.lockoutRemainingMs(user)).to.equal(0);
-        expect(await s.attempts.settle(user, fresh(), policy)).to.deep.equal({ kind: 'accepted' });
+        expect(await s.attempts.settle(user, true, policy)).to.deep.equal({ kind: 'accepted' });
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
       });
 
       it('resets the count on a passed check', async () => {
         const user = newUser();
-        await s.attempts.settle(user, null, policy);
-        await s.attempts.settle(user, null, policy);
-        expect(await s.attempts.settle(user, fresh(), policy)).to.deep.equal({ kind: 'accepted' });
-        expect(await s.attempts.settle(user, null, policy)).to.deep.equal({ kind: 'rejected', failures: 1, reused: false });
+        await s.attempts.settle(user, false, policy);
+        await s.attempts.settle(user, false, policy);
+        expect(await s.attempts.settle(user, true, policy)).to.deep.equal({ kind: 'accepted' });
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
       });
 
-      it('claims a TOTP step only when it is newer than every claimed one, counting a replay as a failure', async () => {
+      it('forgets failures after a quiet lockout period', async () => {
         const user = newUser();
-        expect(await s.attempts.settle(user, { timeStep: 50 }, policy)).to.deep.equal({ kind: 'accepted' });
-        expect(await s.attempts.settle(user, { timeStep: 50 }, policy)).to.deep.equal({ kind: 'rejected', failures: 1, reused: true });
-        expect(await s.attempts.settle(user, { timeStep: 49 }, policy)).to.deep.equal({ kind: 'rejected', failures: 2, reused: true });
-        expect(await s.attempts.settle(user, { timeStep: 51 }, policy)).to.deep.equal({ kind: 'accepted' });
-        expect(await s.attempts.settle(newUser(), { timeStep: 50 }, policy)).to.deep.equal({ kind: 'accepted' });
+        await s.attempts.settle(user, false, policy);
+        await s.attempts.settle(user, false, policy);
+        await s.elapse(500);
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
       });
 
-      it('starts the step claims afresh for the first step of a new secret', async () => {
-        const user = newUser();
-        expect(await s.attempts.settle(user, { timeStep: 50 }, policy)).to.deep.equal({ kind: 'accepted' });
-        expect(await s.attempts.settle(user, { timeStep: 50, firstStep: true }, policy)).to.deep.equal({ kind: 'accepted' });
-        expect(await s.attempts.settle(user, { timeStep: 50 }, policy)).to.deep.equal({ kind: 'rejected', failures: 1, reused: true });
-        expect(await s.attempts.settle(user, { timeStep: 40, firstStep: true }, policy)).to.deep.equal({ kind: 'accepted' });
-        expect(await s.attempts.settle(user, { timeStep: 41 }, policy)).to.deep.equal({ kind: 'accepted' });
-      });
-
-      it('claims a recovery code hash once', async () => {
-        const user = newUser();
-        expect(await s.attempts.settle(user, { recoveryCodeHash: 'h1' }, policy)).to.deep.equal({ kind: 'accepted' });
-        expect(await s.attempts.settle(user, { recoveryCodeHash: 'h1' }, policy)).to.deep.equal({ kind: 'rejected', failures: 1, reused: true });
-        expect(await s.attempts.settle(user, { recoveryCodeHash: 'h2' }, policy)).to.deep.equal({ kind: 'accepted' });
-      });
-
-      it('lets exactly one of many concurrent claims of the same step win', async () => {
+      it('counts concurrent failures exactly, and locks once', async () => {
         const user = newUser();
         const lenient = { maxFailures: 100, lockoutMs: 10_000 };
-        const outcomes = await Promise.all(Array.from({ length: 20 }, () => s.attempts.settle(user, { timeStep: 7 }, lenient)));
-        expect(outcomes.filter((o) => o.kind === 'accepted')).to.have.length(1);
-      });
-
-      it('counts concurrent failures exactly', async () => {
-        const user = newUser();
-        const lenient = { maxFailures: 100, lockoutMs: 10_000 };
-        await Promise.all(Array.from({ length: 10 }, () => s.attempts.settle(user, null, lenient)));
-        expect(await s.attempts.settle(user, null, lenient)).to.deep.equal({ kind: 'rejected', failures: 11, reused: false });
+        await Promise.all(Array.from({ length: 10 }, () => s.attempts.settle(user, false, lenient)));
+        expect(await s.attempts.settle(user, false, lenient)).to.deep.equal({ kind: 'rejected', failures: 11 });
+        const strict = { maxFailures: 3, lockoutMs: 10_000 };
+        const other = newUser();
+        const outcomes = await Promise.all(Array.from({ length: 10 }, () => s.attempts.settle(other, false, strict)));
+        expect(outcomes.filter((o) => o.kind === 'locked' && o.failures === 3)).to.have.length(1);
+        expect(outcomes.filter((o) => o.kind === 'rejected')).to.have.length(2);
       });
     });
 

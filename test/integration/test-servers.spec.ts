@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { startMongoServer, type TestMongo } from '../support/mongo-server.js';
-import { startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
+import { startRedisServer, type TestRedis } from '../../dev/redis-server.js';
 
 async function pingRedis(url: string): Promise<string> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { generateTotp } from '../../src/domain/totp.js';
 import type { MfaClient } from './grpc-client.js';
-import { startMongoServer, type TestMongo } from './mongo-server.js';
-import { startRedisServer, type TestRedis } from './redis-server.js';
+import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
+import { startRedisServer, type TestRedis } from '../../dev/redis-server.js';
 import { startTestService, type TestService } from './test-service.js';
 import type { OffsetClock } from './fake-clock.js';
 

@@ -13,7 +13,10 @@ export type MfaClient = {
 } & { close(): void };
 
 /** A ts-proto client for the server on 127.0.0.1:port, with promise methods; plaintext unless `channel` says otherwise. */
-export function connectClient(port: number, options: { channel?: ChannelCredentials; metadata?: () => Metadata } = {}): MfaClient {
+export function connectClient(
+  port: number,
+  options: { channel?: ChannelCredentials; metadata?: () => Metadata; deadlineMs?: number } = {},
+): MfaClient {
   const client = new MfaServiceClient(`127.0.0.1:${port}`, options.channel ?? credentials.createInsecure());
   return new Proxy({} as MfaClient, {
     get(_target, name: string) {
@@ -25,7 +28,7 @@ export function connectClient(port: number, options: { channel?: ChannelCredenti
       const requestType = (messages as unknown as Record<string, { fromPartial(o: object): object }>)[`${rpcName}Request`]!;
       return (request: object, metadata = options.metadata?.() ?? new Metadata()) =>
         new Promise((resolve, reject) => {
-          method.call(client, requestType.fromPartial(request), metadata, { deadline: Date.now() + 15_000 }, (error: ServiceError | null, response: unknown) =>
+          method.call(client, requestType.fromPartial(request), metadata, { deadline: Date.now() + (options.deadlineMs ?? 15_000) }, (error: ServiceError | null, response: unknown) =>
             error ? reject(error) : resolve(response),
           );
         });
@@ -62,6 +65,20 @@ export function decodeFailure(error: ServiceError): RpcFailure {
     }
   }
   return { code: error.code, message: error.details, reason, domain, badFields, retryDelayMs };
+}
+
+/**
+ * How a call ended, as one string: 'OK', 'CODE/REASON' (a status with the service's error details), or
+ * just 'CODE' (a status without them, such as DEADLINE_EXCEEDED set by the client itself).
+ */
+export async function outcomeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'OK';
+  } catch (error) {
+    const e = error as ServiceError;
+    return e.metadata?.get('grpc-status-details-bin').length ? `${status[e.code]}/${decodeFailure(e).reason}` : status[e.code];
+  }
 }
 
 /** Awaits a call that must fail, checks its code and ErrorInfo reason, and returns the decoded failure. */

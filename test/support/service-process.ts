@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.js';
+import { freePort } from '../../dev/free-port.js';
 import { connectClient, type MfaClient } from './grpc-client.js';
 import { TEST_KEYS } from './test-service.js';
 

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       maxFailedAttempts: 5,
       lockoutSeconds: 900,
       rememberDeviceDays: 30,
+      maxAuthenticators: 5,
     });
     expect(Object.isFrozen(config)).to.equal(true);
   });
@@ -52,6 +53,39 @@ describe('loadConfig', () => {
     expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
     expect(loadConfig({}).logFormat).to.equal(null);
   });
+  for (const url of [
+    'mongodb://127.0.0.1:27017',
+    'mongodb://db1:27017,db2:27017/mfa?replicaSet=rs0&w=majority&journal=true&readPreference=primary',
+    'mongodb://user:pa%3Fss@db:27017/?j=true&wtimeoutMS=5000&readConcernLevel=majority',
+  ]) {
+    it(`accepts a MONGO_URL that keeps or strengthens the durability settings: ${url}`, () => {
+      expect(loadConfig({ ...EXTERNAL, MONGO_URL: url }).stores).to.deep.include({ mongoUrl: url });
+    });
+  }
+
+  for (const [option, message] of [
+    ['w=1', /w=1 is refused: writes must be w=majority/],
+    ['w=0', /w=0 is refused/],
+    ['w=3', /w=3 is refused/],
+    ['W=1', /W=1 is refused/],
+    ['w=dc-tags', /w=dc-tags is refused/],
+    ['journal=false', /journal=false is refused: writes must be journaled/],
+    ['j=false', /j=false is refused/],
+    ['readPreference=secondary', /readPreference=secondary is refused: reads must go to the primary/],
+    ['readPreference=secondaryPreferred', /readPreference=secondaryPreferred is refused/],
+    ['readPreference=primaryPreferred', /readPreference=primaryPreferred is refused/],
+    ['readPreference=nearest', /readPreference=nearest is refused/],
+  ] as const) {
+    it(`stops start-up with a one-line ConfigError for a MONGO_URL with ${option}, without the URL's password`, () => {
+      const url = `mongodb://mfa:s3cret-pass@db1:27017,db2:27017/mfa?replicaSet=rs0&${option}`;
+      expect(() => loadConfig({ ...EXTERNAL, MONGO_URL: url }))
+        .to.throw(ConfigError)
+        .with.property('message')
+        .that.matches(message)
+        .and.does.not.contain('\n')
+        .and.does.not.contain('s3cret-pass');
+    });
+  }
 
   it('never puts a caller token in its error message', () => {
     expect(() => loadConfig({ MFA_AUTH_TOKENS: 'login:tooshorttoken' })).to.throw(ConfigError).with.property('message').that.does.not.contain('tooshorttoken');
@@ -65,6 +99,7 @@ describe('loadConfig', () => {
     ['a non-numeric port', { GRPC_PORT: 'http' }, /GRPC_PORT must be a whole number/],
     ['an unknown log format', { LOG_FORMAT: 'xml' }, /LOG_FORMAT must be json or pretty/],
     ['a zero lockout', { MFA_LOCKOUT_SECONDS: '0' }, /MFA_LOCKOUT_SECONDS/],
+    ['more than 10 authenticators', { MFA_MAX_AUTHENTICATORS: '11' }, /MFA_MAX_AUTHENTICATORS must be a whole number from 1 to 10/],
     ['an issuer with ":"', { MFA_ISSUER: 'a:b' }, /MFA_ISSUER/],
     ['a short caller token', { MFA_AUTH_TOKENS: 'login:short' }, /at least 16 characters/],
     ['a caller token without a name', { MFA_AUTH_TOKENS: ':0123456789abcdefgh' }, /not name:token/],

@@ -10,16 +10,22 @@ describe('SecretBox', () => {
 
   it('opens what it sealed, and the sealed form does not contain the secret', () => {
     const box = new SecretBox(new Keyring([key('k1')]), randomBytes);
-    const sealed = box.seal(secret, totpSecretContext('alice'));
+    const sealed = box.seal(secret, totpSecretContext('alice', 'aut_aaaaaaaaaaaaaaaa'));
     expect(sealed).to.match(/^v1\.k1\./);
     expect(sealed).to.not.contain(secret.toString('base64url'));
-    expect(box.open(sealed, totpSecretContext('alice'))).to.deep.equal(secret);
+    expect(box.open(sealed, totpSecretContext('alice', 'aut_aaaaaaaaaaaaaaaa'))).to.deep.equal(secret);
   });
 
   it('refuses to open a secret under another user (associated data)', () => {
     const box = new SecretBox(new Keyring([key('k1')]), randomBytes);
-    const sealed = box.seal(secret, totpSecretContext('alice'));
-    expect(() => box.open(sealed, totpSecretContext('mallory'))).to.throw();
+    const sealed = box.seal(secret, totpSecretContext('alice', 'aut_aaaaaaaaaaaaaaaa'));
+    expect(() => box.open(sealed, totpSecretContext('mallory', 'aut_aaaaaaaaaaaaaaaa'))).to.throw();
+  });
+
+  it('refuses to open a secret under another authenticator of the same user', () => {
+    const box = new SecretBox(new Keyring([key('k1')]), randomBytes);
+    const sealed = box.seal(secret, totpSecretContext('alice', 'aut_aaaaaaaaaaaaaaaa'));
+    expect(() => box.open(sealed, totpSecretContext('alice', 'aut_bbbbbbbbbbbbbbbb'))).to.throw();
   });
 
   it('detects tampering', () => {

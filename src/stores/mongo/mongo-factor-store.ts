@@ -1,26 +1,35 @@
 import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { AUTHENTICATOR_ID_PATTERN, DEFAULT_AUTHENTICATOR_LABEL, LEGACY_AUTHENTICATOR_ID } from '../../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
 import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
-import type { CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 import { mongoCall } from './mongo-client.js';
 
 /**
  * One document per user holds all of the user's durable MFA state, so every
  * change is a single-document write, atomic on MongoDB without transactions.
- * (FerretDB does not isolate concurrent updates of one document:
- * SerializedFactorStore serializes them there.) Devices are a map keyed by device id (not an array)
- * so they can be added, touched and removed by path without positional
- * operators.
+ * (FerretDB does not isolate concurrent updates of one document: see ferretdb/ferretdb.ts;
+ * SerializedFactorStore serializes them there.) Authenticators and devices are maps keyed by their
+ * ids (not arrays) so they can be added, changed and removed by path without positional operators.
+ *
+ * Documents written before several authenticators have `sealedSecret` and `lastTimeStep` at the
+ * top level instead of `authenticators`: they read as one authenticator (LEGACY_AUTHENTICATOR_ID),
+ * and upgrade() rewrites them in today's shape before the service writes to that authenticator.
  */
 interface FactorDocument {
   _id: string;
   enabled: boolean;
   enabledAt: Date | null;
-  sealedSecret: string | null;
-  lastTimeStep: number;
+  authenticators?: Record<string, Omit<AuthenticatorRecord, 'authenticatorId'>>;
+  /** Legacy shape only. */
+  sealedSecret?: string | null;
+  /** Legacy shape only. */
+  lastTimeStep?: number;
   recoveryCodes: RecoveryCodeSet | null;
   devices: Record<string, Omit<DeviceRecord, 'deviceId'>>;
   sessionsRevokedAt: Date | null;
+  /** Missing on documents written before versions existed (read as 0). */
+  version?: number;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -42,35 +51,49 @@ export class MongoFactorStore implements FactorStore {
     // Matches a missing or disabled record. An enabled one makes the upsert
     // collide on _id; so can a concurrent upsert that created the record
     // (RevokeSessions), which is why a collision is checked once more.
+    const filter = { _id: userId, enabled: { $ne: true }, ...(change.ifVersion === undefined ? {} : versionFilter(change.ifVersion)) };
     const attempt = () =>
       this.#factors.updateOne(
-        { _id: userId, enabled: { $ne: true } },
+        filter,
         {
           $set: {
             enabled: true,
             enabledAt: change.enabledAt,
-            sealedSecret: change.sealedSecret,
-            lastTimeStep: change.timeStep,
+            authenticators: { [authenticatorPath(change.authenticator.authenticatorId)]: withoutId(change.authenticator) },
             recoveryCodes: change.recoveryCodes,
             devices: {},
           },
+          $unset: LEGACY_FIELDS,
           $max: { sessionsRevokedAt: change.sessionsRevokedAt },
+          $inc: { version: 1 },
         },
         { upsert: true },
       );
     for (let tries = 0; tries < 3; tries += 1) {
       if (!(await upsertOnce(attempt))) return true;
-      if ((await this.get(userId))?.enabled) return false;
+      const current = await this.get(userId);
+      // On, or at another version than asked: the upsert collided with an existing record it must not change.
+      if (current?.enabled || (change.ifVersion !== undefined && current !== null && current.version !== change.ifVersion)) return false;
     }
     throw new Error('enable kept colliding with concurrent upserts of the same user');
   }
 
-  async spendProof(userId: string, proof: CodeProof, change: ProvenChange) {
+  async spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
     const set: Record<string, unknown> = {};
     const unset: Record<string, ''> = {};
-    const update: Record<string, unknown> = {};
-    if ('timeStep' in proof) set.lastTimeStep = proof.timeStep;
-    else update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
+    const update: Record<string, unknown> = { $inc: { version: 1 } };
+    // A removed authenticator's entry goes whole: setting its fields too would be a conflicting update.
+    if ('timeStep' in proof && proof.authenticatorId !== change.removeAuthenticatorId) {
+      const path = `authenticators.${authenticatorPath(proof.authenticatorId)}`;
+      set[`${path}.lastTimeStep`] = proof.timeStep;
+      if (change.usedAt) set[`${path}.lastUsedAt`] = change.usedAt;
+    }
+    if ('recoveryCodeHash' in proof) update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
+    if (change.addAuthenticator) {
+      set[`authenticators.${authenticatorPath(change.addAuthenticator.authenticatorId)}`] = withoutId(change.addAuthenticator);
+    }
+    if (change.removeAuthenticatorId) unset[`authenticators.${authenticatorPath(change.removeAuthenticatorId)}`] = '';
+    if (change.sessionsRevokedAt) update.$max = { sessionsRevokedAt: change.sessionsRevokedAt };
     if (change.replaceRecoveryCodes) set.recoveryCodes = change.replaceRecoveryCodes;
     // Device ids here were minted by the service or read back from this document.
     for (const deviceId of change.removeDeviceIds ?? []) unset[`devices.${deviceId}`] = '';
@@ -81,8 +104,12 @@ export class MongoFactorStore implements FactorStore {
     if (Object.keys(set).length > 0) update.$set = set;
     if (Object.keys(unset).length > 0) update.$unset = unset;
     const after = await mongoCall(() =>
-      // No projection: FerretDB's findAndModify does not implement "fields"; the document is small anyway.
-      this.#factors.findOneAndUpdate(proofFilter(userId, proof), update as UpdateFilter<FactorDocument>, { returnDocument: 'after' }),
+      // No projection: FerretDB's findAndModify does not implement "fields" (see ferretdb/ferretdb.ts).
+      this.#factors.findOneAndUpdate(
+        ifVersion === undefined ? proofFilter(userId, proof) : { ...proofFilter(userId, proof), ...versionFilter(ifVersion) },
+        update as UpdateFilter<FactorDocument>,
+        { returnDocument: 'after' },
+      ),
     );
     return after === null ? null : { recoveryCodesRemaining: after.recoveryCodes?.hashes.length ?? 0 };
   }
@@ -98,11 +125,43 @@ export class MongoFactorStore implements FactorStore {
   async #turnOff(filter: Filter<FactorDocument>, sessionsRevokedAt: Date): Promise<boolean> {
     const result = await mongoCall(() =>
       this.#factors.updateOne(filter, {
-        $set: { enabled: false, enabledAt: null, sealedSecret: null, recoveryCodes: null, devices: {} },
+        $set: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} },
+        $unset: LEGACY_FIELDS,
         $max: { sessionsRevokedAt },
+        $inc: { version: 1 },
       }),
     );
     return result.matchedCount === 1;
+  }
+
+  async renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null> {
+    if (!AUTHENTICATOR_ID_PATTERN.test(authenticatorId)) return null;
+    const path = `authenticators.${authenticatorId}`;
+    const after = await mongoCall(() =>
+      this.#factors.findOneAndUpdate(
+        { _id: userId, enabled: true, [`${path}.sealedSecret`]: { $exists: true } },
+        { $set: { [`${path}.label`]: label }, $inc: { version: 1 } },
+        { returnDocument: 'after' },
+      ),
+    );
+    return after === null ? null : (toRecord(after).authenticators.find((a) => a.authenticatorId === authenticatorId) ?? null);
+  }
+
+  async upgrade(userId: string): Promise<void> {
+    // Conditional on the version read: a write in between makes it read again.
+    for (let tries = 0; tries < 3; tries += 1) {
+      const doc = await mongoCall(() => this.#factors.findOne({ _id: userId }));
+      if (doc === null || !isLegacy(doc)) return;
+      const [legacy] = toRecord(doc).authenticators;
+      const result = await mongoCall(() =>
+        this.#factors.updateOne(
+          { _id: userId, sealedSecret: { $type: 'string' }, ...versionFilter(doc.version ?? 0) },
+          { $set: { authenticators: { [LEGACY_AUTHENTICATOR_ID]: withoutId(legacy!) } }, $unset: LEGACY_FIELDS, $inc: { version: 1 } },
+        ),
+      );
+      if (result.matchedCount === 1) return;
+    }
+    throw new Error('the legacy document kept changing while being upgraded');
   }
 
   async raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
@@ -111,7 +170,8 @@ export class MongoFactorStore implements FactorStore {
         { _id: userId },
         {
           $max: { sessionsRevokedAt: at },
-          $setOnInsert: { enabled: false, enabledAt: null, sealedSecret: null, lastTimeStep: 0, recoveryCodes: null, devices: {} },
+          $inc: { version: 1 },
+          $setOnInsert: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} },
         },
         { upsert: true },
       );
@@ -122,7 +182,7 @@ export class MongoFactorStore implements FactorStore {
   async touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
     const path = `devices.${deviceId}`;
     await mongoCall(() =>
-      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $set: { [`${path}.lastUsedAt`]: at } }),
+      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $set: { [`${path}.lastUsedAt`]: at }, $inc: { version: 1 } }),
     );
   }
 
@@ -131,7 +191,7 @@ export class MongoFactorStore implements FactorStore {
     if (!DEVICE_ID_PATTERN.test(deviceId)) return false;
     const path = `devices.${deviceId}`;
     const result = await mongoCall(() =>
-      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' } }),
+      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' }, $inc: { version: 1 } }),
     );
     return result.modifiedCount === 1;
   }
@@ -148,21 +208,65 @@ async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** The query form of isSpendable (../proof.ts): matches the user's document only while the proof is unspent. */
 function proofFilter(userId: string, proof: CodeProof): Filter<FactorDocument> {
   return 'timeStep' in proof
-    ? { _id: userId, enabled: true, lastTimeStep: { $lt: proof.timeStep } }
+    ? { _id: userId, enabled: true, [`authenticators.${authenticatorPath(proof.authenticatorId)}.lastTimeStep`]: { $lt: proof.timeStep } }
     : { _id: userId, enabled: true, 'recoveryCodes.hashes': proof.recoveryCodeHash };
 }
 
+// The fields of the shape of before several authenticators, removed by every write that sets `authenticators`.
+const LEGACY_FIELDS = { sealedSecret: '', lastTimeStep: '' } as const;
+
+/** An authenticator id as a field name: only ids as minted (never a '.' or a '$') reach a path. */
+function authenticatorPath(authenticatorId: string): string {
+  if (!AUTHENTICATOR_ID_PATTERN.test(authenticatorId)) throw new Error('not an authenticator id');
+  return authenticatorId;
+}
+
+function withoutId(authenticator: AuthenticatorRecord): Omit<AuthenticatorRecord, 'authenticatorId'> {
+  const { authenticatorId: _id, ...rest } = authenticator;
+  return rest;
+}
+
+/**
+ * A top-level secret and no authenticators: the first version's shape. (An instance of the first
+ * version may also enable a user that today's code turned off, leaving `authenticators` empty.)
+ */
+function isLegacy(doc: FactorDocument): boolean {
+  return typeof doc.sealedSecret === 'string' && Object.keys(doc.authenticators ?? {}).length === 0;
+}
+
+/** Matches the record at `version`; version 0 is a document from before versions, which has none. */
+function versionFilter(version: number): Filter<FactorDocument> {
+  return version === 0 ? { version: { $in: [0, null] } } as Filter<FactorDocument> : { version };
+}
+
 function toRecord(doc: FactorDocument): FactorRecord {
+  const legacy = isLegacy(doc);
+  const stored = legacy
+    ? {
+        [LEGACY_AUTHENTICATOR_ID]: {
+          label: DEFAULT_AUTHENTICATOR_LABEL,
+          sealedSecret: doc.sealedSecret!,
+          lastTimeStep: doc.lastTimeStep ?? 0,
+          createdAt: doc.enabledAt ?? new Date(0),
+          lastUsedAt: null,
+        },
+      }
+    : (doc.authenticators ?? {});
+  const authenticators = Object.entries(stored)
+    .map(([authenticatorId, a]) => ({ authenticatorId, ...a }))
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.authenticatorId.localeCompare(b.authenticatorId));
   return {
     userId: doc._id,
     enabled: doc.enabled,
     enabledAt: doc.enabledAt,
-    sealedSecret: doc.sealedSecret,
-    lastTimeStep: doc.lastTimeStep,
+    authenticators: doc.enabled ? authenticators : [],
+    legacy,
     recoveryCodes: doc.recoveryCodes,
     devices: Object.entries(doc.devices ?? {}).map(([deviceId, device]) => ({ deviceId, ...device })),
     sessionsRevokedAt: doc.sessionsRevokedAt ?? null,
+    version: doc.version ?? 0,
   };
 }

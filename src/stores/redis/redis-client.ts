@@ -58,9 +58,22 @@ export function parseClusterSeeds(url: string): URL[] {
   return parsed;
 }
 
-/** Runs a Redis call; a connection problem or timeout becomes STORE_UNAVAILABLE, a Redis error reply stays INTERNAL. */
+// Error replies that say the server cannot serve the command now, not that the command is wrong:
+// out of memory (OOM), a replica after a failover (READONLY), a replica cut off from its primary
+// (MASTERDOWN), loading its dataset (LOADING), a script running too long (BUSY), the cluster down or
+// resharding (CLUSTERDOWN, TRYAGAIN), failing snapshots or too few replicas refusing writes
+// (MISCONF, NOREPLICAS). A script's error carries the code of the command that failed in it.
+const UNAVAILABLE_REPLY = /^(OOM|READONLY|MASTERDOWN|LOADING|BUSY|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS)\b/;
+
+/** True for an error that means Redis cannot be used right now: no connection, a timeout, or one of the replies above. */
+export function isRedisOutage(error: unknown): boolean {
+  if (!(error instanceof Error && error.name === 'ReplyError')) return true;
+  return UNAVAILABLE_REPLY.test(error.message);
+}
+
+/** Runs a Redis call; an outage (see isRedisOutage) becomes STORE_UNAVAILABLE, any other error reply stays INTERNAL. */
 export function redisCall<T>(operation: () => Promise<T>): Promise<T> {
-  return guardStore('Redis', (error) => !(error instanceof Error && error.name === 'ReplyError'), operation);
+  return guardStore('Redis', isRedisOutage, operation);
 }
 
 /**

@@ -78,6 +78,10 @@ export interface BeginTotpEnrollmentRequest {
   accountName: string;
   /** Overrides the configured issuer shown in the app (at most 64 characters, no ':'); empty means the configured one. */
   issuer: string;
+  /** The authenticator's name in ListAuthenticators (at most 64 characters); empty means "Authenticator app". */
+  authenticatorLabel: string;
+  /** Enrolls an additional authenticator for a user with MFA on; false enrolls the first one. */
+  addAuthenticator: boolean;
 }
 
 /**
@@ -107,6 +111,8 @@ export interface BeginTotpEnrollmentResponse {
   digits: number;
   /** How long one code is valid, in seconds. */
   periodSeconds: number;
+  /** The id the authenticator will have once confirmed. */
+  authenticatorId: string;
 }
 
 /** ConfirmTotpEnrollmentRequest proves that the app holds the secret. */
@@ -117,18 +123,30 @@ export interface ConfirmTotpEnrollmentRequest {
   enrollmentId: string;
   /** The 6-digit code the app shows now. */
   code: string;
+  /**
+   * Adding an authenticator (required then): a code of one of the user's
+   * authenticators, or a recovery code. Must be empty for the first enrollment.
+   */
+  existingCode: string;
 }
 
-/** ConfirmTotpEnrollmentResponse reports that MFA is on. */
+/** ConfirmTotpEnrollmentResponse reports that MFA is on, or that an authenticator was added. */
 export interface ConfirmTotpEnrollmentResponse {
-  /** When MFA was turned on. */
+  /** When MFA was turned on (for an added authenticator: when it was turned on before). */
   enabledAt?:
     | Date
     | undefined;
-  /** 10 one-time recovery codes (XXXXX-XXXXX). Shown once: they cannot be read again. */
+  /**
+   * 10 one-time recovery codes (XXXXX-XXXXX). Shown once: they cannot be read
+   * again. Empty when an authenticator was added.
+   */
   recoveryCodes: string[];
-  /** Sessions issued before this time are revoked (CheckSession). */
-  sessionsRevokedAt?: Date | undefined;
+  /** Sessions issued before this time are revoked (CheckSession); unset when an authenticator was added. */
+  sessionsRevokedAt?:
+    | Date
+    | undefined;
+  /** The id of the confirmed authenticator. */
+  authenticatorId: string;
 }
 
 /** CancelTotpEnrollmentRequest abandons a pending enrollment. */
@@ -164,7 +182,11 @@ export interface VerifyTotpResponse {
   /** The device token, returned once; only when remember_device was set. Keep it secret. */
   deviceToken: string;
   /** When the device stops being remembered; only when remember_device was set. */
-  deviceExpiresAt?: Date | undefined;
+  deviceExpiresAt?:
+    | Date
+    | undefined;
+  /** The authenticator whose code was accepted. */
+  authenticatorId: string;
 }
 
 /** VerifyRecoveryCodeRequest checks a one-time recovery code at login. */
@@ -252,7 +274,11 @@ export interface GetMfaStatusResponse {
     | Date
     | undefined;
   /** Sessions issued before this time are revoked; unset when never revoked. */
-  sessionsRevokedAt?: Date | undefined;
+  sessionsRevokedAt?:
+    | Date
+    | undefined;
+  /** How many authenticators the user has; 0 when MFA is off. */
+  authenticators: number;
 }
 
 /** CheckRememberedDeviceRequest asks whether a device token is still good. */
@@ -331,7 +357,10 @@ export interface RevokeSessionsResponse {
 export interface CheckSessionRequest {
   /** The session's user. */
   userId: string;
-  /** When the session was issued. */
+  /**
+   * When the session was issued: from 0001-01-01T00:00:00Z to
+   * 9999-12-31T23:59:59.999999999Z, else INVALID_ARGUMENT.
+   */
   sessionIssuedAt?: Date | undefined;
 }
 
@@ -401,8 +430,70 @@ export interface AuditEvent {
   detail: string;
 }
 
+/** ListAuthenticatorsRequest asks for a user's authenticators. */
+export interface ListAuthenticatorsRequest {
+  /** The user. */
+  userId: string;
+}
+
+/** ListAuthenticatorsResponse lists the user's authenticators, oldest first. */
+export interface ListAuthenticatorsResponse {
+  /** The authenticators; empty when MFA is off. */
+  authenticators: Authenticator[];
+}
+
+/** Authenticator describes one authenticator app or TOTP key of a user; its secret is never shown again. */
+export interface Authenticator {
+  /** Identifies the authenticator in RenameAuthenticator and RemoveAuthenticator. */
+  authenticatorId: string;
+  /** Its name, as given at enrollment or by RenameAuthenticator. */
+  label: string;
+  /** When it was enrolled. */
+  createdAt?:
+    | Date
+    | undefined;
+  /** When a code of it was last accepted after its enrollment; unset until then. */
+  lastUsedAt?: Date | undefined;
+}
+
+/** RenameAuthenticatorRequest relabels an authenticator. */
+export interface RenameAuthenticatorRequest {
+  /** The user. */
+  userId: string;
+  /** The authenticator_id from ListAuthenticators. */
+  authenticatorId: string;
+  /** The new name: 1..64 printable characters. */
+  label: string;
+}
+
+/** RenameAuthenticatorResponse is the authenticator as it now is. */
+export interface RenameAuthenticatorResponse {
+  /** The renamed authenticator. */
+  authenticator?: Authenticator | undefined;
+}
+
+/** RemoveAuthenticatorRequest removes an authenticator. */
+export interface RemoveAuthenticatorRequest {
+  /** The user. */
+  userId: string;
+  /** The authenticator_id from ListAuthenticators. */
+  authenticatorId: string;
+  /** A 6-digit code of any of the user's authenticators (the removed one included), or a recovery code. */
+  code: string;
+}
+
+/** RemoveAuthenticatorResponse reports the removal. */
+export interface RemoveAuthenticatorResponse {
+  /** When the authenticator was removed. */
+  removedAt?:
+    | Date
+    | undefined;
+  /** Sessions issued before this time are revoked. */
+  sessionsRevokedAt?: Date | undefined;
+}
+
 function createBaseBeginTotpEnrollmentRequest(): BeginTotpEnrollmentRequest {
-  return { userId: "", accountName: "", issuer: "" };
+  return { userId: "", accountName: "", issuer: "", authenticatorLabel: "", addAuthenticator: false };
 }
 
 export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> = {
@@ -415,6 +506,12 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
     }
     if (message.issuer !== "") {
       writer.uint32(26).string(message.issuer);
+    }
+    if (message.authenticatorLabel !== "") {
+      writer.uint32(34).string(message.authenticatorLabel);
+    }
+    if (message.addAuthenticator !== false) {
+      writer.uint32(40).bool(message.addAuthenticator);
     }
     return writer;
   },
@@ -456,6 +553,22 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
             message.issuer = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.authenticatorLabel = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.addAuthenticator = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -481,6 +594,16 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
         ? globalThis.String(object.account_name)
         : "",
       issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
+      authenticatorLabel: isSet(object.authenticatorLabel)
+        ? globalThis.String(object.authenticatorLabel)
+        : isSet(object.authenticator_label)
+        ? globalThis.String(object.authenticator_label)
+        : "",
+      addAuthenticator: isSet(object.addAuthenticator)
+        ? globalThis.Boolean(object.addAuthenticator)
+        : isSet(object.add_authenticator)
+        ? globalThis.Boolean(object.add_authenticator)
+        : false,
     };
   },
 
@@ -495,6 +618,12 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
     if (message.issuer !== "") {
       obj.issuer = message.issuer;
     }
+    if (message.authenticatorLabel !== "") {
+      obj.authenticatorLabel = message.authenticatorLabel;
+    }
+    if (message.addAuthenticator !== false) {
+      obj.addAuthenticator = message.addAuthenticator;
+    }
     return obj;
   },
 
@@ -506,6 +635,8 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
     message.userId = object.userId ?? "";
     message.accountName = object.accountName ?? "";
     message.issuer = object.issuer ?? "";
+    message.authenticatorLabel = object.authenticatorLabel ?? "";
+    message.addAuthenticator = object.addAuthenticator ?? false;
     return message;
   },
 };
@@ -522,6 +653,7 @@ function createBaseBeginTotpEnrollmentResponse(): BeginTotpEnrollmentResponse {
     algorithm: 0,
     digits: 0,
     periodSeconds: 0,
+    authenticatorId: "",
   };
 }
 
@@ -556,6 +688,9 @@ export const BeginTotpEnrollmentResponse: MessageFns<BeginTotpEnrollmentResponse
     }
     if (message.periodSeconds !== 0) {
       writer.uint32(80).uint32(message.periodSeconds);
+    }
+    if (message.authenticatorId !== "") {
+      writer.uint32(90).string(message.authenticatorId);
     }
     return writer;
   },
@@ -653,6 +788,14 @@ export const BeginTotpEnrollmentResponse: MessageFns<BeginTotpEnrollmentResponse
             message.periodSeconds = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -705,6 +848,11 @@ export const BeginTotpEnrollmentResponse: MessageFns<BeginTotpEnrollmentResponse
         : isSet(object.period_seconds)
         ? globalThis.Number(object.period_seconds)
         : 0,
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
     };
   },
 
@@ -740,6 +888,9 @@ export const BeginTotpEnrollmentResponse: MessageFns<BeginTotpEnrollmentResponse
     if (message.periodSeconds !== 0) {
       obj.periodSeconds = Math.round(message.periodSeconds);
     }
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
     return obj;
   },
 
@@ -758,12 +909,13 @@ export const BeginTotpEnrollmentResponse: MessageFns<BeginTotpEnrollmentResponse
     message.algorithm = object.algorithm ?? 0;
     message.digits = object.digits ?? 0;
     message.periodSeconds = object.periodSeconds ?? 0;
+    message.authenticatorId = object.authenticatorId ?? "";
     return message;
   },
 };
 
 function createBaseConfirmTotpEnrollmentRequest(): ConfirmTotpEnrollmentRequest {
-  return { userId: "", enrollmentId: "", code: "" };
+  return { userId: "", enrollmentId: "", code: "", existingCode: "" };
 }
 
 export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentRequest> = {
@@ -776,6 +928,9 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
     }
     if (message.code !== "") {
       writer.uint32(26).string(message.code);
+    }
+    if (message.existingCode !== "") {
+      writer.uint32(34).string(message.existingCode);
     }
     return writer;
   },
@@ -817,6 +972,14 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
             message.code = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.existingCode = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -842,6 +1005,11 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
         ? globalThis.String(object.enrollment_id)
         : "",
       code: isSet(object.code) ? globalThis.String(object.code) : "",
+      existingCode: isSet(object.existingCode)
+        ? globalThis.String(object.existingCode)
+        : isSet(object.existing_code)
+        ? globalThis.String(object.existing_code)
+        : "",
     };
   },
 
@@ -856,6 +1024,9 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
     if (message.code !== "") {
       obj.code = message.code;
     }
+    if (message.existingCode !== "") {
+      obj.existingCode = message.existingCode;
+    }
     return obj;
   },
 
@@ -867,12 +1038,13 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
     message.userId = object.userId ?? "";
     message.enrollmentId = object.enrollmentId ?? "";
     message.code = object.code ?? "";
+    message.existingCode = object.existingCode ?? "";
     return message;
   },
 };
 
 function createBaseConfirmTotpEnrollmentResponse(): ConfirmTotpEnrollmentResponse {
-  return { enabledAt: undefined, recoveryCodes: [], sessionsRevokedAt: undefined };
+  return { enabledAt: undefined, recoveryCodes: [], sessionsRevokedAt: undefined, authenticatorId: "" };
 }
 
 export const ConfirmTotpEnrollmentResponse: MessageFns<ConfirmTotpEnrollmentResponse> = {
@@ -885,6 +1057,9 @@ export const ConfirmTotpEnrollmentResponse: MessageFns<ConfirmTotpEnrollmentResp
     }
     if (message.sessionsRevokedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.sessionsRevokedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.authenticatorId !== "") {
+      writer.uint32(34).string(message.authenticatorId);
     }
     return writer;
   },
@@ -926,6 +1101,14 @@ export const ConfirmTotpEnrollmentResponse: MessageFns<ConfirmTotpEnrollmentResp
             message.sessionsRevokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -955,6 +1138,11 @@ export const ConfirmTotpEnrollmentResponse: MessageFns<ConfirmTotpEnrollmentResp
         : isSet(object.sessions_revoked_at)
         ? fromJsonTimestamp(object.sessions_revoked_at)
         : undefined,
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
     };
   },
 
@@ -969,6 +1157,9 @@ export const ConfirmTotpEnrollmentResponse: MessageFns<ConfirmTotpEnrollmentResp
     if (message.sessionsRevokedAt !== undefined) {
       obj.sessionsRevokedAt = message.sessionsRevokedAt.toISOString();
     }
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
     return obj;
   },
 
@@ -982,6 +1173,7 @@ export const ConfirmTotpEnrollmentResponse: MessageFns<ConfirmTotpEnrollmentResp
     message.enabledAt = object.enabledAt ?? undefined;
     message.recoveryCodes = object.recoveryCodes?.map((e) => e) || [];
     message.sessionsRevokedAt = object.sessionsRevokedAt ?? undefined;
+    message.authenticatorId = object.authenticatorId ?? "";
     return message;
   },
 };
@@ -1261,7 +1453,7 @@ export const VerifyTotpRequest: MessageFns<VerifyTotpRequest> = {
 };
 
 function createBaseVerifyTotpResponse(): VerifyTotpResponse {
-  return { verifiedAt: undefined, deviceToken: "", deviceExpiresAt: undefined };
+  return { verifiedAt: undefined, deviceToken: "", deviceExpiresAt: undefined, authenticatorId: "" };
 }
 
 export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
@@ -1274,6 +1466,9 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
     }
     if (message.deviceExpiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.deviceExpiresAt), writer.uint32(26).fork()).join();
+    }
+    if (message.authenticatorId !== "") {
+      writer.uint32(34).string(message.authenticatorId);
     }
     return writer;
   },
@@ -1315,6 +1510,14 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
             message.deviceExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1344,6 +1547,11 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
         : isSet(object.device_expires_at)
         ? fromJsonTimestamp(object.device_expires_at)
         : undefined,
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
     };
   },
 
@@ -1358,6 +1566,9 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
     if (message.deviceExpiresAt !== undefined) {
       obj.deviceExpiresAt = message.deviceExpiresAt.toISOString();
     }
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
     return obj;
   },
 
@@ -1369,6 +1580,7 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
     message.verifiedAt = object.verifiedAt ?? undefined;
     message.deviceToken = object.deviceToken ?? "";
     message.deviceExpiresAt = object.deviceExpiresAt ?? undefined;
+    message.authenticatorId = object.authenticatorId ?? "";
     return message;
   },
 };
@@ -2069,6 +2281,7 @@ function createBaseGetMfaStatusResponse(): GetMfaStatusResponse {
     pendingEnrollmentExpiresAt: undefined,
     lockedUntil: undefined,
     sessionsRevokedAt: undefined,
+    authenticators: 0,
   };
 }
 
@@ -2094,6 +2307,9 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
     }
     if (message.sessionsRevokedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.sessionsRevokedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.authenticators !== 0) {
+      writer.uint32(64).uint32(message.authenticators);
     }
     return writer;
   },
@@ -2167,6 +2383,14 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
             message.sessionsRevokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.authenticators = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2212,6 +2436,7 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
         : isSet(object.sessions_revoked_at)
         ? fromJsonTimestamp(object.sessions_revoked_at)
         : undefined,
+      authenticators: isSet(object.authenticators) ? globalThis.Number(object.authenticators) : 0,
     };
   },
 
@@ -2238,6 +2463,9 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
     if (message.sessionsRevokedAt !== undefined) {
       obj.sessionsRevokedAt = message.sessionsRevokedAt.toISOString();
     }
+    if (message.authenticators !== 0) {
+      obj.authenticators = Math.round(message.authenticators);
+    }
     return obj;
   },
 
@@ -2253,6 +2481,7 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
     message.pendingEnrollmentExpiresAt = object.pendingEnrollmentExpiresAt ?? undefined;
     message.lockedUntil = object.lockedUntil ?? undefined;
     message.sessionsRevokedAt = object.sessionsRevokedAt ?? undefined;
+    message.authenticators = object.authenticators ?? 0;
     return message;
   },
 };
@@ -3821,6 +4050,659 @@ export const AuditEvent: MessageFns<AuditEvent> = {
   },
 };
 
+function createBaseListAuthenticatorsRequest(): ListAuthenticatorsRequest {
+  return { userId: "" };
+}
+
+export const ListAuthenticatorsRequest: MessageFns<ListAuthenticatorsRequest> = {
+  encode(message: ListAuthenticatorsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuthenticatorsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuthenticatorsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuthenticatorsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAuthenticatorsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAuthenticatorsRequest>, I>>(base?: I): ListAuthenticatorsRequest {
+    return ListAuthenticatorsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAuthenticatorsRequest>, I>>(object: I): ListAuthenticatorsRequest {
+    const message = createBaseListAuthenticatorsRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseListAuthenticatorsResponse(): ListAuthenticatorsResponse {
+  return { authenticators: [] };
+}
+
+export const ListAuthenticatorsResponse: MessageFns<ListAuthenticatorsResponse> = {
+  encode(message: ListAuthenticatorsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.authenticators) {
+      Authenticator.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuthenticatorsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuthenticatorsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authenticators.push(Authenticator.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuthenticatorsResponse {
+    return {
+      authenticators: globalThis.Array.isArray(object?.authenticators)
+        ? object.authenticators.map((e: any) => Authenticator.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListAuthenticatorsResponse): unknown {
+    const obj: any = {};
+    if (message.authenticators?.length) {
+      obj.authenticators = message.authenticators.map((e) => Authenticator.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAuthenticatorsResponse>, I>>(base?: I): ListAuthenticatorsResponse {
+    return ListAuthenticatorsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAuthenticatorsResponse>, I>>(object: I): ListAuthenticatorsResponse {
+    const message = createBaseListAuthenticatorsResponse();
+    message.authenticators = object.authenticators?.map((e) => Authenticator.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAuthenticator(): Authenticator {
+  return { authenticatorId: "", label: "", createdAt: undefined, lastUsedAt: undefined };
+}
+
+export const Authenticator: MessageFns<Authenticator> = {
+  encode(message: Authenticator, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authenticatorId !== "") {
+      writer.uint32(10).string(message.authenticatorId);
+    }
+    if (message.label !== "") {
+      writer.uint32(18).string(message.label);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(26).fork()).join();
+    }
+    if (message.lastUsedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastUsedAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Authenticator {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticator();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastUsedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Authenticator {
+    return {
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      lastUsedAt: isSet(object.lastUsedAt)
+        ? fromJsonTimestamp(object.lastUsedAt)
+        : isSet(object.last_used_at)
+        ? fromJsonTimestamp(object.last_used_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Authenticator): unknown {
+    const obj: any = {};
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.lastUsedAt !== undefined) {
+      obj.lastUsedAt = message.lastUsedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Authenticator>, I>>(base?: I): Authenticator {
+    return Authenticator.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Authenticator>, I>>(object: I): Authenticator {
+    const message = createBaseAuthenticator();
+    message.authenticatorId = object.authenticatorId ?? "";
+    message.label = object.label ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.lastUsedAt = object.lastUsedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRenameAuthenticatorRequest(): RenameAuthenticatorRequest {
+  return { userId: "", authenticatorId: "", label: "" };
+}
+
+export const RenameAuthenticatorRequest: MessageFns<RenameAuthenticatorRequest> = {
+  encode(message: RenameAuthenticatorRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.authenticatorId !== "") {
+      writer.uint32(18).string(message.authenticatorId);
+    }
+    if (message.label !== "") {
+      writer.uint32(26).string(message.label);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenameAuthenticatorRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenameAuthenticatorRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenameAuthenticatorRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+    };
+  },
+
+  toJSON(message: RenameAuthenticatorRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RenameAuthenticatorRequest>, I>>(base?: I): RenameAuthenticatorRequest {
+    return RenameAuthenticatorRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RenameAuthenticatorRequest>, I>>(object: I): RenameAuthenticatorRequest {
+    const message = createBaseRenameAuthenticatorRequest();
+    message.userId = object.userId ?? "";
+    message.authenticatorId = object.authenticatorId ?? "";
+    message.label = object.label ?? "";
+    return message;
+  },
+};
+
+function createBaseRenameAuthenticatorResponse(): RenameAuthenticatorResponse {
+  return { authenticator: undefined };
+}
+
+export const RenameAuthenticatorResponse: MessageFns<RenameAuthenticatorResponse> = {
+  encode(message: RenameAuthenticatorResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authenticator !== undefined) {
+      Authenticator.encode(message.authenticator, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenameAuthenticatorResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenameAuthenticatorResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authenticator = Authenticator.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenameAuthenticatorResponse {
+    return { authenticator: isSet(object.authenticator) ? Authenticator.fromJSON(object.authenticator) : undefined };
+  },
+
+  toJSON(message: RenameAuthenticatorResponse): unknown {
+    const obj: any = {};
+    if (message.authenticator !== undefined) {
+      obj.authenticator = Authenticator.toJSON(message.authenticator);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RenameAuthenticatorResponse>, I>>(base?: I): RenameAuthenticatorResponse {
+    return RenameAuthenticatorResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RenameAuthenticatorResponse>, I>>(object: I): RenameAuthenticatorResponse {
+    const message = createBaseRenameAuthenticatorResponse();
+    message.authenticator = (object.authenticator !== undefined && object.authenticator !== null)
+      ? Authenticator.fromPartial(object.authenticator)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRemoveAuthenticatorRequest(): RemoveAuthenticatorRequest {
+  return { userId: "", authenticatorId: "", code: "" };
+}
+
+export const RemoveAuthenticatorRequest: MessageFns<RemoveAuthenticatorRequest> = {
+  encode(message: RemoveAuthenticatorRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.authenticatorId !== "") {
+      writer.uint32(18).string(message.authenticatorId);
+    }
+    if (message.code !== "") {
+      writer.uint32(26).string(message.code);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveAuthenticatorRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveAuthenticatorRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveAuthenticatorRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+    };
+  },
+
+  toJSON(message: RemoveAuthenticatorRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveAuthenticatorRequest>, I>>(base?: I): RemoveAuthenticatorRequest {
+    return RemoveAuthenticatorRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveAuthenticatorRequest>, I>>(object: I): RemoveAuthenticatorRequest {
+    const message = createBaseRemoveAuthenticatorRequest();
+    message.userId = object.userId ?? "";
+    message.authenticatorId = object.authenticatorId ?? "";
+    message.code = object.code ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveAuthenticatorResponse(): RemoveAuthenticatorResponse {
+  return { removedAt: undefined, sessionsRevokedAt: undefined };
+}
+
+export const RemoveAuthenticatorResponse: MessageFns<RemoveAuthenticatorResponse> = {
+  encode(message: RemoveAuthenticatorResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.removedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.removedAt), writer.uint32(10).fork()).join();
+    }
+    if (message.sessionsRevokedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sessionsRevokedAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveAuthenticatorResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveAuthenticatorResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.removedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sessionsRevokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveAuthenticatorResponse {
+    return {
+      removedAt: isSet(object.removedAt)
+        ? fromJsonTimestamp(object.removedAt)
+        : isSet(object.removed_at)
+        ? fromJsonTimestamp(object.removed_at)
+        : undefined,
+      sessionsRevokedAt: isSet(object.sessionsRevokedAt)
+        ? fromJsonTimestamp(object.sessionsRevokedAt)
+        : isSet(object.sessions_revoked_at)
+        ? fromJsonTimestamp(object.sessions_revoked_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RemoveAuthenticatorResponse): unknown {
+    const obj: any = {};
+    if (message.removedAt !== undefined) {
+      obj.removedAt = message.removedAt.toISOString();
+    }
+    if (message.sessionsRevokedAt !== undefined) {
+      obj.sessionsRevokedAt = message.sessionsRevokedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveAuthenticatorResponse>, I>>(base?: I): RemoveAuthenticatorResponse {
+    return RemoveAuthenticatorResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveAuthenticatorResponse>, I>>(object: I): RemoveAuthenticatorResponse {
+    const message = createBaseRemoveAuthenticatorResponse();
+    message.removedAt = object.removedAt ?? undefined;
+    message.sessionsRevokedAt = object.sessionsRevokedAt ?? undefined;
+    return message;
+  },
+};
+
 /**
  * MfaService runs authenticator-app (TOTP, RFC 6238) multi-factor authentication
  * for the users of the calling backend services.
@@ -3829,12 +4711,15 @@ export const AuditEvent: MessageFns<AuditEvent> = {
  * trailer with one google.rpc.ErrorInfo (domain "mfa.v1") whose reason is one of:
  * INVALID_REQUEST, INVALID_CODE, CODE_REUSED, LOCKED_OUT, MFA_NOT_ENABLED,
  * MFA_ALREADY_ENABLED, ENROLLMENT_NOT_FOUND, DEVICE_NOT_FOUND, STORE_UNAVAILABLE,
- * INTERNAL, UNAUTHENTICATED, ADMIN_REQUIRED, CALL_ENDED.
+ * INTERNAL, UNAUTHENTICATED, ADMIN_REQUIRED, AUTHENTICATOR_LIMIT,
+ * AUTHENTICATOR_NOT_FOUND, LAST_AUTHENTICATOR, CALL_ENDED (CANCELLED: the client
+ * cancelled), DEADLINE_EXCEEDED (DEADLINE_EXCEEDED: the call's deadline passed).
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
  * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED).
  * INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
- * naming each bad field; RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
+ * naming each bad field (every string field must be valid UTF-8, on every RPC);
+ * RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
  * google.rpc.RetryInfo with the time left. A store outage is UNAVAILABLE
  * (STORE_UNAVAILABLE) on every RPC.
  */
@@ -3843,7 +4728,13 @@ export const MfaServiceService = {
   /**
    * Starts (or restarts) enrolling an authenticator app: a fresh secret, its
    * otpauth:// URI and QR codes, valid for the enrollment TTL (60 s by default).
-   * A new call replaces the user's pending enrollment.
+   * With add_authenticator, enrolls an additional authenticator for a user with
+   * MFA on (FAILED_PRECONDITION: MFA_NOT_ENABLED when MFA is off,
+   * AUTHENTICATOR_LIMIT when the user has MFA_MAX_AUTHENTICATORS).
+   * A new call replaces the user's pending enrollment. If that one was
+   * confirmed but its Confirm was cut off before MFA went on, Begin finishes
+   * it and answers ALREADY_EXISTS (or, when the user's state changed since,
+   * discards it and begins afresh).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment: {
@@ -3860,8 +4751,18 @@ export const MfaServiceService = {
   /**
    * Confirms a pending enrollment with a code from the app: MFA is on, recovery
    * codes are issued, sessions are revoked and remembered devices forgotten.
+   * For an additional authenticator (add_authenticator), existing_code is
+   * required: it is checked like a VerifyTotp or VerifyRecoveryCode code and
+   * spent; no recovery codes are issued and no sessions are revoked.
+   * Idempotent: a retry with the same enrollment_id and code, within the
+   * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
+   * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
+   * A confirmation superseded by a change of the user's MFA state before it
+   * took effect (a retry after DisableMfa, say) is NOT_FOUND.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
+   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * AUTHENTICATOR_LIMIT: adding an authenticator).
    */
   confirmTotpEnrollment: {
     path: "/mfa.v1.MfaService/ConfirmTotpEnrollment" as const,
@@ -4073,21 +4974,86 @@ export const MfaServiceService = {
       Buffer.from(ListAuditEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAuditEventsResponse => ListAuditEventsResponse.decode(value),
   },
+  /**
+   * Lists the user's authenticators, oldest first (never their secrets); empty when MFA is off.
+   * Errors: INVALID_ARGUMENT.
+   */
+  listAuthenticators: {
+    path: "/mfa.v1.MfaService/ListAuthenticators" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAuthenticatorsRequest): Buffer =>
+      Buffer.from(ListAuthenticatorsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAuthenticatorsRequest => ListAuthenticatorsRequest.decode(value),
+    responseSerialize: (value: ListAuthenticatorsResponse): Buffer =>
+      Buffer.from(ListAuthenticatorsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAuthenticatorsResponse => ListAuthenticatorsResponse.decode(value),
+  },
+  /**
+   * Relabels one of the user's authenticators.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (AUTHENTICATOR_NOT_FOUND).
+   */
+  renameAuthenticator: {
+    path: "/mfa.v1.MfaService/RenameAuthenticator" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RenameAuthenticatorRequest): Buffer =>
+      Buffer.from(RenameAuthenticatorRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RenameAuthenticatorRequest => RenameAuthenticatorRequest.decode(value),
+    responseSerialize: (value: RenameAuthenticatorResponse): Buffer =>
+      Buffer.from(RenameAuthenticatorResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RenameAuthenticatorResponse => RenameAuthenticatorResponse.decode(value),
+  },
+  /**
+   * Removes one of the user's authenticators (a lost phone) after checking a
+   * code of any of them, the removed one included, or a recovery code; revokes
+   * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * LAST_AUTHENTICATOR); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   */
+  removeAuthenticator: {
+    path: "/mfa.v1.MfaService/RemoveAuthenticator" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveAuthenticatorRequest): Buffer =>
+      Buffer.from(RemoveAuthenticatorRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveAuthenticatorRequest => RemoveAuthenticatorRequest.decode(value),
+    responseSerialize: (value: RemoveAuthenticatorResponse): Buffer =>
+      Buffer.from(RemoveAuthenticatorResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveAuthenticatorResponse => RemoveAuthenticatorResponse.decode(value),
+  },
 } as const;
 
 export interface MfaServiceServer extends UntypedServiceImplementation {
   /**
    * Starts (or restarts) enrolling an authenticator app: a fresh secret, its
    * otpauth:// URI and QR codes, valid for the enrollment TTL (60 s by default).
-   * A new call replaces the user's pending enrollment.
+   * With add_authenticator, enrolls an additional authenticator for a user with
+   * MFA on (FAILED_PRECONDITION: MFA_NOT_ENABLED when MFA is off,
+   * AUTHENTICATOR_LIMIT when the user has MFA_MAX_AUTHENTICATORS).
+   * A new call replaces the user's pending enrollment. If that one was
+   * confirmed but its Confirm was cut off before MFA went on, Begin finishes
+   * it and answers ALREADY_EXISTS (or, when the user's state changed since,
+   * discards it and begins afresh).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment: handleUnaryCall<BeginTotpEnrollmentRequest, BeginTotpEnrollmentResponse>;
   /**
    * Confirms a pending enrollment with a code from the app: MFA is on, recovery
    * codes are issued, sessions are revoked and remembered devices forgotten.
+   * For an additional authenticator (add_authenticator), existing_code is
+   * required: it is checked like a VerifyTotp or VerifyRecoveryCode code and
+   * spent; no recovery codes are issued and no sessions are revoked.
+   * Idempotent: a retry with the same enrollment_id and code, within the
+   * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
+   * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
+   * A confirmation superseded by a change of the user's MFA state before it
+   * took effect (a retry after DisableMfa, say) is NOT_FOUND.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
+   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * AUTHENTICATOR_LIMIT: adding an authenticator).
    */
   confirmTotpEnrollment: handleUnaryCall<ConfirmTotpEnrollmentRequest, ConfirmTotpEnrollmentResponse>;
   /**
@@ -4165,13 +5131,38 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * PERMISSION_DENIED (ADMIN_REQUIRED).
    */
   listAuditEvents: handleUnaryCall<ListAuditEventsRequest, ListAuditEventsResponse>;
+  /**
+   * Lists the user's authenticators, oldest first (never their secrets); empty when MFA is off.
+   * Errors: INVALID_ARGUMENT.
+   */
+  listAuthenticators: handleUnaryCall<ListAuthenticatorsRequest, ListAuthenticatorsResponse>;
+  /**
+   * Relabels one of the user's authenticators.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (AUTHENTICATOR_NOT_FOUND).
+   */
+  renameAuthenticator: handleUnaryCall<RenameAuthenticatorRequest, RenameAuthenticatorResponse>;
+  /**
+   * Removes one of the user's authenticators (a lost phone) after checking a
+   * code of any of them, the removed one included, or a recovery code; revokes
+   * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * LAST_AUTHENTICATOR); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   */
+  removeAuthenticator: handleUnaryCall<RemoveAuthenticatorRequest, RemoveAuthenticatorResponse>;
 }
 
 export interface MfaServiceClient extends Client {
   /**
    * Starts (or restarts) enrolling an authenticator app: a fresh secret, its
    * otpauth:// URI and QR codes, valid for the enrollment TTL (60 s by default).
-   * A new call replaces the user's pending enrollment.
+   * With add_authenticator, enrolls an additional authenticator for a user with
+   * MFA on (FAILED_PRECONDITION: MFA_NOT_ENABLED when MFA is off,
+   * AUTHENTICATOR_LIMIT when the user has MFA_MAX_AUTHENTICATORS).
+   * A new call replaces the user's pending enrollment. If that one was
+   * confirmed but its Confirm was cut off before MFA went on, Begin finishes
+   * it and answers ALREADY_EXISTS (or, when the user's state changed since,
+   * discards it and begins afresh).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment(
@@ -4192,8 +5183,18 @@ export interface MfaServiceClient extends Client {
   /**
    * Confirms a pending enrollment with a code from the app: MFA is on, recovery
    * codes are issued, sessions are revoked and remembered devices forgotten.
+   * For an additional authenticator (add_authenticator), existing_code is
+   * required: it is checked like a VerifyTotp or VerifyRecoveryCode code and
+   * spent; no recovery codes are issued and no sessions are revoked.
+   * Idempotent: a retry with the same enrollment_id and code, within the
+   * enrollment TTL, after a success the caller did not see (UNAVAILABLE,
+   * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
+   * A confirmation superseded by a change of the user's MFA state before it
+   * took effect (a retry after DisableMfa, say) is NOT_FOUND.
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT); ALREADY_EXISTS (MFA_ALREADY_ENABLED).
+   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * AUTHENTICATOR_LIMIT: adding an authenticator).
    */
   confirmTotpEnrollment(
     request: ConfirmTotpEnrollmentRequest,
@@ -4466,6 +5467,67 @@ export interface MfaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists the user's authenticators, oldest first (never their secrets); empty when MFA is off.
+   * Errors: INVALID_ARGUMENT.
+   */
+  listAuthenticators(
+    request: ListAuthenticatorsRequest,
+    callback: (error: ServiceError | null, response: ListAuthenticatorsResponse) => void,
+  ): ClientUnaryCall;
+  listAuthenticators(
+    request: ListAuthenticatorsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAuthenticatorsResponse) => void,
+  ): ClientUnaryCall;
+  listAuthenticators(
+    request: ListAuthenticatorsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAuthenticatorsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Relabels one of the user's authenticators.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (AUTHENTICATOR_NOT_FOUND).
+   */
+  renameAuthenticator(
+    request: RenameAuthenticatorRequest,
+    callback: (error: ServiceError | null, response: RenameAuthenticatorResponse) => void,
+  ): ClientUnaryCall;
+  renameAuthenticator(
+    request: RenameAuthenticatorRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RenameAuthenticatorResponse) => void,
+  ): ClientUnaryCall;
+  renameAuthenticator(
+    request: RenameAuthenticatorRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RenameAuthenticatorResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Removes one of the user's authenticators (a lost phone) after checking a
+   * code of any of them, the removed one included, or a recovery code; revokes
+   * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
+   * LAST_AUTHENTICATOR); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   */
+  removeAuthenticator(
+    request: RemoveAuthenticatorRequest,
+    callback: (error: ServiceError | null, response: RemoveAuthenticatorResponse) => void,
+  ): ClientUnaryCall;
+  removeAuthenticator(
+    request: RemoveAuthenticatorRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveAuthenticatorResponse) => void,
+  ): ClientUnaryCall;
+  removeAuthenticator(
+    request: RemoveAuthenticatorRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveAuthenticatorResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,4 +1,4 @@
-import type { CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from './ports.js';
+import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 
 /** Runs `work` while holding the user's write lock. */
 export interface UserLock {
@@ -10,7 +10,7 @@ export interface UserLock {
  * applies an update as read-modify-write without isolation, so two concurrent
  * updates of one document (a DisableMfa and a VerifyTotp, say) can lose one;
  * MongoDB makes single-document updates atomic and does not need this.
- * open-stores.ts wraps the MongoDB adapter in it when the server is FerretDB.
+ * ferretdb.ts wraps the MongoDB adapter in it when the server is FerretDB.
  */
 export class SerializedFactorStore implements FactorStore {
   constructor(
@@ -26,12 +26,20 @@ export class SerializedFactorStore implements FactorStore {
     return this.lock.withLock(userId, () => this.inner.enable(userId, change));
   }
 
-  spendProof(userId: string, proof: CodeProof, change: ProvenChange) {
-    return this.lock.withLock(userId, () => this.inner.spendProof(userId, proof, change));
+  spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
+    return this.lock.withLock(userId, () => this.inner.spendProof(userId, proof, change, ifVersion));
   }
 
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
     return this.lock.withLock(userId, () => this.inner.disable(userId, proof, sessionsRevokedAt));
+  }
+
+  renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null> {
+    return this.lock.withLock(userId, () => this.inner.renameAuthenticator(userId, authenticatorId, label));
+  }
+
+  upgrade(userId: string): Promise<void> {
+    return this.lock.withLock(userId, () => this.inner.upgrade(userId));
   }
 
   reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {

@@ -21,7 +21,7 @@ export interface TestMongo {
 const READY_TIMEOUT_MS = 60_000;
 const NO_SERVER_HINT =
   'no MongoDB-compatible server: set MONGO_URL, put mongod on PATH, or install Go so FerretDB can be built (scripts/ensure-tool.sh ferretdb)';
-const ENSURE_TOOL = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/ensure-tool.sh');
+const ENSURE_TOOL = resolve(dirname(fileURLToPath(import.meta.url)), '../scripts/ensure-tool.sh');
 
 /**
  * Uses MONGO_URL if set, else a private mongod from PATH, else a private

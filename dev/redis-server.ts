@@ -11,10 +11,15 @@ export interface TestRedis {
   port: number;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** Sends a signal to the server process: SIGSTOP and SIGCONT make it stall and resume. */
+  signal(name: NodeJS.Signals): void;
 }
 
-/** Starts a private, non-persistent redis-server from PATH on a free 127.0.0.1 port. */
-export async function startRedisServer(): Promise<TestRedis> {
+/**
+ * Starts a private, non-persistent redis-server from PATH on a free 127.0.0.1
+ * port; `extraArgs` adds server options (e.g. `--maxmemory 2mb`).
+ */
+export async function startRedisServer(options: { readonly extraArgs?: readonly string[] } = {}): Promise<TestRedis> {
   const binary = findOnPath('redis-server');
   if (binary === undefined) {
     throw new Error('redis-server not found on PATH: apt-get install redis-server');
@@ -23,7 +28,7 @@ export async function startRedisServer(): Promise<TestRedis> {
   removeOnExit(dir);
   const port = await freePort();
   const logFile = join(dir, 'redis-server.log');
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.extraArgs ?? [])];
 
   const launch = async () => {
     const child = spawnLogged(binary, args, logFile);
@@ -40,6 +45,7 @@ export async function startRedisServer(): Promise<TestRedis> {
       await stopProcess(child);
       child = await launch();
     },
+    signal: (name) => void child.kill(name),
   };
 }
 

@@ -1,0 +1,121 @@
+import { ErrorReason, MfaError } from '../domain/errors.js';
+import { normalizeRecoveryCode, type RecoveryCodes } from '../domain/recovery-codes.js';
+import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
+import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
+import type { AttemptStore, CodeProof, FactorRecord, LockoutPolicy } from '../stores/ports.js';
+import { isSpendable } from '../stores/proof.js';
+
+/** A failed code check: a wrong code, or a right one whose step was already spent. */
+export interface CheckFailure {
+  readonly failure: typeof ErrorReason.INVALID_CODE | typeof ErrorReason.CODE_REUSED;
+}
+
+/** What checking a code against the state read found: the proof to spend, or why it fails. */
+export type CheckResult = CodeProof | CheckFailure;
+
+/**
+ * The one home of the code-check flow, for every RPC that takes a code
+ * (ConfirmTotpEnrollment, VerifyTotp, VerifyRecoveryCode, DisableMfa,
+ * RegenerateRecoveryCodes):
+ * 1. check the code against the state read: the TOTP window, a step already
+ *    spent, a recovery code's hash (pure, no I/O);
+ * 2. pass the lockout gate, one atomic Redis step shared by every instance,
+ *    which counts a failure or clears the count for a pass;
+ * 3. spend the proof durably, in one conditional single-document write: of
+ *    concurrent spends of one proof, one wins (RFC 6238 §5.2), and that write
+ *    alone spends a code;
+ * 4. a spend the durable store refuses (another call spent the proof first,
+ *    or MFA went off meanwhile) counts as a failure like a replay.
+ *
+ * Nothing is claimed or leased in Redis, so a call cut off anywhere (a passed
+ * deadline, a stalled Redis, a killed instance) leaves every code exactly as
+ * usable as MongoDB says: spent if and only if its durable write committed.
+ */
+export class CodeChecks {
+  constructor(
+    private readonly deps: {
+      readonly attempts: AttemptStore;
+      readonly policy: LockoutPolicy;
+      readonly box: SecretBox;
+      readonly recoveryCodes: RecoveryCodes;
+    },
+  ) {}
+
+  /**
+   * Checks a TOTP code against each of the user's authenticators: the proof
+   * of the first one it is a fresh code of; CODE_REUSED when it is a code of
+   * one of them whose step was already spent. (With N authenticators a guess
+   * is right with probability 3N/10^6: MFA_MAX_AUTHENTICATORS bounds N.)
+   */
+  totp(record: FactorRecord, code: string, now: Date): CheckResult {
+    let reused = false;
+    for (const { authenticatorId, sealedSecret } of record.authenticators) {
+      const secret = this.deps.box.open(sealedSecret, totpSecretContext(record.userId, authenticatorId));
+      const timeStep = matchTotp(secret, code, now);
+      if (timeStep === null) continue;
+      if (isSpendable(record, { authenticatorId, timeStep })) return { authenticatorId, timeStep };
+      reused = true;
+    }
+    return { failure: reused ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE };
+  }
+
+  /** Checks a recovery code (as typed) against the user's unused ones. */
+  recoveryCode(record: FactorRecord, typed: string): CheckResult {
+    const normalized = normalizeRecoveryCode(typed);
+    const set = record.recoveryCodes;
+    if (normalized === null || set === null) return { failure: ErrorReason.INVALID_CODE };
+    const recoveryCodeHash = this.deps.recoveryCodes.hash(record.userId, set.keyId, normalized);
+    return isSpendable(record, { recoveryCodeHash }) ? { recoveryCodeHash } : { failure: ErrorReason.INVALID_CODE };
+  }
+
+  /** Checks a code that may be either kind: 6 digits are a TOTP code, anything else a recovery code. */
+  anyCode(record: FactorRecord, code: string, now: Date): CheckResult {
+    return isTotpCodeFormat(code) ? this.totp(record, code, now) : this.recoveryCode(record, code);
+  }
+
+  /**
+   * Passes `check` through the lockout gate and, when it passed, runs
+   * `spend`, the durable write. Throws LOCKED_OUT while the user is locked
+   * (even for a right code), the check's failure, or, when `spend` returns
+   * null (the store refused the proof), CODE_REUSED for a TOTP step and
+   * INVALID_CODE for a recovery code; each of these counts towards the lockout.
+   */
+  async spend<T>(userId: string, check: CheckResult, spend: (proof: CodeProof) => Promise<T | null>): Promise<T> {
+    if ('failure' in check) return this.#refuse(userId, check.failure);
+    await this.#pass(userId);
+    const spent = await spend(check);
+    if (spent !== null) return spent;
+    return this.#refuse(userId, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
+  }
+
+  /**
+   * Gives an answer again (a retried ConfirmTotpEnrollment whose outcome is
+   * durable already): not a check, so it neither clears nor counts failures
+   * (a retry must not reset the lockout between guesses), but it is refused
+   * while the user is locked out.
+   */
+  async replay<T>(userId: string, answer: () => T): Promise<T> {
+    const lockedMs = await this.deps.attempts.lockoutRemainingMs(userId);
+    if (lockedMs > 0) throw lockedOut(lockedMs);
+    return answer();
+  }
+
+  /** A passed check: clears the failure count, unless the user is locked out. */
+  async #pass(userId: string): Promise<void> {
+    const outcome = await this.deps.attempts.settle(userId, true, this.deps.policy);
+    if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
+  }
+
+  /** A failed check: counts, and throws LOCKED_OUT when that locks the user (or it was locked), else the failure. */
+  async #refuse(userId: string, failure: CheckFailure['failure']): Promise<never> {
+    const outcome = await this.deps.attempts.settle(userId, false, this.deps.policy);
+    if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
+    throw failure === ErrorReason.CODE_REUSED
+      ? new MfaError(failure, 'this code was already used; wait for the next one')
+      : new MfaError(failure, 'the code is not valid');
+  }
+}
+
+function lockedOut(retryAfterMs: number): MfaError {
+  return new MfaError(ErrorReason.LOCKED_OUT, 'too many failed code checks; try again later', { retryAfterMs });
+}

@@ -1,0 +1,32 @@
+import type { CodeProof, FactorRecord, FactorStore, ProvenChange } from '../stores/ports.js';
+import { isSpendable } from '../stores/proof.js';
+import { storeUnavailable } from '../stores/store-unavailable.js';
+
+// Each round one of the concurrent writers wins, so this bounds the writers of one user at once.
+const MAX_ROUNDS = 16;
+
+/**
+ * Spends `proof` together with a change worked out from the record it
+ * applies to: the write names the record's version, and when another write
+ * came in between, the record is read again and the change worked out anew.
+ * So a limit checked by `change` (the device cap, the authenticator limit,
+ * the last authenticator) holds under concurrency. `change` may throw to
+ * refuse. Null when the proof is no longer spendable.
+ */
+export async function spendOnCurrent<T>(
+  factors: FactorStore,
+  proof: CodeProof,
+  read: FactorRecord,
+  change: (record: FactorRecord) => { change: ProvenChange; result: T },
+): Promise<{ recoveryCodesRemaining: number; result: T } | null> {
+  let record = read;
+  for (let round = 0; round < MAX_ROUNDS; round += 1) {
+    const planned = change(record);
+    const spent = await factors.spendProof(record.userId, proof, planned.change, record.version);
+    if (spent !== null) return { ...spent, result: planned.result };
+    const fresh = await factors.get(record.userId);
+    if (fresh === null || !isSpendable(fresh, proof)) return null;
+    record = fresh;
+  }
+  throw storeUnavailable('MongoDB (the user record kept changing under a write)', null);
+}

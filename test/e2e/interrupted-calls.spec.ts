@@ -1,0 +1,259 @@
+import { expect } from 'chai';
+import { generateTotp } from '../../src/domain/totp.js';
+import { codeAt, newUserId, useRealStores, type EnrolledUser } from '../support/e2e-fixture.js';
+import { eventually } from '../support/eventually.js';
+import { connectClient, outcomeOf, type MfaClient } from '../support/grpc-client.js';
+import { containing, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Text the service sends to its stores, to hold back one kind of command (see src/stores/redis/*, mongo/*).
+const CONFIRM_SCRIPT = containing('p.c = cjson.decode(ARGV[2])');
+const SETTLE_SCRIPT = containing("if ARGV[1] == 'pass' then");
+const MONGO_UPDATE = containing('update\u0000');
+const MONGO_FIND_AND_MODIFY = containing('findAndModify\u0000');
+
+describe('Interrupted calls lose nothing (real stores behind delaying proxies)', function () {
+  this.timeout(120_000);
+  const stores = useRealStores();
+  let redisProxy: TcpProxy;
+  let mongoProxy: TcpProxy;
+  let service: TestService;
+  let client: MfaClient;
+  /** A client whose calls end after 300 ms: less than the 600 ms the proxies hold a command back. */
+  let hasty: MfaClient;
+
+  before(async () => {
+    const mongo = new URL(stores.mongoServer.url);
+    redisProxy = await startTcpProxy('127.0.0.1', stores.redisServer.port);
+    mongoProxy = await startTcpProxy(mongo.hostname, Number(mongo.port || 27017));
+    service = await startTestService({
+      ...stores.env,
+      REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
+      MONGO_URL: `mongodb://127.0.0.1:${mongoProxy.port}/`,
+      MFA_ENROLLMENT_TTL_SECONDS: '300',
+    });
+    client = service.client;
+    hasty = connectClient(service.service.port, { deadlineMs: 300 });
+    stores.cleanups.push(async () => {
+      hasty.close();
+      await service.stop();
+      await Promise.all([redisProxy.close(), mongoProxy.close()]);
+    });
+  });
+
+  afterEach(() => {
+    redisProxy.delay(0);
+    mongoProxy.delay(0);
+    stores.redisServer.signal('SIGCONT');
+  });
+
+  async function enroll(): Promise<EnrolledUser> {
+    const userId = newUserId();
+    const begun = await client.beginTotpEnrollment({ userId });
+    const confirmed = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, service.clock) });
+    service.clock.advance(30_000);
+    return { userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes };
+  }
+
+  /** On FerretDB the per-user write lock is taken around each durable write; on MongoDB there is none. */
+  const onFerretDb = () => stores.mongoServer.kind.startsWith('ferretdb');
+  const lockKeyOf = (userId: string) => `mfa:{${encodeURIComponent(userId)}}:write-lock`;
+
+  it('releases the per-user write lock as soon as a write cut off by the call\'s deadline ends', async () => {
+    const user = await enroll();
+    mongoProxy.delay(600, MONGO_UPDATE);
+    const revoking = outcomeOf(hasty.revokeSessions({ userId: user.userId }));
+    await sleep(200);
+    if (onFerretDb()) expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.be.greaterThan(0);
+    expect(await revoking).to.equal('DEADLINE_EXCEEDED');
+    await sleep(700);
+    mongoProxy.delay(0);
+    await eventually(async () => expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.equal(-2), 2_000);
+    await client.verifyTotp({ userId: user.userId, code: codeAt(user.secret, service.clock) });
+  });
+
+  it('keeps the write lock (FerretDB) while a write the service gave up on may still land', async function () {
+    if (!onFerretDb()) {
+      // Nothing to hold on MongoDB: single-document updates are atomic there, and no lock is taken.
+      expect(await stores.redis.exists(lockKeyOf('anyone'))).to.equal(0);
+      return;
+    }
+    const user = await enroll();
+    // Held back longer than MFA_STORE_TIMEOUT_MS (2 s): the service answers UNAVAILABLE, FerretDB applies it later.
+    mongoProxy.delay(2_600, MONGO_FIND_AND_MODIFY);
+    expect(await outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal(
+      'UNAVAILABLE/STORE_UNAVAILABLE',
+    );
+    mongoProxy.delay(0);
+    expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.be.greaterThan(0);
+    // Another write of the user waits rather than runs beside the one that may still land.
+    expect(await outcomeOf(client.revokeSessions({ userId: user.userId }))).to.equal('UNAVAILABLE/STORE_UNAVAILABLE');
+  });
+
+  it('keeps the enrollment when Confirm is cut off while recording its outcome; the retry finishes it', async () => {
+    const userId = newUserId();
+    const begun = await client.beginTotpEnrollment({ userId });
+    const code = codeAt(begun.secret, service.clock);
+    redisProxy.delay(600, CONFIRM_SCRIPT);
+    expect(await outcomeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
+    await sleep(900);
+    redisProxy.delay(0);
+    const retried = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
+    expect((await client.getMfaStatus({ userId })).enabled).to.equal(true);
+    const used = await client.verifyRecoveryCode({ userId, recoveryCode: retried.recoveryCodes[0] });
+    expect(used.recoveryCodesRemaining).to.equal(9);
+  });
+
+  it('answers a Confirm retried after a cut-off durable write with the outcome that write stored', async () => {
+    const userId = newUserId();
+    const begun = await client.beginTotpEnrollment({ userId });
+    const code = codeAt(begun.secret, service.clock);
+    mongoProxy.delay(600, MONGO_UPDATE);
+    expect(await outcomeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
+    await sleep(900);
+    mongoProxy.delay(0);
+    const first = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
+    const again = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
+    expect(again.recoveryCodes).to.deep.equal(first.recoveryCodes);
+    expect(again.enabledAt!.getTime()).to.equal(first.enabledAt!.getTime());
+    await client.verifyRecoveryCode({ userId, recoveryCode: first.recoveryCodes[9] });
+  });
+
+  it('never answers Begin OK while a Confirm is turning MFA on (Begin racing Confirm)', async () => {
+    const userId = newUserId();
+    const begun = await client.beginTotpEnrollment({ userId });
+    // Hold Confirm's durable write back, and Begin again while it is in flight: Begin reads MFA as off.
+    mongoProxy.delay(600, MONGO_UPDATE);
+    const confirming = client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, service.clock) });
+    await sleep(300);
+    expect(await outcomeOf(client.beginTotpEnrollment({ userId }))).to.equal('ALREADY_EXISTS/MFA_ALREADY_ENABLED');
+    await confirming;
+    mongoProxy.delay(0);
+    const status = await client.getMfaStatus({ userId });
+    expect(status.enabled).to.equal(true);
+    // No enrollment is left pending that could never be confirmed.
+    expect(status.pendingEnrollmentExpiresAt).to.equal(undefined);
+  });
+
+  it('keeps a recovery code usable when the call is cut off before its durable spend', async () => {
+    const user = await enroll();
+    redisProxy.delay(600, SETTLE_SCRIPT);
+    expect(await outcomeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
+    await sleep(900);
+    redisProxy.delay(0);
+    expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(10);
+    const used = await client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] });
+    expect(used.recoveryCodesRemaining).to.equal(9);
+  });
+
+  it('counts a recovery code as spent when its cut-off durable spend committed, and says so consistently', async () => {
+    const user = await enroll();
+    mongoProxy.delay(600, MONGO_FIND_AND_MODIFY);
+    expect(await outcomeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
+    await sleep(900);
+    mongoProxy.delay(0);
+    expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(9);
+    expect(await outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('PERMISSION_DENIED/INVALID_CODE');
+  });
+
+  it('burns no code while Redis is stalled (kill -STOP): each one that failed UNAVAILABLE works once Redis is back', async () => {
+    const user = await enroll();
+    const code = codeAt(user.secret, service.clock);
+    stores.redisServer.signal('SIGSTOP');
+    let outcomes: string[];
+    try {
+      outcomes = await Promise.all([
+        ...user.recoveryCodes.slice(0, 4).map((recoveryCode) => outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode }))),
+        outcomeOf(client.verifyTotp({ userId: user.userId, code })),
+      ]);
+    } finally {
+      stores.redisServer.signal('SIGCONT');
+    }
+    expect(outcomes).to.deep.equal(Array(5).fill('UNAVAILABLE/STORE_UNAVAILABLE'));
+    await eventually(async () => expect(await stores.redis.ping()).to.equal('PONG'), 5_000);
+    for (const recoveryCode of user.recoveryCodes.slice(0, 4)) await client.verifyRecoveryCode({ userId: user.userId, recoveryCode });
+    await client.verifyTotp({ userId: user.userId, code });
+    expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(6);
+  });
+
+  it('under random stalls, delays and deadlines, spends a recovery code if and only if a call for it succeeded or ended without an answer', async function () {
+    this.timeout(180_000);
+    // Generous lockout: the final check of each code must not be refused as a lockout.
+    const lenient = await startTestService({
+      ...stores.env,
+      REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
+      MONGO_URL: `mongodb://127.0.0.1:${mongoProxy.port}/`,
+      MFA_MAX_FAILED_ATTEMPTS: '100',
+    });
+    stores.cleanups.push(() => lenient.stop());
+    let seed = 0x5eed;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const users: EnrolledUser[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const userId = newUserId('fault');
+      const begun = await lenient.client.beginTotpEnrollment({ userId });
+      const confirmed = await lenient.client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: generateTotp(begun.secret, new Date()) });
+      users.push({ userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes });
+    }
+    const clients = [200, 500, 1500, 4000].map((deadlineMs) => connectClient(lenient.service.port, { deadlineMs }));
+    const outcomes = new Map<string, string[]>();
+    const calls: Promise<void>[] = [];
+    const started = Date.now();
+    // Faults: Redis stalls and MongoDB writes held back, switched at random for ~6 s.
+    const faults = (async () => {
+      while (Date.now() - started < 6_000) {
+        const pick = random();
+        if (pick < 0.3) stores.redisServer.signal('SIGSTOP');
+        else if (pick < 0.6) mongoProxy.delay(Math.floor(random() * 1200), MONGO_FIND_AND_MODIFY);
+        await sleep(200 + random() * 800);
+        stores.redisServer.signal('SIGCONT');
+        mongoProxy.delay(0);
+        await sleep(random() * 400);
+      }
+    })();
+    for (const user of users) {
+      for (const recoveryCode of user.recoveryCodes) {
+        const key = `${user.userId}/${recoveryCode}`;
+        outcomes.set(key, []);
+        for (let attempt = 0; attempt < 1 + Math.floor(random() * 3); attempt += 1) {
+          const at = random() * 6_000;
+          const caller = clients[Math.floor(random() * clients.length)]!;
+          calls.push(
+            sleep(at).then(async () => {
+              outcomes.get(key)!.push(await outcomeOf(caller.verifyRecoveryCode({ userId: user.userId, recoveryCode })));
+            }),
+          );
+        }
+      }
+    }
+    await Promise.all([faults, ...calls]);
+    stores.redisServer.signal('SIGCONT');
+    mongoProxy.delay(0);
+    await sleep(2_500); // writes held back by the proxy reach MongoDB
+    for (const c of clients) c.close();
+
+    const definiteFailures = new Set(['PERMISSION_DENIED/INVALID_CODE', 'RESOURCE_EXHAUSTED/LOCKED_OUT']);
+    let spentCount = 0;
+    for (const user of users) {
+      let remaining = 10;
+      for (const recoveryCode of user.recoveryCodes) {
+        const seen = outcomes.get(`${user.userId}/${recoveryCode}`)!;
+        const final = await outcomeOf(lenient.client.verifyRecoveryCode({ userId: user.userId, recoveryCode }));
+        expect(final, `final check of a code after ${seen.join(', ')}`).to.be.oneOf(['OK', 'PERMISSION_DENIED/INVALID_CODE']);
+        const spent = final !== 'OK';
+        remaining -= 1;
+        if (spent) spentCount += 1;
+        if (seen.includes('OK')) expect(spent, `a code whose call answered OK (${seen.join(', ')}) must be spent`).to.equal(true);
+        if (spent) {
+          const undecided = seen.filter((o) => o === 'OK' || !definiteFailures.has(o));
+          expect(undecided, `a spent code needs a call that answered OK or ended without an answer (${seen.join(', ')})`).to.not.be.empty;
+        }
+      }
+      expect((await lenient.client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(remaining);
+    }
+    // The run must have exercised both sides.
+    expect(spentCount).to.be.greaterThan(0).and.lessThan(40);
+  });
+});
