@@ -18,4 +18,4 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 50051
-CMD ["node", "dist/main.js"]
+CMD ["node", "--import", "./dist/tracing/preload.js", "dist/main.js"]

@@ -25,6 +25,8 @@ export interface Config {
   readonly maxWatchStreams: number;
   readonly storeTimeoutMs: number;
   readonly logLevel: string;
+  /** LOG_FORMAT; null when unset: main.ts picks pretty on a terminal outside production, else JSON. */
+  readonly logFormat: 'json' | 'pretty' | null;
   /** Callers and their bearer tokens; empty means calls are not authenticated. */
   readonly callerTokens: readonly CallerToken[];
   readonly adminCallers: ReadonlySet<string>;
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     // At most 2.4 s: with the MongoDB driver's one retry a call still fails within 5 s.
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 2400),
     logLevel: logLevel(env),
+    logFormat: logFormat(env),
     callerTokens,
     adminCallers: new Set(adminCallers),
     reflection: boolean(env, 'GRPC_REFLECTION', true),
@@ -140,6 +143,12 @@ function logLevel(env: Env): string {
   const level = text(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   return level;
+}
+
+function logFormat(env: Env): 'json' | 'pretty' | null {
+  const format = text(env, 'LOG_FORMAT');
+  if (format === undefined || format === 'json' || format === 'pretty') return format ?? null;
+  throw new ConfigError(`LOG_FORMAT must be json or pretty, got "${format}"`);
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

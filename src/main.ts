@@ -34,6 +34,7 @@ import { StatusService } from './services/status-service.js';
 import { VerificationService } from './services/verification-service.js';
 import { openStores, type Stores } from './stores/open-stores.js';
 import { StoreMonitor } from './stores/store-monitor.js';
+import { shutdownTracing } from './tracing/tracing-shutdown.js';
 
 /** A started service: its ports, and how to stop it. */
 export interface RunningService {
@@ -189,13 +190,14 @@ async function main(): Promise<void> {
     process.stderr.write(`mfa-service: configuration error: ${error.message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat ?? (process.stdout.isTTY && !config.production ? 'pretty' : 'json'));
   const service = await startService(config, { logger });
   const stop = (signal: string) => {
     logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
     service.stop().then(
-      () => {
+      async () => {
         logger.info('stopped');
+        await shutdownTracing();
         process.exit(0);
       },
       (error: unknown) => {

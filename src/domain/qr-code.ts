@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import { bilevelScanlineBytes, encodeBilevelPng } from './bilevel-png.js';
+import { renderTerminalQr } from './terminal-qr.js';
 
 /** The three renderings of one otpauth URI that BeginTotpEnrollment returns. */
 export interface QrCodes {
   readonly png: Buffer;
   readonly svg: string;
-  /** Drawn with half-block characters: two modules a line, printable in a terminal. */
+  /** Drawn with half-block characters: two module rows a line, printable in a terminal. */
   readonly text: string;
 }
 
@@ -17,12 +18,11 @@ interface QrData {
   readonly segments: ReadonlyArray<{ readonly mode: unknown; getBitsLength(): number }>;
 }
 
-// qrcode's own SVG and terminal renderers, called with one encoded symbol
-// instead of re-encoding the URI for each format (its public toString would).
-// Their module paths are stable within qrcode 1.5.x, which package.json pins.
+// qrcode's own SVG renderer, called with one encoded symbol instead of
+// re-encoding the URI for each format (its public toString would). Its module
+// path is stable within qrcode 1.5.x, which package.json pins.
 const require = createRequire(import.meta.url);
 const svgRenderer = require('qrcode/lib/renderer/svg-tag.js') as { render(qr: QrData, options: object): string };
-const textRenderer = require('qrcode/lib/renderer/terminal/terminal-small.js') as { render(qr: QrData, options: object): string };
 // And its tables of segment header sizes and symbol capacities, to tell when a symbol is near a version boundary.
 const modes = require('qrcode/lib/core/mode.js') as { getCharCountIndicator(mode: unknown, version: number): number };
 const symbols = require('qrcode/lib/core/utils.js') as { getSymbolTotalCodewords(version: number): number };
@@ -40,7 +40,7 @@ export function renderQrCodes(uri: string): QrCodes {
   return {
     png: renderPng(qr),
     svg: svgRenderer.render(qr, { margin: MARGIN }),
-    text: textRenderer.render(qr, { margin: MARGIN, small: true }),
+    text: renderTerminalQr(qr.modules, MARGIN),
   };
 }
 

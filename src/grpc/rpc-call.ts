@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import { Metadata, status, type ServerUnaryCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
@@ -32,8 +33,19 @@ export interface RpcCall<Req, Res> {
   admit(): Req;
   /** Records what the policy says about a success (the audit event, metrics): once per unary call, once per message of a stream. */
   succeeded(response: Res): Promise<void>;
-  /** The status a handler's error becomes; work stopped by the deadline is DEADLINE_EXCEEDED, not CANCELLED. */
+  /**
+   * The status a handler's error becomes (work stopped by the deadline is
+   * DEADLINE_EXCEEDED, not CANCELLED), with the request id in its trailers.
+   */
   statusOf(error: unknown): ServiceError & { reason: ErrorReason };
+  /** Puts the request id in a failure's trailers: no headers went out before it. */
+  withRequestId<E extends ServiceError>(error: E): E;
+  /**
+   * Sends the response headers (`x-request-id`), once: a unary call's with its
+   * answer, a stream's before its first message. Not earlier: a client
+   * commits to a call once headers arrive, and would not retry an UNAVAILABLE read.
+   */
+  sendHeaders(): void;
   /** Records the end: failed code checks in the audit trail, metrics, and one log line with `fields` added. */
   finish(code: status, reason: ErrorReason | null, error?: unknown, fields?: Readonly<Record<string, unknown>>): Promise<void>;
   /** Stops watching for the call's end; once its answer is sent. */
@@ -53,8 +65,10 @@ const CODE_CHECK_EVENTS: Partial<Record<ErrorReason, string>> = {
 
 /**
  * Starts the middleware's part of a call: the request id (from `x-request-id`,
- * or made, and returned in the response headers) and the signal of its end.
- * Request and response bodies are never logged: they carry codes, secrets and tokens.
+ * or made; returned in the response headers or a failure's trailers), the
+ * trace ids for its log line when tracing is on (src/tracing/), and the
+ * signal of its end. Request and response bodies are never logged: they
+ * carry codes, secrets and tokens.
  */
 export function startRpcCall<Req, Res>(
   deps: RpcDeps,
@@ -66,9 +80,13 @@ export function startRpcCall<Req, Res>(
   const started = process.hrtime.bigint();
   const offered = call.metadata.get(REQUEST_ID_HEADER)[0];
   const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
-  const headers = new Metadata();
-  headers.set(REQUEST_ID_HEADER, requestId);
-  call.sendMetadata(headers);
+  const span = trace.getActiveSpan()?.spanContext();
+  const traceIds = span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId };
+  let headersSent = false;
+  const withRequestId = <E extends ServiceError>(error: E): E => {
+    error.metadata?.set(REQUEST_ID_HEADER, requestId);
+    return error;
+  };
 
   const ended = new AbortController();
   let endedByDeadline = false;
@@ -103,11 +121,21 @@ export function startRpcCall<Req, Res>(
       policy.onSuccess?.(deps.metrics, response);
     },
     statusOf: (error) =>
-      toServiceError(
-        endedByDeadline && hasReason(error, ErrorReason.CALL_ENDED)
-          ? new MfaError(ErrorReason.DEADLINE_EXCEEDED, 'the deadline passed; the work stopped', { cause: error })
-          : error,
+      withRequestId(
+        toServiceError(
+          endedByDeadline && hasReason(error, ErrorReason.CALL_ENDED)
+            ? new MfaError(ErrorReason.DEADLINE_EXCEEDED, 'the deadline passed; the work stopped', { cause: error })
+            : error,
+        ),
       ),
+    withRequestId,
+    sendHeaders: () => {
+      if (headersSent) return;
+      headersSent = true;
+      const headers = new Metadata();
+      headers.set(REQUEST_ID_HEADER, requestId);
+      call.sendMetadata(headers);
+    },
     finish: async (code, reason, error, fields = {}) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const failedCheck = reason === null ? undefined : CODE_CHECK_EVENTS[reason];
@@ -117,7 +145,7 @@ export function startRpcCall<Req, Res>(
       if (policy.checksCode && (reason === null || failedCheck !== undefined)) deps.metrics.verification(method, reason ?? 'success');
       deps.metrics.handled(type, deps.serviceName, method, status[code], seconds, caller);
       const level = code === status.INTERNAL ? 'error' : code === status.UNAVAILABLE ? 'warn' : 'info';
-      const logged = { method, requestId, caller, grpcCode: status[code], durationMs: Math.round(seconds * 1e6) / 1e3, ...fields };
+      const logged = { method, requestId, caller, grpcCode: status[code], durationMs: Math.round(seconds * 1e6) / 1e3, ...traceIds, ...fields };
       deps.logger[level](reason === null ? logged : { ...logged, reason, ...(level === 'info' ? {} : { err: error }) }, 'rpc');
     },
     detach: () => void call.removeListener('cancelled', onCancelled),

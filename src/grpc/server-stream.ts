@@ -40,6 +40,7 @@ export function createServerStream(deps: RpcDeps & { readonly streams: OpenStrea
       const run = async (): Promise<string> => {
         const request = rpc.admit();
         slot = deps.streams.admit();
+        rpc.sendHeaders();
         deps.metrics.streams(method, 1);
         const signal = AbortSignal.any([rpc.ended, slot.shutdown]);
         const send = async (message: Res) => {
@@ -56,7 +57,7 @@ export function createServerStream(deps: RpcDeps & { readonly streams: OpenStrea
       const end = async (outcome: string | null, error?: unknown) => {
         let failure: (ServiceError & { reason: ErrorReason }) | null = null;
         if (slot?.shutdown.aborted) {
-          failure = toServiceError(new MfaError(ErrorReason.SHUTTING_DOWN, 'this instance is shutting down; call again', { cause: error }));
+          failure = rpc.withRequestId(toServiceError(new MfaError(ErrorReason.SHUTTING_DOWN, 'this instance is shutting down; call again', { cause: error })));
         } else if (rpc.ended.aborted) {
           // The client has gone (CANCELLED) or the deadline passed: this status is for the log only.
           failure = rpc.statusOf(error ?? new MfaError(ErrorReason.CALL_ENDED, 'the call was cancelled or its deadline passed'));
@@ -79,7 +80,7 @@ export function createServerStream(deps: RpcDeps & { readonly streams: OpenStrea
         // The bookkeeping after the handler must never leave a stream open or reject unhandled.
         .catch((error: unknown) => {
           deps.logger.error({ err: error, method, requestId: rpc.requestId }, 'rpc bookkeeping failed');
-          if (!ended) call.emit('error', toServiceError(error));
+          if (!ended) call.emit('error', rpc.withRequestId(toServiceError(error)));
         })
         .finally(() => {
           if (slot === null) return;

@@ -8,7 +8,7 @@ export type Unary = <Req, Res>(method: RpcName, handle: (request: Req) => Promis
 
 /**
  * The middleware every unary MfaService call goes through, in order: request
- * id, caller authentication and admin check (per RPC_POLICIES), the request's
+ * id (returned with the answer: headers, or a failure's trailers), caller authentication and admin check (per RPC_POLICIES), the request's
  * wire checks (rpc-call.ts), a call scope that ends the work when the client
  * cancels or the deadline passes, then the handler; afterwards one status
  * mapping, the audit event, metrics and one log line.
@@ -22,8 +22,12 @@ export function createUnary(deps: RpcDeps): Unary {
       const answer = (error: ServiceError | null, response?: Res) => {
         answered = true;
         rpc.detach();
-        if (error) callback(error);
-        else callback(null, response);
+        if (error) {
+          callback(error);
+        } else {
+          rpc.sendHeaders();
+          callback(null, response);
+        }
       };
       const run = async (): Promise<Res> => {
         const request = rpc.admit();
@@ -45,7 +49,7 @@ export function createUnary(deps: RpcDeps): Unary {
         // The bookkeeping after the handler must never leave a call unanswered or reject unhandled.
         .catch((error: unknown) => {
           deps.logger.error({ err: error, method, requestId: rpc.requestId }, 'rpc bookkeeping failed');
-          if (!answered) answer(toServiceError(error));
+          if (!answered) answer(rpc.withRequestId(toServiceError(error)));
         });
     };
 }

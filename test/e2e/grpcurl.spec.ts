@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ async function grpcurlPath(): Promise<string> {
   }
 }
 
-describe('grpcurl against a running service with caller tokens (the README walk-through)', function () {
+describe('grpcurl against a running service with caller tokens', function () {
   this.timeout(120_000);
   const stores = useRealStores();
   let grpcurl: string;
@@ -53,17 +53,16 @@ describe('grpcurl against a running service with caller tokens (the README walk-
     stores.cleanups.push(() => service.stop());
   });
 
-  describe("the README's grpcurl commands, as written", () => {
+  // The walk-through's commands (on $GRPC_PORT) run in walkthrough.spec.ts, as scripts/walkthrough.sh.
+  describe("the README's other grpcurl commands, as written", () => {
     // Commands with placeholders the reader fills in (a code from the app, a token, an id) are left out,
     // and so are those that need a user with MFA on (adding an authenticator).
     const PLACEHOLDERS = ['123456', 'ABCDE-FGHJK', '"TOKEN"', 'dev_...', 'aut_...', 'add_authenticator', '$(jq', 'ResetMfa', '-cacert'];
-    const commands = readmeGrpcurlCommands().filter((c) => !PLACEHOLDERS.some((p) => c.includes(p)));
+    const commands = readmeGrpcurlCommands().filter((c) => !c.includes('$GRPC_PORT') && !PLACEHOLDERS.some((p) => c.includes(p)));
 
-    it('include list, describe, health checks, a BeginTotpEnrollment with JSON input, a WatchTotpEnrollment stream and an authenticated call', () => {
+    it('include a WatchTotpEnrollment stream and an authenticated call', () => {
       const joined = commands.join('\n');
-      for (const part of [' list', 'describe mfa.v1.MfaService', 'grpc.health.v1.Health/Check', 'BeginTotpEnrollment', 'WatchTotpEnrollment', 'authorization: Bearer $LOGIN_TOKEN']) {
-        expect(joined).to.contain(part);
-      }
+      for (const part of ['WatchTotpEnrollment', 'authorization: Bearer $LOGIN_TOKEN']) expect(joined).to.contain(part);
     });
 
     it('all succeed against a running server (without tokens, or with them where they carry one)', async () => {
@@ -85,8 +84,6 @@ describe('grpcurl against a running service with caller tokens (the README walk-
           throw new Error(`README command failed: ${command}\n${error.stderr}`);
         });
       }
-      const begun = JSON.parse(await readFile(join(dir, 'begin.json'), 'utf8')) as { otpauthUri: string; qrCodeText: string };
-      expect(decodeText(begun.qrCodeText)).to.equal(begun.otpauthUri);
     });
   });
 

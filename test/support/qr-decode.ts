@@ -32,10 +32,16 @@ export function decodeSvg(svg: string): string | null {
 
 /**
  * Reads a QR code drawn with half-block characters (two module rows per text
- * line), as the qrcode package's small terminal renderer draws it: ANSI black
- * on white, where a block drawn in white (37) is part of the light margin.
+ * line), as the terminal renderings draw it: ANSI black on white, where a
+ * block drawn in white (37) is light. `margin` light modules are added around
+ * it first (0: decode it exactly as drawn, quiet zone and all).
  */
-export function decodeText(text: string): string | null {
+export function decodeText(text: string, margin = 4): string | null {
+  return decodeMatrix(textModules(text), 4, margin);
+}
+
+/** The modules of a half-block drawing, row by row, true for dark. */
+export function textModules(text: string): boolean[][] {
   const rows: boolean[][] = [];
   for (const line of text.split('\n')) {
     const top: boolean[] = [];
@@ -52,13 +58,13 @@ export function decodeText(text: string): string | null {
     }
     if (top.length > 0) rows.push(top, bottom);
   }
-  return decodeMatrix(rows);
+  return rows;
 }
 
-function decodeMatrix(dark: boolean[][], scale = 4): string | null {
+function decodeMatrix(dark: boolean[][], scale = 4, marginModules = 4): string | null {
   const height = dark.length * scale;
   const width = Math.max(...dark.map((row) => row.length)) * scale;
-  const margin = 4 * scale;
+  const margin = marginModules * scale;
   const w = width + 2 * margin;
   const h = height + 2 * margin;
   const pixels = new Uint8ClampedArray(w * h * 4).fill(255);

@@ -26,3 +26,26 @@ export function readmeGrpcurlCommands(): string[] {
   }
   return commands;
 }
+
+/**
+ * The command lines of the README's ```sh blocks between two lines (e.g. HTML
+ * comments that mark a region), trimmed, without blank lines, comment lines
+ * and trailing `  # comments`; continuation lines stay separate lines.
+ */
+export function readmeShellLinesBetween(startMarker: string, endMarker: string): string[] {
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker, start);
+  if (start < 0 || end < 0) throw new Error(`README.md has no region between "${startMarker}" and "${endMarker}"`);
+  const lines: string[] = [];
+  let inShell = false;
+  for (const line of text.slice(start, end).split('\n')) {
+    if (line.startsWith('```')) {
+      inShell = !inShell && line.trim() === '```sh';
+      continue;
+    }
+    const command = line.replace(/\s{2,}#.*$/, '').trim();
+    if (inShell && command !== '' && !command.startsWith('#')) lines.push(command);
+  }
+  return lines;
+}

@@ -20,7 +20,8 @@ export interface ServiceProcess {
 }
 
 function spawnService(env: Record<string, string>, port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
+  // As npm start and the Dockerfile start it: the tracing preload first (it does nothing unless OTEL_* asks for traces).
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--import', './src/tracing/preload.ts', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
     env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port), MFA_ENCRYPTION_KEYS: TEST_KEYS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -49,6 +49,11 @@ describe('loadConfig', () => {
     expect(config).to.deep.include({ reflection: false, metricsPort: 9464, shutdownGraceSeconds: 3, production: true, tls: null });
   });
 
+  it('reads LOG_FORMAT, and leaves the choice to main.ts when it is not set', () => {
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).to.equal('pretty');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
+    expect(loadConfig({}).logFormat).to.equal(null);
+  });
   for (const url of [
     'mongodb://127.0.0.1:27017',
     'mongodb://db1:27017,db2:27017/mfa?replicaSet=rs0&w=majority&journal=true&readPreference=primary',
@@ -93,6 +98,7 @@ describe('loadConfig', () => {
     ['external stores without MFA_ENCRYPTION_KEYS', { ...EXTERNAL, MFA_ENCRYPTION_KEYS: '' }, /MFA_ENCRYPTION_KEYS is required/],
     ['a malformed keyring', { ...EXTERNAL, MFA_ENCRYPTION_KEYS: 'k1:short' }, /MFA_ENCRYPTION_KEYS/],
     ['a non-numeric port', { GRPC_PORT: 'http' }, /GRPC_PORT must be a whole number/],
+    ['an unknown log format', { LOG_FORMAT: 'xml' }, /LOG_FORMAT must be json or pretty/],
     ['a zero lockout', { MFA_LOCKOUT_SECONDS: '0' }, /MFA_LOCKOUT_SECONDS/],
     ['more than 10 authenticators', { MFA_MAX_AUTHENTICATORS: '11' }, /MFA_MAX_AUTHENTICATORS must be a whole number from 1 to 10/],
     ['no watch streams at all', { MFA_MAX_WATCH_STREAMS: '0' }, /MFA_MAX_WATCH_STREAMS must be a whole number from 1 to 100000/],

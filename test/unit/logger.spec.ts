@@ -26,7 +26,45 @@ function redisError(): Error {
   return Object.assign(error, { command: { name: 'set', args: ['mfa:{alice}:enrollment', JSON.stringify({ i: 'enr_1', s: SEALED })] } });
 }
 
+/** A logger of the given format writing into a string. */
+function capture(format: 'json' | 'pretty'): { logger: ReturnType<typeof createLogger>; text: () => string } {
+  let text = '';
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { logger: createLogger('info', sink, format), text: () => text };
+}
+
 describe('createLogger', () => {
+  it('writes one JSON object a line by default', () => {
+    const { logger, text } = capture('json');
+    logger.info({ method: 'VerifyTotp', grpcCode: 'OK' }, 'rpc');
+    expect(JSON.parse(text())).to.deep.include({ msg: 'rpc', method: 'VerifyTotp', grpcCode: 'OK', level: 30 });
+  });
+
+  context('with the pretty format', () => {
+    it('writes a readable line, not JSON, with the level, the message and the fields', () => {
+      const { logger, text } = capture('pretty');
+      logger.info({ method: 'VerifyTotp', grpcCode: 'OK' }, 'rpc');
+      const out = text();
+      expect(() => JSON.parse(out)).to.throw();
+      expect(out).to.match(/INFO.*rpc/);
+      expect(out).to.contain('"method":"VerifyTotp"');
+    });
+
+    it('still redacts secrets and what store errors carry', () => {
+      const { logger, text } = capture('pretty');
+      logger.info({ secret: 'JBSWY3DPEHPK3PXP', request: { recoveryCode: 'ABCDE-FGHJK' }, err: redisError() }, 'oops');
+      expect(text()).to.not.contain('JBSWY3DPEHPK3PXP');
+      expect(text()).to.not.contain('ABCDE-FGHJK');
+      expect(text()).to.not.contain(SEALED);
+      expect(text()).to.contain('[redacted]');
+    });
+  });
+
   context('when an ioredis error with its command is logged', () => {
     const cases: Array<[string, () => Record<string, unknown>, string]> = [
       ['as err', () => ({ err: redisError() }), 'OOM command not allowed'],

@@ -5,7 +5,7 @@ import QRCode from 'qrcode';
 import { bilevelScanlineBytes, encodeBilevelPng } from '../../src/domain/bilevel-png.js';
 import { renderQrCodes } from '../../src/domain/qr-code.js';
 import { encodeSecret, otpauthUri } from '../../src/domain/totp.js';
-import { decodePng, decodeSvg, decodeText } from '../support/qr-decode.js';
+import { decodePng, decodeSvg, decodeText, textModules } from '../support/qr-decode.js';
 
 /** mulberry32: a small seeded generator, so the generated labels are the same on every run. */
 function seededRandom(seed: number): () => number {
@@ -35,6 +35,27 @@ describe('QR codes', () => {
         expect(decodePng(codes.png), uri).to.equal(uri);
         expect(decodeSvg(codes.svg), uri).to.equal(uri);
         expect(decodeText(codes.text), uri).to.equal(uri);
+      }
+    });
+
+    it('draws the terminal QR code with a light quiet zone of 4 modules on every side (ISO/IEC 18004)', () => {
+      for (const uri of uris) {
+        const text = renderQrCodes(uri).text;
+        const symbolSize = (QRCode.create(uri, { errorCorrectionLevel: 'M' }) as unknown as { modules: { size: number } }).modules.size;
+        const rows = textModules(text);
+        const width = rows[0]!.length;
+        // 4 modules each side; an odd height gets one light row more at the bottom.
+        expect(width, uri).to.be.at.most(symbolSize + 8);
+        expect(rows.every((row) => row.length === width), 'rows of one width').to.equal(true);
+        const darkAt = (row: number, column: number) => rows[row]![column]!;
+        const darkRows = rows.map((row, r) => (row.some(Boolean) ? r : -1)).filter((r) => r >= 0);
+        const darkColumns = Array.from({ length: width }, (_, c) => c).filter((c) => rows.some((_, r) => darkAt(r, c)));
+        expect(darkRows[0], `top quiet zone of ${uri}`).to.equal(4);
+        expect(darkColumns[0], `left quiet zone of ${uri}`).to.equal(4);
+        expect(width - 1 - darkColumns.at(-1)!, `right quiet zone of ${uri}`).to.equal(4);
+        expect(rows.length - 1 - darkRows.at(-1)!, `bottom quiet zone of ${uri}`).to.be.within(4, 5);
+        // Readable as drawn, with no margin added by the decoder.
+        expect(decodeText(text, 0), uri).to.equal(uri);
       }
     });
 

@@ -5186,7 +5186,8 @@ export const TotpEnrollmentExpired: MessageFns<TotpEnrollmentExpired> = {
  * streams), SHUTTING_DOWN (UNAVAILABLE: the instance is stopping; reconnect).
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
- * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED). INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
+ * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED).
+ * INVALID_ARGUMENT (INVALID_REQUEST) also carries a google.rpc.BadRequest
  * naming each bad field (every string field must be valid UTF-8, on every RPC);
  * RESOURCE_EXHAUSTED (LOCKED_OUT) also carries a
  * google.rpc.RetryInfo with the time left. A store outage is UNAVAILABLE
