@@ -3,12 +3,17 @@ import QRCode from 'qrcode';
 import { bilevelScanlineBytes, encodeBilevelPng } from './bilevel-png.js';
 import { renderTerminalQr } from './terminal-qr.js';
 
-/** The three renderings of one otpauth URI that BeginTotpEnrollment returns. */
+/** A rendering of the QR code that BeginTotpEnrollment can return. */
+export type QrFormat = 'png' | 'svg' | 'text';
+
+export const ALL_QR_FORMATS: ReadonlySet<QrFormat> = new Set(['png', 'svg', 'text']);
+
+/** The renderings of one otpauth URI that BeginTotpEnrollment returns; null for one not asked for. */
 export interface QrCodes {
-  readonly png: Buffer;
-  readonly svg: string;
+  readonly png: Buffer | null;
+  readonly svg: string | null;
   /** Drawn with half-block characters: two module rows a line, printable in a terminal. */
-  readonly text: string;
+  readonly text: string | null;
 }
 
 interface QrData {
@@ -34,13 +39,16 @@ const ERROR_CORRECTION = 'M';
 const MARGIN = 4;
 const PNG_SCALE = 4;
 
-/** Encodes `uri` once and renders it as PNG, SVG and terminal text. */
-export function renderQrCodes(uri: string): QrCodes {
+/**
+ * Encodes `uri` once (the costly part: qrcode scores all eight mask patterns)
+ * and renders that one symbol in each of `formats`.
+ */
+export function renderQrCodes(uri: string, formats: ReadonlySet<QrFormat> = ALL_QR_FORMATS): QrCodes {
   const qr = encode(uri);
   return {
-    png: renderPng(qr),
-    svg: svgRenderer.render(qr, { margin: MARGIN }),
-    text: renderTerminalQr(qr.modules, MARGIN),
+    png: formats.has('png') ? renderPng(qr) : null,
+    svg: formats.has('svg') ? svgRenderer.render(qr, { margin: MARGIN }) : null,
+    text: formats.has('text') ? renderTerminalQr(qr.modules, MARGIN) : null,
   };
 }
 

@@ -10,9 +10,10 @@ export function toBeginResponse(begun: BegunEnrollment): BeginTotpEnrollmentResp
     authenticatorId: begun.authenticatorId,
     secret: begun.secret,
     otpauthUri: begun.otpauthUri,
-    qrCodePng: begun.qrCodes.png,
-    qrCodeSvg: begun.qrCodes.svg,
-    qrCodeText: begun.qrCodes.text,
+    // A rendering not asked for (qr_formats) is left empty.
+    qrCodePng: begun.qrCodes.png ?? Buffer.alloc(0),
+    qrCodeSvg: begun.qrCodes.svg ?? '',
+    qrCodeText: begun.qrCodes.text ?? '',
     expiresAt: begun.expiresAt,
     algorithm: TotpAlgorithm.TOTP_ALGORITHM_SHA1,
     digits: TOTP_DIGITS,

@@ -1,5 +1,6 @@
 import { MAX_AUTHENTICATOR_LABEL } from '../domain/authenticators.js';
-import type { MfaServiceServer } from '../gen/mfa/v1/mfa.js';
+import type { QrFormat as QrFormatName } from '../domain/qr-code.js';
+import { QrFormat, qrFormatToJSON, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import type { AdminService } from '../services/admin-service.js';
 import type { AuditService } from '../services/audit-service.js';
 import type { AuthenticatorRecord } from '../stores/ports.js';
@@ -15,6 +16,14 @@ import { toBeginResponse, toWatchResponse } from './enrollment-responses.js';
 import type { ServerStream } from './server-stream.js';
 import type { Unary } from './unary.js';
 import { validate, type RequestValidator } from './validation.js';
+
+/** qr_formats values and the renderings they ask for. */
+const QR_FORMATS = new Map<number, { name: string; value: QrFormatName }>(
+  ([[QrFormat.QR_FORMAT_PNG, 'png'], [QrFormat.QR_FORMAT_SVG, 'svg'], [QrFormat.QR_FORMAT_TEXT, 'text']] as const).map(([number, value]) => [
+    number,
+    { name: qrFormatToJSON(number), value },
+  ]),
+);
 
 export interface MfaServices {
   readonly enrollment: EnrollmentService;
@@ -39,7 +48,11 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
   const { unary, serverStream } = middleware;
   return {
     beginTotpEnrollment: unary('BeginTotpEnrollment', async (request) => {
-      const input = validate((v) => beginInput(v, request));
+      const input = validate((v) => ({
+        ...beginInput(v, request),
+        // Empty: every rendering, as before the field existed.
+        qrFormats: request.qrFormats.length === 0 ? undefined : v.enumSet('qr_formats', request.qrFormats, QR_FORMATS),
+      }));
       return toBeginResponse(await enrollment.begin(input));
     }),
 

@@ -80,6 +80,21 @@ export class RequestValidator {
     return value;
   }
 
+  /**
+   * A repeated enum field: each value one of `allowed`'s keys (so the
+   * _UNSPECIFIED zero and numbers the proto does not define are refused),
+   * mapped to its value; duplicates count once.
+   */
+  enumSet<T>(field: string, values: readonly number[], allowed: ReadonlyMap<number, { readonly name: string; readonly value: T }>): Set<T> {
+    const picked = new Set<T>();
+    for (const value of values) {
+      const known = allowed.get(value);
+      if (known === undefined) this.#add(field, `must list only ${[...allowed.values()].map((a) => a.name).join(', ')} (${value} is not one)`);
+      else picked.add(known.value);
+    }
+    return picked;
+  }
+
   timestamp(field: string, value: Date | undefined): Date {
     if (value === undefined) this.#add(field, 'is required');
     else if (Number.isNaN(value.getTime())) this.#add(field, 'is not a valid time');

@@ -1,7 +1,7 @@
 import { DEFAULT_AUTHENTICATOR_LABEL, mintAuthenticatorId } from '../domain/authenticators.js';
 import type { Clock, RandomBytes } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
-import { renderQrCodes, type QrCodes } from '../domain/qr-code.js';
+import { ALL_QR_FORMATS, renderQrCodes, type QrCodes, type QrFormat } from '../domain/qr-code.js';
 import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
 import { encodeSecret, otpauthUri, TOTP_SECRET_BYTES } from '../domain/totp.js';
 import type { FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports.js';
@@ -17,6 +17,8 @@ export interface BeginEnrollment {
   readonly authenticatorLabel: string;
   /** An additional authenticator for a user with MFA on. */
   readonly addAuthenticator: boolean;
+  /** The QR code renderings to make; absent means all of them. */
+  readonly qrFormats?: ReadonlySet<QrFormat>;
 }
 
 export interface BegunEnrollment {
@@ -80,7 +82,7 @@ export class EnrollmentService {
         ],
       });
     }
-    const qrCodes = renderQrCodes(uri);
+    const qrCodes = renderQrCodes(uri, request.qrFormats ?? ALL_QR_FORMATS);
     const expiresAt = new Date(this.deps.clock.now().getTime() + this.deps.enrollmentTtlMs);
     const enrollmentId = `enr_${this.deps.random(12).toString('base64url')}`;
     const authenticatorId = mintAuthenticatorId(this.deps.random);

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { TotpAlgorithm } from '../../src/gen/mfa/v1/mfa.js';
+import { QrFormat, TotpAlgorithm } from '../../src/gen/mfa/v1/mfa.js';
 import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
 import { expectFailure } from '../support/grpc-client.js';
 import { decodePng, decodeSvg, decodeText } from '../support/qr-decode.js';
@@ -36,6 +36,18 @@ describe('Enrollment (gRPC, real Redis and MongoDB)', () => {
       const again = await client.beginTotpEnrollment({ userId });
       expect(again.secret).to.not.equal(begun.secret);
       expect(again.enrollmentId).to.not.equal(begun.enrollmentId);
+    });
+
+    it('returns only the QR code renderings qr_formats asks for, each of the otpauth URI; a format listed twice counts once', async () => {
+      const { client } = svc.current;
+      const png = await client.beginTotpEnrollment({ userId: newUserId('png'), qrFormats: [QrFormat.QR_FORMAT_PNG, QrFormat.QR_FORMAT_PNG] });
+      expect(decodePng(png.qrCodePng)).to.equal(png.otpauthUri);
+      expect([png.qrCodeSvg, png.qrCodeText]).to.deep.equal(['', '']);
+
+      const svgAndText = await client.beginTotpEnrollment({ userId: newUserId('svg-text'), qrFormats: [QrFormat.QR_FORMAT_TEXT, QrFormat.QR_FORMAT_SVG] });
+      expect(svgAndText.qrCodePng).to.have.length(0);
+      expect(decodeSvg(svgAndText.qrCodeSvg)).to.equal(svgAndText.otpauthUri);
+      expect(decodeText(svgAndText.qrCodeText)).to.equal(svgAndText.otpauthUri);
     });
 
     it('labels the account with the user id when account_name is empty, and takes an issuer override', async () => {

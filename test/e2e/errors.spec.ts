@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../../dev/redis-server.js';
+import { QrFormat } from '../../src/gen/mfa/v1/mfa.js';
 import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
 import { expectFailure, type MfaClient } from '../support/grpc-client.js';
 import { eventually } from '../support/eventually.js';
@@ -34,6 +35,8 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       ['an empty device_id', (c) => c.forgetRememberedDevice({ userId: 'a', deviceId: '' }), ['device_id']],
       ['a device_id that is a field path', (c) => c.forgetRememberedDevice({ userId: 'a', deviceId: 'dev_aaaaaaaaaaaaaaaa.expiresAt' }), ['device_id']],
       ['an account_name too long for a QR code once URL-encoded', (c) => c.beginTotpEnrollment({ userId: 'a', accountName: '😀'.repeat(200) }), ['account_name', 'issuer']],
+      ['qr_formats with QR_FORMAT_UNSPECIFIED', (c) => c.beginTotpEnrollment({ userId: 'a', qrFormats: [QrFormat.QR_FORMAT_PNG, QrFormat.QR_FORMAT_UNSPECIFIED] }), ['qr_formats']],
+      ['qr_formats with a value the proto does not define', (c) => c.beginTotpEnrollment({ userId: 'a', qrFormats: [7 as QrFormat] }), ['qr_formats']],
       ['a missing session_issued_at', (c) => c.checkSession({ userId: 'a' }), ['session_issued_at']],
       ['several bad fields at once', (c) => c.verifyTotp({ userId: '', code: 'x' }), ['user_id', 'code']],
       ['a 65-character authenticator_label', (c) => c.beginTotpEnrollment({ userId: 'a', authenticatorLabel: long(65) }), ['authenticator_label']],

@@ -32,15 +32,28 @@ describe('QR codes', () => {
     it('draws the URI in all three renderings, each readable by a QR decoder', () => {
       for (const uri of uris) {
         const codes = renderQrCodes(uri);
-        expect(decodePng(codes.png), uri).to.equal(uri);
-        expect(decodeSvg(codes.svg), uri).to.equal(uri);
-        expect(decodeText(codes.text), uri).to.equal(uri);
+        expect(decodePng(codes.png!), uri).to.equal(uri);
+        expect(decodeSvg(codes.svg!), uri).to.equal(uri);
+        expect(decodeText(codes.text!), uri).to.equal(uri);
       }
+    });
+
+    it('makes only the renderings asked for, each of the same symbol', () => {
+      const uri = uris[1]!;
+      const all = renderQrCodes(uri);
+      const png = renderQrCodes(uri, new Set(['png']));
+      expect([png.svg, png.text]).to.deep.equal([null, null]);
+      expect(decodePng(png.png!)).to.equal(uri);
+      expect(png.png!.equals(all.png!), 'PNG as when all are asked for').to.equal(true);
+      const svgAndText = renderQrCodes(uri, new Set(['svg', 'text']));
+      expect(svgAndText.png).to.equal(null);
+      expect([decodeSvg(svgAndText.svg!), decodeText(svgAndText.text!)]).to.deep.equal([uri, uri]);
+      expect([svgAndText.svg, svgAndText.text]).to.deep.equal([all.svg, all.text]);
     });
 
     it('draws the terminal QR code with a light quiet zone of 4 modules on every side (ISO/IEC 18004)', () => {
       for (const uri of uris) {
-        const text = renderQrCodes(uri).text;
+        const text = renderQrCodes(uri).text!;
         const symbolSize = (QRCode.create(uri, { errorCorrectionLevel: 'M' }) as unknown as { modules: { size: number } }).modules.size;
         const rows = textModules(text);
         const width = rows[0]!.length;
@@ -77,14 +90,14 @@ describe('QR codes', () => {
       }
       for (const uri of cases) {
         const optimal = QRCode.create(uri, { errorCorrectionLevel: 'M' }) as unknown as { modules: { size: number } };
-        const image = PNG.sync.read(renderQrCodes(uri).png);
+        const image = PNG.sync.read(renderQrCodes(uri).png!);
         // 4 pixels a module and a 4-module quiet zone on each side.
         expect(image.width / 4 - 8, uri).to.be.at.most(optimal.modules.size);
       }
     });
 
     it('makes a 1-bit grayscale PNG', () => {
-      const png = renderQrCodes(uris[1]!).png;
+      const png = renderQrCodes(uris[1]!).png!;
       // IHDR data starts at byte 16: width, height, bit depth, colour type.
       expect(png[24], 'bit depth').to.equal(1);
       expect(png[25], 'colour type').to.equal(0);

@@ -72,6 +72,56 @@ export function totpAlgorithmToJSON(object: TotpAlgorithm): string {
   }
 }
 
+/** QrFormat is one rendering of the enrollment's QR code. */
+export enum QrFormat {
+  /** QR_FORMAT_UNSPECIFIED - Not a format: refused in qr_formats. */
+  QR_FORMAT_UNSPECIFIED = 0,
+  /** QR_FORMAT_PNG - qr_code_png: a PNG image. */
+  QR_FORMAT_PNG = 1,
+  /** QR_FORMAT_SVG - qr_code_svg: an SVG document. */
+  QR_FORMAT_SVG = 2,
+  /** QR_FORMAT_TEXT - qr_code_text: text characters, printable in a terminal. */
+  QR_FORMAT_TEXT = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function qrFormatFromJSON(object: any): QrFormat {
+  switch (object) {
+    case 0:
+    case "QR_FORMAT_UNSPECIFIED":
+      return QrFormat.QR_FORMAT_UNSPECIFIED;
+    case 1:
+    case "QR_FORMAT_PNG":
+      return QrFormat.QR_FORMAT_PNG;
+    case 2:
+    case "QR_FORMAT_SVG":
+      return QrFormat.QR_FORMAT_SVG;
+    case 3:
+    case "QR_FORMAT_TEXT":
+      return QrFormat.QR_FORMAT_TEXT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return QrFormat.UNRECOGNIZED;
+  }
+}
+
+export function qrFormatToJSON(object: QrFormat): string {
+  switch (object) {
+    case QrFormat.QR_FORMAT_UNSPECIFIED:
+      return "QR_FORMAT_UNSPECIFIED";
+    case QrFormat.QR_FORMAT_PNG:
+      return "QR_FORMAT_PNG";
+    case QrFormat.QR_FORMAT_SVG:
+      return "QR_FORMAT_SVG";
+    case QrFormat.QR_FORMAT_TEXT:
+      return "QR_FORMAT_TEXT";
+    case QrFormat.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** BeginTotpEnrollmentRequest asks for a new enrollment. */
 export interface BeginTotpEnrollmentRequest {
   /** The user, as the caller identifies it: 1..128 printable characters. */
@@ -84,6 +134,13 @@ export interface BeginTotpEnrollmentRequest {
   authenticatorLabel: string;
   /** Enrolls an additional authenticator for a user with MFA on; false enrolls the first one. */
   addAuthenticator: boolean;
+  /**
+   * The QR code renderings to return (qr_code_png, qr_code_svg, qr_code_text);
+   * the others are left empty. Empty means all three. A format listed twice
+   * counts once; QR_FORMAT_UNSPECIFIED or an unknown value is INVALID_ARGUMENT
+   * naming this field. Each rendering costs the server time: ask only for those you show.
+   */
+  qrFormats: QrFormat[];
 }
 
 /**
@@ -97,11 +154,14 @@ export interface BeginTotpEnrollmentResponse {
   secret: string;
   /** The otpauth://totp/ URI that the QR codes encode. */
   otpauthUri: string;
-  /** The QR code of otpauth_uri as a PNG image. */
+  /** The QR code of otpauth_uri as a PNG image; empty unless qr_formats is empty or has QR_FORMAT_PNG. */
   qrCodePng: Buffer;
-  /** The QR code of otpauth_uri as an SVG document. */
+  /** The QR code of otpauth_uri as an SVG document; empty unless qr_formats is empty or has QR_FORMAT_SVG. */
   qrCodeSvg: string;
-  /** The QR code of otpauth_uri drawn with text characters, printable in a terminal. */
+  /**
+   * The QR code of otpauth_uri drawn with text characters, printable in a terminal;
+   * empty unless qr_formats is empty or has QR_FORMAT_TEXT.
+   */
   qrCodeText: string;
   /** When the enrollment stops working (NOT_FOUND afterwards). */
   expiresAt?:
@@ -540,7 +600,7 @@ export interface TotpEnrollmentExpired {
 }
 
 function createBaseBeginTotpEnrollmentRequest(): BeginTotpEnrollmentRequest {
-  return { userId: "", accountName: "", issuer: "", authenticatorLabel: "", addAuthenticator: false };
+  return { userId: "", accountName: "", issuer: "", authenticatorLabel: "", addAuthenticator: false, qrFormats: [] };
 }
 
 export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> = {
@@ -559,6 +619,13 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
     }
     if (message.addAuthenticator !== false) {
       writer.uint32(40).bool(message.addAuthenticator);
+    }
+    if (message.qrFormats.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.qrFormats) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -616,6 +683,24 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
             message.addAuthenticator = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag === 48) {
+              message.qrFormats.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.qrFormats.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -651,6 +736,11 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
         : isSet(object.add_authenticator)
         ? globalThis.Boolean(object.add_authenticator)
         : false,
+      qrFormats: globalThis.Array.isArray(object?.qrFormats)
+        ? object.qrFormats.map((e: any) => qrFormatFromJSON(e))
+        : globalThis.Array.isArray(object?.qr_formats)
+        ? object.qr_formats.map((e: any) => qrFormatFromJSON(e))
+        : [],
     };
   },
 
@@ -671,6 +761,9 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
     if (message.addAuthenticator !== false) {
       obj.addAuthenticator = message.addAuthenticator;
     }
+    if (message.qrFormats?.length) {
+      obj.qrFormats = message.qrFormats.map((e) => qrFormatToJSON(e));
+    }
     return obj;
   },
 
@@ -684,6 +777,7 @@ export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> 
     message.issuer = object.issuer ?? "";
     message.authenticatorLabel = object.authenticatorLabel ?? "";
     message.addAuthenticator = object.addAuthenticator ?? false;
+    message.qrFormats = object.qrFormats?.map((e) => e) || [];
     return message;
   },
 };
@@ -5205,6 +5299,7 @@ export const MfaServiceService = {
    * confirmed but its Confirm was cut off before MFA went on, Begin finishes
    * it and answers ALREADY_EXISTS (or, when the user's state changed since,
    * discards it and begins afresh).
+   * qr_formats picks the QR code renderings returned (all three when empty).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment: {
@@ -5534,6 +5629,7 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * confirmed but its Confirm was cut off before MFA went on, Begin finishes
    * it and answers ALREADY_EXISTS (or, when the user's state changed since,
    * discards it and begins afresh).
+   * qr_formats picks the QR code renderings returned (all three when empty).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment: handleUnaryCall<BeginTotpEnrollmentRequest, BeginTotpEnrollmentResponse>;
@@ -5679,6 +5775,7 @@ export interface MfaServiceClient extends Client {
    * confirmed but its Confirm was cut off before MFA went on, Begin finishes
    * it and answers ALREADY_EXISTS (or, when the user's state changed since,
    * discards it and begins afresh).
+   * qr_formats picks the QR code renderings returned (all three when empty).
    * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED).
    */
   beginTotpEnrollment(
