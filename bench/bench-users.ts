@@ -40,8 +40,13 @@ export async function enrollUser(calls: MfaCalls, userId: string, spareCodes = f
   return { userId, secret: begun.secret, scheduledStep: step, inFlight: null, deviceToken: null };
 }
 
-/** Setup work (not measured) keeps this few calls in flight: FerretDB (SQLite) serializes writes, and more in flight only queue. */
-export const SETUP_CONCURRENCY = 2;
+/**
+ * Setup work (not measured) keeps this few calls in flight on FerretDB on
+ * SQLite, which applies writes one at a time (more in flight only queue), and
+ * SETUP_CONCURRENCY elsewhere.
+ */
+export const SQLITE_SETUP_CONCURRENCY = 2;
+export const SETUP_CONCURRENCY = 8;
 
 /**
  * Retries setup work that failed UNAVAILABLE or DEADLINE_EXCEEDED (a store

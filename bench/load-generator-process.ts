@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadWindow } from './load-loop.js';
 import type { ScenarioName } from './options.js';
+import type { FloorStores } from './store-floor.js';
 
 /** How the load generator reaches the server and how hard it pushes. */
 export interface GeneratorConfig {
@@ -13,6 +14,10 @@ export interface GeneratorConfig {
   readonly serverPid: number;
   readonly authToken: string;
   readonly runId: string;
+  /** The server's Redis and MongoDB, for the store floors; null with the embedded stores. */
+  readonly stores: FloorStores | null;
+  /** Setup calls kept in flight (FerretDB on SQLite applies writes one at a time: more only queue there). */
+  readonly setupConcurrency: number;
 }
 
 /** What the orchestrator asks of the generator, one at a time. */
@@ -20,6 +25,8 @@ export type GeneratorCommand =
   | { readonly kind: 'enroll-users'; readonly count: number }
   | { readonly kind: 'remember-devices'; readonly count: number }
   | { readonly kind: 'begin-pending'; readonly count: number }
+  | { readonly kind: 'size-users'; readonly warmupMs: number; readonly durationMs: number }
+  | { readonly kind: 'open-floor' }
   | { readonly kind: 'calls'; readonly scenario: ScenarioName; readonly count: number }
   | { readonly kind: 'run'; readonly scenario: ScenarioName; readonly warmupMs: number; readonly durationMs: number };
 
@@ -42,8 +49,8 @@ export interface LoadGeneratorProcess {
 const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'load-generator.ts');
 
 /** Forks bench/load-generator.ts (through tsx) so that client and server never share a CPU-bound event loop. */
-export function startLoadGenerator(config: GeneratorConfig): LoadGeneratorProcess {
-  const child: ChildProcess = fork(ENTRY, [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function startLoadGenerator(config: GeneratorConfig, nodeArgs: readonly string[] = []): LoadGeneratorProcess {
+  const child: ChildProcess = fork(ENTRY, [JSON.stringify(config)], { execArgv: ['--import', 'tsx', ...nodeArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
   const waiting = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();

@@ -3,10 +3,12 @@
  * holds the gRPC connections and the enrolled users, and carries out the
  * orchestrator's commands one at a time over IPC.
  */
-import { enrollUser, forEachParallel, retryingSetup, SETUP_CONCURRENCY, type BenchUser } from './bench-users.js';
+import { enrollUser, forEachParallel, retryingSetup, type BenchUser } from './bench-users.js';
 import { ClientPool } from './clients.js';
 import type { GeneratorCommand, GeneratorConfig, GeneratorReply, ScenarioMeasurement } from './load-generator-process.js';
 import { runLoad } from './load-loop.js';
+import { sizeUsers } from './size-users.js';
+import { StoreFloor } from './store-floor.js';
 import { MfaCalls } from './mfa-calls.js';
 import { scenarioCall, verifyNextCode, type ScenarioContext } from './scenarios.js';
 import { TotpTickets } from './totp-tickets.js';
@@ -17,17 +19,24 @@ const calls = new MfaCalls(pool, config.authToken);
 const users: BenchUser[] = [];
 let userSerial = 0;
 const freshUserId = (label: string) => `${label}-${config.runId}-${userSerial++}`;
-const context: ScenarioContext = { calls, users, tickets: new TotpTickets(users), freshUserId };
+const context: ScenarioContext = { calls, users, tickets: new TotpTickets(users), freshUserId, floor: null };
+const SETUP_CONCURRENCY = config.setupConcurrency;
+/** Enrolls `count` more users for the scenarios, keeping the current and next periods' codes unspent. */
+async function enrollMore(count: number): Promise<void> {
+  users.push(...(await forEachParallel(count, SETUP_CONCURRENCY, () => retryingSetup(() => enrollUser(calls, freshUserId('user'), true)))));
+}
 
 async function handle(command: GeneratorCommand): Promise<unknown> {
   switch (command.kind) {
-    case 'enroll-users': {
-      const enrolled = await forEachParallel(command.count, SETUP_CONCURRENCY, () =>
-        retryingSetup(() => enrollUser(calls, freshUserId('user'), true)),
-      );
-      users.push(...enrolled);
+    case 'enroll-users':
+      await enrollMore(command.count);
       return { users: users.length };
-    }
+    case 'size-users':
+      return sizeUsers({ ...command, concurrency: config.concurrency, serverPid: config.serverPid, context, enrollMore });
+    case 'open-floor':
+      if (config.stores === null) throw new Error('no stores for a floor (embedded stores)');
+      context.floor ??= await StoreFloor.open(config.stores, users[0]!.userId, config.runId);
+      return { floor: true };
     case 'remember-devices': {
       // Spends one code of each of the first users (tickets come user by user) to remember a device.
       const devices = Math.min(command.count, users.length);
@@ -75,11 +84,14 @@ process.on('message', (message: { id: number; command: GeneratorCommand }) => {
     process.send!(reply);
   });
 });
-process.once('disconnect', () => {
+/** Closes the connections (and removes the floor's documents) once, then exits. */
+let exiting = false;
+function exit(): void {
+  if (exiting) return;
+  exiting = true;
   pool.close();
-  process.exit(0);
-});
-process.once('SIGTERM', () => {
-  pool.close();
-  process.exit(0);
-});
+  const floorClosed = context.floor?.close() ?? Promise.resolve();
+  void floorClosed.catch(() => {}).finally(() => process.exit(0));
+}
+process.once('disconnect', exit);
+process.once('SIGTERM', exit);

@@ -4,6 +4,7 @@ import {
   CheckRememberedDeviceRequest,
   CheckSessionRequest,
   ConfirmTotpEnrollmentRequest,
+  QrFormat,
   VerifyTotpRequest,
   type BeginTotpEnrollmentResponse,
   type CheckRememberedDeviceResponse,
@@ -38,7 +39,8 @@ export class MfaCalls {
   beginTotpEnrollment(userId: string): Promise<BeginTotpEnrollmentResponse> {
     const client = this.pool.mfa[this.pool.nextIndex()]!;
     const method: UnaryMethod<BeginTotpEnrollmentRequest, BeginTotpEnrollmentResponse> = client.beginTotpEnrollment;
-    return callUnary(client, method, BeginTotpEnrollmentRequest.fromPartial({ userId }), this.#metadata);
+    // The one rendering a web page shows: each further one costs the server time (qr_formats, issue 11).
+    return callUnary(client, method, BeginTotpEnrollmentRequest.fromPartial({ userId, qrFormats: [QrFormat.QR_FORMAT_PNG] }), this.#metadata);
   }
 
   confirmTotpEnrollment(userId: string, enrollmentId: string, code: string): Promise<ConfirmTotpEnrollmentResponse> {

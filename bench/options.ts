@@ -1,8 +1,21 @@
 import { parseArgs } from 'node:util';
 
-/** The scenarios, in the order one run measures them; `health` is the floor the others are compared with. */
-export const SCENARIO_NAMES = ['health', 'verify_totp', 'check_session', 'check_device', 'enroll'] as const;
+/**
+ * The scenarios, in the order one run measures them; `health` is the floor
+ * the others are compared with. `floor_verify` and `floor_device` are the
+ * store floors of verify_totp and check_device (bench/store-floor.ts): they
+ * run, right before their RPC, whenever it does, on Redis and MongoDB only.
+ */
+export const SCENARIO_NAMES = ['health', 'floor_verify', 'verify_totp', 'check_session', 'floor_device', 'check_device', 'enroll'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** Each RPC scenario that has a store floor, and its floor. */
+export const FLOOR_OF = { verify_totp: 'floor_verify', check_device: 'floor_device' } as const satisfies Partial<Record<ScenarioName, ScenarioName>>;
+
+/** True for a store floor: no gRPC, the load generator's own store calls. */
+export function isFloor(name: ScenarioName): boolean {
+  return (Object.values(FLOOR_OF) as ScenarioName[]).includes(name);
+}
 
 /**
  * Where the service keeps its state during the run: `test` as `npm test`
@@ -36,8 +49,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --warmup S         warm-up seconds before each measured window (default 3)
   --concurrency N    calls kept in flight (default 64)
   --channels N       HTTP/2 connections the calls are spread over (default 4)
-  --users N          users enrolled before the scenarios; verify_totp spends their codes,
-                     MongoDB bytes per user are measured on them (default 3000)
+  --users N          users enrolled before the scenarios (default 3000); MongoDB bytes per user
+                     are measured on them; before verify_totp, which spends their codes, the
+                     bench enrolls as many more as its measured rate needs for the window
   --pending N        pending enrollments created to measure Redis bytes per pending (default 2000)
   --scenarios LIST   comma-separated subset of ${SCENARIO_NAMES.join(',')} (health always runs)
   --stores KIND      test: Redis + what npm test uses for MongoDB (MONGO_URL, a mongod on PATH,
@@ -129,6 +143,7 @@ function scenarioList(text: string): ScenarioName[] {
       throw new UsageError(`unknown scenario "${name}"; known: ${SCENARIO_NAMES.join(', ')}`);
     }
   }
-  // The ratios need the floor, and the order is fixed so runs compare.
-  return SCENARIO_NAMES.filter((name) => name === 'health' || asked.includes(name));
+  // The ratios need the floors, and the order is fixed so runs compare.
+  const floors = Object.entries(FLOOR_OF).filter(([rpc]) => asked.includes(rpc)).map(([, floor]) => floor as string);
+  return SCENARIO_NAMES.filter((name) => name === 'health' || asked.includes(name) || floors.includes(name));
 }

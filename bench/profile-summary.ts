@@ -94,7 +94,7 @@ function packageOf(url: string, functionName: string): string {
 }
 
 /** The summaries as markdown: per window, its packages and its top functions by self time (idle left out). */
-export function profileMarkdown(summaries: readonly ProfileSummary[]): string {
+export function profileMarkdown(summaries: readonly ProfileSummary[], title = 'Server CPU profile'): string {
   const table = (title: string, rows: readonly SelfTime[]) => {
     const perCall = rows.some((row) => row.usPerCall !== null);
     return [
@@ -106,7 +106,7 @@ export function profileMarkdown(summaries: readonly ProfileSummary[]): string {
   return summaries
     .map((summary) =>
       [
-        `### Server CPU profile: ${summary.window} (${summary.busyMs} ms busy)`,
+        `### ${title}: ${summary.window} (${summary.busyMs} ms busy)`,
         '',
         ...table('package', summary.packages.slice(0, 10)),
         '',

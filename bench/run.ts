@@ -5,15 +5,16 @@
  * against the `health` floor (issue 4). Everything it starts, it stops.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../dev/free-port.js';
+import { SETUP_CONCURRENCY, SQLITE_SETUP_CONCURRENCY } from './bench-users.js';
 import { startBenchStores, withoutPassword } from './bench-stores.js';
 import { startLoadGenerator } from './load-generator-process.js';
 import { measureScenario } from './measure-scenario.js';
-import { parseOptions, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
+import { isFloor, parseOptions, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
 import { clockTicksPerSecond, rssBytes } from './proc-stats.js';
 import { profileMarkdown, summariseProfile } from './profile-summary.js';
 import { buildReport, markdown, type ScenarioResult } from './report.js';
@@ -23,6 +24,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** At most this many users get a remembered device at setup, for check_device (each spends one of its codes). */
 const DEVICE_USERS = 500;
 const FACTORS_COLLECTION = 'mfa_factors';
+/** Under --profile DIR, where the load generator's profile goes (the server's goes to DIR itself). */
+const GENERATOR_PROFILE_DIR = 'load-generator';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -61,14 +64,20 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   });
   log(`server pid ${server.pid} on port ${server.port} (stores: ${stores.kind})`);
 
-  const generator = startLoadGenerator({
-    port: server.port,
-    channels: options.channels,
-    concurrency: options.concurrency,
-    serverPid: server.pid,
-    authToken,
-    runId,
-  });
+  const generator = startLoadGenerator(
+    {
+      port: server.port,
+      channels: options.channels,
+      concurrency: options.concurrency,
+      serverPid: server.pid,
+      authToken,
+      runId,
+      stores: probe === null ? null : { redisUrl: stores.env['REDIS_URL']!, mongoUrl: stores.env['MONGO_URL']!, mongoDb: stores.env['MONGO_DB']! },
+      setupConcurrency: stores.kind === 'ferretdb' ? SQLITE_SETUP_CONCURRENCY : SETUP_CONCURRENCY,
+    },
+    // The floors' profile: the load generator's own, cut to their windows.
+    options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir, GENERATOR_PROFILE_DIR)}`],
+  );
   cleanups.push(() => generator.stop());
 
   log(`enrolling ${options.users} users`);
@@ -85,7 +94,18 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   // The peak so far after each phase: which one raised it.
   const peakRssMib: Record<string, number> = { setup: mib(rssBytes(server.pid).peak) };
   const results = new Map<ScenarioName, ScenarioResult>();
-  for (const scenario of options.scenarios) {
+  // The store floors need stores to reach: none with the embedded ones, where health is the only floor.
+  const scenarios = options.scenarios.filter((scenario) => probe !== null || !isFloor(scenario));
+  for (const scenario of scenarios) {
+    if (isFloor(scenario)) await generator.request({ kind: 'open-floor' });
+    if (scenario === 'verify_totp') {
+      const sized = (await generator.request({ kind: 'size-users', warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000 })) as {
+        probedRps: number;
+        added: number;
+        users: number;
+      };
+      log(`verify_totp: probed at ${sized.probedRps} req/s; enrolled ${sized.added} more users for its window (${sized.users} in all)`);
+    }
     log(`${scenario}: ${options.warmupS} s warm-up, ${options.durationS} s measured`);
     results.set(scenario, await measureScenario(scenario, options, { generator, probe }));
     peakRssMib[scenario] = mib(rssBytes(server.pid).peak);
@@ -129,23 +149,33 @@ function mib(bytes: number): number {
   return Math.round((10 * bytes) / 2 ** 20) / 10;
 }
 
-/** The server's profile, cut to each scenario's measured window (setup is left out). */
+/**
+ * The server's profile cut to each RPC scenario's measured window (setup is
+ * left out), and the load generator's cut to each store floor's: there, the
+ * drivers alone.
+ */
 function printProfile(dir: string, results: ReadonlyMap<ScenarioName, ScenarioResult>): void {
-  const newest = readdirSync(dir)
-    .filter((name) => name.endsWith('.cpuprofile'))
-    .sort()
-    .at(-1);
-  if (newest === undefined) {
-    log(`no .cpuprofile in ${dir}`);
-    return;
-  }
-  const windows = [...results].map(([name, result]) => ({
-    name,
-    startUs: result.windowStartUs,
-    endUs: result.windowEndUs,
-    calls: result.windowCalls,
-  }));
-  process.stdout.write(`\n${profileMarkdown(summariseProfile(join(dir, newest), windows))}\n`);
+  const windows = (floors: boolean) =>
+    [...results]
+      .filter(([name]) => isFloor(name) === floors)
+      .map(([name, result]) => ({ name, startUs: result.windowStartUs, endUs: result.windowEndUs, calls: result.windowCalls }));
+  const server = newestProfile(dir);
+  if (server !== null) process.stdout.write(`\n${profileMarkdown(summariseProfile(server, windows(false)))}\n`);
+  const floors = windows(true);
+  const generator = floors.length === 0 ? null : newestProfile(join(dir, GENERATOR_PROFILE_DIR));
+  if (generator !== null) process.stdout.write(`\n${profileMarkdown(summariseProfile(generator, floors), 'Store floor CPU profile (the load generator)')}\n`);
+}
+
+function newestProfile(dir: string): string | null {
+  const newest = existsSync(dir)
+    ? readdirSync(dir)
+        // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: the main thread's (0), not a loader worker's (tsx has one).
+        .filter((name) => /\.0\.\d+\.cpuprofile$/.test(name))
+        .sort()
+        .at(-1)
+    : undefined;
+  if (newest === undefined) log(`no .cpuprofile in ${dir}`);
+  return newest === undefined ? null : join(dir, newest);
 }
 
 async function main(): Promise<number> {

@@ -2,6 +2,7 @@ import { codeOfStep, enrollUser, type BenchUser } from './bench-users.js';
 import { UnexpectedAnswer, WorkExhausted } from './load-loop.js';
 import type { MfaCalls } from './mfa-calls.js';
 import type { ScenarioName } from './options.js';
+import type { StoreFloor } from './store-floor.js';
 import type { TotpTickets } from './totp-tickets.js';
 
 /** What the scenarios share: the calls, the users enrolled at setup and their unspent TOTP codes. */
@@ -11,6 +12,8 @@ export interface ScenarioContext {
   readonly tickets: TotpTickets;
   /** A user id never used before in this run or any other (the run id is part of it). */
   readonly freshUserId: (label: string) => string;
+  /** The store floors' clients, once opened (real stores only). */
+  floor: StoreFloor | null;
 }
 
 /** A scenario's unit of work: one request as the table counts it. */
@@ -39,6 +42,12 @@ export function scenarioCall(name: ScenarioName, context: ScenarioContext): Scen
         const answer = await calls.checkRememberedDevice(user.userId, user.deviceToken!);
         if (!answer.remembered) throw new UnexpectedAnswer('NOT_REMEMBERED');
       };
+    }
+    case 'floor_verify':
+    case 'floor_device': {
+      const floor = context.floor;
+      if (floor === null) throw new Error(`${name} needs the store floor opened first`);
+      return name === 'floor_verify' ? () => floor.verify() : () => floor.checkDevice();
     }
     case 'enroll':
       // One request is the pair BeginTotpEnrollment + ConfirmTotpEnrollment for a new user.

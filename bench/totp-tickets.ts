@@ -35,6 +35,19 @@ export class TotpTickets {
     return null;
   }
 
+  /**
+   * How many tickets the users can still yield for calls made from `fromMs`
+   * to `toMs`: each user's steps from the oldest usable at `fromMs` to the
+   * newest usable at `toMs`, less those handed out already.
+   */
+  capacity(fromMs: number, toMs: number): number {
+    const oldest = timeStepAt(new Date(fromMs + IN_FLIGHT_MARGIN_MS)) - 1;
+    const newest = timeStepAt(new Date(toMs)) + 1;
+    let total = this.remaining;
+    for (const user of this.users) total += Math.max(0, newest - Math.max(oldest - 1, user.scheduledStep));
+    return total;
+  }
+
   /** Tickets not yet handed out (some may go stale before they are). */
   get remaining(): number {
     return this.#queue.length - this.#head;

@@ -7,14 +7,17 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SCENARIOS = ['health', 'verify_totp', 'check_session', 'check_device', 'enroll'];
+const RPC_SCENARIOS = ['health', 'verify_totp', 'check_session', 'check_device', 'enroll'];
+// With Redis and MongoDB, each store floor runs right before its RPC.
+const SCENARIOS = ['health', 'floor_verify', 'verify_totp', 'check_session', 'floor_device', 'check_device', 'enroll'];
 
 interface BenchJson {
   scenarios: Record<string, { rps: number; p50_ms: number; p90_ms: number; p99_ms: number; server_cpu_us: number; errors: Record<string, number> }>;
   rss_mib: number;
   mongo_bytes_per_user: number | null;
   redis_bytes_per_pending: number | null;
-  details: { scenarios: Record<string, { redis_round_trips_per_call: number | null; mongo_round_trips_per_call: number | null }> };
+  details: { scenarios: Record<string, { redis_round_trips_per_call: number | null; mongo_round_trips_per_call: number | null; cut_short: string | null }> };
+  floors: Record<string, { rps_ratio: number }>;
   processes: { server_pid: number; load_generator_pid: number; redis_port?: number; mongo_url?: string };
   machine: { stores: string };
 }
@@ -78,7 +81,15 @@ describe('npm run bench, a short smoke run', function () {
   });
 
   it('measures every scenario with calls and no failed call', () => {
-    expectEveryScenarioRan(report);
+    expectEveryScenarioRan(report, SCENARIOS);
+  });
+
+  it('compares verify_totp and check_device with their store floors', () => {
+    expect(Object.keys(report.floors)).to.deep.equal(['verify_totp', 'check_device']);
+    for (const floor of Object.values(report.floors)) expect(floor.rps_ratio).to.be.greaterThan(0);
+    // A floor makes exactly the round trips it stands for: the lockout script and one update; one find.
+    expect(report.details.scenarios['floor_verify']).to.include({ redis_round_trips_per_call: 1, mongo_round_trips_per_call: 1 });
+    expect(report.details.scenarios['floor_device']).to.include({ redis_round_trips_per_call: 0, mongo_round_trips_per_call: 1 });
   });
 
   it('reports peak RSS, MongoDB bytes per user, Redis bytes per pending enrollment and round trips', () => {
@@ -94,8 +105,11 @@ describe('npm run bench, a short smoke run', function () {
     for (const name of SCENARIOS) expect(stdout).to.match(new RegExp(`^\\| ${name} \\|`, 'm'));
   });
 
-  it('prints the server\'s CPU profile cut to each scenario\'s window', () => {
-    for (const name of SCENARIOS) expect(stdout).to.match(new RegExp(`^### Server CPU profile: ${name} \\(\\d+ ms busy\\)`, 'm'));
+  it('prints the server\'s CPU profile cut to each RPC scenario\'s window, and the load generator\'s to each floor\'s', () => {
+    for (const name of RPC_SCENARIOS) expect(stdout).to.match(new RegExp(`^### Server CPU profile: ${name} \\(\\d+ ms busy\\)`, 'm'));
+    for (const name of ['floor_verify', 'floor_device']) {
+      expect(stdout).to.match(new RegExp(`^### Store floor CPU profile \\(the load generator\\): ${name} \\([1-9]\\d* ms busy\\)`, 'm'));
+    }
     expect(stdout).to.match(/^\| function \| self ms \| % of busy \| µs\/call \|/m);
   });
 
@@ -112,12 +126,14 @@ describe('npm run bench, a short smoke run', function () {
     let memory: BenchJson;
 
     before(async () => {
-      // The embedded stores answer fast: enough users that verify_totp does not run out of unspent codes.
-      ({ report: memory } = await runBench(dir, ['--stores', 'memory', '--users', '1500']));
+      // The embedded stores answer fast: 100 users' codes last well under a second; the bench enrolls more by itself.
+      ({ report: memory } = await runBench(dir, ['--stores', 'memory']));
     });
 
     it('measures every scenario on the embedded stores, with nothing to count in Redis or MongoDB', () => {
-      expectEveryScenarioRan(memory);
+      expectEveryScenarioRan(memory, RPC_SCENARIOS);
+      expect(memory.floors).to.deep.equal({});
+      expect(memory.details.scenarios['verify_totp']!.cut_short, 'verify_totp window cut short').to.equal(null);
       expect(memory.machine.stores).to.equal('memory');
       expect(memory.mongo_bytes_per_user).to.equal(null);
       expect(memory.redis_bytes_per_pending).to.equal(null);
@@ -127,8 +143,8 @@ describe('npm run bench, a short smoke run', function () {
   });
 });
 
-function expectEveryScenarioRan(report: BenchJson): void {
-  expect(Object.keys(report.scenarios)).to.deep.equal(SCENARIOS);
+function expectEveryScenarioRan(report: BenchJson, scenarios: readonly string[]): void {
+  expect(Object.keys(report.scenarios)).to.deep.equal(scenarios);
   for (const [name, scenario] of Object.entries(report.scenarios)) {
     expect(scenario.rps, `${name} rps`).to.be.greaterThan(0);
     expect(scenario.errors, `${name} errors`).to.deep.equal({});

@@ -6,6 +6,7 @@ import {
   MongoOperationTimeoutError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
+  type MongoClientOptions,
 } from 'mongodb';
 import { guardStore } from '../store-unavailable.js';
 
@@ -30,7 +31,12 @@ export const MONGO_DURABILITY = {
  * (wtimeoutMS, readConcernLevel) still apply.
  */
 export function createMongoClient(url: string, timeoutMs: number): MongoClient {
-  return new MongoClient(url, {
+  return new MongoClient(url, mongoClientOptions(timeoutMs));
+}
+
+/** The options createMongoClient gives the driver (the bench's driver-cost tool starts from them too). */
+export function mongoClientOptions(timeoutMs: number): MongoClientOptions {
+  return {
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
     socketTimeoutMS: timeoutMs,
@@ -38,7 +44,7 @@ export function createMongoClient(url: string, timeoutMs: number): MongoClient {
     appName: 'mfa-service',
     writeConcern: { ...MONGO_DURABILITY.writeConcern },
     readPreference: MONGO_DURABILITY.readPreference,
-  });
+  };
 }
 
 /**

@@ -1,0 +1,130 @@
+/**
+ * `npm run bench:driver`: the `mongodb` driver's own CPU per call, against
+ * bench/op-msg-responder.ts (its own process, answering at once), for the
+ * calls the service makes and the options that might change their cost.
+ * Each line is one client, 64 calls in flight (and one at a time), as the
+ * service's pool would carry them; CPU is this process's (user + system) over
+ * the calls, divided by their number. Ratios between lines of one run are
+ * what to read: the machine's load moves the absolute figures.
+ *
+ *   npm run bench:driver -- [--calls N] [--profile DIR]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BSON, MongoClient, type Document, type MongoClientOptions } from 'mongodb';
+import { mongoClientOptions } from '../src/stores/mongo/mongo-client.js';
+import { forEachParallel } from './bench-users.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** A user's record as MongoFactorStore stores it: one authenticator, ten recovery code hashes, one device. */
+function userDocument(id: string): Document {
+  const at = new Date('2026-01-01T00:00:00Z');
+  return {
+    _id: id,
+    enabled: true,
+    enabledAt: at,
+    authenticators: {
+      aut_0123456789abcdef: { label: 'Authenticator app', sealedSecret: `v1.k.${'a'.repeat(16)}.${'b'.repeat(59)}`, lastTimeStep: 59_000_000, createdAt: at, lastUsedAt: at },
+    },
+    recoveryCodes: { keyId: 'k', hashes: Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(22, 'h')) },
+    devices: { dev_0123456789abcdef: { tokenHash: 'x'.repeat(43), label: 'bench', createdAt: at, lastUsedAt: at, expiresAt: new Date('2026-02-01T00:00:00Z') } },
+    sessionsRevokedAt: at,
+    version: 7,
+  };
+}
+
+interface Case {
+  readonly name: string;
+  /** Responder without logicalSessionTimeoutMinutes: the driver sends no implicit session. */
+  readonly noSessions?: boolean;
+  readonly client?: MongoClientOptions;
+  readonly call: (client: MongoClient, n: number) => Promise<unknown>;
+}
+
+interface UserDocument extends Document { _id: string }
+const collection = (client: MongoClient) => client.db('bench').collection<UserDocument>('mfa_factors');
+const byId = (n: number) => ({ _id: `user-${n % 1000}` });
+const spend = (n: number) => ({ ...byId(n), enabled: true, 'authenticators.aut_0123456789abcdef.lastTimeStep': { $lt: n } });
+const spendUpdate = (n: number) => ({ $set: { 'authenticators.aut_0123456789abcdef.lastTimeStep': n, 'authenticators.aut_0123456789abcdef.lastUsedAt': new Date() }, $inc: { version: 1 } });
+const CHECK_FIELDS = { enabled: 1, authenticators: 1, devices: 1, version: 1 };
+
+const CASES: Case[] = [
+  { name: 'findOne by _id (as the service)', call: (c, n) => collection(c).findOne(byId(n)) },
+  { name: 'findOne, projection (enabled, authenticators, devices, version)', call: (c, n) => collection(c).findOne(byId(n), { projection: CHECK_FIELDS }) },
+  { name: 'findOne, no implicit session (server without sessions)', noSessions: true, call: (c, n) => collection(c).findOne(byId(n)) },
+  { name: 'findOne, enableUtf8Validation: false', client: { enableUtf8Validation: false }, call: (c, n) => collection(c).findOne(byId(n)) },
+  { name: 'findOne, promoteValues: false', call: (c, n) => collection(c).findOne(byId(n), { promoteValues: false }) },
+  { name: 'findOne, raw BSON', call: (c, n) => collection(c).findOne(byId(n), { raw: true }) },
+  { name: 'findOne, monitorCommands: true', client: { monitorCommands: true }, call: (c, n) => collection(c).findOne(byId(n)) },
+  { name: 'findOne, zlib compression', client: { compressors: ['zlib'] }, call: (c, n) => collection(c).findOne(byId(n)) },
+  { name: 'db.command find (no cursor object)', call: (c, n) => c.db('bench').command({ find: 'mfa_factors', filter: byId(n), limit: 1, singleBatch: true }) },
+  { name: 'updateOne conditional (as the floor)', call: (c, n) => collection(c).updateOne(spend(n), spendUpdate(n)) },
+  { name: 'findOneAndUpdate, returnDocument after (as spendProof)', call: (c, n) => collection(c).findOneAndUpdate(spend(n), spendUpdate(n), { returnDocument: 'after' }) },
+  { name: 'updateOne, no implicit session', noSessions: true, call: (c, n) => collection(c).updateOne(spend(n), spendUpdate(n)) },
+  { name: 'updateOne, retryWrites: false', client: { retryWrites: false }, call: (c, n) => collection(c).updateOne(spend(n), spendUpdate(n)) },
+];
+
+async function startResponder(noSessions: boolean): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'op-msg-responder.ts'), JSON.stringify({ sessions: !noSessions, document: BSON.EJSON.serialize(userDocument('user-0')) })], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { url: `mongodb://127.0.0.1:${chunk.toString().trim()}/`, child };
+}
+
+/** CPU µs per call over `calls` calls with `concurrency` in flight, after a warm-up of a tenth as many. */
+async function measure(client: MongoClient, call: Case['call'], calls: number, concurrency: number): Promise<{ cpuUs: number; wallUs: number }> {
+  await forEachParallel(Math.ceil(calls / 10), concurrency, (n) => call(client, n));
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await forEachParallel(calls, concurrency, (n) => call(client, n));
+  const used = process.cpuUsage(cpu);
+  return { cpuUs: (used.user + used.system) / calls, wallUs: ((performance.now() - start) * 1000) / calls };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { calls: { type: 'string', default: '20000' }, profile: { type: 'string' } } });
+  const calls = Number(values.calls);
+  const profiler = values.profile === undefined ? null : new Session();
+  const rows: string[] = ['| call | CPU µs/call, 64 in flight | CPU µs/call, 1 at a time | calls/s, 64 in flight |', '|---|---:|---:|---:|'];
+  for (const test of CASES) {
+    const responder = await startResponder(test.noSessions === true);
+    // The service's client (its durability and timeouts), with this case's options on top.
+    const client = new MongoClient(responder.url, { ...mongoClientOptions(5000), ...test.client });
+    try {
+      await client.connect();
+      if (profiler !== null) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
+      const parallel = await measure(client, test.call, calls, 64);
+      if (profiler !== null) {
+        const { profile } = await profiler.post('Profiler.stop');
+        mkdirSync(values.profile!, { recursive: true });
+        writeFileSync(join(values.profile!, `${test.name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`), JSON.stringify(profile));
+        profiler.disconnect();
+      }
+      const sequential = await measure(client, test.call, Math.ceil(calls / 10), 1);
+      rows.push(`| ${test.name} | ${parallel.cpuUs.toFixed(0)} | ${sequential.cpuUs.toFixed(0)} | ${(1e6 / parallel.wallUs).toFixed(0)} |`);
+    } finally {
+      await client.close();
+      responder.child.kill('SIGTERM');
+    }
+  }
+  process.stdout.write(`${rows.join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:driver: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
