@@ -18,6 +18,7 @@ import { isFloor, parseOptions, USAGE, UsageError, type BenchOptions, type Scena
 import { clockTicksPerSecond, rssBytes } from './proc-stats.js';
 import { profileMarkdown, summariseProfile } from './profile-summary.js';
 import { buildReport, markdown, type ScenarioResult } from './report.js';
+import { memoryMarkdown, serverMemory } from './server-memory.js';
 import { buildServer, startServerProcess } from './server-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,11 +42,15 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
 
   const authToken = randomBytes(24).toString('base64url');
   const nodeArgs = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`];
+  const metricsPort = await freePort();
   const server = await startServerProcess({
     mainJs,
     port: await freePort(),
     nodeArgs,
     env: {
+      // Its V8 heap figures, for the memory table (prom-client's default metrics).
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: String(metricsPort),
       NODE_ENV: 'production',
       ...stores.env,
       MFA_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
@@ -93,6 +98,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
 
   // The peak so far after each phase: which one raised it.
   const peakRssMib: Record<string, number> = { setup: mib(rssBytes(server.pid).peak) };
+  const memory = new Map([['setup', await serverMemory(server.pid, metricsPort)]]);
   const results = new Map<ScenarioName, ScenarioResult>();
   // The store floors need stores to reach: none with the embedded ones, where health is the only floor.
   const scenarios = options.scenarios.filter((scenario) => probe !== null || !isFloor(scenario));
@@ -109,6 +115,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     log(`${scenario}: ${options.warmupS} s warm-up, ${options.durationS} s measured`);
     results.set(scenario, await measureScenario(scenario, options, { generator, probe }));
     peakRssMib[scenario] = mib(rssBytes(server.pid).peak);
+    memory.set(scenario, await serverMemory(server.pid, metricsPort));
   }
   const rss = rssBytes(server.pid);
 
@@ -130,12 +137,14 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
       options: { ...options, postgresUrl: withoutPassword(options.postgresUrl) },
       rss_at_end_mib: mib(rss.now),
       peak_rss_after_mib: peakRssMib,
+      memory_after_mib: Object.fromEntries(memory),
       processes: { server_pid: server.pid, load_generator_pid: generator.pid, ...stores.describe },
     },
   });
   process.stdout.write(`${markdown(report)}\n`);
   const phases = Object.entries(peakRssMib).map(([phase, value]) => `${phase} ${value}`).join(' · ');
   process.stdout.write(`\nServer peak RSS (MiB) after each phase: ${phases}; at the end ${mib(rss.now)}.\n`);
+  process.stdout.write(`\nServer memory (MiB) at the end of each phase:\n\n${memoryMarkdown(memory)}\n`);
   if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
   if (options.profileDir !== null) printProfile(options.profileDir, results);
 
