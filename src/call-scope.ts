@@ -1,22 +1,39 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ErrorReason, MfaError } from './domain/errors.js';
 
-/**
- * The signal of the gRPC call being served, visible to everything it awaits
- * without threading it through every function: the store adapters check it
- * before each operation, so a cancelled or expired call stops its work at the
- * next store round trip (and no operation outlives it by more than the store
- * timeout).
- */
-const scope = new AsyncLocalStorage<AbortSignal>();
+/** Who made the call being served: what a security event records of it. */
+export interface CallActor {
+  /** The calling service, or '' when calls are not authenticated. */
+  readonly caller: string;
+  readonly requestId: string;
+}
 
-export function runInCallScope<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-  return scope.run(signal, work);
+interface CallScope extends CallActor {
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The gRPC call being served, visible to everything it awaits without
+ * threading it through every function: its signal, which the store adapters
+ * check before each operation, so a cancelled or expired call stops its work
+ * at the next store round trip (and no operation outlives it by more than the
+ * store timeout); and its caller and request id, for its security events.
+ */
+const scope = new AsyncLocalStorage<CallScope>();
+
+export function runInCallScope<T>(call: CallScope, work: () => Promise<T>): Promise<T> {
+  return scope.run(call, work);
 }
 
 /** Throws CALL_ENDED when the current call was cancelled or its deadline passed. */
 export function throwIfCallEnded(): void {
-  if (scope.getStore()?.aborted) throw new MfaError(ErrorReason.CALL_ENDED, 'the call was cancelled or its deadline passed');
+  if (scope.getStore()?.signal.aborted) throw new MfaError(ErrorReason.CALL_ENDED, 'the call was cancelled or its deadline passed');
+}
+
+/** The caller and request id of the call being served; empty outside of one. */
+export function currentActor(): CallActor {
+  const call = scope.getStore();
+  return { caller: call?.caller ?? '', requestId: call?.requestId ?? '' };
 }
 
 /**
@@ -25,5 +42,9 @@ export function throwIfCallEnded(): void {
  * undo still runs, bounded by the store's own timeout.
  */
 export function runDetached<T>(cleanup: () => Promise<T>): Promise<T> {
-  return scope.exit(cleanup);
+  const call = scope.getStore();
+  // Its events still name the call that made them.
+  return call === undefined ? cleanup() : scope.run({ ...call, signal: NEVER_ENDS }, cleanup);
 }
+
+const NEVER_ENDS = new AbortController().signal;

@@ -21,8 +21,12 @@ export interface Config {
   readonly maxRememberedDevices: number;
   /** Most authenticators per user (each adds 3 in 10^6 to a guess's odds). */
   readonly maxAuthenticators: number;
-  /** Most server streams (WatchTotpEnrollment) open at once on one instance. */
+  /** Most server streams (WatchTotpEnrollment, WatchSecurityEvents) open at once on one instance. */
   readonly maxWatchStreams: number;
+  /** How long security events are kept (MFA_EVENT_RETENTION_DAYS, in seconds). */
+  readonly eventRetentionSeconds: number;
+  /** A WatchSecurityEvents stream sends a heartbeat after this long without an event. */
+  readonly eventHeartbeatSeconds: number;
   readonly storeTimeoutMs: number;
   readonly logLevel: string;
   /** LOG_FORMAT; null when unset: main.ts picks pretty on a terminal outside production, else JSON. */
@@ -30,6 +34,8 @@ export interface Config {
   /** Callers and their bearer tokens; empty means calls are not authenticated. */
   readonly callerTokens: readonly CallerToken[];
   readonly adminCallers: ReadonlySet<string>;
+  /** Callers allowed to call WatchSecurityEvents (besides the admin callers). */
+  readonly eventCallers: ReadonlySet<string>;
   readonly reflection: boolean;
   readonly tls: TlsConfig | null;
   /** Port of the Prometheus /metrics endpoint; null means none. */
@@ -89,12 +95,8 @@ export function loadConfig(env: Env = process.env): Config {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  const adminCallers = (text(env, 'MFA_ADMIN_CALLERS') ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
-  for (const name of adminCallers) {
-    if (!callerTokens.some((t) => t.name === name)) {
-      throw new ConfigError(`MFA_ADMIN_CALLERS names "${name}", which is not a caller in MFA_AUTH_TOKENS`);
-    }
-  }
+  const adminCallers = callerNames(env, 'MFA_ADMIN_CALLERS', callerTokens);
+  const eventCallers = callerNames(env, 'MFA_EVENT_CALLERS', callerTokens);
   return Object.freeze({
     grpcHost: text(env, 'GRPC_HOST') ?? '0.0.0.0',
     grpcPort: integer(env, 'GRPC_PORT', 50051, 0, 65535),
@@ -108,12 +110,15 @@ export function loadConfig(env: Env = process.env): Config {
     maxRememberedDevices: integer(env, 'MFA_MAX_REMEMBERED_DEVICES', 20, 1, 100),
     maxAuthenticators: integer(env, 'MFA_MAX_AUTHENTICATORS', 5, 1, 10),
     maxWatchStreams: integer(env, 'MFA_MAX_WATCH_STREAMS', 1000, 1, 100_000),
+    eventRetentionSeconds: retentionSeconds(env),
+    eventHeartbeatSeconds: integer(env, 'MFA_EVENT_HEARTBEAT_SECONDS', 15, 1, 15),
     // At most 2.4 s: with the MongoDB driver's one retry a call still fails within 5 s.
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 2400),
     logLevel: logLevel(env),
     logFormat: logFormat(env),
     callerTokens,
     adminCallers: new Set(adminCallers),
+    eventCallers: new Set(eventCallers),
     reflection: boolean(env, 'GRPC_REFLECTION', true),
     tls: tlsConfig(env),
     metricsPort: text(env, 'METRICS_PORT') === undefined ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),
@@ -135,6 +140,26 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
   }
   return Number(value);
+}
+
+/** A comma-separated list of caller names, each of which must have a token in MFA_AUTH_TOKENS. */
+function callerNames(env: Env, name: string, callerTokens: readonly CallerToken[]): string[] {
+  const names = (text(env, name) ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const caller of names) {
+    if (!callerTokens.some((t) => t.name === caller)) throw new ConfigError(`${name} names "${caller}", which is not a caller in MFA_AUTH_TOKENS`);
+  }
+  return names;
+}
+
+/** MFA_EVENT_RETENTION_DAYS: days, a fraction allowed (tests keep events for seconds), from 1 second to 10 years. */
+function retentionSeconds(env: Env): number {
+  const value = text(env, 'MFA_EVENT_RETENTION_DAYS');
+  if (value === undefined) return 90 * 86_400;
+  const seconds = Math.round(Number(value) * 86_400);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds < 1 || seconds > 3650 * 86_400) {
+    throw new ConfigError(`MFA_EVENT_RETENTION_DAYS must be a number of days from 0.00002 (about 2 s) to 3650, got "${value}"`);
+  }
+  return seconds;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -29,6 +29,10 @@ import { ConfirmationService } from './services/confirmation-service.js';
 import { DeviceService } from './services/device-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
 import { EnrollmentWatchService } from './services/enrollment-watch-service.js';
+import { DEFAULT_RELAY_OPTIONS, EventRelay } from './services/event-relay.js';
+import { RelayedFactorStore } from './services/relayed-factor-store.js';
+import { SecurityEventFactory } from './services/security-event-factory.js';
+import { SecurityEventWatchService } from './services/security-event-watch-service.js';
 import { SessionService } from './services/session-service.js';
 import { StatusService } from './services/status-service.js';
 import { VerificationService } from './services/verification-service.js';
@@ -44,25 +48,43 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** The services over a set of stores; used by startService and by the service-level tests. */
+/**
+ * The services over a set of stores, and the relay of their security events
+ * (not started); used by startService and by the service-level tests.
+ */
 export function createServices(
   config: Config,
   stores: Omit<Stores, 'close' | 'probes'>,
   deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
-): MfaServices {
+): MfaServices & { readonly relay: EventRelay } {
   const { keyring, clock, random, logger } = deps;
-  const { factors, pending, attempts } = stores;
+  const { pending, attempts } = stores;
+  const relay = new EventRelay({
+    factors: stores.factors,
+    log: stores.securityEvents,
+    notifier: stores.eventNotices,
+    clock,
+    logger: logger.child({ component: 'event-relay' }),
+    options: { ...DEFAULT_RELAY_OPTIONS, retentionSeconds: config.eventRetentionSeconds },
+  });
+  // Every write that carries security events wakes the relay.
+  const factors = new RelayedFactorStore(stores.factors, relay);
+  const events = new SecurityEventFactory({ clock, random });
   const box = new SecretBox(keyring, random);
   const recoveryCodes = new RecoveryCodes(keyring, random);
   const codeChecks = new CodeChecks({
     attempts,
+    factors,
+    events,
+    logger: logger.child({ component: 'code-checks' }),
     policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
     box,
     recoveryCodes,
   });
-  const sessions = new SessionService({ factors, cache: stores.revocations, clock, logger: logger.child({ component: 'sessions' }) });
+  const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
   const devices = new DeviceService({
     factors,
+    events,
     clock,
     random,
     rememberDeviceMs: config.rememberDeviceDays * 86_400_000,
@@ -71,7 +93,7 @@ export function createServices(
   const enrollmentTtlMs = config.enrollmentTtlSeconds * 1000;
   const { maxAuthenticators } = config;
   const confirmation = new ConfirmationService({
-    factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators,
+    factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators, events,
     confirmations: stores.confirmations, logger: logger.child({ component: 'confirmation' }),
   });
   const enrollment = new EnrollmentService({
@@ -82,13 +104,20 @@ export function createServices(
     enrollment,
     watch: new EnrollmentWatchService({ enrollment, factors, pending, confirmations: stores.confirmations, clock }),
     confirmation,
-    authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, clock }),
-    verification: new VerificationService({ factors, pending, codeChecks, sessions, devices, recoveryCodes, clock }),
+    authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, events, clock }),
+    verification: new VerificationService({ factors, pending, codeChecks, sessions, devices, recoveryCodes, events, clock }),
     devices,
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),
-    admin: new AdminService({ factors, pending, sessions, clock }),
-    audit: new AuditService({ log: stores.auditLog, clock, random, logger: logger.child({ component: 'audit' }) }),
+    admin: new AdminService({ factors, pending, sessions, events, clock }),
+    audit: new AuditService({ log: stores.securityEvents }),
+    securityEvents: new SecurityEventWatchService({
+      log: stores.securityEvents,
+      notifier: stores.eventNotices,
+      clock,
+      heartbeatMs: config.eventHeartbeatSeconds * 1000,
+    }),
+    relay,
   };
 }
 
@@ -109,15 +138,17 @@ export async function startService(
     logger.warn('NODE_ENV=production without MFA_AUTH_TOKENS or mutual TLS: any client that reaches the port can call MfaService');
   }
 
-  const stores = await openStores(config.stores, { clock, logger, timeoutMs: config.storeTimeoutMs });
+  const stores = await openStores(config.stores, { clock, logger, timeoutMs: config.storeTimeoutMs, eventRetentionSeconds: config.eventRetentionSeconds });
   const services = createServices(config, stores, { keyring, clock, random, logger });
+  // Also relays what an instance that died left in outboxes.
+  services.relay.start();
   const metrics = new RpcMetrics();
   const middleware = {
     serviceName: MFA_SERVICE_NAME,
     logger: logger.child({ component: 'grpc' }),
     authenticator: config.callerTokens.length > 0 ? new CallerAuthenticator(config.callerTokens) : null,
     adminCallers: config.adminCallers,
-    audit: services.audit,
+    eventCallers: config.eventCallers,
     metrics,
     policies: RPC_POLICIES,
   };
@@ -139,6 +170,7 @@ export async function startService(
     });
     if (config.metricsPort !== null) metricsServer = await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort);
   } catch (error) {
+    await services.relay.stop();
     await stores.close();
     throw error;
   }
@@ -169,6 +201,8 @@ export async function startService(
       const stopping = grpc.stop(config.shutdownGraceSeconds * 1000);
       await monitor.stop();
       await stopping;
+      // After the calls: what they wrote is relayed, or left for another instance's sweep.
+      await services.relay.stop();
       await metricsServer?.close();
       await stores.close();
     }),

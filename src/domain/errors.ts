@@ -31,6 +31,10 @@ export const ErrorReason = {
   STREAM_LIMIT: 'STREAM_LIMIT',
   /** The instance is stopping: a stream ends so that its client reconnects to another. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** WatchSecurityEvents from a caller in neither MFA_EVENT_CALLERS nor MFA_ADMIN_CALLERS. */
+  EVENT_CALLER_REQUIRED: 'EVENT_CALLER_REQUIRED',
+  /** Events after the given cursor were removed by retention (MFA_EVENT_RETENTION_DAYS). */
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

@@ -9,10 +9,12 @@ import type { ConfirmationService } from '../services/confirmation-service.js';
 import type { DeviceService } from '../services/device-service.js';
 import type { EnrollmentService } from '../services/enrollment-service.js';
 import type { EnrollmentWatchService } from '../services/enrollment-watch-service.js';
+import type { SecurityEventWatchService } from '../services/security-event-watch-service.js';
 import type { SessionService } from '../services/session-service.js';
 import type { StatusService } from '../services/status-service.js';
 import type { VerificationService } from '../services/verification-service.js';
 import { toBeginResponse, toWatchResponse } from './enrollment-responses.js';
+import { EVENT_TYPE_FILTERS, toAuditEvent, toWatchSecurityEventsResponse } from './security-event-messages.js';
 import type { ServerStream } from './server-stream.js';
 import type { Unary } from './unary.js';
 import { validate, type RequestValidator } from './validation.js';
@@ -36,15 +38,16 @@ export interface MfaServices {
   readonly status: StatusService;
   readonly admin: AdminService;
   readonly audit: AuditService;
+  readonly securityEvents: SecurityEventWatchService;
 }
 
 /** WatchTotpEnrollment's max_refreshes: 0 means DEFAULT_MAX_REFRESHES. */
 export const DEFAULT_MAX_REFRESHES = 10;
 export const MAX_REFRESHES = 60;
 
-/** The MfaService handlers: validate the request, call one service, shape the response (access, audit and metrics: rpc-policies.ts). */
+/** The MfaService handlers: validate the request, call one service, shape the response (access and metrics: rpc-policies.ts). */
 export function createMfaHandlers(services: MfaServices, middleware: { readonly unary: Unary; readonly serverStream: ServerStream }): MfaServiceServer {
-  const { enrollment, watch, confirmation, authenticators, verification, devices, sessions, status, admin, audit } = services;
+  const { enrollment, watch, confirmation, authenticators, verification, devices, sessions, status, admin, audit, securityEvents } = services;
   const { unary, serverStream } = middleware;
   return {
     beginTotpEnrollment: unary('BeginTotpEnrollment', async (request) => {
@@ -182,7 +185,7 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
 
     resetMfa: unary('ResetMfa', async (request) => {
       const input = validate((v) => ({ userId: v.userId(request.userId), reason: v.id('reason', request.reason, 256) }));
-      const { resetAt } = await admin.resetMfa(input.userId);
+      const { resetAt } = await admin.resetMfa(input.userId, input.reason);
       return { resetAt, sessionsRevokedAt: resetAt };
     }),
 
@@ -193,19 +196,19 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
         pageToken: v.optionalText('page_token', request.pageToken, 512),
       }));
       const page = await audit.list(input.userId, input.pageSize, input.pageToken);
-      return {
-        events: page.events.map((e) => ({
-          eventId: e.eventId,
-          occurredAt: e.occurredAt,
-          userId: e.userId,
-          event: e.event,
-          outcome: e.outcome,
-          caller: e.caller,
-          requestId: e.requestId,
-          detail: e.detail,
-        })),
-        nextPageToken: page.nextPageToken,
-      };
+      return { events: page.events.map(toAuditEvent), nextPageToken: page.nextPageToken };
+    }),
+
+    watchSecurityEvents: serverStream('WatchSecurityEvents', async (request, stream) => {
+      const input = validate((v) => ({
+        afterCursor: v.optionalText('after_cursor', request.afterCursor, 64),
+        types: request.types.length === 0 ? null : [...v.enumSet('types', request.types, EVENT_TYPE_FILTERS)],
+      }));
+      const start = await securityEvents.startPosition(input.afterCursor);
+      return securityEvents.watch(start, input.types, {
+        send: (message) => stream.send(toWatchSecurityEventsResponse(message)),
+        signal: stream.signal,
+      });
     }),
 
     listAuthenticators: unary('ListAuthenticators', async (request) => {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import { Metadata, status, type ServerUnaryCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { CallActor } from '../call-scope.js';
 import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
-import type { AuditService } from '../services/audit-service.js';
 import type { CallerAuthenticator } from './caller-tokens.js';
 import { toServiceError } from './error-status.js';
 import type { RpcMetrics, RpcType } from './rpc-metrics.js';
@@ -18,9 +18,10 @@ export interface RpcDeps {
   /** Null when MFA_AUTH_TOKENS is not set: every caller is anonymous. */
   readonly authenticator: CallerAuthenticator | null;
   readonly adminCallers: ReadonlySet<string>;
-  readonly audit: AuditService;
+  /** Callers allowed WatchSecurityEvents besides the admin callers (MFA_EVENT_CALLERS). */
+  readonly eventCallers: ReadonlySet<string>;
   readonly metrics: RpcMetrics;
-  /** Access, auditing and metrics of each RPC (RPC_POLICIES); must cover every MfaService method. */
+  /** Access and metrics of each RPC (RPC_POLICIES); must cover every MfaService method. */
   readonly policies: RpcPolicies;
 }
 
@@ -31,8 +32,10 @@ export interface RpcCall<Req, Res> {
   readonly ended: AbortSignal;
   /** Authenticates the caller (per RPC_POLICIES) and checks the request's wire rules; returns the request, or throws. */
   admit(): Req;
-  /** Records what the policy says about a success (the audit event, metrics): once per unary call, once per message of a stream. */
-  succeeded(response: Res): Promise<void>;
+  /** The caller (once admitted) and the request id, for the call's scope: its security events record them. */
+  actor(): CallActor;
+  /** Records what the policy says about a success (metrics): once per unary call, once per message of a stream. */
+  succeeded(response: Res): void;
   /**
    * The status a handler's error becomes (work stopped by the deadline is
    * DEADLINE_EXCEEDED, not CANCELLED), with the request id in its trailers.
@@ -46,8 +49,8 @@ export interface RpcCall<Req, Res> {
    * commits to a call once headers arrive, and would not retry an UNAVAILABLE read.
    */
   sendHeaders(): void;
-  /** Records the end: failed code checks in the audit trail, metrics, and one log line with `fields` added. */
-  finish(code: status, reason: ErrorReason | null, error?: unknown, fields?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Records the end: metrics, and one log line with `fields` added. */
+  finish(code: status, reason: ErrorReason | null, error?: unknown, fields?: Readonly<Record<string, unknown>>): void;
   /** Stops watching for the call's end; once its answer is sent. */
   detach(): void;
 }
@@ -57,11 +60,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // The client's own deadline timer cancels the call about when the server's fires; which comes
 // first depends on scheduling, so an end this close to the deadline counts as the deadline.
 const DEADLINE_SLACK_MS = 100;
-const CODE_CHECK_EVENTS: Partial<Record<ErrorReason, string>> = {
-  INVALID_CODE: 'code_check.failed',
-  CODE_REUSED: 'code_check.replayed',
-  LOCKED_OUT: 'code_check.locked_out',
-};
+// The outcomes of a code check that count in mfa_verifications_total besides success.
+const CODE_CHECK_FAILURES: ReadonlySet<ErrorReason> = new Set([ErrorReason.INVALID_CODE, ErrorReason.CODE_REUSED, ErrorReason.LOCKED_OUT]);
 
 /**
  * Starts the middleware's part of a call: the request id (from `x-request-id`,
@@ -100,24 +100,17 @@ export function startRpcCall<Req, Res>(
   call.once('cancelled', onCancelled);
 
   let caller = '';
-  const userIdOf = () => {
-    const userId = (call.request as { userId?: unknown }).userId;
-    return typeof userId === 'string' ? userId : '';
-  };
   return {
     requestId,
     ended: ended.signal,
     admit: () => {
-      caller = authenticate(deps, call.metadata, policy.access === 'admin');
+      caller = authenticate(deps, call.metadata, policy.access);
       // Bytes that break the proto's rules (request-decoding.ts) arrive here in place of a request.
       if (call.request instanceof UndecodableRequest) throw invalidRequest(call.request.violations);
       return call.request;
     },
-    succeeded: async (response) => {
-      const fact = policy.audit?.(call.request, response) ?? null;
-      if (fact !== null) {
-        await deps.audit.record({ userId: userIdOf(), caller, requestId, outcome: 'success', event: fact.event, detail: fact.detail ?? '' });
-      }
+    actor: () => ({ caller, requestId }),
+    succeeded: (response) => {
       policy.onSuccess?.(deps.metrics, response);
     },
     statusOf: (error) =>
@@ -136,13 +129,9 @@ export function startRpcCall<Req, Res>(
       headers.set(REQUEST_ID_HEADER, requestId);
       call.sendMetadata(headers);
     },
-    finish: async (code, reason, error, fields = {}) => {
+    finish: (code, reason, error, fields = {}) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const failedCheck = reason === null ? undefined : CODE_CHECK_EVENTS[reason];
-      if (failedCheck !== undefined) {
-        await deps.audit.record({ userId: userIdOf(), caller, requestId, event: failedCheck, outcome: 'failure', detail: `${method}: ${reason}` });
-      }
-      if (policy.checksCode && (reason === null || failedCheck !== undefined)) deps.metrics.verification(method, reason ?? 'success');
+      if (policy.checksCode && (reason === null || CODE_CHECK_FAILURES.has(reason))) deps.metrics.verification(method, reason ?? 'success');
       deps.metrics.handled(type, deps.serviceName, method, status[code], seconds, caller);
       const level = code === status.INTERNAL ? 'error' : code === status.UNAVAILABLE ? 'warn' : 'info';
       const logged = { method, requestId, caller, grpcCode: status[code], durationMs: Math.round(seconds * 1e6) / 1e3, ...traceIds, ...fields };
@@ -152,8 +141,8 @@ export function startRpcCall<Req, Res>(
   };
 }
 
-/** The caller's name; throws UNAUTHENTICATED or ADMIN_REQUIRED. */
-function authenticate(deps: RpcDeps, metadata: Metadata, admin: boolean): string {
+/** The caller's name; throws UNAUTHENTICATED, ADMIN_REQUIRED or EVENT_CALLER_REQUIRED. */
+function authenticate(deps: RpcDeps, metadata: Metadata, access: RpcPolicy<unknown, unknown>['access']): string {
   let caller = '';
   if (deps.authenticator !== null) {
     const header = metadata.get('authorization')[0];
@@ -163,8 +152,11 @@ function authenticate(deps: RpcDeps, metadata: Metadata, admin: boolean): string
     }
     caller = found;
   }
-  if (admin && !deps.adminCallers.has(caller)) {
+  if (access === 'admin' && !deps.adminCallers.has(caller)) {
     throw new MfaError(ErrorReason.ADMIN_REQUIRED, 'this RPC is for the callers named in MFA_ADMIN_CALLERS');
+  }
+  if (access === 'events' && !deps.eventCallers.has(caller) && !deps.adminCallers.has(caller)) {
+    throw new MfaError(ErrorReason.EVENT_CALLER_REQUIRED, 'this RPC is for the callers named in MFA_EVENT_CALLERS or MFA_ADMIN_CALLERS');
   }
   return caller;
 }

@@ -1,20 +1,15 @@
 import { MfaServiceService } from '../gen/mfa/v1/mfa.js';
 import type { RpcMetrics } from './rpc-metrics.js';
 
-/** An audit event a call produced. */
-export interface AuditFact {
-  readonly event: string;
-  readonly detail?: string;
-}
-
 /** How one RPC is served beyond its handler. Every field is stated, so that a new RPC has to decide each. */
 export interface RpcPolicy<Req, Res> {
-  /** 'caller': any caller with a token (when MFA_AUTH_TOKENS is set); 'admin': only MFA_ADMIN_CALLERS. */
-  readonly access: 'caller' | 'admin';
-  /** Its outcomes count in mfa_verifications_total. (Failed code checks of any RPC go to the audit trail.) */
+  /**
+   * 'caller': any caller with a token (when MFA_AUTH_TOKENS is set); 'admin':
+   * only MFA_ADMIN_CALLERS; 'events': MFA_EVENT_CALLERS and MFA_ADMIN_CALLERS.
+   */
+  readonly access: 'caller' | 'admin' | 'events';
+  /** Its outcomes count in mfa_verifications_total. */
   readonly checksCode: boolean;
-  /** The audit event of a success, if any. For a server stream: of each message sent. */
-  readonly audit: ((request: Req, response: Res) => AuditFact | null) | null;
   /** Extra metrics on success. For a server stream: on each message sent. */
   readonly onSuccess?: (metrics: RpcMetrics, response: Res) => void;
 }
@@ -29,75 +24,57 @@ type ResponseOf<K extends keyof Methods> = Parameters<Methods[K]['responseSerial
 export type RpcPolicies = { readonly [K in keyof Methods as RpcNameOf<K>]: RpcPolicy<RequestOf<K>, ResponseOf<K>> };
 export type RpcName = keyof RpcPolicies;
 
-/** The one table of per-RPC policy: who may call, what is audited, which RPCs check a code. */
+/**
+ * The one table of per-RPC policy: who may call, which RPCs check a code,
+ * their metrics. (Which changes record security events is the services'
+ * decision, written with each change: SecurityEventFactory.)
+ */
 export const RPC_POLICIES: RpcPolicies = {
   BeginTotpEnrollment: {
     access: 'caller',
     checksCode: false,
-    audit: () => ({ event: 'enrollment.begun' }),
     onSuccess: (m) => m.enrollment('begun'),
   },
   ConfirmTotpEnrollment: {
     access: 'caller',
     checksCode: true,
-    audit: (_, response) =>
-      response.recoveryCodes.length > 0
-        ? { event: 'enrollment.confirmed', detail: 'MFA on; sessions revoked; devices forgotten' }
-        : { event: 'authenticator.added', detail: response.authenticatorId },
     onSuccess: (m) => m.enrollment('confirmed'),
   },
   CancelTotpEnrollment: {
     access: 'caller',
     checksCode: false,
-    audit: () => ({ event: 'enrollment.cancelled' }),
     onSuccess: (m) => m.enrollment('cancelled'),
   },
-  VerifyTotp: {
-    access: 'caller',
-    checksCode: true,
-    audit: (_, response) => (response.deviceToken ? { event: 'device.remembered' } : null),
-  },
-  VerifyRecoveryCode: {
-    access: 'caller',
-    checksCode: true,
-    audit: (_, response) => ({ event: 'recovery_code.used', detail: response.deviceToken ? 'device remembered' : '' }),
-  },
-  DisableMfa: {
-    access: 'caller',
-    checksCode: true,
-    audit: () => ({ event: 'mfa.disabled', detail: 'sessions revoked; devices forgotten' }),
-  },
-  RegenerateRecoveryCodes: { access: 'caller', checksCode: true, audit: () => ({ event: 'recovery_codes.regenerated' }) },
-  GetMfaStatus: { access: 'caller', checksCode: false, audit: null },
-  CheckRememberedDevice: { access: 'caller', checksCode: false, audit: null },
-  ListRememberedDevices: { access: 'caller', checksCode: false, audit: null },
-  ForgetRememberedDevice: { access: 'caller', checksCode: false, audit: (request) => ({ event: 'device.forgotten', detail: request.deviceId }) },
-  RevokeSessions: { access: 'caller', checksCode: false, audit: () => ({ event: 'sessions.revoked' }) },
-  CheckSession: { access: 'caller', checksCode: false, audit: null },
-  ResetMfa: { access: 'admin', checksCode: false, audit: (request) => ({ event: 'mfa.reset', detail: request.reason }) },
-  ListAuditEvents: { access: 'admin', checksCode: false, audit: null },
-  ListAuthenticators: { access: 'caller', checksCode: false, audit: null },
-  RenameAuthenticator: { access: 'caller', checksCode: false, audit: (request) => ({ event: 'authenticator.renamed', detail: request.authenticatorId }) },
-  RemoveAuthenticator: {
-    access: 'caller',
-    checksCode: true,
-    audit: (request) => ({ event: 'authenticator.removed', detail: `${request.authenticatorId}; sessions revoked` }),
-  },
-  // Each enrollment it sends is begun like by BeginTotpEnrollment; the confirmation is ConfirmTotpEnrollment's to record.
+  VerifyTotp: { access: 'caller', checksCode: true },
+  VerifyRecoveryCode: { access: 'caller', checksCode: true },
+  DisableMfa: { access: 'caller', checksCode: true },
+  RegenerateRecoveryCodes: { access: 'caller', checksCode: true },
+  GetMfaStatus: { access: 'caller', checksCode: false },
+  CheckRememberedDevice: { access: 'caller', checksCode: false },
+  ListRememberedDevices: { access: 'caller', checksCode: false },
+  ForgetRememberedDevice: { access: 'caller', checksCode: false },
+  RevokeSessions: { access: 'caller', checksCode: false },
+  CheckSession: { access: 'caller', checksCode: false },
+  ResetMfa: { access: 'admin', checksCode: false },
+  ListAuditEvents: { access: 'admin', checksCode: false },
+  ListAuthenticators: { access: 'caller', checksCode: false },
+  RenameAuthenticator: { access: 'caller', checksCode: false },
+  RemoveAuthenticator: { access: 'caller', checksCode: true },
+  // Each enrollment it sends is begun like by BeginTotpEnrollment; the confirmation is ConfirmTotpEnrollment's to count.
   WatchTotpEnrollment: {
     access: 'caller',
     checksCode: false,
-    audit: (_, response) => (response.enrollment ? { event: 'enrollment.begun', detail: 'WatchTotpEnrollment' } : null),
     onSuccess: (m, response) => {
       if (response.enrollment) m.enrollment('begun');
     },
   },
+  WatchSecurityEvents: { access: 'events', checksCode: false },
 };
 
 /**
  * Throws unless `policies` has exactly one entry per method of the generated
  * MfaService definition, so that an RPC added to the proto cannot be served
- * without deciding its access, auditing and metrics (checked at start-up).
+ * without deciding its access and metrics (checked at start-up).
  */
 export function assertPoliciesCoverService(policies: Readonly<Record<string, unknown>>, service: Readonly<Record<string, { path: string }>> = MfaServiceService): void {
   const methods = Object.values(service).map((method) => method.path.split('/').pop()!);

@@ -1,5 +1,5 @@
 import { status, type handleServerStreamingCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
-import { runDetached, runInCallScope } from '../call-scope.js';
+import { runInCallScope } from '../call-scope.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
 import { toServiceError } from './error-status.js';
 import type { OpenStreams, StreamSlot } from './open-streams.js';
@@ -24,8 +24,7 @@ export type ServerStream = <Req, Res>(
  * The middleware of server-streaming MfaService calls: what unary calls get
  * (request id, caller authentication, the request's wire checks, a call scope,
  * one status mapping, metrics and one log line per stream, saying how it ended
- * and how many messages it sent; the policy's audit event and metrics per
- * message), and what streams need besides: a slot among the instance's
+ * and how many messages it sent; the policy's metrics per message), and what streams need besides: a slot among the instance's
  * `streams` (RESOURCE_EXHAUSTED / STREAM_LIMIT when none is free), a write
  * that waits for the transport, and UNAVAILABLE / SHUTTING_DOWN when the
  * instance stops.
@@ -47,10 +46,9 @@ export function createServerStream(deps: RpcDeps & { readonly streams: OpenStrea
           await write(call, message, signal);
           messages += 1;
           deps.metrics.sent(deps.serviceName, method);
-          // Sent is sent: its audit event is written even if the stream ends meanwhile.
-          await runDetached(() => rpc.succeeded(message));
+          rpc.succeeded(message);
         };
-        return runInCallScope(signal, () => handle(request, { send, signal }));
+        return runInCallScope({ signal, ...rpc.actor() }, () => handle(request, { send, signal }));
       };
 
       /** Ends the call, once, with the status its end calls for. */
@@ -64,7 +62,7 @@ export function createServerStream(deps: RpcDeps & { readonly streams: OpenStrea
         } else if (outcome === null) {
           failure = rpc.statusOf(error);
         }
-        await rpc.finish(failure?.code ?? status.OK, failure?.reason ?? null, error, { ...(outcome === null ? {} : { outcome }), messages });
+        rpc.finish(failure?.code ?? status.OK, failure?.reason ?? null, error, { ...(outcome === null ? {} : { outcome }), messages });
         rpc.detach();
         if (failure === null) call.end();
         else call.emit('error', failure);

@@ -11,7 +11,8 @@ export type Unary = <Req, Res>(method: RpcName, handle: (request: Req) => Promis
  * id (returned with the answer: headers, or a failure's trailers), caller authentication and admin check (per RPC_POLICIES), the request's
  * wire checks (rpc-call.ts), a call scope that ends the work when the client
  * cancels or the deadline passes, then the handler; afterwards one status
- * mapping, the audit event, metrics and one log line.
+ * mapping, metrics and one log line. (Security events are the services' to
+ * write, with their changes.)
  */
 export function createUnary(deps: RpcDeps): Unary {
   assertPoliciesCoverService(deps.policies);
@@ -31,18 +32,18 @@ export function createUnary(deps: RpcDeps): Unary {
       };
       const run = async (): Promise<Res> => {
         const request = rpc.admit();
-        return runInCallScope(rpc.ended, () => handle(request));
+        return runInCallScope({ signal: rpc.ended, ...rpc.actor() }, () => handle(request));
       };
       run()
         .then(
-          async (response) => {
-            await rpc.succeeded(response);
-            await rpc.finish(status.OK, null);
+          (response) => {
+            rpc.succeeded(response);
+            rpc.finish(status.OK, null);
             answer(null, response);
           },
-          async (error: unknown) => {
+          (error: unknown) => {
             const serviceError = rpc.statusOf(error);
-            await rpc.finish(serviceError.code, serviceError.reason, error);
+            rpc.finish(serviceError.code, serviceError.reason, error);
             answer(serviceError);
           },
         )

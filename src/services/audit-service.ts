@@ -1,43 +1,21 @@
-import type { Logger } from 'pino';
-import type { Clock, RandomBytes } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { AuditEventRecord, AuditLog } from '../stores/ports.js';
-
-/** What the caller of record() knows; id and time are added here. */
-export type AuditEntry = Omit<AuditEventRecord, 'eventId' | 'occurredAt' | 'detail'> & { readonly detail?: string };
+import type { AuditTrailEntry, SecurityEventLog } from '../stores/ports.js';
 
 export interface AuditPage {
-  readonly events: AuditEventRecord[];
+  readonly events: AuditTrailEntry[];
   readonly nextPageToken: string;
 }
 
 export const DEFAULT_AUDIT_PAGE_SIZE = 50;
 export const MAX_AUDIT_PAGE_SIZE = 500;
 
-/** The durable audit trail: recording events, and listing them page by page (AIP-158). */
+/**
+ * A user's audit trail, page by page (AIP-158): the user's security events,
+ * and the events recorded before they existed. Nothing is recorded here: each
+ * service writes its events with its changes (SecurityEventFactory).
+ */
 export class AuditService {
-  constructor(
-    private readonly deps: { readonly log: AuditLog; readonly clock: Clock; readonly random: RandomBytes; readonly logger: Logger },
-  ) {}
-
-  /**
-   * Records an event. An audit write that fails must not turn a change that
-   * already happened into an error for the caller: it is logged (without any
-   * secret) for the operator instead.
-   */
-  async record(entry: AuditEntry): Promise<void> {
-    const event: AuditEventRecord = {
-      ...entry,
-      detail: entry.detail ?? '',
-      eventId: `evt_${this.deps.random(12).toString('base64url')}`,
-      occurredAt: this.deps.clock.now(),
-    };
-    try {
-      await this.deps.log.record(event);
-    } catch (error) {
-      this.deps.logger.error({ err: error, userId: event.userId, auditEvent: event.event, requestId: event.requestId }, 'audit event not recorded');
-    }
-  }
+  constructor(private readonly deps: { readonly log: SecurityEventLog }) {}
 
   async list(userId: string, pageSize: number, pageToken: string): Promise<AuditPage> {
     // AIP-158: 0 means the default, and a larger size than the maximum is lowered to it.
@@ -52,7 +30,7 @@ export class AuditService {
 }
 
 // Opaque to clients (AIP-158), but bound to the user it was issued for.
-function encodePageToken(userId: string, last: AuditEventRecord): string {
+function encodePageToken(userId: string, last: AuditTrailEntry): string {
   return Buffer.from(JSON.stringify(['v1', userId, last.occurredAt.getTime(), last.eventId])).toString('base64url');
 }
 

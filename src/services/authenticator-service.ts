@@ -3,6 +3,7 @@ import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
 import type { AuthenticatorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
 import type { CodeChecks } from './code-checks.js';
 import { enabledRecordForWrite } from './enabled-record.js';
+import type { SecurityEventFactory } from './security-event-factory.js';
 import type { SessionService } from './session-service.js';
 import { spendOnCurrent } from './spend-on-current.js';
 
@@ -14,6 +15,7 @@ export class AuthenticatorService {
       readonly pending: PendingEnrollmentStore;
       readonly codeChecks: CodeChecks;
       readonly sessions: SessionService;
+      readonly events: SecurityEventFactory;
       readonly clock: Clock;
     },
   ) {}
@@ -30,7 +32,12 @@ export class AuthenticatorService {
       if (hasReason(error, ErrorReason.MFA_NOT_ENABLED)) return null;
       throw error;
     });
-    const renamed = record && (await this.deps.factors.renameAuthenticator(request.userId, request.authenticatorId, request.label));
+    const { userId, authenticatorId, label } = request;
+    const renamed =
+      record &&
+      (await this.deps.factors.renameAuthenticator(userId, authenticatorId, label, [
+        this.deps.events.make(userId, 'AUTHENTICATOR_RENAMED', { authenticatorId }),
+      ]));
     if (!renamed) throw notFound();
     return renamed;
   }
@@ -54,11 +61,12 @@ export class AuthenticatorService {
       await this.deps.pending.clear(userId);
       // The cache half of the revocation first: a failure in between errs on the side of logging out.
       await this.deps.sessions.announce(userId, now);
-      return spendOnCurrent(this.deps.factors, proof, record, (current) => {
+      return spendOnCurrent(this.deps, proof, record, (current) => {
         if (!current.authenticators.some((a) => a.authenticatorId === authenticatorId)) throw notFound();
         // Checked on the record the write applies to: two removals at once cannot take the last two.
         if (current.authenticators.length === 1) throw lastAuthenticator();
-        return { change: { removeAuthenticatorId: authenticatorId, sessionsRevokedAt: now, usedAt: now }, result: null };
+        const events = [this.deps.events.make(userId, 'AUTHENTICATOR_REMOVED', { authenticatorId })];
+        return { change: { removeAuthenticatorId: authenticatorId, sessionsRevokedAt: now, usedAt: now, events }, result: null };
       });
     });
     return { removedAt: now };

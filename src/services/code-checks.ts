@@ -2,8 +2,11 @@ import { ErrorReason, MfaError } from '../domain/errors.js';
 import { normalizeRecoveryCode, type RecoveryCodes } from '../domain/recovery-codes.js';
 import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
 import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
-import type { AttemptStore, CodeProof, FactorRecord, LockoutPolicy } from '../stores/ports.js';
+import type { Logger } from 'pino';
+import { runDetached } from '../call-scope.js';
+import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy } from '../stores/ports.js';
 import { isSpendable } from '../stores/proof.js';
+import type { SecurityEventFactory } from './security-event-factory.js';
 
 /** A failed code check: a wrong code, or a right one whose step was already spent. */
 export interface CheckFailure {
@@ -26,6 +29,9 @@ export type CheckResult = CodeProof | CheckFailure;
  *    alone spends a code;
  * 4. a spend the durable store refuses (another call spent the proof first,
  *    or MFA went off meanwhile) counts as a failure like a replay.
+ * Failed checks and replays are only counted; the check that locks the user
+ * records one LOCKED_OUT event, so a brute-force run adds one event per
+ * lockout period, however many codes it tries (issue 10).
  *
  * Nothing is claimed or leased in Redis, so a call cut off anywhere (a passed
  * deadline, a stalled Redis, a killed instance) leaves every code exactly as
@@ -35,6 +41,9 @@ export class CodeChecks {
   constructor(
     private readonly deps: {
       readonly attempts: AttemptStore;
+      readonly factors: FactorStore;
+      readonly events: SecurityEventFactory;
+      readonly logger: Logger;
       readonly policy: LockoutPolicy;
       readonly box: SecretBox;
       readonly recoveryCodes: RecoveryCodes;
@@ -109,10 +118,28 @@ export class CodeChecks {
   /** A failed check: counts, and throws LOCKED_OUT when that locks the user (or it was locked), else the failure. */
   async #refuse(userId: string, failure: CheckFailure['failure']): Promise<never> {
     const outcome = await this.deps.attempts.settle(userId, false, this.deps.policy);
-    if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
+    if (outcome.kind === 'locked') {
+      if (outcome.failures > 0) await this.#recordLockout(userId, outcome.failures);
+      throw lockedOut(outcome.retryAfterMs);
+    }
     throw failure === ErrorReason.CODE_REUSED
       ? new MfaError(failure, 'this code was already used; wait for the next one')
       : new MfaError(failure, 'the code is not valid');
+  }
+
+  /**
+   * The lockout's state is in Redis, so its event cannot commit in the same
+   * write: it is written just after. If MongoDB fails then, the event is lost
+   * (logged as an error) and the caller still gets LOCKED_OUT.
+   */
+  async #recordLockout(userId: string, failedAttempts: number): Promise<void> {
+    try {
+      const event = this.deps.events.make(userId, 'LOCKED_OUT', { failedAttempts });
+      // Also when the call was cut off just now: the lockout happened all the same.
+      await runDetached(() => this.deps.factors.recordEvents(userId, [event]));
+    } catch (error) {
+      this.deps.logger.error({ err: error, userId }, 'the LOCKED_OUT security event was not recorded');
+    }
   }
 }
 

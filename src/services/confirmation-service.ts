@@ -8,7 +8,7 @@ import { isTotpAtStep, matchTotp } from '../domain/totp.js';
 import type { RecoveryCodeSet } from '../domain/recovery-codes.js';
 import type {
   AuthenticatorRecord,
-  ConfirmationNotifier,
+  Notifier,
   EnrollmentConfirmation,
   FactorRecord,
   FactorStore,
@@ -19,6 +19,7 @@ import type { CodeChecks } from './code-checks.js';
 import { enabledRecordForWrite } from './enabled-record.js';
 import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
 import type { SessionService } from './session-service.js';
+import type { SecurityEventFactory } from './security-event-factory.js';
 import { spendOnCurrent } from './spend-on-current.js';
 
 export interface ConfirmEnrollment {
@@ -52,7 +53,7 @@ export interface ConfirmedEnrollment {
  * the caller did not see, or after a crash at any point, finishes the same
  * way and answers the same.
  *
- * Each success is announced to every instance (ConfirmationNotifier), so
+ * Each success is announced to every instance (Notifier), so
  * that a WatchTotpEnrollment stream of the user ends at once.
  */
 export class ConfirmationService {
@@ -67,7 +68,8 @@ export class ConfirmationService {
       readonly clock: Clock;
       readonly enrollmentTtlMs: number;
       readonly maxAuthenticators: number;
-      readonly confirmations: ConfirmationNotifier;
+      readonly confirmations: Notifier;
+      readonly events: SecurityEventFactory;
       readonly logger: Logger;
     },
   ) {}
@@ -160,6 +162,7 @@ export class ConfirmationService {
       recoveryCodes,
       sessionsRevokedAt: confirmation.enabledAt,
       ifVersion: confirmation.recordVersion,
+      events: [this.deps.events.make(userId, 'MFA_ENABLED', { authenticatorId: pending.authenticatorId })],
     });
     if (enabled) return answer;
     // Not enabled by this write: a concurrent finish of this same confirmation did it (same answer), or
@@ -183,9 +186,10 @@ export class ConfirmationService {
       if (record.authenticators.length >= this.deps.maxAuthenticators) throw authenticatorLimit(this.deps.maxAuthenticators);
       const confirmation = await this.#fix(pending, timeStep!, now, record.version);
       const authenticator = this.#authenticator(pending, confirmation, timeStep!);
-      const spent = await spendOnCurrent(this.deps.factors, proof, record, (current) => {
+      const spent = await spendOnCurrent(this.deps, proof, record, (current) => {
         if (current.authenticators.length >= this.deps.maxAuthenticators) throw authenticatorLimit(this.deps.maxAuthenticators);
-        return { change: { addAuthenticator: authenticator, usedAt: now }, result: null };
+        const events = [this.deps.events.make(userId, 'AUTHENTICATOR_ADDED', { authenticatorId: authenticator.authenticatorId })];
+        return { change: { addAuthenticator: authenticator, usedAt: now, events }, result: null };
       });
       return spent && this.#answer(pending, confirmation, record.enabledAt!);
     });

@@ -2,6 +2,7 @@ import type { Clock, RandomBytes } from '../domain/clock.js';
 import { hashDeviceToken, mintDevice } from '../domain/device-tokens.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
 import type { DeviceRecord, FactorStore } from '../stores/ports.js';
+import type { SecurityEventFactory } from './security-event-factory.js';
 
 /** A device just remembered: the token goes to the caller once, the record to the store. */
 export interface RememberedDevice {
@@ -24,6 +25,7 @@ export class DeviceService {
   constructor(
     private readonly deps: {
       readonly factors: FactorStore;
+      readonly events: SecurityEventFactory;
       readonly clock: Clock;
       readonly random: RandomBytes;
       readonly rememberDeviceMs: number;
@@ -70,7 +72,7 @@ export class DeviceService {
   }
 
   async forget(userId: string, deviceId: string): Promise<void> {
-    if (!(await this.deps.factors.removeDevice(userId, deviceId))) {
+    if (!(await this.deps.factors.removeDevice(userId, deviceId, [this.deps.events.make(userId, 'DEVICE_FORGOTTEN', { deviceId })]))) {
       throw new MfaError(ErrorReason.DEVICE_NOT_FOUND, 'this user has no remembered device with that device_id');
     }
   }

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, hasReason } from '../domain/errors.js';
-import type { ConfirmationNotifier, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { Notifier, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
 import type { BeginEnrollment, BegunEnrollment, EnrollmentService } from './enrollment-service.js';
 import { Wakeup } from './wakeup.js';
 
@@ -28,7 +28,7 @@ type Check =
 
 /**
  * WatchTotpEnrollment: an enrollment whose QR code refreshes itself until it
- * is confirmed, on any instance. Woken by ConfirmationNotifier, never by
+ * is confirmed, on any instance. Woken by Notifier, never by
  * polling: its only timer is the current enrollment's expiry. Whatever wakes
  * it, it decides from the stores, so a lost notice only delays it to that
  * expiry.
@@ -39,7 +39,7 @@ export class EnrollmentWatchService {
       readonly enrollment: EnrollmentService;
       readonly factors: FactorStore;
       readonly pending: PendingEnrollmentStore;
-      readonly confirmations: ConfirmationNotifier;
+      readonly confirmations: Notifier;
       readonly clock: Clock;
     },
   ) {}

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, hasReason } from '../domain/errors.js';
 import type { FactorStore, RevocationCache } from '../stores/ports.js';
+import type { SecurityEventFactory } from './security-event-factory.js';
 
 export interface SessionCheck {
   readonly revoked: boolean;
@@ -19,6 +20,7 @@ export class SessionService {
     private readonly deps: {
       readonly factors: FactorStore;
       readonly cache: RevocationCache;
+      readonly events: SecurityEventFactory;
       readonly clock: Clock;
       readonly logger: Logger;
     },
@@ -27,7 +29,7 @@ export class SessionService {
   async revoke(userId: string): Promise<Date> {
     const at = this.deps.clock.now();
     await this.deps.cache.raise(userId, at);
-    await this.deps.factors.raiseSessionsRevokedAt(userId, at);
+    await this.deps.factors.raiseSessionsRevokedAt(userId, at, [this.deps.events.make(userId, 'SESSIONS_REVOKED')]);
     return at;
   }
 

@@ -1,4 +1,5 @@
 import type { CodeProof, FactorRecord, FactorStore, ProvenChange } from '../stores/ports.js';
+import type { SecurityEventFactory } from './security-event-factory.js';
 import { isSpendable } from '../stores/proof.js';
 import { storeUnavailable } from '../stores/store-unavailable.js';
 
@@ -12,9 +13,13 @@ const MAX_ROUNDS = 16;
  * So a limit checked by `change` (the device cap, the authenticator limit,
  * the last authenticator) holds under concurrency. `change` may throw to
  * refuse. Null when the proof is no longer spendable.
+ *
+ * A recovery code spent this way records RECOVERY_CODE_USED with the number
+ * left, exact because the write applies to the record it was counted on
+ * (unless the change replaces the codes, and says so in its own event).
  */
 export async function spendOnCurrent<T>(
-  factors: FactorStore,
+  { factors, events }: { readonly factors: FactorStore; readonly events: SecurityEventFactory },
   proof: CodeProof,
   read: FactorRecord,
   change: (record: FactorRecord) => { change: ProvenChange; result: T },
@@ -22,7 +27,13 @@ export async function spendOnCurrent<T>(
   let record = read;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
     const planned = change(record);
-    const spent = await factors.spendProof(record.userId, proof, planned.change, record.version);
+    const { userId } = record;
+    const used =
+      'recoveryCodeHash' in proof && planned.change.replaceRecoveryCodes === undefined
+        ? [events.make(userId, 'RECOVERY_CODE_USED', { recoveryCodesRemaining: (record.recoveryCodes?.hashes.length ?? 1) - 1 })]
+        : [];
+    const withEvents = { ...planned.change, events: [...(planned.change.events ?? []), ...used] };
+    const spent = await factors.spendProof(userId, proof, withEvents, record.version);
     if (spent !== null) return { ...spent, result: planned.result };
     const fresh = await factors.get(record.userId);
     if (fresh === null || !isSpendable(fresh, proof)) return null;

@@ -5,6 +5,7 @@ import type { CheckResult, CodeChecks } from './code-checks.js';
 import type { DeviceService } from './device-service.js';
 import { enabledRecordForWrite } from './enabled-record.js';
 import { spendOnCurrent } from './spend-on-current.js';
+import type { SecurityEventFactory } from './security-event-factory.js';
 import type { SessionService } from './session-service.js';
 
 export interface RememberRequest {
@@ -34,6 +35,7 @@ export class VerificationService {
       readonly sessions: SessionService;
       readonly devices: DeviceService;
       readonly recoveryCodes: RecoveryCodes;
+      readonly events: SecurityEventFactory;
       readonly clock: Clock;
     },
   ) {}
@@ -58,7 +60,7 @@ export class VerificationService {
       await this.deps.pending.clear(userId);
       // The cache half of the revocation first: a failure in between errs on the side of logging out.
       await this.deps.sessions.announce(userId, now);
-      return (await this.deps.factors.disable(userId, proof, now)) || null;
+      return (await this.deps.factors.disable(userId, proof, now, [this.deps.events.make(userId, 'MFA_DISABLED')])) || null;
     });
     return { disabledAt: now };
   }
@@ -70,7 +72,11 @@ export class VerificationService {
     const check = this.deps.codeChecks.totp(record, request.code, now);
     const issued = this.deps.recoveryCodes.issue(userId);
     await this.deps.codeChecks.spend(userId, check, (proof) =>
-      this.deps.factors.spendProof(userId, proof, { replaceRecoveryCodes: issued.set, usedAt: now }),
+      this.deps.factors.spendProof(userId, proof, {
+        replaceRecoveryCodes: issued.set,
+        usedAt: now,
+        events: [this.deps.events.make(userId, 'RECOVERY_CODES_REGENERATED', { recoveryCodesRemaining: issued.codes.length })],
+      }),
     );
     return issued.codes;
   }
@@ -81,9 +87,14 @@ export class VerificationService {
     let authenticatorId: string | null = null;
     const spent = await this.deps.codeChecks.spend(userId, check(record, now), async (proof) => {
       if ('authenticatorId' in proof) authenticatorId = proof.authenticatorId;
-      return remember.rememberDevice
-        ? this.#spendRemembering(userId, proof, record, remember.deviceLabel, now)
-        : this.deps.factors.spendProof(userId, proof, { usedAt: now }).then((s) => s && { ...s, device: null });
+      if (remember.rememberDevice) return this.#spendRemembering(proof, record, remember.deviceLabel, now);
+      // A recovery code records how many are left, counted on the record the write applies to.
+      if ('recoveryCodeHash' in proof) {
+        const spent = await spendOnCurrent(this.deps, proof, record, () => ({ change: {}, result: null }));
+        return spent && { ...spent, device: null };
+      }
+      // The hot path: a TOTP login changes nothing a user is told about, and needs no version.
+      return this.deps.factors.spendProof(userId, proof, { usedAt: now }).then((s) => s && { ...s, device: null });
     });
     return {
       verifiedAt: now,
@@ -98,10 +109,11 @@ export class VerificationService {
    * devices and the oldest beyond MFA_MAX_REMEMBERED_DEVICES, worked out from
    * the record the write applies to (so concurrent calls keep the cap).
    */
-  async #spendRemembering(userId: string, proof: CodeProof, read: FactorRecord, label: string, now: Date) {
-    const spent = await spendOnCurrent(this.deps.factors, proof, read, (record) => {
+  async #spendRemembering(proof: CodeProof, read: FactorRecord, label: string, now: Date) {
+    const spent = await spendOnCurrent(this.deps, proof, read, (record) => {
       const device = this.deps.devices.remember(record.devices, label, now);
-      return { change: { addDevice: device.record, removeDeviceIds: device.evictDeviceIds, usedAt: now }, result: device };
+      const events = [this.deps.events.make(record.userId, 'DEVICE_REMEMBERED', { deviceId: device.record.deviceId })];
+      return { change: { addDevice: device.record, removeDeviceIds: device.evictDeviceIds, usedAt: now, events }, result: device };
     });
     return spent && { recoveryCodesRemaining: spent.recoveryCodesRemaining, device: spent.result };
   }

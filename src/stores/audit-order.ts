@@ -1,4 +1,4 @@
-import type { AuditCursor, AuditEventRecord } from './ports.js';
+import type { AuditCursor } from './ports.js';
 
 /** The order of an audit trail: occurredAt descending, then eventId descending. */
 export function newestFirst(a: AuditCursor, b: AuditCursor): number {
@@ -7,6 +7,6 @@ export function newestFirst(a: AuditCursor, b: AuditCursor): number {
 }
 
 /** True when `event` comes after `cursor` in that order. */
-export function isAfterCursor(event: AuditEventRecord, cursor: AuditCursor): boolean {
+export function isAfterCursor(event: AuditCursor, cursor: AuditCursor): boolean {
   return newestFirst(cursor, event) < 0;
 }

@@ -3,18 +3,18 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { adaptFactorStore } from './ferretdb/ferretdb.js';
 import { MemoryAttemptStore } from './memory/memory-attempt-store.js';
-import { MemoryAuditLog } from './memory/memory-audit-log.js';
-import { MemoryConfirmationNotifier } from './memory/memory-confirmation-notifier.js';
+import { MemoryNotifier } from './memory/memory-notifier.js';
 import { MemoryFactorStore } from './memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from './memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from './memory/memory-revocation-cache.js';
-import { MongoAuditLog } from './mongo/mongo-audit-log.js';
+import { MemorySecurityEventLog } from './memory/memory-security-event-log.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
-import type { AttemptStore, AuditLog, ConfirmationNotifier, FactorStore, PendingEnrollmentStore, RevocationCache } from './ports.js';
-import { connectRedis, createRedis, type RedisClient } from './redis/redis-client.js';
+import { MongoSecurityEventLog } from './mongo/mongo-security-event-log.js';
+import type { AttemptStore, FactorStore, Notifier, PendingEnrollmentStore, RevocationCache, SecurityEventLog } from './ports.js';
+import { connectRedis, createRedis, userKey, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
-import { RedisConfirmationNotifier } from './redis/redis-confirmation-notifier.js';
+import { RedisNotifier } from './redis/redis-notifier.js';
 import { RedisPendingEnrollmentStore } from './redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from './redis/redis-revocation-cache.js';
 import type { StoreProbe } from './store-monitor.js';
@@ -41,14 +41,25 @@ export interface Stores {
   readonly pending: PendingEnrollmentStore;
   readonly attempts: AttemptStore;
   readonly revocations: RevocationCache;
-  readonly auditLog: AuditLog;
-  readonly confirmations: ConfirmationNotifier;
+  readonly securityEvents: SecurityEventLog;
+  /** Confirmed enrollments, by user (WatchTotpEnrollment). */
+  readonly confirmations: Notifier;
+  /** Relayed security events (WatchSecurityEvents). */
+  readonly eventNotices: Notifier;
   readonly probes: readonly StoreProbe[];
   close(): Promise<void>;
 }
 
 /** Opens the embedded in-memory stores, or connects to Redis and MongoDB. */
-export async function openStores(config: StoreConfig, deps: { clock: Clock; logger: Logger; timeoutMs: number }): Promise<Stores> {
+export interface OpenStoresDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly timeoutMs: number;
+  /** MFA_EVENT_RETENTION_DAYS in seconds: the TTL index of the event log, where the server has them. */
+  readonly eventRetentionSeconds: number;
+}
+
+export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Promise<Stores> {
   const { clock, logger } = deps;
   if (config.kind === 'memory') {
     logger.warn('using embedded in-memory stores: state is lost on exit; for trying the service only, never for production');
@@ -57,8 +68,9 @@ export async function openStores(config: StoreConfig, deps: { clock: Clock; logg
       pending: new MemoryPendingEnrollmentStore(clock),
       attempts: new MemoryAttemptStore(clock),
       revocations: new MemoryRevocationCache(),
-      auditLog: new MemoryAuditLog(),
-      confirmations: new MemoryConfirmationNotifier(),
+      securityEvents: new MemorySecurityEventLog(),
+      confirmations: new MemoryNotifier(),
+      eventNotices: new MemoryNotifier(),
       probes: [],
       close: async () => {},
     };
@@ -97,25 +109,31 @@ export async function openStores(config: StoreConfig, deps: { clock: Clock; logg
 /** The stores over connected clients; `close` closes them all. */
 async function storesOn(
   config: Extract<StoreConfig, { kind: 'external' }>,
-  deps: { clock: Clock; logger: Logger; timeoutMs: number },
+  deps: OpenStoresDeps,
   { redis, subscriber }: { redis: RedisClient; subscriber: RedisClient },
   mongo: MongoClient,
   close: () => Promise<void>,
 ): Promise<Stores> {
   const { clock, logger } = deps;
   const db = mongo.db(config.mongoDb);
-  const auditLog = new MongoAuditLog(db);
-  await auditLog.ensureIndexes();
   const keyPrefix = REDIS_KEY_PREFIX;
-  const { factors, ferretDb } = await adaptFactorStore(db, new MongoFactorStore(db), { redis, keyPrefix, timeoutMs: deps.timeoutMs });
+  const mongoFactors = new MongoFactorStore(db);
+  await mongoFactors.ensureIndexes();
+  const { factors, ferretDb } = await adaptFactorStore(db, mongoFactors, { redis, keyPrefix, timeoutMs: deps.timeoutMs });
+  // FerretDB has no TTL indexes: EventRelay removes expired events there.
+  const securityEvents = new MongoSecurityEventLog(db, { retentionSeconds: deps.eventRetentionSeconds, ttlIndexes: !ferretDb });
+  await securityEvents.ensureIndexes();
+  const { timeoutMs } = deps;
   logger.info({ mongoDb: config.mongoDb, ferretDb }, 'connected to Redis and MongoDB');
   return {
     factors,
     pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
     attempts: new RedisAttemptStore({ redis, keyPrefix }),
     revocations: new RedisRevocationCache({ redis, keyPrefix }),
-    auditLog,
-    confirmations: new RedisConfirmationNotifier({ redis, subscriber, keyPrefix, timeoutMs: deps.timeoutMs }),
+    securityEvents,
+    confirmations: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (userId) => userKey(keyPrefix, userId, 'confirmed') }),
+    // One channel for the whole deployment (its hash tag puts it on one Cluster shard).
+    eventNotices: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (topic) => `${keyPrefix}{${topic}}:relayed` }),
     probes: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongodb', ping: () => db.command({ ping: 1 }) },

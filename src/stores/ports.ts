@@ -6,6 +6,7 @@
  * Adapters throw MfaError(STORE_UNAVAILABLE) when their server cannot be reached.
  */
 import type { RecoveryCodeSet } from '../domain/recovery-codes.js';
+import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../domain/security-events.js';
 
 // ---- Durable MFA state (MongoDB) ---------------------------------------------
 
@@ -71,6 +72,8 @@ export interface EnableFactor {
   readonly sessionsRevokedAt: Date;
   /** Only if the record is still at this version (0: none yet, or written before versions). */
   readonly ifVersion?: number;
+  /** Its security events, written with it (the user's outbox). */
+  readonly events: readonly SecurityEventRecord[];
 }
 
 /** Changes applied atomically with a proof (all in one document write). */
@@ -86,8 +89,19 @@ export interface ProvenChange {
   readonly removeAuthenticatorId?: string;
   /** Moves sessionsRevokedAt forward (never back). */
   readonly sessionsRevokedAt?: Date;
+  /** Its security events, written with it (the user's outbox). */
+  readonly events?: readonly SecurityEventRecord[];
 }
 
+/** Security events, in the order they were written, for one user. */
+type Events = readonly SecurityEventRecord[];
+
+/**
+ * The user's durable MFA state. Every write that changes what a user should
+ * hear about takes its security events and pushes them to the user's outbox
+ * in the same single-document update, so a change never commits without its
+ * events (nor they without it); EventRelay moves them to the SecurityEventLog.
+ */
 export interface FactorStore {
   get(userId: string): Promise<FactorRecord | null>;
   /** Turns MFA on with its first authenticator and forgets every device. False when it is already on. */
@@ -106,19 +120,27 @@ export interface FactorStore {
     ifVersion?: number,
   ): Promise<{ recoveryCodesRemaining: number } | null>;
   /** Spends the proof and turns MFA off, forgetting secret, codes and devices. False when the proof was spent or MFA is off. */
-  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean>;
+  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean>;
   /** Relabels an authenticator; null when the user has no such authenticator. */
-  renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null>;
+  renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null>;
   /** Rewrites a `legacy` record in today's shape, keeping what it says; does nothing to any other. */
   upgrade(userId: string): Promise<void>;
   /** Turns MFA off without a proof (an admin reset). False when MFA is off. */
-  reset(userId: string, sessionsRevokedAt: Date): Promise<boolean>;
+  reset(userId: string, sessionsRevokedAt: Date, events: Events): Promise<boolean>;
   /** Moves sessionsRevokedAt forward (never back). Creates the record when needed. */
-  raiseSessionsRevokedAt(userId: string, at: Date): Promise<void>;
+  raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void>;
   /** Sets a device's lastUsedAt. */
   touchDevice(userId: string, deviceId: string, at: Date): Promise<void>;
   /** False when the user has no such device. */
-  removeDevice(userId: string, deviceId: string): Promise<boolean>;
+  removeDevice(userId: string, deviceId: string, events: Events): Promise<boolean>;
+  /** Adds events to the user's outbox with no other change (a lockout: its state is in Redis). Creates the record when needed. */
+  recordEvents(userId: string, events: Events): Promise<void>;
+  /** The user's outbox: events written and not yet relayed, oldest first. */
+  outbox(userId: string): Promise<SecurityEventRecord[]>;
+  /** Up to `limit` users whose outbox holds an event that occurred before `before`, with their outboxes. */
+  outboxes(before: Date, limit: number): Promise<{ userId: string; events: SecurityEventRecord[] }[]>;
+  /** Removes these events (as outbox() returned them) from the user's outbox: they are in the SecurityEventLog. */
+  dropFromOutbox(userId: string, events: Events): Promise<void>;
 }
 
 // ---- Short-lived state (Redis) -------------------------------------------------
@@ -232,24 +254,26 @@ export interface RevocationCache {
 export type Unsubscribe = () => Promise<void>;
 
 /**
- * News that a user's enrollment was confirmed, for every instance: open
- * WatchTotpEnrollment streams wake on it instead of polling. A notice only
- * wakes: the stream then reads the stores and decides from them, so a lost
+ * News for every instance, by topic: that a user's enrollment was confirmed
+ * (topic: the user id; message: the enrollment id), so that open
+ * WatchTotpEnrollment streams wake instead of polling; that security events
+ * were relayed, so that WatchSecurityEvents streams read on. A notice only
+ * wakes: the listener then reads the stores and decides from them, so a lost
  * notice (a failed publish, a dropped connection) delays a stream to its next
  * check, it never makes it decide wrongly. Each instance listens on one
  * connection, shared by all of its listeners.
  */
-export interface ConfirmationNotifier {
-  /** Tells the listeners of `userId`, on every instance, that `enrollmentId` was confirmed. Resolves to how many instances listened. */
-  publish(userId: string, enrollmentId: string): Promise<number>;
-  /** Calls `listener` with each enrollment id confirmed for `userId` from when it resolves until it is unsubscribed. */
-  subscribe(userId: string, listener: (enrollmentId: string) => void): Promise<Unsubscribe>;
+export interface Notifier {
+  /** Tells the listeners of `topic`, on every instance. Resolves to how many instances listened. */
+  publish(topic: string, message: string): Promise<number>;
+  /** Calls `listener` with each message published to `topic` from when it resolves until it is unsubscribed. */
+  subscribe(topic: string, listener: (message: string) => void): Promise<Unsubscribe>;
 }
 
-// ---- Audit trail (MongoDB) -----------------------------------------------------
+// ---- Security events and the audit trail (MongoDB) ---------------------------
 
-/** One audit event as stored. Never holds a secret, code or token. */
-export interface AuditEventRecord {
+/** An audit event recorded before security events existed (ListAuditEvents still lists them). */
+export interface LegacyAuditEvent {
   readonly eventId: string;
   readonly occurredAt: Date;
   readonly userId: string;
@@ -260,14 +284,38 @@ export interface AuditEventRecord {
   readonly detail: string;
 }
 
+/** An entry of a user's audit trail: a security event, or one recorded before they existed. */
+export type AuditTrailEntry = LoggedSecurityEvent | LegacyAuditEvent;
+
 /** A position in a user's trail, newest first: (occurredAt, eventId) descending. */
 export interface AuditCursor {
   readonly occurredAt: Date;
   readonly eventId: string;
 }
 
-export interface AuditLog {
-  record(event: AuditEventRecord): Promise<void>;
-  /** Up to `limit` of the user's events, newest first, all strictly after `after` in that order. */
-  list(userId: string, limit: number, after: AuditCursor | null): Promise<AuditEventRecord[]>;
+/**
+ * Every user's security events, each at a position: 1, 2, 3, ... with no gap,
+ * and an event at position n is visible only once every position below n is.
+ * So a reader that has read up to n never misses an event that commits later:
+ * it can only come after n. (How the MongoDB adapter keeps that with several
+ * instances appending at once: mongo/mongo-security-event-log.ts.)
+ */
+export interface SecurityEventLog {
+  /**
+   * Appends `events` in order at the next positions, each event id once: an
+   * id already in the log is skipped. Safe to run on several instances at once.
+   */
+  append(events: readonly SecurityEventRecord[]): Promise<void>;
+  /** The position of the newest event ever appended (also when retention removed it); 0 when none. */
+  head(): Promise<number>;
+  /** The position of the oldest event kept, or null when none is kept. */
+  oldest(): Promise<number | null>;
+  /** Up to `limit` events at positions after `after` and up to `upTo`, of `types` (all when null), by position. */
+  read(after: number, upTo: number, limit: number, types: readonly SecurityEventType[] | null): Promise<LoggedSecurityEvent[]>;
+  /** Up to `limit` entries of the user's audit trail, newest first, all strictly after `after` in that order. */
+  list(userId: string, limit: number, after: AuditCursor | null): Promise<AuditTrailEntry[]>;
+  /** Removes what occurred before `before`, except the newest event; for servers without TTL indexes. Returns how many went. */
+  removeBefore(before: Date): Promise<number>;
+  /** True when the server expires events itself (a TTL index), so removeBefore need not run. */
+  readonly expiresItself: boolean;
 }

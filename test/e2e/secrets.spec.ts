@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ScureBase32Plugin } from '@otplib/plugin-base32-scure';
-import { AUDIT_COLLECTION } from '../../src/stores/mongo/mongo-audit-log.js';
+import { SECURITY_EVENTS_COLLECTION } from '../../src/stores/mongo/mongo-security-event-log.js';
 import { FACTORS_COLLECTION } from '../../src/stores/mongo/mongo-factor-store.js';
 import { bearer, connectClient } from '../support/grpc-client.js';
 import { codeAt, newUserId, useRealStores, useService, type RealStores } from '../support/e2e-fixture.js';
@@ -16,7 +16,7 @@ async function dumpStores(stores: RealStores): Promise<string> {
   const db = stores.mongo.db(stores.mongoDb);
   const docs = [
     ...(await db.collection(FACTORS_COLLECTION).find({}).toArray()),
-    ...(await db.collection(AUDIT_COLLECTION).find({}).toArray()),
+    ...(await db.collection(SECURITY_EVENTS_COLLECTION).find({}).toArray()),
   ];
   const keys = await stores.redis.keys('*');
   const values = await Promise.all(keys.map(async (key) => `${key}=${await stores.redis.get(key)}`));
@@ -51,7 +51,7 @@ describe('Secrets at rest and in logs (real Redis and MongoDB)', () => {
     await client.disableMfa({ userId, code: regenerated.recoveryCodes[0] });
     await client.listAuditEvents({ userId });
     const finalDump = await dumpStores(stores);
-    expect(finalDump, 'the audit trail is in MongoDB').to.contain('mfa.disabled');
+    expect(finalDump, 'the security events are in MongoDB').to.contain('MFA_DISABLED');
     expect(finalDump, 'MFA state is in MongoDB').to.contain(userId);
 
     const secrets = spellings(begun.secret, [...confirmed.recoveryCodes, ...regenerated.recoveryCodes, verified.deviceToken, TOKEN]);

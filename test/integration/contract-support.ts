@@ -2,12 +2,12 @@ import type { RecoveryCodeSet } from '../../src/domain/recovery-codes.js';
 import type {
   AttemptStore,
   AuthenticatorRecord,
-  AuditLog,
-  ConfirmationNotifier,
+  Notifier,
   DeviceRecord,
   FactorStore,
   PendingEnrollmentStore,
   RevocationCache,
+  SecurityEventLog,
 } from '../../src/stores/ports.js';
 import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
 
@@ -17,9 +17,9 @@ export interface StoreFixture {
   pending: PendingEnrollmentStore;
   attempts: AttemptStore;
   revocations: RevocationCache;
-  auditLog: AuditLog;
+  securityEvents: SecurityEventLog;
   /** The notifiers of two instances sharing the stores; in memory, one process's notifier twice. */
-  notifiers: readonly [ConfirmationNotifier, ConfirmationNotifier];
+  notifiers: readonly [Notifier, Notifier];
   clock: FakeClock | OffsetClock;
   /** Waits until real-time TTLs (Redis) have passed `ms`; for fake-clock stores, advances the clock. */
   elapse(ms: number): Promise<void>;

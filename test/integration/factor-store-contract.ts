@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { authenticator, codes, device, FIRST, newUser, type StoreFixture } from './contract-support.js';
+import { securityEvent } from './security-event-log-contract.js';
 
 /** The FactorStore rules every adapter shares, including under concurrent writes. */
 export function factorStoreContract(fixture: () => StoreFixture): void {
@@ -15,6 +16,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         enabledAt: at,
         recoveryCodes: codes('k1', 'h1', 'h2', 'h3'),
         sessionsRevokedAt: at,
+        events: [],
       });
       /** A TOTP proof of the first authenticator. */
       const step = (timeStep: number, authenticatorId = FIRST) => ({ authenticatorId, timeStep });
@@ -61,7 +63,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
       it('refuses proofs when MFA is off', async () => {
         const user = newUser();
         expect(await s.factors.spendProof(user, step(5), {})).to.equal(null);
-        expect(await s.factors.disable(user, step(5), s.clock.now())).to.equal(false);
+        expect(await s.factors.disable(user, step(5), s.clock.now(), [])).to.equal(false);
       });
 
       it('adds, evicts, touches and removes devices with a proof', async () => {
@@ -80,8 +82,8 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect(touched.lastUsedAt.getTime()).to.equal(later.getTime());
         expect(touched).to.deep.include({ tokenHash: 'hash-of-dev_bbbbbbbbbbbbbbbb', label: 'label dev_b' });
 
-        expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb')).to.equal(true);
-        expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb')).to.equal(false);
+        expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb', [])).to.equal(true);
+        expect(await s.factors.removeDevice(user, 'dev_bbbbbbbbbbbbbbbb', [])).to.equal(false);
         ids = (await s.factors.get(user))!.devices.map((d) => d.deviceId);
         expect(ids).to.deep.equal(['dev_cccccccccccccccc']);
       });
@@ -100,7 +102,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         const user = newUser();
         await s.factors.enable(user, enableAt(s.clock.now(), 100));
         const read = (await s.factors.get(user))!;
-        await s.factors.raiseSessionsRevokedAt(user, new Date(s.clock.now().getTime() + 1000));
+        await s.factors.raiseSessionsRevokedAt(user, new Date(s.clock.now().getTime() + 1000), []);
         const moved = (await s.factors.get(user))!;
         expect(moved.version).to.be.greaterThan(read.version);
         expect(await s.factors.spendProof(user, step(101), {}, read.version)).to.equal(null);
@@ -127,10 +129,10 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect(record.authenticators[0]!.lastUsedAt!.getTime()).to.equal(now.getTime());
         expect(record.authenticators[1]!.lastUsedAt).to.equal(null);
 
-        const renamed = await s.factors.renameAuthenticator(user, second, 'Backup phone');
+        const renamed = await s.factors.renameAuthenticator(user, second, 'Backup phone', []);
         expect(renamed).to.deep.include({ authenticatorId: second, label: 'Backup phone', lastTimeStep: 100 });
-        expect(await s.factors.renameAuthenticator(user, 'aut_cccccccccccccccc', 'x')).to.equal(null);
-        expect(await s.factors.renameAuthenticator(user, 'not.an.id', 'x')).to.equal(null);
+        expect(await s.factors.renameAuthenticator(user, 'aut_cccccccccccccccc', 'x', [])).to.equal(null);
+        expect(await s.factors.renameAuthenticator(user, 'not.an.id', 'x', [])).to.equal(null);
 
         const revokedAt = new Date(now.getTime() + 3000);
         // Removing with a code of the authenticator removed.
@@ -148,7 +150,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         const ids = hashes.map((_, i) => `dev_${String(i).repeat(16)}`);
         await Promise.all([
           ...hashes.map((hash, i) => s.factors.spendProof(user, { recoveryCodeHash: hash }, { addDevice: device(ids[i]!, now) })),
-          s.factors.raiseSessionsRevokedAt(user, new Date(now.getTime() + 7000)),
+          s.factors.raiseSessionsRevokedAt(user, new Date(now.getTime() + 7000), []),
         ]);
         const record = (await s.factors.get(user))!;
         expect(record.devices.map((d) => d.deviceId).sort()).to.deep.equal(ids);
@@ -161,7 +163,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         const now = s.clock.now();
         await s.factors.enable(user, enableAt(now, 100));
         const [disabled] = await Promise.all([
-          s.factors.disable(user, { recoveryCodeHash: 'h1' }, now),
+          s.factors.disable(user, { recoveryCodeHash: 'h1' }, now, []),
           ...[101, 102, 103].map((n) => s.factors.spendProof(user, step(n), { addDevice: device(`dev_${String(n).padEnd(16, "x")}`, now) })),
         ]);
         expect(disabled).to.equal(true);
@@ -173,7 +175,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
       it('revokes sessions of a new user from many calls at once, keeping the latest', async () => {
         const user = newUser();
         const base = Date.UTC(2026, 6, 1);
-        await Promise.all(Array.from({ length: 6 }, (_, i) => s.factors.raiseSessionsRevokedAt(user, new Date(base + i * 1000))));
+        await Promise.all(Array.from({ length: 6 }, (_, i) => s.factors.raiseSessionsRevokedAt(user, new Date(base + i * 1000), [])));
         expect((await s.factors.get(user))!.sessionsRevokedAt!.getTime()).to.equal(base + 5000);
       });
 
@@ -182,8 +184,8 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         const now = s.clock.now();
         await s.factors.enable(user, enableAt(now));
         await s.factors.spendProof(user, step(101), { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
-        expect(await s.factors.removeDevice(user, 'dev_aaaaaaaaaaaaaaaa.expiresAt')).to.equal(false);
-        expect(await s.factors.removeDevice(user, 'a.')).to.equal(false);
+        expect(await s.factors.removeDevice(user, 'dev_aaaaaaaaaaaaaaaa.expiresAt', [])).to.equal(false);
+        expect(await s.factors.removeDevice(user, 'a.', [])).to.equal(false);
         const [kept] = (await s.factors.get(user))!.devices;
         expect(kept!.expiresAt).to.be.instanceOf(Date);
       });
@@ -202,12 +204,12 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         await s.factors.enable(user, enableAt(now));
         await s.factors.spendProof(user, step(101), { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
         const revokedAt = new Date(now.getTime() + 1000);
-        expect(await s.factors.disable(user, { recoveryCodeHash: 'h1' }, revokedAt)).to.equal(true);
+        expect(await s.factors.disable(user, { recoveryCodeHash: 'h1' }, revokedAt, [])).to.equal(true);
         const record = (await s.factors.get(user))!;
         expect(record).to.deep.include({ enabled: false, enabledAt: null, authenticators: [], recoveryCodes: null });
         expect(record.devices).to.deep.equal([]);
         expect(record.sessionsRevokedAt!.getTime()).to.equal(revokedAt.getTime());
-        expect(await s.factors.disable(user, step(500), revokedAt)).to.equal(false);
+        expect(await s.factors.disable(user, step(500), revokedAt, [])).to.equal(false);
         expect(await s.factors.enable(user, enableAt(now, 200))).to.equal(true);
         expect(await lastStep(user)).to.equal(200);
       });
@@ -215,29 +217,92 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
       it('resets MFA without a proof, and only when it is on', async () => {
         const user = newUser();
         const now = s.clock.now();
-        expect(await s.factors.reset(user, now)).to.equal(false);
+        expect(await s.factors.reset(user, now, [])).to.equal(false);
         await s.factors.enable(user, enableAt(now));
         await s.factors.spendProof(user, step(101), { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
         const revokedAt = new Date(now.getTime() + 5000);
-        expect(await s.factors.reset(user, revokedAt)).to.equal(true);
+        expect(await s.factors.reset(user, revokedAt, [])).to.equal(true);
         const record = (await s.factors.get(user))!;
         expect(record).to.deep.include({ enabled: false, authenticators: [], recoveryCodes: null });
         expect(record.devices).to.deep.equal([]);
         expect(record.sessionsRevokedAt!.getTime()).to.equal(revokedAt.getTime());
-        expect(await s.factors.reset(user, revokedAt)).to.equal(false);
+        expect(await s.factors.reset(user, revokedAt, [])).to.equal(false);
       });
 
       it('only moves sessionsRevokedAt forward, creating the record when needed', async () => {
         const user = newUser();
         const t1 = new Date(Date.UTC(2026, 5, 1));
         const t0 = new Date(Date.UTC(2026, 4, 1));
-        await s.factors.raiseSessionsRevokedAt(user, t1);
-        await s.factors.raiseSessionsRevokedAt(user, t0);
+        await s.factors.raiseSessionsRevokedAt(user, t1, []);
+        await s.factors.raiseSessionsRevokedAt(user, t0, []);
         const record = (await s.factors.get(user))!;
         expect(record.enabled).to.equal(false);
         expect(record.sessionsRevokedAt!.getTime()).to.equal(t1.getTime());
         expect(await s.factors.enable(user, enableAt(t0))).to.equal(true);
         expect((await s.factors.get(user))!.sessionsRevokedAt!.getTime()).to.equal(t1.getTime());
+      });
+
+      describe('the outbox of security events', () => {
+        it('holds the events of each write that applied, in commit order, and none of a write that did not', async () => {
+          const user = newUser();
+          const at = new Date(Math.floor(s.clock.now().getTime()));
+          const [enabled, renamed, refused, revoked] = [
+            securityEvent(user, 1, { type: 'MFA_ENABLED', authenticatorId: FIRST }),
+            securityEvent(user, 2, { type: 'AUTHENTICATOR_RENAMED', authenticatorId: FIRST }),
+            securityEvent(user, 3, { type: 'MFA_DISABLED' }),
+            securityEvent(user, 4, { recoveryCodesRemaining: 0, failedAttempts: 3, reason: 'lost phone' }),
+          ];
+          expect(await s.factors.enable(user, { ...enableAt(at), events: [enabled!] })).to.equal(true);
+          await s.factors.renameAuthenticator(user, FIRST, 'Phone', [renamed!]);
+          expect(await s.factors.disable(user, step(1), at, [refused!])).to.equal(false);
+          await s.factors.raiseSessionsRevokedAt(user, at, [revoked!]);
+          expect(await s.factors.outbox(user)).to.deep.equal([enabled, renamed, revoked]);
+        });
+
+        it('takes out exactly the events relayed, keeping those written since', async () => {
+          const user = newUser();
+          const at = new Date(Math.floor(s.clock.now().getTime()));
+          const first = [securityEvent(user, 1), securityEvent(user, 2, { type: 'DEVICE_FORGOTTEN', deviceId: 'dev_aaaaaaaaaaaaaaaa' })];
+          await s.factors.raiseSessionsRevokedAt(user, at, first);
+          const relayed = await s.factors.outbox(user);
+          const later = securityEvent(user, 3);
+          await s.factors.raiseSessionsRevokedAt(user, at, [later]);
+          await s.factors.dropFromOutbox(user, relayed);
+          expect(await s.factors.outbox(user)).to.deep.equal([later]);
+          await s.factors.dropFromOutbox(user, relayed);
+          expect(await s.factors.outbox(user)).to.deep.equal([later]);
+        });
+
+        it('records events alone without moving the version (a lockout changes nothing a versioned write depends on)', async () => {
+          const user = newUser();
+          const at = new Date(Math.floor(s.clock.now().getTime()));
+          const locked = securityEvent(user, 1, { type: 'LOCKED_OUT', failedAttempts: 5 });
+          await s.factors.recordEvents(user, [locked]);
+          expect(await s.factors.get(user)).to.deep.include({ enabled: false, version: 0 });
+          expect(await s.factors.enable(user, { ...enableAt(at), ifVersion: 0 })).to.equal(true);
+          const version = (await s.factors.get(user))!.version;
+          await s.factors.recordEvents(user, [securityEvent(user, 2, { type: 'LOCKED_OUT', failedAttempts: 5 })]);
+          expect((await s.factors.get(user))!.version).to.equal(version);
+          expect((await s.factors.outbox(user)).map((e) => e.type)).to.deep.equal(['LOCKED_OUT', 'LOCKED_OUT']);
+        });
+
+        it('lists the users whose outbox holds an event older than a time', async () => {
+          const [user, recent] = [newUser(), newUser()];
+          const at = new Date(Math.floor(s.clock.now().getTime()));
+          await s.factors.raiseSessionsRevokedAt(user, at, [securityEvent(user, -1000)]);
+          await s.factors.raiseSessionsRevokedAt(recent, at, [securityEvent(recent, 10 * 365 * 86_400_000)]);
+          const found = await s.factors.outboxes(new Date(Date.UTC(2026, 0, 1)), 1000);
+          expect(found.map((f) => f.userId)).to.include(user).and.not.include(recent);
+          expect(found.find((f) => f.userId === user)!.events).to.deep.equal(await s.factors.outbox(user));
+        });
+
+        it('keeps every event of concurrent writes to one user', async () => {
+          const user = newUser();
+          const at = new Date(Math.floor(s.clock.now().getTime()));
+          const events = Array.from({ length: 8 }, (_, i) => securityEvent(user, i));
+          await Promise.all(events.map((event, i) => (i % 2 === 0 ? s.factors.raiseSessionsRevokedAt(user, at, [event]) : s.factors.recordEvents(user, [event]))));
+          expect((await s.factors.outbox(user)).map((e) => e.eventId).sort()).to.deep.equal(events.map((e) => e.eventId).sort());
+        });
       });
     });
 

@@ -36,7 +36,7 @@ describe('MongoDB durability settings (real MongoDB-compatible server)', functio
     const db = client.db(`mfa_durability_${process.pid}`);
     const factors = new MongoFactorStore(db);
     const at = new Date('2026-01-01T12:00:00Z');
-    await factors.raiseSessionsRevokedAt('durable-user', at);
+    await factors.raiseSessionsRevokedAt('durable-user', at, []);
 
     const update = started.find((e) => e.commandName === 'update');
     expect(update, 'an update command').to.not.equal(undefined);

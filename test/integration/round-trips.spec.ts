@@ -8,8 +8,8 @@ import { Keyring } from '../../src/domain/keyring.js';
 import { generateTotp } from '../../src/domain/totp.js';
 import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
 import { createServices } from '../../src/main.js';
-import { MemoryConfirmationNotifier } from '../../src/stores/memory/memory-confirmation-notifier.js';
-import { MongoAuditLog } from '../../src/stores/mongo/mongo-audit-log.js';
+import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
+import { MongoSecurityEventLog } from '../../src/stores/mongo/mongo-security-event-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
 import { isFerretDb } from '../../src/stores/ferretdb/ferretdb.js';
 import { openStores, REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
@@ -101,9 +101,10 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
         attempts: new RedisAttemptStore({ redis, keyPrefix }),
         revocations: new RedisRevocationCache({ redis, keyPrefix }),
-        auditLog: new MongoAuditLog(mongo.db(DB_NAME)),
+        securityEvents: new MongoSecurityEventLog(mongo.db(DB_NAME), { retentionSeconds: 86_400, ttlIndexes: false }),
         // No stream watches here: the notices need not leave the process.
-        confirmations: new MemoryConfirmationNotifier(),
+        confirmations: new MemoryNotifier(),
+        eventNotices: new MemoryNotifier(),
       },
       deps,
     );
@@ -132,7 +133,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
   it('VerifyTotp with the stores as the service opens them: on FerretDB, its per-user write lock adds two Redis round trips', async () => {
     const stores = await openStores(
       { kind: 'external', redisUrl: redisServer.url, redisCluster: false, mongoUrl: mongoServer.url, mongoDb: DB_NAME },
-      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000 },
+      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400 },
     );
     try {
       const services = createServices(loadConfig({}), stores, deps);

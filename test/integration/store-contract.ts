@@ -1,7 +1,7 @@
-import { auditLogContract } from './audit-log-contract.js';
-import { confirmationNotifierContract } from './confirmation-notifier-contract.js';
+import { confirmationNotifierContract } from './notifier-contract.js';
 import type { StoreFixture } from './contract-support.js';
 import { factorStoreContract } from './factor-store-contract.js';
+import { securityEventLogContract } from './security-event-log-contract.js';
 import { shortLivedStoresContract } from './short-lived-contract.js';
 
 export type { StoreFixture } from './contract-support.js';
@@ -15,7 +15,7 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
   describe(`store contract: ${name}`, () => {
     factorStoreContract(setup);
     shortLivedStoresContract(setup);
-    auditLogContract(setup);
+    securityEventLogContract(setup);
     confirmationNotifierContract(setup);
   });
 }

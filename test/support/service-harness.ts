@@ -7,11 +7,11 @@ import { generateTotp } from '../../src/domain/totp.js';
 import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
 import { createServices } from '../../src/main.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
-import { MemoryAuditLog } from '../../src/stores/memory/memory-audit-log.js';
-import { MemoryConfirmationNotifier } from '../../src/stores/memory/memory-confirmation-notifier.js';
+import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
+import { MemorySecurityEventLog } from '../../src/stores/memory/memory-security-event-log.js';
 import { storeUnavailable } from '../../src/stores/store-unavailable.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -48,8 +48,9 @@ export function serviceHarness(env: Record<string, string> = {}) {
   const attempts = new MemoryAttemptStore(clock);
   const keys = { k: randomBytes(32) };
   const keyring = new Keyring([{ id: 'k', key: keys.k }]);
-  const confirmations = new MemoryConfirmationNotifier();
-  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), auditLog: new MemoryAuditLog(), confirmations };
+  const confirmations = new MemoryNotifier();
+  const securityEvents = new MemorySecurityEventLog();
+  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), securityEvents, confirmations, eventNotices: new MemoryNotifier() };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random: randomBytes, logger: pino({ level: 'silent' }) });
   const services: MfaServices = build(keyring);

@@ -132,7 +132,7 @@ describe('EnrollmentService (in-memory stores, fake clock)', () => {
       await h.services.confirmation.confirm({ userId: 'max', enrollmentId: begun.enrollmentId, code, existingCode: '' });
       // What a retry read before the reset cleared the enrollment.
       const readByRetry = (await h.stores.pending.get('max'))!;
-      await h.services.admin.resetMfa('max');
+      await h.services.admin.resetMfa('max', 'lost phone');
       expect(await h.services.confirmation.finish(readByRetry)).to.equal(false);
       expect((await h.services.status.get('max')).enabled).to.equal(false);
     });

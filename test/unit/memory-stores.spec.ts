@@ -1,15 +1,15 @@
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
-import { MemoryAuditLog } from '../../src/stores/memory/memory-audit-log.js';
-import { MemoryConfirmationNotifier } from '../../src/stores/memory/memory-confirmation-notifier.js';
+import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
+import { MemorySecurityEventLog } from '../../src/stores/memory/memory-security-event-log.js';
 import { storeContract } from '../integration/store-contract.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 storeContract('in-memory', () => {
   const clock = new FakeClock();
-  const notifier = new MemoryConfirmationNotifier();
+  const notifier = new MemoryNotifier();
   return {
     notifiers: [notifier, notifier],
     clock,
@@ -17,7 +17,7 @@ storeContract('in-memory', () => {
     pending: new MemoryPendingEnrollmentStore(clock),
     attempts: new MemoryAttemptStore(clock),
     revocations: new MemoryRevocationCache(),
-    auditLog: new MemoryAuditLog(),
+    securityEvents: new MemorySecurityEventLog(),
     elapse: async (ms) => clock.advance(ms),
   };
 });

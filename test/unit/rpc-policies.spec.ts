@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { systemClock } from '../../src/domain/clock.js';
 import { MfaServiceService } from '../../src/gen/mfa/v1/mfa.js';
 import { RpcMetrics } from '../../src/grpc/rpc-metrics.js';
 import { RPC_POLICIES, type RpcPolicies } from '../../src/grpc/rpc-policies.js';
 import { createUnary } from '../../src/grpc/unary.js';
 import { createLogger } from '../../src/logger.js';
-import { AuditService } from '../../src/services/audit-service.js';
-import { MemoryAuditLog } from '../../src/stores/memory/memory-audit-log.js';
 
 describe('RPC_POLICIES', () => {
   const logger = createLogger('silent');
@@ -17,7 +13,7 @@ describe('RPC_POLICIES', () => {
       logger,
       authenticator: null,
       adminCallers: new Set(),
-      audit: new AuditService({ log: new MemoryAuditLog(), clock: systemClock, random: randomBytes, logger }),
+      eventCallers: new Set(),
       metrics: new RpcMetrics(),
       policies,
     });

@@ -1,3 +1,4 @@
+import type { SecurityEventRecord } from '../../domain/security-events.js';
 import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 
 /** Runs `work` while holding the user's write lock. */
@@ -30,31 +31,49 @@ export class SerializedFactorStore implements FactorStore {
     return this.lock.withLock(userId, () => this.inner.spendProof(userId, proof, change, ifVersion));
   }
 
-  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
-    return this.lock.withLock(userId, () => this.inner.disable(userId, proof, sessionsRevokedAt));
+  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
+    return this.lock.withLock(userId, () => this.inner.disable(userId, proof, sessionsRevokedAt, events));
   }
 
-  renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null> {
-    return this.lock.withLock(userId, () => this.inner.renameAuthenticator(userId, authenticatorId, label));
+  renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null> {
+    return this.lock.withLock(userId, () => this.inner.renameAuthenticator(userId, authenticatorId, label, events));
   }
 
   upgrade(userId: string): Promise<void> {
     return this.lock.withLock(userId, () => this.inner.upgrade(userId));
   }
 
-  reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {
-    return this.lock.withLock(userId, () => this.inner.reset(userId, sessionsRevokedAt));
+  reset(userId: string, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
+    return this.lock.withLock(userId, () => this.inner.reset(userId, sessionsRevokedAt, events));
   }
 
-  raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
-    return this.lock.withLock(userId, () => this.inner.raiseSessionsRevokedAt(userId, at));
+  raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void> {
+    return this.lock.withLock(userId, () => this.inner.raiseSessionsRevokedAt(userId, at, events));
   }
 
   touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
     return this.lock.withLock(userId, () => this.inner.touchDevice(userId, deviceId, at));
   }
 
-  removeDevice(userId: string, deviceId: string): Promise<boolean> {
-    return this.lock.withLock(userId, () => this.inner.removeDevice(userId, deviceId));
+  removeDevice(userId: string, deviceId: string, events: Events): Promise<boolean> {
+    return this.lock.withLock(userId, () => this.inner.removeDevice(userId, deviceId, events));
+  }
+
+  recordEvents(userId: string, events: Events): Promise<void> {
+    return this.lock.withLock(userId, () => this.inner.recordEvents(userId, events));
+  }
+
+  outbox(userId: string): Promise<SecurityEventRecord[]> {
+    return this.inner.outbox(userId);
+  }
+
+  outboxes(before: Date, limit: number) {
+    return this.inner.outboxes(before, limit);
+  }
+
+  dropFromOutbox(userId: string, events: Events): Promise<void> {
+    return this.lock.withLock(userId, () => this.inner.dropFromOutbox(userId, events));
   }
 }
+
+type Events = readonly SecurityEventRecord[];

@@ -1,13 +1,21 @@
+import type { SecurityEventRecord } from '../../domain/security-events.js';
 import { isSpendable } from '../proof.js';
 import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 
 /** In-process FactorStore: the embedded default and the unit-test fake. Holds nothing across restarts. */
 export class MemoryFactorStore implements FactorStore {
   readonly #records = new Map<string, FactorRecord>();
+  /** Each user's outbox, beside the record as the MongoDB adapter keeps it in the document. */
+  readonly #outboxes = new Map<string, SecurityEventRecord[]>();
 
-  /** Every write goes through here: it moves the version on, as the MongoDB adapter's $inc does. */
-  #write(record: Omit<FactorRecord, 'version'>): void {
+  /** Every write goes through here: it moves the version on, as the MongoDB adapter's $inc does, and adds the write's events. */
+  #write(record: Omit<FactorRecord, 'version'>, events: Events = []): void {
     this.#records.set(record.userId, { ...record, version: (this.#records.get(record.userId)?.version ?? 0) + 1 });
+    this.#push(record.userId, events);
+  }
+
+  #push(userId: string, events: Events): void {
+    if (events.length > 0) this.#outboxes.set(userId, [...(this.#outboxes.get(userId) ?? []), ...events]);
   }
 
   async get(userId: string): Promise<FactorRecord | null> {
@@ -27,7 +35,7 @@ export class MemoryFactorStore implements FactorStore {
       recoveryCodes: change.recoveryCodes,
       devices: [],
       sessionsRevokedAt: later(current?.sessionsRevokedAt ?? null, change.sessionsRevokedAt),
-    });
+    }, change.events);
     return true;
   }
 
@@ -56,22 +64,22 @@ export class MemoryFactorStore implements FactorStore {
       devices: change.addDevice ? [...kept, change.addDevice] : kept,
       sessionsRevokedAt: change.sessionsRevokedAt ? later(current.sessionsRevokedAt, change.sessionsRevokedAt) : current.sessionsRevokedAt,
     };
-    this.#write(next);
+    this.#write(next, change.events);
     return { recoveryCodesRemaining: next.recoveryCodes?.hashes.length ?? 0 };
   }
 
-  async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
+  async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
     const current = this.#records.get(userId);
     if (current === undefined || !isSpendable(current, proof)) return false;
-    return this.#turnOff(current, sessionsRevokedAt);
+    return this.#turnOff(current, sessionsRevokedAt, events);
   }
 
-  async reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {
+  async reset(userId: string, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
     const current = this.#records.get(userId);
-    return current?.enabled === true && this.#turnOff(current, sessionsRevokedAt);
+    return current?.enabled === true && this.#turnOff(current, sessionsRevokedAt, events);
   }
 
-  #turnOff(current: FactorRecord, sessionsRevokedAt: Date): true {
+  #turnOff(current: FactorRecord, sessionsRevokedAt: Date, events: Events): true {
     this.#write({
       ...current,
       enabled: false,
@@ -80,16 +88,16 @@ export class MemoryFactorStore implements FactorStore {
       recoveryCodes: null,
       devices: [],
       sessionsRevokedAt: later(current.sessionsRevokedAt, sessionsRevokedAt),
-    });
+    }, events);
     return true;
   }
 
-  async renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null> {
+  async renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null> {
     const current = this.#records.get(userId);
     const found = current?.authenticators.find((a) => a.authenticatorId === authenticatorId);
     if (current === undefined || found === undefined) return null;
     const renamed = { ...found, label };
-    this.#write({ ...current, authenticators: current.authenticators.map((a) => (a === found ? renamed : a)) });
+    this.#write({ ...current, authenticators: current.authenticators.map((a) => (a === found ? renamed : a)) }, events);
     return renamed;
   }
 
@@ -97,9 +105,34 @@ export class MemoryFactorStore implements FactorStore {
     // Records in memory are always in today's shape.
   }
 
-  async raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
+  async raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void> {
     const current = this.#records.get(userId) ?? emptyRecord(userId);
-    this.#write({ ...current, sessionsRevokedAt: later(current.sessionsRevokedAt, at) });
+    this.#write({ ...current, sessionsRevokedAt: later(current.sessionsRevokedAt, at) }, events);
+  }
+
+  async recordEvents(userId: string, events: Events): Promise<void> {
+    if (events.length === 0) return;
+    // No version step, as on MongoDB: events change nothing a versioned write depends on.
+    if (!this.#records.has(userId)) this.#records.set(userId, emptyRecord(userId));
+    this.#push(userId, events);
+  }
+
+  async outbox(userId: string): Promise<SecurityEventRecord[]> {
+    return [...(this.#outboxes.get(userId) ?? [])];
+  }
+
+  async outboxes(before: Date, limit: number) {
+    return [...this.#outboxes]
+      .filter(([, events]) => events.some((e) => e.occurredAt.getTime() < before.getTime()))
+      .slice(0, limit)
+      .map(([userId, events]) => ({ userId, events: [...events] }));
+  }
+
+  async dropFromOutbox(userId: string, events: Events): Promise<void> {
+    const dropped = new Set(events.map((e) => e.eventId));
+    const left = (this.#outboxes.get(userId) ?? []).filter((e) => !dropped.has(e.eventId));
+    if (left.length > 0) this.#outboxes.set(userId, left);
+    else this.#outboxes.delete(userId);
   }
 
   async touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
@@ -109,13 +142,15 @@ export class MemoryFactorStore implements FactorStore {
     this.#write({ ...current, devices });
   }
 
-  async removeDevice(userId: string, deviceId: string): Promise<boolean> {
+  async removeDevice(userId: string, deviceId: string, events: Events): Promise<boolean> {
     const current = this.#records.get(userId);
     if (current === undefined || !current.devices.some((d) => d.deviceId === deviceId)) return false;
-    this.#write({ ...current, devices: current.devices.filter((d) => d.deviceId !== deviceId) });
+    this.#write({ ...current, devices: current.devices.filter((d) => d.deviceId !== deviceId) }, events);
     return true;
   }
 }
+
+type Events = readonly SecurityEventRecord[];
 
 function later(a: Date | null, b: Date): Date {
   return a !== null && a.getTime() > b.getTime() ? a : b;

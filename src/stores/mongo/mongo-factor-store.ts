@@ -2,8 +2,10 @@ import { MongoServerError, type Collection, type Db, type Filter, type UpdateFil
 import { AUTHENTICATOR_ID_PATTERN, DEFAULT_AUTHENTICATOR_LABEL, LEGACY_AUTHENTICATOR_ID } from '../../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
 import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
+import type { SecurityEventRecord } from '../../domain/security-events.js';
 import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
 import { mongoCall } from './mongo-client.js';
+import { fromOutboxEntry, toOutboxEntry, type OutboxEntry } from './outbox-entry.js';
 
 /**
  * One document per user holds all of the user's durable MFA state, so every
@@ -15,6 +17,11 @@ import { mongoCall } from './mongo-client.js';
  * Documents written before several authenticators have `sealedSecret` and `lastTimeStep` at the
  * top level instead of `authenticators`: they read as one authenticator (LEGACY_AUTHENTICATOR_ID),
  * and upgrade() rewrites them in today's shape before the service writes to that authenticator.
+ *
+ * `outbox` holds the security events of the document's changes until EventRelay has moved them to
+ * the event log: each write $pushes its events in the same update as its change. Taking events
+ * out ($pullAll of the entries as written) does not move `version`: it changes nothing a versioned
+ * write depends on.
  */
 interface FactorDocument {
   _id: string;
@@ -30,6 +37,8 @@ interface FactorDocument {
   sessionsRevokedAt: Date | null;
   /** Missing on documents written before versions existed (read as 0). */
   version?: number;
+  /** Missing until the first event. */
+  outbox?: OutboxEntry[];
 }
 
 const DUPLICATE_KEY = 11000;
@@ -40,6 +49,11 @@ export class MongoFactorStore implements FactorStore {
 
   constructor(db: Db) {
     this.#factors = db.collection<FactorDocument>(FACTORS_COLLECTION);
+  }
+
+  /** Creates the index the relay's sweep for unrelayed events uses; safe to call on every start. */
+  async ensureIndexes(): Promise<void> {
+    await mongoCall(() => this.#factors.createIndex({ 'outbox.occurredAt': 1 }, { name: 'outbox_oldest' }));
   }
 
   async get(userId: string): Promise<FactorRecord | null> {
@@ -66,6 +80,7 @@ export class MongoFactorStore implements FactorStore {
           $unset: LEGACY_FIELDS,
           $max: { sessionsRevokedAt: change.sessionsRevokedAt },
           $inc: { version: 1 },
+          ...pushEvents(change.events),
         },
         { upsert: true },
       );
@@ -95,6 +110,7 @@ export class MongoFactorStore implements FactorStore {
     if (change.removeAuthenticatorId) unset[`authenticators.${authenticatorPath(change.removeAuthenticatorId)}`] = '';
     if (change.sessionsRevokedAt) update.$max = { sessionsRevokedAt: change.sessionsRevokedAt };
     if (change.replaceRecoveryCodes) set.recoveryCodes = change.replaceRecoveryCodes;
+    Object.assign(update, pushEvents(change.events ?? []));
     // Device ids here were minted by the service or read back from this document.
     for (const deviceId of change.removeDeviceIds ?? []) unset[`devices.${deviceId}`] = '';
     if (change.addDevice) {
@@ -114,33 +130,34 @@ export class MongoFactorStore implements FactorStore {
     return after === null ? null : { recoveryCodesRemaining: after.recoveryCodes?.hashes.length ?? 0 };
   }
 
-  async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date): Promise<boolean> {
-    return this.#turnOff(proofFilter(userId, proof), sessionsRevokedAt);
+  async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
+    return this.#turnOff(proofFilter(userId, proof), sessionsRevokedAt, events);
   }
 
-  async reset(userId: string, sessionsRevokedAt: Date): Promise<boolean> {
-    return this.#turnOff({ _id: userId, enabled: true }, sessionsRevokedAt);
+  async reset(userId: string, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
+    return this.#turnOff({ _id: userId, enabled: true }, sessionsRevokedAt, events);
   }
 
-  async #turnOff(filter: Filter<FactorDocument>, sessionsRevokedAt: Date): Promise<boolean> {
+  async #turnOff(filter: Filter<FactorDocument>, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
     const result = await mongoCall(() =>
       this.#factors.updateOne(filter, {
         $set: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} },
         $unset: LEGACY_FIELDS,
         $max: { sessionsRevokedAt },
         $inc: { version: 1 },
+        ...pushEvents(events),
       }),
     );
     return result.matchedCount === 1;
   }
 
-  async renameAuthenticator(userId: string, authenticatorId: string, label: string): Promise<AuthenticatorRecord | null> {
+  async renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null> {
     if (!AUTHENTICATOR_ID_PATTERN.test(authenticatorId)) return null;
     const path = `authenticators.${authenticatorId}`;
     const after = await mongoCall(() =>
       this.#factors.findOneAndUpdate(
         { _id: userId, enabled: true, [`${path}.sealedSecret`]: { $exists: true } },
-        { $set: { [`${path}.label`]: label }, $inc: { version: 1 } },
+        { $set: { [`${path}.label`]: label }, $inc: { version: 1 }, ...pushEvents(events) },
         { returnDocument: 'after' },
       ),
     );
@@ -164,19 +181,44 @@ export class MongoFactorStore implements FactorStore {
     throw new Error('the legacy document kept changing while being upgraded');
   }
 
-  async raiseSessionsRevokedAt(userId: string, at: Date): Promise<void> {
+  async raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void> {
+    await this.#upsert(userId, { $max: { sessionsRevokedAt: at }, $inc: { version: 1 }, ...pushEvents(events) });
+  }
+
+  async recordEvents(userId: string, events: Events): Promise<void> {
+    // No version step: events change nothing a versioned write depends on.
+    if (events.length > 0) await this.#upsert(userId, pushEvents(events));
+  }
+
+  /** Applies `update` to the user's document, creating an empty (MFA off) one first when there is none. */
+  async #upsert(userId: string, update: UpdateFilter<FactorDocument>): Promise<void> {
     const attempt = () =>
       this.#factors.updateOne(
         { _id: userId },
-        {
-          $max: { sessionsRevokedAt: at },
-          $inc: { version: 1 },
-          $setOnInsert: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} },
-        },
+        { ...update, $setOnInsert: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} } },
         { upsert: true },
       );
     // Two concurrent upserts of a new user: the loser collides on _id, and then the record exists.
     if (await upsertOnce(attempt)) await upsertOnce(attempt);
+  }
+
+  async outbox(userId: string): Promise<SecurityEventRecord[]> {
+    const found = await mongoCall(() => this.#factors.findOne({ _id: userId }, { projection: { outbox: 1 } }));
+    return (found?.outbox ?? []).map((entry) => fromOutboxEntry(userId, entry));
+  }
+
+  async outboxes(before: Date, limit: number) {
+    const found = await mongoCall(() =>
+      this.#factors.find({ 'outbox.occurredAt': { $lt: before } }, { projection: { outbox: 1 } }).limit(limit).toArray(),
+    );
+    return found.map((doc) => ({ userId: doc._id, events: (doc.outbox ?? []).map((entry) => fromOutboxEntry(doc._id, entry)) }));
+  }
+
+  async dropFromOutbox(userId: string, events: Events): Promise<void> {
+    // $pullAll matches whole entries, written the same way as when pushed ($pull by a condition
+    // on an entry's field is not implemented by FerretDB 1.24).
+    if (events.length === 0) return;
+    await mongoCall(() => this.#factors.updateOne({ _id: userId }, { $pullAll: { outbox: events.map(toOutboxEntry) } }));
   }
 
   async touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
@@ -186,15 +228,22 @@ export class MongoFactorStore implements FactorStore {
     );
   }
 
-  async removeDevice(userId: string, deviceId: string): Promise<boolean> {
+  async removeDevice(userId: string, deviceId: string, events: Events): Promise<boolean> {
     // The id becomes a field path: anything but an issued id (a '.', a '$') must never reach one.
     if (!DEVICE_ID_PATTERN.test(deviceId)) return false;
     const path = `devices.${deviceId}`;
     const result = await mongoCall(() =>
-      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' }, $inc: { version: 1 } }),
+      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' }, $inc: { version: 1 }, ...pushEvents(events) }),
     );
     return result.modifiedCount === 1;
   }
+}
+
+type Events = readonly SecurityEventRecord[];
+
+/** The part of an update that writes `events` to the outbox, with the change it is part of. */
+function pushEvents(events: Events): { $push?: { outbox: { $each: OutboxEntry[] } } } {
+  return events.length === 0 ? {} : { $push: { outbox: { $each: events.map(toOutboxEntry) } } };
 }
 
 /** Runs an upsert; true when it collided on _id (E11000), which the caller may retry once. */

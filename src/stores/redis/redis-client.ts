@@ -28,7 +28,7 @@ export function createRedis(url: string, options: { timeoutMs: number; cluster: 
       lazyConnect: true,
       enableOfflineQueue: false,
       clusterRetryStrategy: backoff,
-      // SSUBSCRIBE (the ConfirmationNotifier) needs a subscriber connection per master; ioredis keeps them.
+      // SSUBSCRIBE (the Notifier) needs a subscriber connection per master; ioredis keeps them.
       shardedSubscribers: true,
       redisOptions: {
         ...common,

@@ -122,6 +122,122 @@ export function qrFormatToJSON(object: QrFormat): string {
   }
 }
 
+/** SecurityEventType says what a SecurityEvent reports. */
+export enum SecurityEventType {
+  /** SECURITY_EVENT_TYPE_UNSPECIFIED - Not set; never sent by WatchSecurityEvents. */
+  SECURITY_EVENT_TYPE_UNSPECIFIED = 0,
+  /** SECURITY_EVENT_TYPE_MFA_ENABLED - MFA was turned on (the first authenticator confirmed); sessions were revoked. Sets authenticator_id. */
+  SECURITY_EVENT_TYPE_MFA_ENABLED = 1,
+  /** SECURITY_EVENT_TYPE_MFA_DISABLED - The user turned MFA off with a code; sessions were revoked and devices forgotten. */
+  SECURITY_EVENT_TYPE_MFA_DISABLED = 2,
+  /** SECURITY_EVENT_TYPE_MFA_RESET - An admin turned MFA off (ResetMfa); sessions were revoked and devices forgotten. */
+  SECURITY_EVENT_TYPE_MFA_RESET = 3,
+  /** SECURITY_EVENT_TYPE_AUTHENTICATOR_ADDED - An additional authenticator was confirmed. Sets authenticator_id. */
+  SECURITY_EVENT_TYPE_AUTHENTICATOR_ADDED = 4,
+  /** SECURITY_EVENT_TYPE_AUTHENTICATOR_REMOVED - An authenticator was removed; sessions were revoked. Sets authenticator_id. */
+  SECURITY_EVENT_TYPE_AUTHENTICATOR_REMOVED = 5,
+  /** SECURITY_EVENT_TYPE_AUTHENTICATOR_RENAMED - An authenticator was renamed. Sets authenticator_id. */
+  SECURITY_EVENT_TYPE_AUTHENTICATOR_RENAMED = 6,
+  /** SECURITY_EVENT_TYPE_RECOVERY_CODE_USED - A recovery code was spent (to log in, or as the proof of another change). Sets recovery_codes_remaining. */
+  SECURITY_EVENT_TYPE_RECOVERY_CODE_USED = 7,
+  /** SECURITY_EVENT_TYPE_RECOVERY_CODES_REGENERATED - The recovery codes were replaced by new ones. Sets recovery_codes_remaining. */
+  SECURITY_EVENT_TYPE_RECOVERY_CODES_REGENERATED = 8,
+  /** SECURITY_EVENT_TYPE_DEVICE_REMEMBERED - A device was remembered at login. Sets device_id. */
+  SECURITY_EVENT_TYPE_DEVICE_REMEMBERED = 9,
+  /** SECURITY_EVENT_TYPE_DEVICE_FORGOTTEN - A remembered device was forgotten (ForgetRememberedDevice). Sets device_id. */
+  SECURITY_EVENT_TYPE_DEVICE_FORGOTTEN = 10,
+  /** SECURITY_EVENT_TYPE_SESSIONS_REVOKED - The user's sessions were revoked (RevokeSessions). */
+  SECURITY_EVENT_TYPE_SESSIONS_REVOKED = 11,
+  /**
+   * SECURITY_EVENT_TYPE_LOCKED_OUT - Failed code checks locked the user out. Sets failed_attempts. Recorded
+   * once per lockout, however many codes are tried.
+   */
+  SECURITY_EVENT_TYPE_LOCKED_OUT = 12,
+  UNRECOGNIZED = -1,
+}
+
+export function securityEventTypeFromJSON(object: any): SecurityEventType {
+  switch (object) {
+    case 0:
+    case "SECURITY_EVENT_TYPE_UNSPECIFIED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_UNSPECIFIED;
+    case 1:
+    case "SECURITY_EVENT_TYPE_MFA_ENABLED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_MFA_ENABLED;
+    case 2:
+    case "SECURITY_EVENT_TYPE_MFA_DISABLED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_MFA_DISABLED;
+    case 3:
+    case "SECURITY_EVENT_TYPE_MFA_RESET":
+      return SecurityEventType.SECURITY_EVENT_TYPE_MFA_RESET;
+    case 4:
+    case "SECURITY_EVENT_TYPE_AUTHENTICATOR_ADDED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_AUTHENTICATOR_ADDED;
+    case 5:
+    case "SECURITY_EVENT_TYPE_AUTHENTICATOR_REMOVED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_AUTHENTICATOR_REMOVED;
+    case 6:
+    case "SECURITY_EVENT_TYPE_AUTHENTICATOR_RENAMED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_AUTHENTICATOR_RENAMED;
+    case 7:
+    case "SECURITY_EVENT_TYPE_RECOVERY_CODE_USED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_RECOVERY_CODE_USED;
+    case 8:
+    case "SECURITY_EVENT_TYPE_RECOVERY_CODES_REGENERATED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_RECOVERY_CODES_REGENERATED;
+    case 9:
+    case "SECURITY_EVENT_TYPE_DEVICE_REMEMBERED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_DEVICE_REMEMBERED;
+    case 10:
+    case "SECURITY_EVENT_TYPE_DEVICE_FORGOTTEN":
+      return SecurityEventType.SECURITY_EVENT_TYPE_DEVICE_FORGOTTEN;
+    case 11:
+    case "SECURITY_EVENT_TYPE_SESSIONS_REVOKED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_SESSIONS_REVOKED;
+    case 12:
+    case "SECURITY_EVENT_TYPE_LOCKED_OUT":
+      return SecurityEventType.SECURITY_EVENT_TYPE_LOCKED_OUT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SecurityEventType.UNRECOGNIZED;
+  }
+}
+
+export function securityEventTypeToJSON(object: SecurityEventType): string {
+  switch (object) {
+    case SecurityEventType.SECURITY_EVENT_TYPE_UNSPECIFIED:
+      return "SECURITY_EVENT_TYPE_UNSPECIFIED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_MFA_ENABLED:
+      return "SECURITY_EVENT_TYPE_MFA_ENABLED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_MFA_DISABLED:
+      return "SECURITY_EVENT_TYPE_MFA_DISABLED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_MFA_RESET:
+      return "SECURITY_EVENT_TYPE_MFA_RESET";
+    case SecurityEventType.SECURITY_EVENT_TYPE_AUTHENTICATOR_ADDED:
+      return "SECURITY_EVENT_TYPE_AUTHENTICATOR_ADDED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_AUTHENTICATOR_REMOVED:
+      return "SECURITY_EVENT_TYPE_AUTHENTICATOR_REMOVED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_AUTHENTICATOR_RENAMED:
+      return "SECURITY_EVENT_TYPE_AUTHENTICATOR_RENAMED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_RECOVERY_CODE_USED:
+      return "SECURITY_EVENT_TYPE_RECOVERY_CODE_USED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_RECOVERY_CODES_REGENERATED:
+      return "SECURITY_EVENT_TYPE_RECOVERY_CODES_REGENERATED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_DEVICE_REMEMBERED:
+      return "SECURITY_EVENT_TYPE_DEVICE_REMEMBERED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_DEVICE_FORGOTTEN:
+      return "SECURITY_EVENT_TYPE_DEVICE_FORGOTTEN";
+    case SecurityEventType.SECURITY_EVENT_TYPE_SESSIONS_REVOKED:
+      return "SECURITY_EVENT_TYPE_SESSIONS_REVOKED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_LOCKED_OUT:
+      return "SECURITY_EVENT_TYPE_LOCKED_OUT";
+    case SecurityEventType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** BeginTotpEnrollmentRequest asks for a new enrollment. */
 export interface BeginTotpEnrollmentRequest {
   /** The user, as the caller identifies it: 1..128 printable characters. */
@@ -490,6 +606,46 @@ export interface AuditEvent {
   requestId: string;
   /** More about it, such as the reason of a reset or the error reason of a failed check. */
   detail: string;
+  /**
+   * What happened, typed; unset (SECURITY_EVENT_TYPE_UNSPECIFIED) for events
+   * recorded before security events existed.
+   */
+  type: SecurityEventType;
+  /**
+   * The same event as WatchSecurityEvents sends it, with its typed details;
+   * unset for events recorded before security events existed.
+   */
+  securityEvent?: SecurityEvent | undefined;
+}
+
+/** SecurityEvent is one change to a user's second factor. It never holds a secret, code or token. */
+export interface SecurityEvent {
+  /** Identifies the event; the same on every delivery of it. */
+  eventId: string;
+  /** Its position in the stream: pass as WatchSecurityEventsRequest.after_cursor to continue after it. Opaque. */
+  cursor: string;
+  /** The user it concerns. */
+  userId: string;
+  /** What happened. */
+  type: SecurityEventType;
+  /** When the change committed. */
+  occurredAt?:
+    | Date
+    | undefined;
+  /** The calling service that made the change (the name of its token), or empty when calls are not authenticated. */
+  caller: string;
+  /** The request id (x-request-id) of the call that made the change. */
+  requestId: string;
+  /** The authenticator concerned (MFA_ENABLED, AUTHENTICATOR_ADDED, _REMOVED, _RENAMED); else empty. */
+  authenticatorId: string;
+  /** The device concerned (DEVICE_REMEMBERED, DEVICE_FORGOTTEN); else empty. */
+  deviceId: string;
+  /** The recovery codes left after the change (RECOVERY_CODE_USED, RECOVERY_CODES_REGENERATED); else 0. */
+  recoveryCodesRemaining: number;
+  /** The failed code checks in a row that locked the user out (LOCKED_OUT); else 0. */
+  failedAttempts: number;
+  /** The reason the admin gave (MFA_RESET); else empty. */
+  reason: string;
 }
 
 /** ListAuthenticatorsRequest asks for a user's authenticators. */
@@ -597,6 +753,37 @@ export interface TotpEnrollmentConfirmed {
 
 /** TotpEnrollmentExpired reports that the stream stopped refreshing: no enrollment is pending any more. */
 export interface TotpEnrollmentExpired {
+}
+
+/** WatchSecurityEventsRequest opens a stream of security events. */
+export interface WatchSecurityEventsRequest {
+  /**
+   * Where to start: the cursor of the last event processed (from an event or
+   * a heartbeat), to get every event after it; empty for the events that
+   * commit from now on; "earliest" for every event still kept.
+   */
+  afterCursor: string;
+  /**
+   * Only events of these types (a heartbeat still moves the cursor past the
+   * others); empty for every type. SECURITY_EVENT_TYPE_UNSPECIFIED is INVALID_ARGUMENT.
+   */
+  types: SecurityEventType[];
+}
+
+/** WatchSecurityEventsResponse is one message of a WatchSecurityEvents stream. */
+export interface WatchSecurityEventsResponse {
+  /** The next event. */
+  event?:
+    | SecurityEvent
+    | undefined;
+  /** Nothing new: sent when the stream opens and after MFA_EVENT_HEARTBEAT_SECONDS (15 s by default) without an event. */
+  heartbeat?: SecurityEventsHeartbeat | undefined;
+}
+
+/** SecurityEventsHeartbeat keeps an idle stream alive through proxies and lets the consumer checkpoint. */
+export interface SecurityEventsHeartbeat {
+  /** Every event up to here (of the requested types) was sent: store it like an event's cursor. */
+  cursor: string;
 }
 
 function createBaseBeginTotpEnrollmentRequest(): BeginTotpEnrollmentRequest {
@@ -3995,6 +4182,8 @@ function createBaseAuditEvent(): AuditEvent {
     caller: "",
     requestId: "",
     detail: "",
+    type: 0,
+    securityEvent: undefined,
   };
 }
 
@@ -4023,6 +4212,12 @@ export const AuditEvent: MessageFns<AuditEvent> = {
     }
     if (message.detail !== "") {
       writer.uint32(66).string(message.detail);
+    }
+    if (message.type !== 0) {
+      writer.uint32(72).int32(message.type);
+    }
+    if (message.securityEvent !== undefined) {
+      SecurityEvent.encode(message.securityEvent, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -4104,6 +4299,22 @@ export const AuditEvent: MessageFns<AuditEvent> = {
             message.detail = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.securityEvent = SecurityEvent.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4142,6 +4353,12 @@ export const AuditEvent: MessageFns<AuditEvent> = {
         ? globalThis.String(object.request_id)
         : "",
       detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      type: isSet(object.type) ? securityEventTypeFromJSON(object.type) : 0,
+      securityEvent: isSet(object.securityEvent)
+        ? SecurityEvent.fromJSON(object.securityEvent)
+        : isSet(object.security_event)
+        ? SecurityEvent.fromJSON(object.security_event)
+        : undefined,
     };
   },
 
@@ -4171,6 +4388,12 @@ export const AuditEvent: MessageFns<AuditEvent> = {
     if (message.detail !== "") {
       obj.detail = message.detail;
     }
+    if (message.type !== 0) {
+      obj.type = securityEventTypeToJSON(message.type);
+    }
+    if (message.securityEvent !== undefined) {
+      obj.securityEvent = SecurityEvent.toJSON(message.securityEvent);
+    }
     return obj;
   },
 
@@ -4187,6 +4410,300 @@ export const AuditEvent: MessageFns<AuditEvent> = {
     message.caller = object.caller ?? "";
     message.requestId = object.requestId ?? "";
     message.detail = object.detail ?? "";
+    message.type = object.type ?? 0;
+    message.securityEvent = (object.securityEvent !== undefined && object.securityEvent !== null)
+      ? SecurityEvent.fromPartial(object.securityEvent)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSecurityEvent(): SecurityEvent {
+  return {
+    eventId: "",
+    cursor: "",
+    userId: "",
+    type: 0,
+    occurredAt: undefined,
+    caller: "",
+    requestId: "",
+    authenticatorId: "",
+    deviceId: "",
+    recoveryCodesRemaining: 0,
+    failedAttempts: 0,
+    reason: "",
+  };
+}
+
+export const SecurityEvent: MessageFns<SecurityEvent> = {
+  encode(message: SecurityEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(18).string(message.cursor);
+    }
+    if (message.userId !== "") {
+      writer.uint32(26).string(message.userId);
+    }
+    if (message.type !== 0) {
+      writer.uint32(32).int32(message.type);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(42).fork()).join();
+    }
+    if (message.caller !== "") {
+      writer.uint32(50).string(message.caller);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(58).string(message.requestId);
+    }
+    if (message.authenticatorId !== "") {
+      writer.uint32(66).string(message.authenticatorId);
+    }
+    if (message.deviceId !== "") {
+      writer.uint32(74).string(message.deviceId);
+    }
+    if (message.recoveryCodesRemaining !== 0) {
+      writer.uint32(80).uint32(message.recoveryCodesRemaining);
+    }
+    if (message.failedAttempts !== 0) {
+      writer.uint32(88).uint32(message.failedAttempts);
+    }
+    if (message.reason !== "") {
+      writer.uint32(98).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecurityEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecurityEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.caller = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.recoveryCodesRemaining = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.failedAttempts = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecurityEvent {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      type: isSet(object.type) ? securityEventTypeFromJSON(object.type) : 0,
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      caller: isSet(object.caller) ? globalThis.String(object.caller) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      recoveryCodesRemaining: isSet(object.recoveryCodesRemaining)
+        ? globalThis.Number(object.recoveryCodesRemaining)
+        : isSet(object.recovery_codes_remaining)
+        ? globalThis.Number(object.recovery_codes_remaining)
+        : 0,
+      failedAttempts: isSet(object.failedAttempts)
+        ? globalThis.Number(object.failedAttempts)
+        : isSet(object.failed_attempts)
+        ? globalThis.Number(object.failed_attempts)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: SecurityEvent): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.type !== 0) {
+      obj.type = securityEventTypeToJSON(message.type);
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    if (message.caller !== "") {
+      obj.caller = message.caller;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.recoveryCodesRemaining !== 0) {
+      obj.recoveryCodesRemaining = Math.round(message.recoveryCodesRemaining);
+    }
+    if (message.failedAttempts !== 0) {
+      obj.failedAttempts = Math.round(message.failedAttempts);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecurityEvent>, I>>(base?: I): SecurityEvent {
+    return SecurityEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecurityEvent>, I>>(object: I): SecurityEvent {
+    const message = createBaseSecurityEvent();
+    message.eventId = object.eventId ?? "";
+    message.cursor = object.cursor ?? "";
+    message.userId = object.userId ?? "";
+    message.type = object.type ?? 0;
+    message.occurredAt = object.occurredAt ?? undefined;
+    message.caller = object.caller ?? "";
+    message.requestId = object.requestId ?? "";
+    message.authenticatorId = object.authenticatorId ?? "";
+    message.deviceId = object.deviceId ?? "";
+    message.recoveryCodesRemaining = object.recoveryCodesRemaining ?? 0;
+    message.failedAttempts = object.failedAttempts ?? 0;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -5265,6 +5782,265 @@ export const TotpEnrollmentExpired: MessageFns<TotpEnrollmentExpired> = {
   },
 };
 
+function createBaseWatchSecurityEventsRequest(): WatchSecurityEventsRequest {
+  return { afterCursor: "", types: [] };
+}
+
+export const WatchSecurityEventsRequest: MessageFns<WatchSecurityEventsRequest> = {
+  encode(message: WatchSecurityEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterCursor !== "") {
+      writer.uint32(10).string(message.afterCursor);
+    }
+    if (message.types.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.types) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchSecurityEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchSecurityEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterCursor = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.types.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.types.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchSecurityEventsRequest {
+    return {
+      afterCursor: isSet(object.afterCursor)
+        ? globalThis.String(object.afterCursor)
+        : isSet(object.after_cursor)
+        ? globalThis.String(object.after_cursor)
+        : "",
+      types: globalThis.Array.isArray(object?.types) ? object.types.map((e: any) => securityEventTypeFromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: WatchSecurityEventsRequest): unknown {
+    const obj: any = {};
+    if (message.afterCursor !== "") {
+      obj.afterCursor = message.afterCursor;
+    }
+    if (message.types?.length) {
+      obj.types = message.types.map((e) => securityEventTypeToJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchSecurityEventsRequest>, I>>(base?: I): WatchSecurityEventsRequest {
+    return WatchSecurityEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchSecurityEventsRequest>, I>>(object: I): WatchSecurityEventsRequest {
+    const message = createBaseWatchSecurityEventsRequest();
+    message.afterCursor = object.afterCursor ?? "";
+    message.types = object.types?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseWatchSecurityEventsResponse(): WatchSecurityEventsResponse {
+  return { event: undefined, heartbeat: undefined };
+}
+
+export const WatchSecurityEventsResponse: MessageFns<WatchSecurityEventsResponse> = {
+  encode(message: WatchSecurityEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      SecurityEvent.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    if (message.heartbeat !== undefined) {
+      SecurityEventsHeartbeat.encode(message.heartbeat, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchSecurityEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchSecurityEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = SecurityEvent.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.heartbeat = SecurityEventsHeartbeat.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchSecurityEventsResponse {
+    return {
+      event: isSet(object.event) ? SecurityEvent.fromJSON(object.event) : undefined,
+      heartbeat: isSet(object.heartbeat) ? SecurityEventsHeartbeat.fromJSON(object.heartbeat) : undefined,
+    };
+  },
+
+  toJSON(message: WatchSecurityEventsResponse): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = SecurityEvent.toJSON(message.event);
+    }
+    if (message.heartbeat !== undefined) {
+      obj.heartbeat = SecurityEventsHeartbeat.toJSON(message.heartbeat);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchSecurityEventsResponse>, I>>(base?: I): WatchSecurityEventsResponse {
+    return WatchSecurityEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchSecurityEventsResponse>, I>>(object: I): WatchSecurityEventsResponse {
+    const message = createBaseWatchSecurityEventsResponse();
+    message.event = (object.event !== undefined && object.event !== null)
+      ? SecurityEvent.fromPartial(object.event)
+      : undefined;
+    message.heartbeat = (object.heartbeat !== undefined && object.heartbeat !== null)
+      ? SecurityEventsHeartbeat.fromPartial(object.heartbeat)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSecurityEventsHeartbeat(): SecurityEventsHeartbeat {
+  return { cursor: "" };
+}
+
+export const SecurityEventsHeartbeat: MessageFns<SecurityEventsHeartbeat> = {
+  encode(message: SecurityEventsHeartbeat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cursor !== "") {
+      writer.uint32(10).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecurityEventsHeartbeat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecurityEventsHeartbeat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecurityEventsHeartbeat {
+    return { cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "" };
+  },
+
+  toJSON(message: SecurityEventsHeartbeat): unknown {
+    const obj: any = {};
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecurityEventsHeartbeat>, I>>(base?: I): SecurityEventsHeartbeat {
+    return SecurityEventsHeartbeat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecurityEventsHeartbeat>, I>>(object: I): SecurityEventsHeartbeat {
+    const message = createBaseSecurityEventsHeartbeat();
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
 /**
  * MfaService runs authenticator-app (TOTP, RFC 6238) multi-factor authentication
  * for the users of the calling backend services.
@@ -5277,7 +6053,10 @@ export const TotpEnrollmentExpired: MessageFns<TotpEnrollmentExpired> = {
  * AUTHENTICATOR_NOT_FOUND, LAST_AUTHENTICATOR, CALL_ENDED (CANCELLED: the client
  * cancelled), DEADLINE_EXCEEDED (DEADLINE_EXCEEDED: the call's deadline passed),
  * STREAM_LIMIT (RESOURCE_EXHAUSTED: the instance has MFA_MAX_WATCH_STREAMS open
- * streams), SHUTTING_DOWN (UNAVAILABLE: the instance is stopping; reconnect).
+ * streams), SHUTTING_DOWN (UNAVAILABLE: the instance is stopping; reconnect),
+ * EVENT_CALLER_REQUIRED (PERMISSION_DENIED: WatchSecurityEvents is for the callers
+ * named in MFA_EVENT_CALLERS or MFA_ADMIN_CALLERS), CURSOR_EXPIRED
+ * (FAILED_PRECONDITION: events after that cursor were removed by retention).
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
  * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED).
@@ -5616,6 +6395,39 @@ export const MfaServiceService = {
       Buffer.from(WatchTotpEnrollmentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchTotpEnrollmentResponse => WatchTotpEnrollmentResponse.decode(value),
   },
+  /**
+   * Follows the security events of every user (MFA turned on or off, an
+   * authenticator added or removed, a recovery code used, a lockout, ...), for
+   * a notifications service that tells users about changes to their second
+   * factor. Each event commits in the same write as its change, so none is
+   * lost; it arrives within about a second of that write. Events come in
+   * commit order per user, each with a cursor. A consumer that stores the
+   * cursor of each event it has processed and calls again with it as
+   * after_cursor after any disconnect sees every event exactly once (by
+   * event_id). A heartbeat with the current cursor comes first, and then
+   * whenever no event was sent for MFA_EVENT_HEARTBEAT_SECONDS (15 by
+   * default). Only events of `types` are sent, if given. Events are kept
+   * MFA_EVENT_RETENTION_DAYS (90 by default). Each instance serves at most
+   * MFA_MAX_WATCH_STREAMS streams at once (shared with WatchTotpEnrollment).
+   * Errors: INVALID_ARGUMENT (an after_cursor that is not a cursor of this
+   * service, or ahead of its newest event; an unknown type);
+   * PERMISSION_DENIED (EVENT_CALLER_REQUIRED); FAILED_PRECONDITION
+   * (CURSOR_EXPIRED: events after after_cursor are gone; start again from
+   * "earliest"); RESOURCE_EXHAUSTED (STREAM_LIMIT). Afterwards: UNAVAILABLE
+   * (STORE_UNAVAILABLE, or SHUTTING_DOWN when the instance stops: call again
+   * with the last cursor, another instance answers).
+   */
+  watchSecurityEvents: {
+    path: "/mfa.v1.MfaService/WatchSecurityEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchSecurityEventsRequest): Buffer =>
+      Buffer.from(WatchSecurityEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchSecurityEventsRequest => WatchSecurityEventsRequest.decode(value),
+    responseSerialize: (value: WatchSecurityEventsResponse): Buffer =>
+      Buffer.from(WatchSecurityEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchSecurityEventsResponse => WatchSecurityEventsResponse.decode(value),
+  },
 } as const;
 
 export interface MfaServiceServer extends UntypedServiceImplementation {
@@ -5762,6 +6574,29 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * (MFA_ALREADY_ENABLED) when another enrollment turned MFA on meanwhile.
    */
   watchTotpEnrollment: handleServerStreamingCall<WatchTotpEnrollmentRequest, WatchTotpEnrollmentResponse>;
+  /**
+   * Follows the security events of every user (MFA turned on or off, an
+   * authenticator added or removed, a recovery code used, a lockout, ...), for
+   * a notifications service that tells users about changes to their second
+   * factor. Each event commits in the same write as its change, so none is
+   * lost; it arrives within about a second of that write. Events come in
+   * commit order per user, each with a cursor. A consumer that stores the
+   * cursor of each event it has processed and calls again with it as
+   * after_cursor after any disconnect sees every event exactly once (by
+   * event_id). A heartbeat with the current cursor comes first, and then
+   * whenever no event was sent for MFA_EVENT_HEARTBEAT_SECONDS (15 by
+   * default). Only events of `types` are sent, if given. Events are kept
+   * MFA_EVENT_RETENTION_DAYS (90 by default). Each instance serves at most
+   * MFA_MAX_WATCH_STREAMS streams at once (shared with WatchTotpEnrollment).
+   * Errors: INVALID_ARGUMENT (an after_cursor that is not a cursor of this
+   * service, or ahead of its newest event; an unknown type);
+   * PERMISSION_DENIED (EVENT_CALLER_REQUIRED); FAILED_PRECONDITION
+   * (CURSOR_EXPIRED: events after after_cursor are gone; start again from
+   * "earliest"); RESOURCE_EXHAUSTED (STREAM_LIMIT). Afterwards: UNAVAILABLE
+   * (STORE_UNAVAILABLE, or SHUTTING_DOWN when the instance stops: call again
+   * with the last cursor, another instance answers).
+   */
+  watchSecurityEvents: handleServerStreamingCall<WatchSecurityEventsRequest, WatchSecurityEventsResponse>;
 }
 
 export interface MfaServiceClient extends Client {
@@ -6168,6 +7003,37 @@ export interface MfaServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchTotpEnrollmentResponse>;
+  /**
+   * Follows the security events of every user (MFA turned on or off, an
+   * authenticator added or removed, a recovery code used, a lockout, ...), for
+   * a notifications service that tells users about changes to their second
+   * factor. Each event commits in the same write as its change, so none is
+   * lost; it arrives within about a second of that write. Events come in
+   * commit order per user, each with a cursor. A consumer that stores the
+   * cursor of each event it has processed and calls again with it as
+   * after_cursor after any disconnect sees every event exactly once (by
+   * event_id). A heartbeat with the current cursor comes first, and then
+   * whenever no event was sent for MFA_EVENT_HEARTBEAT_SECONDS (15 by
+   * default). Only events of `types` are sent, if given. Events are kept
+   * MFA_EVENT_RETENTION_DAYS (90 by default). Each instance serves at most
+   * MFA_MAX_WATCH_STREAMS streams at once (shared with WatchTotpEnrollment).
+   * Errors: INVALID_ARGUMENT (an after_cursor that is not a cursor of this
+   * service, or ahead of its newest event; an unknown type);
+   * PERMISSION_DENIED (EVENT_CALLER_REQUIRED); FAILED_PRECONDITION
+   * (CURSOR_EXPIRED: events after after_cursor are gone; start again from
+   * "earliest"); RESOURCE_EXHAUSTED (STREAM_LIMIT). Afterwards: UNAVAILABLE
+   * (STORE_UNAVAILABLE, or SHUTTING_DOWN when the instance stops: call again
+   * with the last cursor, another instance answers).
+   */
+  watchSecurityEvents(
+    request: WatchSecurityEventsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchSecurityEventsResponse>;
+  watchSecurityEvents(
+    request: WatchSecurityEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchSecurityEventsResponse>;
 }
 
 export const MfaServiceClient = makeGenericClientConstructor(MfaServiceService, "mfa.v1.MfaService") as unknown as {

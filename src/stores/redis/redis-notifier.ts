@@ -1,8 +1,8 @@
 import { runDetached } from '../../call-scope.js';
-import type { ConfirmationNotifier, Unsubscribe } from '../ports.js';
-import { redisCall, userKey, type RedisClient } from './redis-client.js';
+import type { Notifier, Unsubscribe } from '../ports.js';
+import { redisCall, type RedisClient } from './redis-client.js';
 
-type Listener = (enrollmentId: string) => void;
+type Listener = (message: string) => void;
 
 /** One subscribed channel: its listeners on this instance, and the SUBSCRIBE they wait for. */
 interface Channel {
@@ -11,15 +11,15 @@ interface Channel {
 }
 
 /**
- * ConfirmationNotifier over Redis pub/sub: PUBLISH/SUBSCRIBE on a single
+ * Notifier over Redis pub/sub: PUBLISH/SUBSCRIBE on a single
  * Redis, sharded SPUBLISH/SSUBSCRIBE on Redis Cluster (Redis 7), where the
- * channel carries the user's hash tag like the user's keys, so a notice goes
+ * channel carries a hash tag (the user's, like the user's keys), so a notice goes
  * to one shard instead of every node. `subscriber` is this instance's one
  * listening connection (on a Cluster, ioredis's sharded subscribers, one per
- * master): each user's channel is subscribed while at least one listener of
+ * master), shared by every RedisNotifier of the instance: each topic's channel is subscribed while at least one listener of
  * this instance wants it, and unsubscribed when the last one leaves.
  */
-export class RedisConfirmationNotifier implements ConfirmationNotifier {
+export class RedisNotifier implements Notifier {
   readonly #channels = new Map<string, Channel>();
 
   constructor(
@@ -28,13 +28,14 @@ export class RedisConfirmationNotifier implements ConfirmationNotifier {
       readonly redis: RedisClient;
       /** Listens: a connection of its own on a single Redis; on a Cluster, one made with shardedSubscribers. */
       readonly subscriber: RedisClient;
-      readonly keyPrefix: string;
+      /** The channel of a topic; it must carry a hash tag ({...}) for Redis Cluster. */
+      readonly channel: (topic: string) => string;
       /** How long a SUBSCRIBE may take: ioredis gives the Cluster's sharded subscriber connections no command timeout. */
       readonly timeoutMs: number;
     },
   ) {
-    const deliver = (channel: string, enrollmentId: string) => {
-      for (const listener of this.#channels.get(channel)?.listeners ?? []) listener(enrollmentId);
+    const deliver = (channel: string, message: string) => {
+      for (const listener of this.#channels.get(channel)?.listeners ?? []) listener(message);
     };
     if (this.#sharded) deps.subscriber.on('smessage', deliver);
     else deps.subscriber.on('message', deliver);
@@ -44,15 +45,15 @@ export class RedisConfirmationNotifier implements ConfirmationNotifier {
     return this.deps.subscriber.isCluster;
   }
 
-  async publish(userId: string, enrollmentId: string): Promise<number> {
-    const channel = this.#channel(userId);
+  async publish(topic: string, message: string): Promise<number> {
+    const channel = this.deps.channel(topic);
     const { redis } = this.deps;
-    const received = await redisCall(() => (this.#sharded ? redis.spublish(channel, enrollmentId) : redis.publish(channel, enrollmentId)));
+    const received = await redisCall(() => (this.#sharded ? redis.spublish(channel, message) : redis.publish(channel, message)));
     return Number(received);
   }
 
-  async subscribe(userId: string, listener: Listener): Promise<Unsubscribe> {
-    const name = this.#channel(userId);
+  async subscribe(topic: string, listener: Listener): Promise<Unsubscribe> {
+    const name = this.deps.channel(topic);
     let channel = this.#channels.get(name);
     if (channel === undefined) {
       const subscribed = redisCall(() =>
@@ -61,7 +62,7 @@ export class RedisConfirmationNotifier implements ConfirmationNotifier {
       channel = { listeners: new Set(), subscribed };
       this.#channels.set(name, channel);
     }
-    const own: Listener = (enrollmentId) => listener(enrollmentId);
+    const own: Listener = (message) => listener(message);
     channel.listeners.add(own);
     const leave = once(() => this.#leave(name, channel, own));
     try {
@@ -76,7 +77,7 @@ export class RedisConfirmationNotifier implements ConfirmationNotifier {
   /**
    * Removes a listener; the last one of a channel unsubscribes it. Commands on
    * one connection run in order, so a SUBSCRIBE sent after this UNSUBSCRIBE
-   * (a new listener of the same user) still ends subscribed.
+   * (a new listener of the same topic) still ends subscribed.
    */
   async #leave(name: string, channel: Channel, listener: Listener): Promise<void> {
     channel.listeners.delete(listener);
@@ -88,10 +89,6 @@ export class RedisConfirmationNotifier implements ConfirmationNotifier {
     ).catch(() => {
       // Not listening is what is wanted; a connection that failed is not listening either.
     });
-  }
-
-  #channel(userId: string): string {
-    return userKey(this.deps.keyPrefix, userId, 'confirmed');
   }
 }
 

@@ -25,7 +25,7 @@ export function confirmationNotifierContract(fixture: () => StoreFixture): void 
       s = fixture();
     });
 
-    describe('ConfirmationNotifier', () => {
+    describe('Notifier', () => {
       it('brings a notice to every listener of its user on every instance, and to no other user, even with braces and colons in ids', async () => {
         const [here, there] = s.notifiers;
         const user = `${newUser()}}:x{`;

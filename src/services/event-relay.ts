@@ -1,0 +1,150 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import type { SecurityEventRecord } from '../domain/security-events.js';
+import type { FactorStore, Notifier, SecurityEventLog } from '../stores/ports.js';
+
+/** The Notifier topic on which relays tell every instance's WatchSecurityEvents streams to read on. */
+export const RELAYED_TOPIC = 'security-events';
+
+export interface EventRelayOptions {
+  /** How often the sweep looks for events no relay has moved (an instance died, a store failed). */
+  readonly sweepEveryMs: number;
+  /** How old an outbox entry must be for the sweep to take it (younger ones are their writer's to relay). */
+  readonly settleMs: number;
+  /** MFA_EVENT_RETENTION_DAYS in seconds: events older are removed where the server has no TTL index. */
+  readonly retentionSeconds: number;
+  /** Most users' outboxes relayed in one round. */
+  readonly batchUsers: number;
+}
+
+export const DEFAULT_RELAY_OPTIONS: Omit<EventRelayOptions, 'retentionSeconds'> = { sweepEveryMs: 500, settleMs: 1000, batchUsers: 100 };
+
+/**
+ * Moves security events from users' outboxes (FactorStore) to the event log,
+ * then takes them out of the outboxes, then tells every instance. It runs in
+ * every instance: the instance that wrote an event relays it at once (nudge),
+ * and a sweep every `sweepEveryMs` relays what is older than `settleMs`, which
+ * covers an instance killed between its write and its relay. Relaying is
+ * idempotent: the log keeps each event id once, so two instances relaying
+ * one outbox, or a relay that dies after appending and before taking events
+ * out, append nothing twice. A user's outbox is appended in its order, so
+ * the log keeps each user's commit order.
+ *
+ * Where the log has no TTL index (FerretDB, memory) it also removes events
+ * past their retention, every retention / 4 (at least every second, at most hourly).
+ */
+export class EventRelay {
+  readonly #nudged = new Set<string>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #wake: (() => void) | null = null;
+  #sweepDue = false;
+  #stopped = false;
+  #loop: Promise<void> | null = null;
+  /** Resolvers of drain() calls, settled when a round finds nothing more to do. */
+  #idle: (() => void)[] = [];
+
+  constructor(
+    private readonly deps: {
+      readonly factors: FactorStore;
+      readonly log: SecurityEventLog;
+      readonly notifier: Notifier;
+      readonly clock: Clock;
+      readonly logger: Logger;
+      readonly options: EventRelayOptions;
+    },
+  ) {}
+
+  /** Starts relaying; call outside any gRPC call (its timers and loop must not belong to one). */
+  start(): void {
+    const { options } = this.deps;
+    this.#every(options.sweepEveryMs, () => {
+      this.#sweepDue = true;
+      this.#wake?.();
+    });
+    if (!this.deps.log.expiresItself) {
+      const retentionMs = options.retentionSeconds * 1000;
+      this.#every(Math.min(3_600_000, Math.max(1000, retentionMs / 4)), () => void this.#expire(retentionMs));
+    }
+    this.#loop = this.#run();
+  }
+
+  /** Relays the user's outbox soon: called after each write that carried events. */
+  nudge(userId: string): void {
+    if (this.#stopped) return;
+    this.#nudged.add(userId);
+    this.#wake?.();
+  }
+
+  /** Resolves once everything nudged so far, and a sweep, have been relayed (tests). */
+  async drain(): Promise<void> {
+    this.#sweepDue = true;
+    const idle = new Promise<void>((resolve) => this.#idle.push(resolve));
+    this.#wake?.();
+    await idle;
+  }
+
+  /** Stops, after the round under way. What is left in outboxes is relayed by the next instance to sweep. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#wake?.();
+    await this.#loop;
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  #every(ms: number, tick: () => void): void {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      if (this.#nudged.size === 0 && !this.#sweepDue) {
+        for (const resolve of this.#idle.splice(0)) resolve();
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = null;
+        continue;
+      }
+      try {
+        await this.#round();
+      } catch (error) {
+        // What was not relayed stays in its outbox; the sweep tries again.
+        this.deps.logger.warn({ err: error }, 'security events not relayed yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, this.deps.options.sweepEveryMs).unref());
+      }
+    }
+  }
+
+  async #round(): Promise<void> {
+    const { factors, options } = this.deps;
+    const users = [...this.#nudged].slice(0, options.batchUsers);
+    for (const userId of users) this.#nudged.delete(userId);
+    const outboxes = new Map<string, SecurityEventRecord[]>();
+    await Promise.all(users.map(async (userId) => outboxes.set(userId, await factors.outbox(userId))));
+    if (this.#sweepDue) {
+      this.#sweepDue = false;
+      const before = new Date(this.deps.clock.now().getTime() - options.settleMs);
+      const found = await factors.outboxes(before, options.batchUsers);
+      for (const { userId, events } of found) outboxes.set(userId, events);
+      // A full batch: more may be waiting (after an outage, say); the next round sweeps again.
+      if (found.length === options.batchUsers) this.#sweepDue = true;
+    }
+    const events = [...outboxes.values()].flat();
+    if (events.length === 0) return;
+    await this.deps.log.append(events);
+    await Promise.all([...outboxes].map(([userId, relayed]) => factors.dropFromOutbox(userId, relayed)));
+    await this.deps.notifier.publish(RELAYED_TOPIC, '').catch((error: unknown) =>
+      this.deps.logger.warn({ err: error }, 'could not announce relayed security events; streams read them at their next heartbeat'),
+    );
+  }
+
+  async #expire(retentionMs: number): Promise<void> {
+    try {
+      const removed = await this.deps.log.removeBefore(new Date(this.deps.clock.now().getTime() - retentionMs));
+      if (removed > 0) this.deps.logger.info({ removed }, 'security events past their retention removed');
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not remove security events past their retention; trying again later');
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { SecurityEventRecord } from '../domain/security-events.js';
+import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../stores/ports.js';
+
+/** What RelayedFactorStore tells after a write with events. */
+export interface OutboxWatcher {
+  nudge(userId: string): void;
+}
+
+/**
+ * A FactorStore that nudges the relay after every write that carried security
+ * events, so they reach the event log at once rather than at the next sweep.
+ * Also after a write that failed: it may have committed (a timeout), and a
+ * relay that finds nothing does nothing.
+ */
+export class RelayedFactorStore implements FactorStore {
+  constructor(
+    private readonly inner: FactorStore,
+    private readonly relay: OutboxWatcher,
+  ) {}
+
+  async #nudging<T>(userId: string, events: readonly SecurityEventRecord[] | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      if (events !== undefined && events.length > 0) this.relay.nudge(userId);
+    }
+  }
+
+  get(userId: string): Promise<FactorRecord | null> {
+    return this.inner.get(userId);
+  }
+
+  enable(userId: string, change: EnableFactor): Promise<boolean> {
+    return this.#nudging(userId, change.events, () => this.inner.enable(userId, change));
+  }
+
+  spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
+    return this.#nudging(userId, change.events, () => this.inner.spendProof(userId, proof, change, ifVersion));
+  }
+
+  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
+    return this.#nudging(userId, events, () => this.inner.disable(userId, proof, sessionsRevokedAt, events));
+  }
+
+  renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null> {
+    return this.#nudging(userId, events, () => this.inner.renameAuthenticator(userId, authenticatorId, label, events));
+  }
+
+  upgrade(userId: string): Promise<void> {
+    return this.inner.upgrade(userId);
+  }
+
+  reset(userId: string, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
+    return this.#nudging(userId, events, () => this.inner.reset(userId, sessionsRevokedAt, events));
+  }
+
+  raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void> {
+    return this.#nudging(userId, events, () => this.inner.raiseSessionsRevokedAt(userId, at, events));
+  }
+
+  touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
+    return this.inner.touchDevice(userId, deviceId, at);
+  }
+
+  removeDevice(userId: string, deviceId: string, events: Events): Promise<boolean> {
+    return this.#nudging(userId, events, () => this.inner.removeDevice(userId, deviceId, events));
+  }
+
+  recordEvents(userId: string, events: Events): Promise<void> {
+    return this.#nudging(userId, events, () => this.inner.recordEvents(userId, events));
+  }
+
+  outbox(userId: string): Promise<SecurityEventRecord[]> {
+    return this.inner.outbox(userId);
+  }
+
+  outboxes(before: Date, limit: number) {
+    return this.inner.outboxes(before, limit);
+  }
+
+  dropFromOutbox(userId: string, events: Events): Promise<void> {
+    return this.inner.dropFromOutbox(userId, events);
+  }
+}
+
+type Events = readonly SecurityEventRecord[];

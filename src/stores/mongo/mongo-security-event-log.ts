@@ -1,0 +1,157 @@
+import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
+import { newestFirst } from '../audit-order.js';
+import type { AuditCursor, AuditTrailEntry, LegacyAuditEvent, SecurityEventLog } from '../ports.js';
+import { storeUnavailable } from '../store-unavailable.js';
+import { mongoCall } from './mongo-client.js';
+
+export const SECURITY_EVENTS_COLLECTION = 'mfa_security_events';
+/** The first version's audit trail: read by ListAuditEvents, never written again, emptied by retention. */
+export const LEGACY_AUDIT_COLLECTION = 'mfa_audit_events';
+const POSITIONS_COLLECTION = 'mfa_event_positions';
+
+interface EventDocument extends Omit<LoggedSecurityEvent, 'eventId'> {
+  _id: string;
+}
+interface LegacyDocument extends Omit<LegacyAuditEvent, 'eventId'> {
+  _id: string;
+}
+
+const DUPLICATE_KEY = 11000;
+// Index options that differ from an existing index of that name (a changed retention).
+const INDEX_OPTIONS_CONFLICT = new Set([85, 86]);
+// Each round, one of the instances appending at once wins its positions: this bounds how many may.
+const MAX_ROUNDS = 32;
+
+/**
+ * The event log on MongoDB: one document per event, `_id` its event id and a
+ * unique index on `position`. Positions are handed out without a counter: an
+ * append takes the newest position it can read, plus one, and inserts there
+ * (insertMany, ordered). Of two instances that pick the same position, the
+ * unique index lets one win; the other reads again and retries. So a position
+ * n is only ever written after n - 1 was committed and visible, which is what
+ * a reader needs: having read n, nothing can still commit below it (a counter
+ * taken with $inc would hand out n + 1 to an insert that commits before n's).
+ * Reads and writes use majority read and write concern, so a failover cannot
+ * roll back a position a reader or writer has seen.
+ *
+ * Retention: a TTL index on occurredAt where the server has them (MongoDB);
+ * else removeBefore, run by EventRelay. `mfa_event_positions` keeps the
+ * newest position ever appended, so that positions never start again when
+ * retention has emptied the log.
+ */
+export class MongoSecurityEventLog implements SecurityEventLog {
+  readonly #events: Collection<EventDocument>;
+  readonly #legacy: Collection<LegacyDocument>;
+  readonly #positions: Collection<{ _id: string; position: number }>;
+
+  constructor(
+    db: Db,
+    private readonly options: { readonly retentionSeconds: number; readonly ttlIndexes: boolean },
+  ) {
+    const majority = { readConcern: { level: 'majority' as const } };
+    this.#events = db.collection<EventDocument>(SECURITY_EVENTS_COLLECTION, majority);
+    this.#legacy = db.collection<LegacyDocument>(LEGACY_AUDIT_COLLECTION);
+    this.#positions = db.collection(POSITIONS_COLLECTION, majority);
+  }
+
+  get expiresItself(): boolean {
+    return this.options.ttlIndexes;
+  }
+
+  /** Creates the indexes (and, on MongoDB, the TTL indexes of the retention); safe to call on every start. */
+  async ensureIndexes(): Promise<void> {
+    await mongoCall(() => this.#events.createIndex({ position: 1 }, { unique: true, name: 'position' }));
+    await mongoCall(() => this.#events.createIndex({ userId: 1, occurredAt: -1, _id: -1 }, { name: 'user_newest_first' }));
+    await mongoCall(() => this.#legacy.createIndex({ userId: 1, occurredAt: -1, _id: -1 }, { name: 'user_newest_first' }));
+    if (!this.options.ttlIndexes) return;
+    for (const collection of [this.#events, this.#legacy] as unknown as Collection[]) {
+      await this.#ensureTtl(collection);
+    }
+  }
+
+  async #ensureTtl(collection: Collection): Promise<void> {
+    const expireAfterSeconds = this.options.retentionSeconds;
+    try {
+      await mongoCall(() => collection.createIndex({ occurredAt: 1 }, { name: 'retention', expireAfterSeconds }));
+    } catch (error) {
+      if (!(error instanceof MongoServerError && INDEX_OPTIONS_CONFLICT.has(Number(error.code)))) throw error;
+      // MFA_EVENT_RETENTION_DAYS changed: the index keeps its name and takes the new period.
+      await mongoCall(() => collection.db.command({ collMod: collection.collectionName, index: { name: 'retention', expireAfterSeconds } }));
+    }
+  }
+
+  async append(events: readonly SecurityEventRecord[]): Promise<void> {
+    let remaining = [...new Map(events.map((e) => [e.eventId, e])).values()];
+    for (let round = 0; round < MAX_ROUNDS && remaining.length > 0; round += 1) {
+      const start = (await this.head()) + 1;
+      const docs = remaining.map(({ eventId, ...event }, i): EventDocument => ({ _id: eventId, position: start + i, ...event }));
+      const inserted = await mongoCall(() =>
+        this.#events.insertMany(docs, { ordered: true }).then(
+          () => docs.length,
+          (error: unknown) => {
+            // Another instance took a position first, or appended one of these events already.
+            if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return Number(error['insertedCount'] ?? 0);
+            throw error;
+          },
+        ),
+      );
+      if (inserted > 0) await this.#raiseFloor(start + inserted - 1);
+      remaining = remaining.slice(inserted);
+      if (remaining.length === 0) return;
+      const present = await mongoCall(() =>
+        this.#events.find({ _id: { $in: remaining.map((e) => e.eventId) } }, { projection: { _id: 1 } }).toArray(),
+      );
+      const ids = new Set(present.map((d) => d._id));
+      remaining = remaining.filter((e) => !ids.has(e.eventId));
+    }
+    if (remaining.length > 0) throw storeUnavailable('MongoDB (event positions kept being taken)', null);
+  }
+
+  async #raiseFloor(position: number): Promise<void> {
+    const raise = () => this.#positions.updateOne({ _id: 'head' }, { $max: { position } }, { upsert: true });
+    await mongoCall(() =>
+      raise().catch((error: unknown) => {
+        // Two first appends at once: the loser's upsert collides, and then the document exists.
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return raise();
+        throw error;
+      }),
+    );
+  }
+
+  async head(): Promise<number> {
+    const [newest] = await mongoCall(() => this.#events.find({}, { projection: { position: 1 } }).sort({ position: -1 }).limit(1).toArray());
+    if (newest !== undefined) return newest.position;
+    return (await mongoCall(() => this.#positions.findOne({ _id: 'head' })))?.position ?? 0;
+  }
+
+  async oldest(): Promise<number | null> {
+    const [first] = await mongoCall(() => this.#events.find({}, { projection: { position: 1 } }).sort({ position: 1 }).limit(1).toArray());
+    return first?.position ?? null;
+  }
+
+  async read(after: number, upTo: number, limit: number, types: readonly SecurityEventType[] | null): Promise<LoggedSecurityEvent[]> {
+    const filter: Filter<EventDocument> = { position: { $gt: after, $lte: upTo }, ...(types === null ? {} : { type: { $in: [...types] } }) };
+    const docs = await mongoCall(() => this.#events.find(filter).sort({ position: 1 }).limit(limit).toArray());
+    return docs.map(({ _id, ...rest }) => ({ eventId: _id, ...rest }));
+  }
+
+  async list(userId: string, limit: number, after: AuditCursor | null): Promise<AuditTrailEntry[]> {
+    const filter =
+      after === null
+        ? { userId }
+        : { userId, $or: [{ occurredAt: { $lt: after.occurredAt } }, { occurredAt: after.occurredAt, _id: { $lt: after.eventId } }] };
+    const page = <D extends { _id: string }>(collection: Collection<D>) =>
+      mongoCall(() => collection.find(filter as Filter<D>).sort({ occurredAt: -1, _id: -1 }).limit(limit).toArray());
+    const [events, legacy] = await Promise.all([page(this.#events), page(this.#legacy)]);
+    const entries: AuditTrailEntry[] = [...events, ...legacy].map(({ _id, ...rest }) => ({ eventId: _id, ...rest }) as AuditTrailEntry);
+    return entries.sort(newestFirst).slice(0, limit);
+  }
+
+  async removeBefore(before: Date): Promise<number> {
+    const newest = await this.head();
+    const events = await mongoCall(() => this.#events.deleteMany({ occurredAt: { $lt: before }, position: { $lt: newest } }));
+    const legacy = await mongoCall(() => this.#legacy.deleteMany({ occurredAt: { $lt: before } }));
+    return events.deletedCount + legacy.deletedCount;
+  }
+}
