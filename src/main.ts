@@ -110,7 +110,7 @@ export function createServices(
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),
     admin: new AdminService({ factors, pending, sessions, events, clock }),
-    audit: new AuditService({ log: stores.securityEvents }),
+    audit: new AuditService({ log: stores.securityEvents, factors }),
     securityEvents: new SecurityEventWatchService({
       log: stores.securityEvents,
       notifier: stores.eventNotices,

@@ -7,5 +7,5 @@ export { MfaClientError, type FieldViolation } from './mfa-client-error.js';
 export { RETRIED_READS, type RetryOptions } from './retry-service-config.js';
 export { ErrorReason } from '../domain/errors.js';
 export { status } from '@grpc/grpc-js';
-export { TotpAlgorithm } from '../gen/mfa/v1/mfa.js';
+export { MfaServiceClient, SecurityEventType, TotpAlgorithm } from '../gen/mfa/v1/mfa.js';
 export type * from '../gen/mfa/v1/mfa.js';

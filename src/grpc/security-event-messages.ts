@@ -1,4 +1,4 @@
-import { auditNaming, SECURITY_EVENT_TYPES, type LoggedSecurityEvent, type SecurityEventType } from '../domain/security-events.js';
+import { auditNaming, SECURITY_EVENT_TYPES, type SecurityEventRecord, type SecurityEventType } from '../domain/security-events.js';
 import {
   SecurityEventType as ProtoType,
   securityEventTypeFromJSON,
@@ -21,7 +21,7 @@ export const EVENT_TYPE_FILTERS = new Map<number, { name: string; value: Securit
 );
 
 /** A security event as sent; `cursor` empty where it is not a stream's (ListAuditEvents). */
-export function toSecurityEvent(event: LoggedSecurityEvent, cursor: string): SecurityEvent {
+export function toSecurityEvent(event: SecurityEventRecord, cursor: string): SecurityEvent {
   return {
     eventId: event.eventId,
     cursor,

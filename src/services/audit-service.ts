@@ -1,5 +1,6 @@
 import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { AuditTrailEntry, SecurityEventLog } from '../stores/ports.js';
+import { isAfterCursor, newestFirst } from '../stores/audit-order.js';
+import type { AuditTrailEntry, FactorStore, SecurityEventLog } from '../stores/ports.js';
 
 export interface AuditPage {
   readonly events: AuditTrailEntry[];
@@ -12,17 +13,22 @@ export const MAX_AUDIT_PAGE_SIZE = 500;
 /**
  * A user's audit trail, page by page (AIP-158): the user's security events,
  * and the events recorded before they existed. Nothing is recorded here: each
- * service writes its events with its changes (SecurityEventFactory).
+ * service writes its events with its changes (SecurityEventFactory). Events
+ * still in the user's outbox are listed too, so a change shows at once,
+ * before the relay has moved it.
  */
 export class AuditService {
-  constructor(private readonly deps: { readonly log: SecurityEventLog }) {}
+  constructor(private readonly deps: { readonly log: SecurityEventLog; readonly factors: FactorStore }) {}
 
   async list(userId: string, pageSize: number, pageToken: string): Promise<AuditPage> {
     // AIP-158: 0 means the default, and a larger size than the maximum is lowered to it.
     const size = pageSize === 0 ? DEFAULT_AUDIT_PAGE_SIZE : Math.min(pageSize, MAX_AUDIT_PAGE_SIZE);
     const after = pageToken === '' ? null : decodePageToken(pageToken, userId);
     // One extra event tells whether another page follows.
-    const found = await this.deps.log.list(userId, size + 1, after);
+    const [logged, outbox] = await Promise.all([this.deps.log.list(userId, size + 1, after), this.deps.factors.outbox(userId)]);
+    const ids = new Set(logged.map((e) => e.eventId));
+    const unrelayed = outbox.filter((e) => !ids.has(e.eventId) && (after === null || isAfterCursor(e, after)));
+    const found = [...logged, ...unrelayed].sort(newestFirst).slice(0, size + 1);
     const events = found.slice(0, size);
     const last = events[events.length - 1];
     return { events, nextPageToken: found.length > size && last ? encodePageToken(userId, last) : '' };

@@ -284,8 +284,8 @@ export interface LegacyAuditEvent {
   readonly detail: string;
 }
 
-/** An entry of a user's audit trail: a security event, or one recorded before they existed. */
-export type AuditTrailEntry = LoggedSecurityEvent | LegacyAuditEvent;
+/** An entry of a user's audit trail: a security event (relayed or still in the outbox), or one recorded before they existed. */
+export type AuditTrailEntry = SecurityEventRecord | LegacyAuditEvent;
 
 /** A position in a user's trail, newest first: (occurredAt, eventId) descending. */
 export interface AuditCursor {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -56,8 +56,9 @@ describe('grpcurl against a running service with caller tokens', function () {
   // The walk-through's commands (on $GRPC_PORT) run in walkthrough.spec.ts, as scripts/walkthrough.sh.
   describe("the README's other grpcurl commands, as written", () => {
     // Commands with placeholders the reader fills in (a code from the app, a token, an id) are left out,
-    // and so are those that need a user with MFA on (adding an authenticator).
-    const PLACEHOLDERS = ['123456', 'ABCDE-FGHJK', '"TOKEN"', 'dev_...', 'aut_...', 'add_authenticator', '$(jq', 'ResetMfa', '-cacert'];
+    // and so are those that need a user with MFA on (adding an authenticator), and the stream that
+    // never ends (WatchSecurityEvents: its own test below follows it).
+    const PLACEHOLDERS = ['123456', 'ABCDE-FGHJK', '"TOKEN"', 'dev_...', 'aut_...', 'add_authenticator', '$(jq', 'ResetMfa', '-cacert', 'WatchSecurityEvents'];
     const commands = readmeGrpcurlCommands().filter((c) => !c.includes('$GRPC_PORT') && !PLACEHOLDERS.some((p) => c.includes(p)));
 
     it('include a WatchTotpEnrollment stream and an authenticated call', () => {
@@ -123,6 +124,41 @@ describe('grpcurl against a running service with caller tokens', function () {
     expect(messages.map((m) => Object.keys(m))).to.deep.equal([['enrollment'], ['enrollment'], ['expired']]);
     expect(messages[2]).to.deep.equal({ expired: {} });
     for (const { enrollment } of messages.slice(0, 2)) expect(decodeText(enrollment!['qrCodeText']!)).to.equal(enrollment!['otpauthUri']);
+  });
+
+  it("follows WatchSecurityEvents with the README's command: a heartbeat, then the events of its types as they commit", async () => {
+    const [command] = readmeGrpcurlCommands().filter((c) => c.includes('WatchSecurityEvents'));
+    expect(command, 'the README follows WatchSecurityEvents with grpcurl').to.be.a('string');
+    const child = spawn('bash', ['-c', command!.replaceAll('localhost:50051', `127.0.0.1:${service.port}`)], {
+      env: { ...process.env, PATH: `${dirname(grpcurl)}:${process.env['PATH']}`, SUPPORT_TOKEN },
+    });
+    stores.cleanups.push(async () => void child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    const messages = () => out.split(/\n(?=\{)/).filter((text) => text.trim().endsWith('}')).map((text) => JSON.parse(text) as Record<string, Record<string, unknown>>);
+    const waitFor = async (done: () => boolean) => {
+      for (const until = Date.now() + 15_000; !done(); await new Promise((resolve) => setTimeout(resolve, 50))) {
+        if (Date.now() > until) throw new Error(`grpcurl did not print what was expected:\n${out}`);
+      }
+    };
+    await waitFor(() => messages().length > 0);
+    expect(Object.keys(messages()[0]!)).to.deep.equal(['heartbeat']);
+    // A user who enrolls, revokes sessions (not of the README's types) and turns MFA off with a recovery code.
+    const userId = newUserId('grpcurl-events');
+    const login = ['-H', `authorization: Bearer ${TOKEN}`];
+    const begun = JSON.parse(await call(...login, '-d', JSON.stringify({ user_id: userId }), `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/BeginTotpEnrollment')) as Record<string, string>;
+    const code = (await run(process.execPath, [join(ROOT, 'scripts', 'totp-code.mjs'), begun['secret']!])).stdout.trim();
+    const confirmed = JSON.parse(
+      await call(...login, '-d', JSON.stringify({ user_id: userId, enrollment_id: begun['enrollmentId'], code }), `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/ConfirmTotpEnrollment'),
+    ) as { recoveryCodes: string[] };
+    await call(...login, '-d', JSON.stringify({ user_id: userId }), `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/RevokeSessions');
+    await call(...login, '-d', JSON.stringify({ user_id: userId, recovery_code: confirmed.recoveryCodes[0] }), `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/VerifyRecoveryCode');
+    await call(...login, '-d', JSON.stringify({ user_id: userId, code: confirmed.recoveryCodes[1] }), `127.0.0.1:${service.port}`, 'mfa.v1.MfaService/DisableMfa');
+    const events = () => messages().slice(1).map((m) => m['event']!).filter((e) => e['userId'] === userId);
+    await waitFor(() => events().length >= 2);
+    expect(events().map((e) => e['type'])).to.deep.equal(['SECURITY_EVENT_TYPE_RECOVERY_CODE_USED', 'SECURITY_EVENT_TYPE_MFA_DISABLED']);
+    expect(events()[0]).to.deep.include({ recoveryCodesRemaining: 9, caller: 'login-service' });
+    child.kill('SIGTERM');
   });
 
   it('cannot list services when GRPC_REFLECTION=false', async () => {

@@ -4,7 +4,6 @@ import { loadConfig } from '../../src/config.js';
 import { MfaError } from '../../src/domain/errors.js';
 import { Keyring } from '../../src/domain/keyring.js';
 import { generateTotp } from '../../src/domain/totp.js';
-import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
 import { createServices } from '../../src/main.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
@@ -53,7 +52,7 @@ export function serviceHarness(env: Record<string, string> = {}) {
   const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), securityEvents, confirmations, eventNotices: new MemoryNotifier() };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random: randomBytes, logger: pino({ level: 'silent' }) });
-  const services: MfaServices = build(keyring);
+  const services = build(keyring);
 
   const code = (secret: string, steps = 0) => generateTotp(secret, new Date(clock.now().getTime() + steps * 30_000));
   const enroll = async (userId: string) => {
