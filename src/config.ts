@@ -27,6 +27,8 @@ export interface Config {
   readonly eventRetentionSeconds: number;
   /** A WatchSecurityEvents stream sends a heartbeat after this long without an event. */
   readonly eventHeartbeatSeconds: number;
+  /** How often each instance sweeps outboxes for events a dead instance left unrelayed. */
+  readonly eventSweepSeconds: number;
   readonly storeTimeoutMs: number;
   readonly logLevel: string;
   /** LOG_FORMAT; null when unset: main.ts picks pretty on a terminal outside production, else JSON. */
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxWatchStreams: integer(env, 'MFA_MAX_WATCH_STREAMS', 1000, 1, 100_000),
     eventRetentionSeconds: retentionSeconds(env),
     eventHeartbeatSeconds: integer(env, 'MFA_EVENT_HEARTBEAT_SECONDS', 15, 1, 15),
+    eventSweepSeconds: integer(env, 'MFA_EVENT_SWEEP_SECONDS', 5, 1, 3600),
     // At most 2.4 s: with the MongoDB driver's one retry a call still fails within 5 s.
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 2400),
     logLevel: logLevel(env),

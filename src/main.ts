@@ -65,7 +65,7 @@ export function createServices(
     notifier: stores.eventNotices,
     clock,
     logger: logger.child({ component: 'event-relay' }),
-    options: { ...DEFAULT_RELAY_OPTIONS, retentionSeconds: config.eventRetentionSeconds },
+    options: { ...DEFAULT_RELAY_OPTIONS, sweepEveryMs: config.eventSweepSeconds * 1000, retentionSeconds: config.eventRetentionSeconds },
   });
   // Every write that carries security events wakes the relay.
   const factors = new RelayedFactorStore(stores.factors, relay);

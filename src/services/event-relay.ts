@@ -7,7 +7,7 @@ import type { FactorStore, Notifier, SecurityEventLog } from '../stores/ports.js
 export const RELAYED_TOPIC = 'security-events';
 
 export interface EventRelayOptions {
-  /** How often the sweep looks for events no relay has moved (an instance died, a store failed). */
+  /** How often the sweep looks for events no relay has moved (an instance died); it also runs at start. */
   readonly sweepEveryMs: number;
   /** How old an outbox entry must be for the sweep to take it (younger ones are their writer's to relay). */
   readonly settleMs: number;
@@ -17,14 +17,18 @@ export interface EventRelayOptions {
   readonly batchUsers: number;
 }
 
-export const DEFAULT_RELAY_OPTIONS: Omit<EventRelayOptions, 'retentionSeconds'> = { sweepEveryMs: 500, settleMs: 1000, batchUsers: 100 };
+export const DEFAULT_RELAY_OPTIONS: Omit<EventRelayOptions, 'retentionSeconds' | 'sweepEveryMs'> = { settleMs: 1000, batchUsers: 100 };
+// A round that failed (a store outage) is tried again after this long, and longer each time, up to the cap.
+const RETRY_MS = 250;
+const MAX_RETRY_MS = 5000;
 
 /**
  * Moves security events from users' outboxes (FactorStore) to the event log,
  * then takes them out of the outboxes, then tells every instance. It runs in
  * every instance: the instance that wrote an event relays it at once (nudge),
- * and a sweep every `sweepEveryMs` relays what is older than `settleMs`, which
- * covers an instance killed between its write and its relay. Relaying is
+ * and tries again after a failure until it succeeds. A sweep, at start and
+ * every `sweepEveryMs` (MFA_EVENT_SWEEP_SECONDS), relays what is older than
+ * `settleMs`: what an instance killed between its write and its relay left. Relaying is
  * idempotent: the log keeps each event id once, so two instances relaying
  * one outbox, or a relay that dies after appending and before taking events
  * out, append nothing twice. A user's outbox is appended in its order, so
@@ -57,6 +61,7 @@ export class EventRelay {
   /** Starts relaying; call outside any gRPC call (its timers and loop must not belong to one). */
   start(): void {
     const { options } = this.deps;
+    this.#sweepDue = true;
     this.#every(options.sweepEveryMs, () => {
       this.#sweepDue = true;
       this.#wake?.();
@@ -99,6 +104,7 @@ export class EventRelay {
   }
 
   async #run(): Promise<void> {
+    let retryMs = RETRY_MS;
     while (!this.#stopped) {
       if (this.#nudged.size === 0 && !this.#sweepDue) {
         for (const resolve of this.#idle.splice(0)) resolve();
@@ -106,19 +112,24 @@ export class EventRelay {
         this.#wake = null;
         continue;
       }
+      const users = [...this.#nudged].slice(0, this.deps.options.batchUsers);
+      const sweeping = this.#sweepDue;
       try {
-        await this.#round();
+        await this.#round(users);
+        retryMs = RETRY_MS;
       } catch (error) {
-        // What was not relayed stays in its outbox; the sweep tries again.
-        this.deps.logger.warn({ err: error }, 'security events not relayed yet; retrying');
-        await new Promise((resolve) => setTimeout(resolve, this.deps.options.sweepEveryMs).unref());
+        // What was not relayed stays in its outbox: try these users (and the sweep) again, after a pause.
+        this.deps.logger.warn({ err: error, retryMs }, 'security events not relayed yet; retrying');
+        for (const userId of users) this.#nudged.add(userId);
+        if (sweeping) this.#sweepDue = true;
+        await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
       }
     }
   }
 
-  async #round(): Promise<void> {
+  async #round(users: readonly string[]): Promise<void> {
     const { factors, options } = this.deps;
-    const users = [...this.#nudged].slice(0, options.batchUsers);
     for (const userId of users) this.#nudged.delete(userId);
     const outboxes = new Map<string, SecurityEventRecord[]>();
     await Promise.all(users.map(async (userId) => outboxes.set(userId, await factors.outbox(userId))));
