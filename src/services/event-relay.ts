@@ -43,6 +43,7 @@ export class EventRelay {
   #wake: (() => void) | null = null;
   #sweepDue = false;
   #stopped = false;
+  readonly #stopping = new AbortController();
   #loop: Promise<void> | null = null;
   /** Resolvers of drain() calls, settled when a round finds nothing more to do. */
   #idle: (() => void)[] = [];
@@ -91,6 +92,7 @@ export class EventRelay {
   /** Stops, after the round under way. What is left in outboxes is relayed by the next instance to sweep. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     for (const timer of this.#timers) clearInterval(timer);
     this.#wake?.();
     await this.#loop;
@@ -122,7 +124,7 @@ export class EventRelay {
         this.deps.logger.warn({ err: error, retryMs }, 'security events not relayed yet; retrying');
         for (const userId of users) this.#nudged.add(userId);
         if (sweeping) this.#sweepDue = true;
-        await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+        await pause(retryMs, this.#stopping.signal);
         retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
       }
     }
@@ -158,4 +160,17 @@ export class EventRelay {
       this.deps.logger.warn({ err: error }, 'could not remove security events past their retention; trying again later');
     }
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts (stop() must not wait out a retry pause). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
