@@ -21,6 +21,8 @@ export const DEFAULT_RELAY_OPTIONS: Omit<EventRelayOptions, 'retentionSeconds' |
 // A round that failed (a store outage) is tried again after this long, and longer each time, up to the cap.
 const RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
+// An outbox that could not be emptied is tried again after this long.
+const DROP_RETRY_MS = 1000;
 
 /**
  * Moves security events from users' outboxes (FactorStore) to the event log,
@@ -146,10 +148,20 @@ export class EventRelay {
     const events = [...outboxes.values()].flat();
     if (events.length === 0) return;
     await this.deps.log.append(events);
-    await Promise.all([...outboxes].map(([userId, relayed]) => factors.dropFromOutbox(userId, relayed)));
+    // In the log now: streams may read them at once, whatever happens to the outboxes.
     await this.deps.notifier.publish(RELAYED_TOPIC, '').catch((error: unknown) =>
       this.deps.logger.warn({ err: error }, 'could not announce relayed security events; streams read them at their next heartbeat'),
     );
+    // Each user on its own: one outbox that cannot be emptied now (on FerretDB, a user lock kept after a
+    // write that timed out) must not hold back the others. Its events are appended again later (skipped
+    // by id) until its outbox empties.
+    const drops = await Promise.allSettled([...outboxes].map(([userId, relayed]) => factors.dropFromOutbox(userId, relayed)));
+    const stuck = [...outboxes.keys()].filter((_, i) => drops[i]!.status === 'rejected');
+    if (stuck.length > 0) {
+      this.deps.logger.warn({ users: stuck.length, err: (drops.find((d) => d.status === 'rejected') as PromiseRejectedResult).reason }, 'relayed security events not yet taken out of their outboxes; retrying');
+      const retry = setTimeout(() => stuck.forEach((userId) => this.nudge(userId)), DROP_RETRY_MS);
+      retry.unref();
+    }
   }
 
   async #expire(retentionMs: number): Promise<void> {

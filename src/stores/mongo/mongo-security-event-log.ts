@@ -18,10 +18,18 @@ interface LegacyDocument extends Omit<LegacyAuditEvent, 'eventId'> {
 }
 
 const DUPLICATE_KEY = 11000;
+/**
+ * Most documents per insertMany. FerretDB 1.24 inserts in internal batches of
+ * 100 and, after a failed document, still inserts the later batches of an
+ * "ordered" insert, which would leave gaps and reorder a user's events; at
+ * most 64 per call, an ordered insert stops at its first failure on every
+ * server.
+ */
+const INSERT_CHUNK = 64;
 // Index options that differ from an existing index of that name (a changed retention).
 const INDEX_OPTIONS_CONFLICT = new Set([85, 86]);
-// Each round, one of the instances appending at once wins its positions: this bounds how many may.
-const MAX_ROUNDS = 32;
+// Each collision, one of the instances appending at once wins its positions: this bounds how many may.
+const MAX_COLLISIONS = 32;
 
 /**
  * The event log on MongoDB: one document per event, `_id` its event id and a
@@ -83,22 +91,28 @@ export class MongoSecurityEventLog implements SecurityEventLog {
 
   async append(events: readonly SecurityEventRecord[]): Promise<void> {
     let remaining = [...new Map(events.map((e) => [e.eventId, e])).values()];
-    for (let round = 0; round < MAX_ROUNDS && remaining.length > 0; round += 1) {
+    for (let collisions = 0; collisions < MAX_COLLISIONS && remaining.length > 0; ) {
       const start = (await this.head()) + 1;
-      const docs = remaining.map(({ eventId, ...event }, i): EventDocument => ({ _id: eventId, position: start + i, ...event }));
-      const inserted = await mongoCall(() =>
+      const chunk = remaining.slice(0, INSERT_CHUNK);
+      const docs = chunk.map(({ eventId, ...event }, i): EventDocument => ({ _id: eventId, position: start + i, ...event }));
+      const complete = await mongoCall(() =>
         this.#events.insertMany(docs, { ordered: true }).then(
-          () => docs.length,
+          () => true,
           (error: unknown) => {
             // Another instance took a position first, or appended one of these events already.
-            if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return Number(error['insertedCount'] ?? 0);
+            if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
             throw error;
           },
         ),
       );
-      if (inserted > 0) await this.#raiseFloor(start + inserted - 1);
-      remaining = remaining.slice(inserted);
-      if (remaining.length === 0) return;
+      if (complete) {
+        await this.#raiseFloor(start + docs.length - 1);
+        remaining = remaining.slice(docs.length);
+        continue;
+      }
+      collisions += 1;
+      // Which went in is read back, not taken from insertedCount: the log is the authority.
+      // (The documents before the failed one did; none after it did.)
       const present = await mongoCall(() =>
         this.#events.find({ _id: { $in: remaining.map((e) => e.eventId) } }, { projection: { _id: 1 } }).toArray(),
       );
