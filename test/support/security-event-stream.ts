@@ -1,5 +1,4 @@
-import { connect, constants } from 'node:http2';
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import type { MongoClient } from 'mongodb';
 import {
   MfaServiceClient,
@@ -8,20 +7,13 @@ import {
   type SecurityEvent,
   type WatchSecurityEventsResponse,
 } from '../../src/gen/mfa/v1/mfa.js';
-import type { StreamEnd } from './watch-client.js';
+import { openStalledStream } from './stalled-stream.js';
+import { readStream, type StreamReader } from './watch-client.js';
 
 /** A WatchSecurityEvents call through the generated client, read as its messages come. */
-export interface SecurityEventWatch {
-  /** Every message received so far, in order (the client reads ahead of what next() took). */
-  readonly messages: WatchSecurityEventsResponse[];
-  /** The next message not yet taken; rejects when the stream ends, or nothing comes within `timeoutMs`. */
-  next(timeoutMs?: number): Promise<WatchSecurityEventsResponse>;
+export interface SecurityEventWatch extends StreamReader<WatchSecurityEventsResponse> {
   /** The next event, skipping heartbeats. */
   nextEvent(timeoutMs?: number): Promise<SecurityEvent>;
-  /** Resolves when the stream has ended, however it did. */
-  readonly ended: Promise<StreamEnd>;
-  cancel(): void;
-  close(): void;
 }
 
 /** Metadata with `authorization: Bearer <token>` (when given) and `x-request-id` (when given). */
@@ -41,57 +33,16 @@ export function watchSecurityEvents(
   const call = client.watchSecurityEvents(WatchSecurityEventsRequest.fromPartial(request), options.metadata ?? new Metadata(), {
     deadline: Date.now() + (options.deadlineMs ?? 120_000),
   });
-  const messages: WatchSecurityEventsResponse[] = [];
-  let taken = 0;
-  let wake: (() => void) | null = null;
-  let finished = false;
-  const ended = new Promise<StreamEnd>((resolve) => {
-    call.on('error', (error: ServiceError) => resolve({ code: error.code, error }));
-    call.on('status', (s: { code: status }) => {
-      if (s.code === status.OK) resolve({ code: status.OK, error: null });
-    });
-  });
-  void ended.then(() => {
-    finished = true;
-    wake?.();
-  });
-  call.on('data', (message: WatchSecurityEventsResponse) => {
-    messages.push(message);
-    wake?.();
-  });
-  const next = async (timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (taken >= messages.length) {
-      if (finished) {
-        const end = await ended;
-        throw new Error(`the stream ended ${status[end.code]} (${end.error?.details ?? ''}) after ${messages.length} message(s)`);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no message within ${timeoutMs} ms (after ${messages.length} message(s))`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
-    }
-    return messages[taken++]!;
-  };
+  const reader = readStream(call, () => client.close());
   return {
-    messages,
-    ended,
-    next,
+    ...reader,
     nextEvent: async (timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const message = await next(Math.max(1, deadline - Date.now()));
+        const message = await reader.next(Math.max(1, deadline - Date.now()));
         if (message.event !== undefined) return message.event;
       }
     },
-    cancel: () => call.cancel(),
-    close: () => client.close(),
   };
 }
 
@@ -164,28 +115,6 @@ export function openStalledSecurityEventWatch(
   request: Partial<WatchSecurityEventsRequest>,
   headers: { token: string; requestId: string },
 ): { close(): Promise<void> } {
-  const session = connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1024 } });
-  session.on('error', () => {});
   const body = WatchSecurityEventsRequest.encode(WatchSecurityEventsRequest.fromPartial(request)).finish();
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(body.length, 1);
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': '/mfa.v1.MfaService/WatchSecurityEvents',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-    authorization: `Bearer ${headers.token}`,
-    'x-request-id': headers.requestId,
-  });
-  stream.on('error', () => {});
-  stream.end(Buffer.concat([prefix, body]));
-  return {
-    close: () =>
-      new Promise<void>((resolve) => {
-        stream.close(constants.NGHTTP2_CANCEL, () => {
-          session.destroy();
-          resolve();
-        });
-      }),
-  };
+  return openStalledStream(port, 'WatchSecurityEvents', body, { authorization: `Bearer ${headers.token}`, 'x-request-id': headers.requestId });
 }

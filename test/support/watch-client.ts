@@ -1,4 +1,4 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { MfaServiceClient, WatchTotpEnrollmentRequest, type WatchTotpEnrollmentResponse } from '../../src/gen/mfa/v1/mfa.js';
 
 /** How a stream ended: OK, or the error the client got. */
@@ -7,28 +7,23 @@ export interface StreamEnd {
   readonly error: ServiceError | null;
 }
 
-/** A WatchTotpEnrollment call through the generated client, read as its messages come. */
-export interface WatchCall {
-  /** Every message so far, in order. */
-  readonly messages: WatchTotpEnrollmentResponse[];
-  /** The next message not yet taken by next(); rejects when the stream ends without one. */
-  next(): Promise<WatchTotpEnrollmentResponse>;
+/** A server-streaming call through the generated client, read as its messages come. */
+export interface StreamReader<T> {
+  /** Every message received so far, in order (the client reads ahead of what next() took). */
+  readonly messages: T[];
+  /** The next message not yet taken; rejects when the stream ends without one, or nothing comes within `timeoutMs`. */
+  next(timeoutMs?: number): Promise<T>;
   /** Resolves when the stream has ended, however it did. */
   readonly ended: Promise<StreamEnd>;
   cancel(): void;
   close(): void;
 }
 
-export function watchEnrollment(
-  port: number,
-  request: Partial<WatchTotpEnrollmentRequest>,
-  options: { metadata?: Metadata; deadlineMs?: number } = {},
-): WatchCall {
-  const client = new MfaServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
-  const call = client.watchTotpEnrollment(WatchTotpEnrollmentRequest.fromPartial(request), options.metadata ?? new Metadata(), {
-    deadline: Date.now() + (options.deadlineMs ?? 60_000),
-  });
-  const messages: WatchTotpEnrollmentResponse[] = [];
+export type WatchCall = StreamReader<WatchTotpEnrollmentResponse>;
+
+/** Reads `call` as its messages come; `close` closes the client it was made on. */
+export function readStream<T>(call: ClientReadableStream<T>, close: () => void): StreamReader<T> {
+  const messages: T[] = [];
   let taken = 0;
   let wake: (() => void) | null = null;
   let finished = false;
@@ -42,21 +37,46 @@ export function watchEnrollment(
     finished = true;
     wake?.();
   });
-  call.on('data', (message: WatchTotpEnrollmentResponse) => {
+  call.on('data', (message: T) => {
     messages.push(message);
     wake?.();
   });
   return {
     messages,
     ended,
-    next: async () => {
+    next: async (timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
       while (taken >= messages.length) {
-        if (finished) throw new Error(`the stream ended after ${messages.length} message(s): ${JSON.stringify(await ended, (k, v) => (k === 'metadata' ? undefined : v))}`);
-        await new Promise<void>((resolve) => (wake = resolve));
+        if (finished) {
+          const end = await ended;
+          throw new Error(`the stream ended ${status[end.code]} (${end.error?.details ?? ''}) after ${messages.length} message(s)`);
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no message within ${timeoutMs} ms (after ${messages.length} message(s))`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
       }
       return messages[taken++]!;
     },
     cancel: () => call.cancel(),
-    close: () => client.close(),
+    close,
   };
+}
+
+export function watchEnrollment(
+  port: number,
+  request: Partial<WatchTotpEnrollmentRequest>,
+  options: { metadata?: Metadata; deadlineMs?: number } = {},
+): WatchCall {
+  const client = new MfaServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  const call = client.watchTotpEnrollment(WatchTotpEnrollmentRequest.fromPartial(request), options.metadata ?? new Metadata(), {
+    deadline: Date.now() + (options.deadlineMs ?? 60_000),
+  });
+  return readStream(call, () => client.close());
 }
