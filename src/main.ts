@@ -68,7 +68,7 @@ export function createServices(
     options: { ...DEFAULT_RELAY_OPTIONS, sweepEveryMs: config.eventSweepSeconds * 1000, retentionSeconds: config.eventRetentionSeconds },
   });
   // Every write that carries security events wakes the relay.
-  const factors = new RelayedFactorStore(stores.factors, relay);
+  const factors = new RelayedFactorStore(stores.factors, relay, [1000, config.storeTimeoutMs + 1000]);
   const events = new SecurityEventFactory({ clock, random });
   const box = new SecretBox(keyring, random);
   const recoveryCodes = new RecoveryCodes(keyring, random);

@@ -25,7 +25,10 @@ export class AuditService {
     const size = pageSize === 0 ? DEFAULT_AUDIT_PAGE_SIZE : Math.min(pageSize, MAX_AUDIT_PAGE_SIZE);
     const after = pageToken === '' ? null : decodePageToken(pageToken, userId);
     // One extra event tells whether another page follows.
-    const [logged, outbox] = await Promise.all([this.deps.log.list(userId, size + 1, after), this.deps.factors.outbox(userId)]);
+    // The outbox first: the relay appends to the log before it empties the outbox, so an event gone
+    // from the outbox by then is in the log when it is read next.
+    const outbox = await this.deps.factors.outbox(userId);
+    const logged = await this.deps.log.list(userId, size + 1, after);
     const ids = new Set(logged.map((e) => e.eventId));
     const unrelayed = outbox.filter((e) => !ids.has(e.eventId) && (after === null || isAfterCursor(e, after)));
     const found = [...logged, ...unrelayed].sort(newestFirst).slice(0, size + 1);

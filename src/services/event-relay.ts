@@ -76,9 +76,13 @@ export class EventRelay {
     this.#loop = this.#run();
   }
 
-  /** Relays the user's outbox soon: called after each write that carried events. */
-  nudge(userId: string): void {
+  /** Relays the user's outbox soon (after `afterMs`, when given): called after each write that carried events. */
+  nudge(userId: string, afterMs = 0): void {
     if (this.#stopped) return;
+    if (afterMs > 0) {
+      setTimeout(() => this.nudge(userId), afterMs).unref();
+      return;
+    }
     this.#nudged.add(userId);
     this.#wake?.();
   }
@@ -117,34 +121,45 @@ export class EventRelay {
         continue;
       }
       const users = [...this.#nudged].slice(0, this.deps.options.batchUsers);
-      const sweeping = this.#sweepDue;
-      try {
-        await this.#round(users);
-        retryMs = RETRY_MS;
-      } catch (error) {
-        // What was not relayed stays in its outbox: try these users (and the sweep) again, after a pause.
-        this.deps.logger.warn({ err: error, retryMs }, 'security events not relayed yet; retrying');
-        for (const userId of users) this.#nudged.add(userId);
-        if (sweeping) this.#sweepDue = true;
-        await pause(retryMs, this.#stopping.signal);
-        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+      for (const userId of users) this.#nudged.delete(userId);
+      if (users.length > 0) {
+        try {
+          await this.#relay(new Map(await Promise.all(users.map(async (userId) => [userId, await this.deps.factors.outbox(userId)] as const))));
+          retryMs = RETRY_MS;
+        } catch (error) {
+          // What was not relayed stays in its outbox: try these users again, after a pause.
+          this.deps.logger.warn({ err: error, retryMs }, 'security events not relayed yet; retrying');
+          for (const userId of users) this.#nudged.add(userId);
+          await pause(retryMs, this.#stopping.signal);
+          retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        }
       }
+      if (this.#sweepDue) await this.#sweep();
     }
   }
 
-  async #round(users: readonly string[]): Promise<void> {
-    const { factors, options } = this.deps;
-    for (const userId of users) this.#nudged.delete(userId);
-    const outboxes = new Map<string, SecurityEventRecord[]>();
-    await Promise.all(users.map(async (userId) => outboxes.set(userId, await factors.outbox(userId))));
-    if (this.#sweepDue) {
-      this.#sweepDue = false;
+  /**
+   * Relays what is older than settleMs in any outbox. Its own failures (on
+   * FerretDB, which scans for it, a timeout with many users) wait for the next
+   * sweep: they never hold back the events their writers just nudged.
+   */
+  async #sweep(): Promise<void> {
+    this.#sweepDue = false;
+    const { options } = this.deps;
+    try {
       const before = new Date(this.deps.clock.now().getTime() - options.settleMs);
-      const found = await factors.outboxes(before, options.batchUsers);
-      for (const { userId, events } of found) outboxes.set(userId, events);
+      const found = await this.deps.factors.outboxes(before, options.batchUsers);
+      await this.#relay(new Map(found.map(({ userId, events }) => [userId, events])));
       // A full batch: more may be waiting (after an outage, say); the next round sweeps again.
       if (found.length === options.batchUsers) this.#sweepDue = true;
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'the sweep for unrelayed security events failed; it runs again at the next interval');
     }
+  }
+
+  /** Appends these outboxes' events to the log, announces them, then takes them out of the outboxes. */
+  async #relay(outboxes: ReadonlyMap<string, readonly SecurityEventRecord[]>): Promise<void> {
+    const { factors } = this.deps;
     const events = [...outboxes.values()].flat();
     if (events.length === 0) return;
     await this.deps.log.append(events);
@@ -158,9 +173,9 @@ export class EventRelay {
     const drops = await Promise.allSettled([...outboxes].map(([userId, relayed]) => factors.dropFromOutbox(userId, relayed)));
     const stuck = [...outboxes.keys()].filter((_, i) => drops[i]!.status === 'rejected');
     if (stuck.length > 0) {
-      this.deps.logger.warn({ users: stuck.length, err: (drops.find((d) => d.status === 'rejected') as PromiseRejectedResult).reason }, 'relayed security events not yet taken out of their outboxes; retrying');
-      const retry = setTimeout(() => stuck.forEach((userId) => this.nudge(userId)), DROP_RETRY_MS);
-      retry.unref();
+      const cause = (drops.find((d) => d.status === 'rejected') as PromiseRejectedResult).reason;
+      this.deps.logger.warn({ users: stuck.length, err: cause }, 'relayed security events not yet taken out of their outboxes; retrying');
+      for (const userId of stuck) this.nudge(userId, DROP_RETRY_MS);
     }
   }
 

@@ -3,26 +3,37 @@ import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, Factor
 
 /** What RelayedFactorStore tells after a write with events. */
 export interface OutboxWatcher {
-  nudge(userId: string): void;
+  nudge(userId: string, afterMs?: number): void;
 }
 
 /**
  * A FactorStore that nudges the relay after every write that carried security
  * events, so they reach the event log at once rather than at the next sweep.
- * Also after a write that failed: it may have committed (a timeout), and a
- * relay that finds nothing does nothing.
+ * Also after a write that failed: it may have committed, now or (a timeout,
+ * a stalled server) a little later, so the relay looks at once, a second
+ * later, and once such a write has surely landed or failed; a relay that
+ * finds nothing does nothing. (What lands later still is the sweep's.)
  */
 export class RelayedFactorStore implements FactorStore {
   constructor(
     private readonly inner: FactorStore,
     private readonly relay: OutboxWatcher,
+    /** When to look again after a failed write, in ms after it failed. */
+    private readonly lateWriteMs: readonly number[],
   ) {}
 
   async #nudging<T>(userId: string, events: readonly SecurityEventRecord[] | undefined, write: () => Promise<T>): Promise<T> {
+    const carries = events !== undefined && events.length > 0;
     try {
-      return await write();
-    } finally {
-      if (events !== undefined && events.length > 0) this.relay.nudge(userId);
+      const result = await write();
+      if (carries) this.relay.nudge(userId);
+      return result;
+    } catch (error) {
+      if (carries) {
+        this.relay.nudge(userId);
+        for (const ms of this.lateWriteMs) this.relay.nudge(userId, ms);
+      }
+      throw error;
     }
   }
 

@@ -114,8 +114,9 @@ export class MongoSecurityEventLog implements SecurityEventLog {
       // Which went in is read back, not taken from insertedCount: the log is the authority.
       // (The documents before the failed one did; none after it did.)
       const present = await mongoCall(() =>
-        this.#events.find({ _id: { $in: remaining.map((e) => e.eventId) } }, { projection: { _id: 1 } }).toArray(),
+        this.#events.find({ _id: { $in: remaining.map((e) => e.eventId) } }, { projection: { _id: 1, position: 1 } }).toArray(),
       );
+      if (present.length > 0) await this.#raiseFloor(Math.max(...present.map((d) => d.position)));
       const ids = new Set(present.map((d) => d._id));
       remaining = remaining.filter((e) => !ids.has(e.eventId));
     }
@@ -133,10 +134,20 @@ export class MongoSecurityEventLog implements SecurityEventLog {
     );
   }
 
+  /**
+   * The newest position, or the floor if higher: retention (a TTL index removes
+   * the newest event too, and occurredAt is not in position order) must never
+   * make a position be handed out again. A floor found behind the log (an
+   * append that died before raising it) is raised here.
+   */
   async head(): Promise<number> {
-    const [newest] = await mongoCall(() => this.#events.find({}, { projection: { position: 1 } }).sort({ position: -1 }).limit(1).toArray());
-    if (newest !== undefined) return newest.position;
-    return (await mongoCall(() => this.#positions.findOne({ _id: 'head' })))?.position ?? 0;
+    const [[newest], floor] = await Promise.all([
+      mongoCall(() => this.#events.find({}, { projection: { position: 1 } }).sort({ position: -1 }).limit(1).toArray()),
+      mongoCall(() => this.#positions.findOne({ _id: 'head' })),
+    ]);
+    const [logged, kept] = [newest?.position ?? 0, floor?.position ?? 0];
+    if (logged > kept) await this.#raiseFloor(logged);
+    return Math.max(logged, kept);
   }
 
   async oldest(): Promise<number | null> {
