@@ -124,7 +124,11 @@ export class EventRelay {
       for (const userId of users) this.#nudged.delete(userId);
       if (users.length > 0) {
         try {
-          await this.#relay(new Map(await Promise.all(users.map(async (userId) => [userId, await this.deps.factors.outbox(userId)] as const))));
+          const outboxes = await inTurns(users, async (userId) => [userId, await this.deps.factors.outbox(userId)] as const);
+          await this.#relay(new Map(outboxes.map((settled) => {
+            if (settled.status === 'rejected') throw settled.reason;
+            return settled.value;
+          })));
           retryMs = RETRY_MS;
         } catch (error) {
           // What was not relayed stays in its outbox: try these users again, after a pause.
@@ -170,7 +174,7 @@ export class EventRelay {
     // Each user on its own: one outbox that cannot be emptied now (on FerretDB, a user lock kept after a
     // write that timed out) must not hold back the others. Its events are appended again later (skipped
     // by id) until its outbox empties.
-    const drops = await Promise.allSettled([...outboxes].map(([userId, relayed]) => factors.dropFromOutbox(userId, relayed)));
+    const drops = await inTurns([...outboxes], ([userId, relayed]) => factors.dropFromOutbox(userId, relayed));
     const stuck = [...outboxes.keys()].filter((_, i) => drops[i]!.status === 'rejected');
     if (stuck.length > 0) {
       const cause = (drops.find((d) => d.status === 'rejected') as PromiseRejectedResult).reason;
@@ -187,6 +191,27 @@ export class EventRelay {
       this.deps.logger.warn({ err: error }, 'could not remove security events past their retention; trying again later');
     }
   }
+}
+
+// The relay's store calls at once: a round of 100 users must not take 100 of the pool's connections
+// from the calls being served (FerretDB on PostgreSQL stalled under that in the benchmark).
+const RELAY_CONCURRENCY = 4;
+
+/** `work` on each item, RELAY_CONCURRENCY at a time; each outcome settled, in the items' order. */
+async function inTurns<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      try {
+        results[i] = { status: 'fulfilled', value: await work(items[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RELAY_CONCURRENCY, items.length) }, worker));
+  return results;
 }
 
 /** Waits `ms`, or less when `signal` aborts (stop() must not wait out a retry pause). */
