@@ -91,8 +91,11 @@ export class MongoSecurityEventLog implements SecurityEventLog {
 
   async append(events: readonly SecurityEventRecord[]): Promise<void> {
     let remaining = [...new Map(events.map((e) => [e.eventId, e])).values()];
+    // The head is read once, and again only after a collision: after a chunk of ours went in,
+    // the next free position is the one after it (on FerretDB, each head() is a scan).
+    let start = (await this.head()) + 1;
+    let highest = 0;
     for (let collisions = 0; collisions < MAX_COLLISIONS && remaining.length > 0; ) {
-      const start = (await this.head()) + 1;
       const chunk = remaining.slice(0, INSERT_CHUNK);
       const docs = chunk.map(({ eventId, ...event }, i): EventDocument => ({ _id: eventId, position: start + i, ...event }));
       const complete = await mongoCall(() =>
@@ -106,8 +109,9 @@ export class MongoSecurityEventLog implements SecurityEventLog {
         ),
       );
       if (complete) {
-        await this.#raiseFloor(start + docs.length - 1);
+        highest = start + docs.length - 1;
         remaining = remaining.slice(docs.length);
+        start += docs.length;
         continue;
       }
       collisions += 1;
@@ -119,7 +123,9 @@ export class MongoSecurityEventLog implements SecurityEventLog {
       if (present.length > 0) await this.#raiseFloor(Math.max(...present.map((d) => d.position)));
       const ids = new Set(present.map((d) => d._id));
       remaining = remaining.filter((e) => !ids.has(e.eventId));
+      start = (await this.head()) + 1;
     }
+    if (highest > 0) await this.#raiseFloor(highest);
     if (remaining.length > 0) throw storeUnavailable('MongoDB (event positions kept being taken)', null);
   }
 
