@@ -4,6 +4,7 @@ import type { LoggedSecurityEvent, SecurityEventType } from '../domain/security-
 import type { Notifier, SecurityEventLog } from '../stores/ports.js';
 import { badCursor, decodeEventCursor, EARLIEST_CURSOR, encodeEventCursor } from './event-cursor.js';
 import { RELAYED_TOPIC } from './event-relay.js';
+import { Wakeup } from './wakeup.js';
 
 /** One message of a WatchSecurityEvents stream. */
 export type SecurityEventMessage =
@@ -58,17 +59,12 @@ export class SecurityEventWatchService {
    */
   async watch(start: number, types: readonly SecurityEventType[] | null, sink: SecurityEventSink): Promise<never> {
     let position = start;
-    let wake: (() => void) | null = null;
-    let woken = false;
-    const unsubscribe = await this.deps.notifier.subscribe(RELAYED_TOPIC, () => {
-      woken = true;
-      wake?.();
-    });
+    const wakeup = new Wakeup(this.deps.clock);
+    const unsubscribe = await this.deps.notifier.subscribe(RELAYED_TOPIC, () => wakeup.notify());
     try {
       await sink.send({ heartbeat: { cursor: encodeEventCursor(position) } });
       let lastSentAt = this.deps.clock.now().getTime();
       for (;;) {
-        woken = false;
         const head = await this.deps.log.head();
         while (position < head) {
           const batch = await this.deps.log.read(position, head, READ_BATCH, types);
@@ -84,21 +80,10 @@ export class SecurityEventWatchService {
           await sink.send({ heartbeat: { cursor: encodeEventCursor(position) } });
           lastSentAt = this.deps.clock.now().getTime();
         }
-        if (woken) continue;
-        if (sink.signal.aborted) throw new MfaError(ErrorReason.CALL_ENDED, 'the stream ended');
-        const waitMs = Math.max(1, this.deps.heartbeatMs - (this.deps.clock.now().getTime() - lastSentAt));
-        await new Promise<void>((resolve) => {
-          const cancel = this.deps.clock.after(waitMs, done);
-          sink.signal.addEventListener('abort', done, { once: true });
-          wake = done;
-          function done() {
-            cancel();
-            sink.signal.removeEventListener('abort', done);
-            resolve();
-          }
-        });
-        wake = null;
-        if (sink.signal.aborted) throw new MfaError(ErrorReason.CALL_ENDED, 'the stream ended');
+        // A relay's notice, or the next heartbeat (which also catches a lost notice).
+        if (!(await wakeup.wait(new Date(lastSentAt + this.deps.heartbeatMs), sink.signal))) {
+          throw new MfaError(ErrorReason.CALL_ENDED, 'the stream ended');
+        }
       }
     } finally {
       await unsubscribe();
