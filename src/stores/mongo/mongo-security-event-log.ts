@@ -91,9 +91,11 @@ export class MongoSecurityEventLog implements SecurityEventLog {
 
   async append(events: readonly SecurityEventRecord[]): Promise<void> {
     let remaining = [...new Map(events.map((e) => [e.eventId, e])).values()];
-    // The head is read once, and again only after a collision: after a chunk of ours went in,
-    // the next free position is the one after it (on FerretDB, each head() is a scan).
-    let start = (await this.head()) + 1;
+    // The first try starts after the floor (one read by _id): every append raises it to what it
+    // wrote, so it is the head unless an append died before raising it, and then the insert
+    // collides. head() (on FerretDB a scan of the log) is read only after a collision; after a
+    // chunk of ours went in, the next free position is the one after it.
+    let start = (await this.#floor()) + 1;
     let highest = 0;
     for (let collisions = 0; collisions < MAX_COLLISIONS && remaining.length > 0; ) {
       const chunk = remaining.slice(0, INSERT_CHUNK);
@@ -140,6 +142,12 @@ export class MongoSecurityEventLog implements SecurityEventLog {
     );
   }
 
+  /** The newest position any append has recorded (never above the head: it is raised only to positions written). */
+  async #floor(): Promise<number> {
+    const floor = await mongoCall(() => this.#positions.findOne({ _id: 'head' }));
+    return floor?.position ?? 0;
+  }
+
   /**
    * The newest position, or the floor if higher: retention (a TTL index removes
    * the newest event too, and occurredAt is not in position order) must never
@@ -149,9 +157,9 @@ export class MongoSecurityEventLog implements SecurityEventLog {
   async head(): Promise<number> {
     const [[newest], floor] = await Promise.all([
       mongoCall(() => this.#events.find({}, { projection: { position: 1 } }).sort({ position: -1 }).limit(1).toArray()),
-      mongoCall(() => this.#positions.findOne({ _id: 'head' })),
+      this.#floor(),
     ]);
-    const [logged, kept] = [newest?.position ?? 0, floor?.position ?? 0];
+    const [logged, kept] = [newest?.position ?? 0, floor];
     if (logged > kept) await this.#raiseFloor(logged);
     return Math.max(logged, kept);
   }
