@@ -105,7 +105,10 @@ export function createServices(
     watch: new EnrollmentWatchService({ enrollment, factors, pending, confirmations: stores.confirmations, clock }),
     confirmation,
     authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, events, clock }),
-    verification: new VerificationService({ factors, pending, codeChecks, sessions, devices, recoveryCodes, events, clock }),
+    verification: new VerificationService({
+      factors, pending, codeChecks, sessions, devices, recoveryCodes, events, clock,
+      totpCopies: config.totpCopySeconds > 0 ? { store: stores.totpCopies, ttlMs: config.totpCopySeconds * 1000 } : null,
+    }),
     devices,
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),

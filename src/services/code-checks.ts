@@ -4,13 +4,20 @@ import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
 import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
 import type { Logger } from 'pino';
 import { runDetached } from '../call-scope.js';
-import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy } from '../stores/ports.js';
+import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy, StepProof, TotpKey } from '../stores/ports.js';
 import { isSpendable } from '../stores/proof.js';
 import type { SecurityEventFactory } from './security-event-factory.js';
 
 /** A failed code check: a wrong code, or a right one whose step was already spent. */
 export interface CheckFailure {
   readonly failure: typeof ErrorReason.INVALID_CODE | typeof ErrorReason.CODE_REUSED;
+}
+
+/** What a TOTP check reads: a user's record, or VerifyTotp's copy of it. */
+export interface TotpState {
+  readonly userId: string;
+  readonly enabled: boolean;
+  readonly authenticators: readonly TotpKey[];
 }
 
 /** What checking a code against the state read found: the proof to spend, or why it fails. */
@@ -56,7 +63,7 @@ export class CodeChecks {
    * one of them whose step was already spent. (With N authenticators a guess
    * is right with probability 3N/10^6: MFA_MAX_AUTHENTICATORS bounds N.)
    */
-  totp(record: FactorRecord, code: string, now: Date): CheckResult {
+  totp(record: TotpState, code: string, now: Date): StepProof | CheckFailure {
     let reused = false;
     for (const { authenticatorId, sealedSecret } of record.authenticators) {
       const secret = this.deps.box.open(sealedSecret, totpSecretContext(record.userId, authenticatorId));
@@ -95,6 +102,22 @@ export class CodeChecks {
     const spent = await spend(check);
     if (spent !== null) return spent;
     return this.#refuse(userId, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
+  }
+
+  /**
+   * Spends a proof checked on a copy that may be behind (VerifyTotp's Redis
+   * copy), without the lockout count: only when the user is neither locked
+   * nor has failures counted, so that a pass has nothing to clear and the
+   * copy can never clear a count. `spend` must apply only to the state the
+   * check read. Null when it did not spend (a failed check, a lockout or a
+   * failure counted, or `spend` returned null): the caller then checks the
+   * code on the durable record, through spend(), which counts.
+   */
+  async spendUncounted<T>(userId: string, check: StepProof | CheckFailure, spend: (proof: StepProof) => Promise<T | null>): Promise<T | null> {
+    if ('failure' in check) return null;
+    const standing = await this.deps.attempts.standing(userId);
+    if (standing.lockedMs > 0 || standing.failures > 0) return null;
+    return spend(check);
   }
 
   /**

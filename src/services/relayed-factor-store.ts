@@ -1,5 +1,5 @@
 import type { SecurityEventRecord } from '../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../stores/ports.js';
+import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../stores/ports.js';
 
 /** What RelayedFactorStore tells after a write with events. */
 export interface OutboxWatcher {
@@ -47,6 +47,11 @@ export class RelayedFactorStore implements FactorStore {
 
   spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
     return this.#nudging(userId, change.events, () => this.inner.spendProof(userId, proof, change, ifVersion));
+  }
+
+  spendStep(userId: string, proof: StepProof, usedAt: Date, version: number): Promise<boolean> {
+    // No events: a plain login writes none.
+    return this.inner.spendStep(userId, proof, usedAt, version);
   }
 
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { RecoveryCodes } from '../domain/recovery-codes.js';
-import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, TotpCopyStore } from '../stores/ports.js';
 import type { CheckResult, CodeChecks } from './code-checks.js';
 import type { DeviceService } from './device-service.js';
 import { enabledRecordForWrite } from './enabled-record.js';
@@ -37,11 +37,54 @@ export class VerificationService {
       readonly recoveryCodes: RecoveryCodes;
       readonly events: SecurityEventFactory;
       readonly clock: Clock;
+      /** VerifyTotp's copies and how long each lives (MFA_TOTP_COPY_SECONDS); null: none. */
+      readonly totpCopies: { readonly store: TotpCopyStore; readonly ttlMs: number } | null;
     },
   ) {}
 
   async verifyTotp(request: { userId: string; code: string } & RememberRequest): Promise<Verified> {
-    return this.#verify(request.userId, (record, now) => this.deps.codeChecks.totp(record, request.code, now), request);
+    if (!request.rememberDevice) {
+      const verified = await this.#verifyOnCopy(request.userId, request.code);
+      if (verified !== null) return verified;
+    }
+    return this.#verify(request.userId, (record, now) => this.deps.codeChecks.totp(record, request.code, now), request, true);
+  }
+
+  /**
+   * A plain login on the user's Redis copy (TotpCopy), with no MongoDB read:
+   * the code is checked on the copy, and spent by one conditional update
+   * that names the copy's version, so a copy that is behind the record makes
+   * the write miss, whatever it missed (MFA turned off, an authenticator
+   * removed, a step spent since). It leaves the lockout count alone
+   * (CodeChecks.spendUncounted). Null when it cannot decide: no copy, a code
+   * the copy does not accept, a failure counted, or a missed write; the
+   * login then goes the durable way, which answers and counts.
+   */
+  async #verifyOnCopy(userId: string, code: string): Promise<Verified | null> {
+    const { totpCopies, codeChecks, factors } = this.deps;
+    if (totpCopies === null) return null;
+    const copy = await totpCopies.store.get(userId);
+    if (copy === null) return null;
+    const now = this.deps.clock.now();
+    const check = codeChecks.totp({ ...copy, enabled: true }, code, now);
+    const spent = await codeChecks.spendUncounted(userId, check, async (proof) =>
+      (await factors.spendStep(userId, proof, now, copy.version)) ? proof : null,
+    );
+    if (spent === null) return null;
+    return { verifiedAt: now, authenticatorId: spent.authenticatorId, device: null, recoveryCodesRemaining: copy.recoveryCodesRemaining };
+  }
+
+  /** Takes the copy a plain login reads next time; a failure to keep it fails nothing. */
+  async #keepCopy(record: FactorRecord): Promise<void> {
+    const { totpCopies } = this.deps;
+    if (totpCopies === null || record.legacy) return;
+    const copy = {
+      userId: record.userId,
+      version: record.version,
+      authenticators: record.authenticators.map(({ authenticatorId, sealedSecret, lastTimeStep }) => ({ authenticatorId, sealedSecret, lastTimeStep })),
+      recoveryCodesRemaining: record.recoveryCodes?.hashes.length ?? 0,
+    };
+    await totpCopies.store.put(copy, totpCopies.ttlMs).catch(() => {});
   }
 
   async verifyRecoveryCode(request: { userId: string; recoveryCode: string } & RememberRequest): Promise<Verified> {
@@ -81,8 +124,14 @@ export class VerificationService {
     return issued.codes;
   }
 
-  async #verify(userId: string, check: (record: FactorRecord, now: Date) => CheckResult, remember: RememberRequest): Promise<Verified> {
+  async #verify(
+    userId: string,
+    check: (record: FactorRecord, now: Date) => CheckResult,
+    remember: RememberRequest,
+    keepCopy = false,
+  ): Promise<Verified> {
     const record = await enabledRecordForWrite(this.deps.factors, userId);
+    if (keepCopy) await this.#keepCopy(record);
     const now = this.deps.clock.now();
     let authenticatorId: string | null = null;
     const spent = await this.deps.codeChecks.spend(userId, check(record, now), async (proof) => {

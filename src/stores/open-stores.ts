@@ -8,15 +8,17 @@ import { MemoryFactorStore } from './memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from './memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from './memory/memory-revocation-cache.js';
 import { MemorySecurityEventLog } from './memory/memory-security-event-log.js';
+import { MemoryTotpCopyStore } from './memory/memory-totp-copy-store.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
 import { MongoSecurityEventLog } from './mongo/mongo-security-event-log.js';
-import type { AttemptStore, FactorStore, Notifier, PendingEnrollmentStore, RevocationCache, SecurityEventLog } from './ports.js';
+import type { AttemptStore, FactorStore, Notifier, PendingEnrollmentStore, RevocationCache, SecurityEventLog, TotpCopyStore } from './ports.js';
 import { connectRedis, createRedis, userKey, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisNotifier } from './redis/redis-notifier.js';
 import { RedisPendingEnrollmentStore } from './redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from './redis/redis-revocation-cache.js';
+import { RedisTotpCopyStore } from './redis/redis-totp-copy-store.js';
 import type { StoreProbe } from './store-monitor.js';
 import { unreachableStore } from './unreachable-store.js';
 
@@ -41,6 +43,8 @@ export interface Stores {
   readonly pending: PendingEnrollmentStore;
   readonly attempts: AttemptStore;
   readonly revocations: RevocationCache;
+  /** VerifyTotp's copies of what it reads (see TotpCopy). */
+  readonly totpCopies: TotpCopyStore;
   readonly securityEvents: SecurityEventLog;
   /** Confirmed enrollments, by user (WatchTotpEnrollment). */
   readonly confirmations: Notifier;
@@ -68,6 +72,7 @@ export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Pro
       pending: new MemoryPendingEnrollmentStore(clock),
       attempts: new MemoryAttemptStore(clock),
       revocations: new MemoryRevocationCache(),
+      totpCopies: new MemoryTotpCopyStore(clock),
       securityEvents: new MemorySecurityEventLog(),
       confirmations: new MemoryNotifier(),
       eventNotices: new MemoryNotifier(),
@@ -130,6 +135,7 @@ async function storesOn(
     pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
     attempts: new RedisAttemptStore({ redis, keyPrefix }),
     revocations: new RedisRevocationCache({ redis, keyPrefix }),
+    totpCopies: new RedisTotpCopyStore({ redis, keyPrefix }),
     securityEvents,
     confirmations: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (userId) => userKey(keyPrefix, userId, 'confirmed') }),
     // One channel for the whole deployment (its hash tag puts it on one Cluster shard).

@@ -50,9 +50,11 @@ export interface FactorRecord {
   readonly devices: readonly DeviceRecord[];
   readonly sessionsRevokedAt: Date | null;
   /**
-   * Goes up with every write; a write that depends on what was read (the
-   * device cap) names it and applies only if nothing changed in between.
-   * 0 for a record written before versions existed.
+   * Goes up with every write but a plain TOTP login (a step spent and its
+   * authenticator's lastUsedAt set: the spend's own filter guards that step);
+   * a write that depends on what was read (the device cap, a recovery code's
+   * count, VerifyTotp on its Redis copy) names it and applies only if nothing
+   * changed in between. 0 for a record written before versions existed.
    */
   readonly version: number;
 }
@@ -62,7 +64,13 @@ export interface FactorRecord {
  * spent, or an unused recovery code. Spending it durably is what makes a code
  * single-use (RFC 6238 §5.2), on every instance.
  */
-export type CodeProof = { readonly authenticatorId: string; readonly timeStep: number } | { readonly recoveryCodeHash: string };
+export type CodeProof = StepProof | { readonly recoveryCodeHash: string };
+
+/** A TOTP code's proof: its authenticator's step. */
+export interface StepProof {
+  readonly authenticatorId: string;
+  readonly timeStep: number;
+}
 
 export interface EnableFactor {
   /** The first authenticator; its lastTimeStep is the confirming step. */
@@ -119,6 +127,13 @@ export interface FactorStore {
     change: ProvenChange,
     ifVersion?: number,
   ): Promise<{ recoveryCodesRemaining: number } | null>;
+  /**
+   * A plain TOTP login, as one conditional single-document update with no
+   * document back: spends the step and sets its authenticator's lastUsedAt,
+   * only if the record is at `version`. Moves no version. False when MFA is
+   * off, the step was spent, or the record is at another version.
+   */
+  spendStep(userId: string, proof: StepProof, usedAt: Date, version: number): Promise<boolean>;
   /** Spends the proof and turns MFA off, forgetting secret, codes and devices. False when the proof was spent or MFA is off. */
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean>;
   /** Relabels an authenticator; null when the user has no such authenticator. */
@@ -238,6 +253,34 @@ export interface AttemptStore {
   settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome>;
   /** Milliseconds left of the user's lockout, or 0. */
   lockoutRemainingMs(userId: string): Promise<number>;
+  /** Reads, changing nothing: the lockout left (ms, or 0) and the failures counted since the last pass. */
+  standing(userId: string): Promise<{ lockedMs: number; failures: number }>;
+}
+
+/** What a TOTP check reads of an authenticator. */
+export type TotpKey = Pick<AuthenticatorRecord, 'authenticatorId' | 'sealedSecret' | 'lastTimeStep'>;
+
+/**
+ * What VerifyTotp reads of an enabled user's record, kept in Redis so that a
+ * login needs no MongoDB read (issue 11). Nothing trusts it: a code it
+ * accepts is spent by FactorStore.spendStep naming `version`, so a copy that
+ * is behind (a write it never heard of, a refresh lost) makes that write miss,
+ * and the login reads MongoDB as before. Secrets are in it sealed only.
+ */
+export interface TotpCopy {
+  readonly userId: string;
+  /** The record's version it was taken from. */
+  readonly version: number;
+  /** `lastTimeStep` is a hint: the copy is not refreshed when a login spends a step. */
+  readonly authenticators: readonly TotpKey[];
+  readonly recoveryCodesRemaining: number;
+}
+
+export interface TotpCopyStore {
+  /** The user's copy, or null when there is none (never taken, or expired). */
+  get(userId: string): Promise<TotpCopy | null>;
+  /** Keeps `copy` for `ttlMs`, replacing the user's previous one. */
+  put(copy: TotpCopy, ttlMs: number): Promise<void>;
 }
 
 /** A fast copy of each user's sessionsRevokedAt; the durable value is in FactorStore. */

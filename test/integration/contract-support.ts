@@ -8,6 +8,7 @@ import type {
   PendingEnrollmentStore,
   RevocationCache,
   SecurityEventLog,
+  TotpCopyStore,
 } from '../../src/stores/ports.js';
 import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
 
@@ -17,6 +18,7 @@ export interface StoreFixture {
   pending: PendingEnrollmentStore;
   attempts: AttemptStore;
   revocations: RevocationCache;
+  totpCopies: TotpCopyStore;
   securityEvents: SecurityEventLog;
   /** The notifiers of two instances sharing the stores; in memory, one process's notifier twice. */
   notifiers: readonly [Notifier, Notifier];

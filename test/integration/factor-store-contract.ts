@@ -98,7 +98,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect((await s.factors.get(user))!.recoveryCodes!.hashes).to.deep.equal(['h2', 'h3']);
       });
 
-      it('moves the version on with every write, and applies a write that names a version only to that version', async () => {
+      it('moves the version on with every write but a plain TOTP login, and applies a write that names a version only to that version', async () => {
         const user = newUser();
         await s.factors.enable(user, enableAt(s.clock.now(), 100));
         const read = (await s.factors.get(user))!;
@@ -107,10 +107,39 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect(moved.version).to.be.greaterThan(read.version);
         expect(await s.factors.spendProof(user, step(101), {}, read.version)).to.equal(null);
         expect(await lastStep(user)).to.equal(100);
-        expect(await s.factors.spendProof(user, step(101), {}, moved.version)).to.deep.equal({ recoveryCodesRemaining: 3 });
+        const usedAt = new Date(Math.floor(s.clock.now().getTime()));
+        expect(await s.factors.spendProof(user, step(101), { usedAt }, moved.version)).to.deep.equal({ recoveryCodesRemaining: 3 });
+        const login = (await s.factors.get(user))!;
+        expect(login.version, 'a plain login').to.equal(moved.version);
+        expect(login.authenticators[0]!.lastTimeStep).to.equal(101);
+        expect(login.authenticators[0]!.lastUsedAt!.getTime()).to.equal(usedAt.getTime());
+        await s.factors.spendProof(user, { recoveryCodeHash: 'h1' }, {});
+        const recovered = (await s.factors.get(user))!;
+        expect(recovered.version, 'a recovery code').to.be.greaterThan(login.version);
+        await s.factors.spendProof(user, step(102), { sessionsRevokedAt: new Date(s.clock.now().getTime() + 2000) });
+        expect((await s.factors.get(user))!.version, 'a login with another change').to.be.greaterThan(recovered.version);
+      });
+
+      it('spendStep: spends a step only at the version named, once, moving no version, and never when MFA is off', async () => {
+        const user = newUser();
+        await s.factors.enable(user, enableAt(s.clock.now(), 100));
+        const { version } = (await s.factors.get(user))!;
+        const usedAt = new Date(Math.floor(s.clock.now().getTime()));
+        expect(await s.factors.spendStep(user, step(101), usedAt, version + 1)).to.equal(false);
+        expect(await s.factors.spendStep(user, step(100), usedAt, version)).to.equal(false);
+        expect(await s.factors.spendStep(user, step(101, 'aut_0000000000000000'), usedAt, version)).to.equal(false);
+        expect(await lastStep(user)).to.equal(100);
+        const spent = await Promise.all(Array.from({ length: 10 }, () => s.factors.spendStep(user, step(101), usedAt, version)));
+        expect(spent.filter(Boolean)).to.have.length(1);
         const after = (await s.factors.get(user))!;
-        expect(after.version).to.be.greaterThan(moved.version);
-        expect(after.authenticators[0]!.lastTimeStep).to.equal(101);
+        expect(after.version).to.equal(version);
+        expect(after.authenticators[0]).to.deep.include({ lastTimeStep: 101 });
+        expect(after.authenticators[0]!.lastUsedAt!.getTime()).to.equal(usedAt.getTime());
+        expect(await s.factors.spendStep(user, step(102), usedAt, version)).to.equal(true);
+        await s.factors.reset(user, s.clock.now(), []);
+        const off = (await s.factors.get(user))!;
+        expect(await s.factors.spendStep(user, step(103), usedAt, off.version)).to.equal(false);
+        expect(await s.factors.spendStep(newUser(), step(103), usedAt, 0)).to.equal(false);
       });
 
       it('keeps replay protection per authenticator, adds and removes authenticators with a proof, and relabels them', async () => {

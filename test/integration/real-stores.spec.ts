@@ -42,6 +42,7 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
       pending: stores.pending,
       attempts: stores.attempts,
       revocations: stores.revocations,
+      totpCopies: stores.totpCopies,
       securityEvents: stores.securityEvents,
       notifiers: [stores.confirmations, otherInstance.confirmations],
       elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

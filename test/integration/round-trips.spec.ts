@@ -17,6 +17,7 @@ import type { FactorStore } from '../../src/stores/ports.js';
 import { createRedis } from '../../src/stores/redis/redis-client.js';
 import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
+import { RedisTotpCopyStore } from '../../src/stores/redis/redis-totp-copy-store.js';
 import { RedisRevocationCache } from '../../src/stores/redis/redis-revocation-cache.js';
 import { OffsetClock } from '../support/fake-clock.js';
 import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
@@ -101,6 +102,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
         attempts: new RedisAttemptStore({ redis, keyPrefix }),
         revocations: new RedisRevocationCache({ redis, keyPrefix }),
+        totpCopies: new RedisTotpCopyStore({ redis, keyPrefix }),
         securityEvents: new MongoSecurityEventLog(mongo.db(DB_NAME), { retentionSeconds: 86_400, ttlIndexes: false }),
         // No stream watches here: the notices need not leave the process.
         confirmations: new MemoryNotifier(),
@@ -119,15 +121,22 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
 
   const factorStore = () => new MongoFactorStore(mongo.db(DB_NAME));
 
-  it('VerifyTotp: one Redis round trip (the settle script) and at most two MongoDB round trips, as on MongoDB', async () => {
+  it('VerifyTotp: the first login reads MongoDB and takes the Redis copy; the next ones make one MongoDB round trip, the update', async () => {
     const services = servicesOver(factorStore());
     const secret = await enroll(services, 'rt-alice');
-    const { result, redis: redisCommands, mongo: mongoCommands } = await count(() =>
-      services.verification.verifyTotp({ userId: 'rt-alice', code: generateTotp(secret, clock.now()), rememberDevice: false, deviceLabel: '' }),
-    );
-    expect(result.device).to.equal(null);
-    expect(redisCommands, 'Redis').to.have.length(1);
-    expect(mongoCommands.length, `MongoDB: ${mongoCommands.join(', ')}`).to.be.at.most(2);
+    const login = (steps: number) => () =>
+      services.verification.verifyTotp({ userId: 'rt-alice', code: generateTotp(secret, new Date(clock.now().getTime() + steps * 30_000)), rememberDevice: false, deviceLabel: '' });
+    const first = await count(login(0));
+    expect(first.result.device).to.equal(null);
+    // The copy (a miss), the copy taken from the record read, the settle script.
+    expect(first.redis, 'Redis').to.deep.equal(['get', 'set', 'eval']);
+    expect(first.mongo.length, `MongoDB: ${first.mongo.join(', ')}`).to.equal(2);
+    const next = await count(login(1));
+    expect(next.result.recoveryCodesRemaining).to.equal(first.result.recoveryCodesRemaining);
+    // The copy, the lockout standing (read only); then the one conditional update.
+    expect(next.redis, 'Redis').to.have.length(2);
+    expect(next.redis[0]).to.equal('get');
+    expect(next.mongo, 'MongoDB').to.deep.equal(['update']);
   });
 
   it('VerifyTotp with the stores as the service opens them: on FerretDB, its per-user write lock adds two Redis round trips', async () => {
@@ -138,11 +147,13 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
     try {
       const services = createServices(loadConfig({}), stores, deps);
       const secret = await enroll(services, 'rt-bob');
-      const { redis: redisCommands } = await count(() =>
-        services.verification.verifyTotp({ userId: 'rt-bob', code: generateTotp(secret, clock.now()), rememberDevice: false, deviceLabel: '' }),
-      );
+      const login = (steps: number) => () =>
+        services.verification.verifyTotp({ userId: 'rt-bob', code: generateTotp(secret, new Date(clock.now().getTime() + steps * 30_000)), rememberDevice: false, deviceLabel: '' });
+      const first = await count(login(0));
+      const next = await count(login(1));
       const ferretDb = await isFerretDb(mongo.db(DB_NAME));
-      expect(redisCommands, `Redis (FerretDB: ${ferretDb})`).to.have.length(ferretDb ? 3 : 1);
+      expect(first.redis, `Redis, first login (FerretDB: ${ferretDb})`).to.have.length(ferretDb ? 5 : 3);
+      expect(next.redis, `Redis, on the copy (FerretDB: ${ferretDb})`).to.have.length(ferretDb ? 4 : 2);
     } finally {
       await stores.close();
     }

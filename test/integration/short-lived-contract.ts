@@ -133,6 +133,23 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
       });
 
+      it('tells the standing (lockout left, failures counted) without changing it', async () => {
+        const user = newUser();
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
+        await s.attempts.settle(user, false, policy);
+        await s.attempts.settle(user, false, policy);
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 2 });
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 2 });
+        await s.attempts.settle(user, false, policy);
+        const locked = await s.attempts.standing(user);
+        expect(locked.lockedMs).to.be.greaterThan(0).and.at.most(400);
+        await s.elapse(500);
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
+        await s.attempts.settle(user, false, policy);
+        await s.attempts.settle(user, true, policy);
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
+      });
+
       it('counts concurrent failures exactly, and locks once', async () => {
         const user = newUser();
         const lenient = { maxFailures: 100, lockoutMs: 10_000 };
@@ -146,6 +163,37 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
       });
     });
 
+
+    describe('TotpCopyStore', () => {
+      const copyOf = (userId: string, version: number, lastTimeStep = 100) => ({
+        userId,
+        version,
+        authenticators: [
+          { authenticatorId: 'aut_aaaaaaaaaaaaaaaa', sealedSecret: 'v1.k.sealed-a', lastTimeStep },
+          { authenticatorId: 'aut_bbbbbbbbbbbbbbbb', sealedSecret: 'v1.k.sealed-b', lastTimeStep: 7 },
+        ],
+        recoveryCodesRemaining: 9,
+      });
+
+      it('misses, keeps a copy as put, and replaces it with the next put', async () => {
+        const user = newUser();
+        expect(await s.totpCopies.get(user)).to.equal(null);
+        await s.totpCopies.put(copyOf(user, 3), 10_000);
+        expect(await s.totpCopies.get(user)).to.deep.equal(copyOf(user, 3));
+        await s.totpCopies.put(copyOf(user, 2, 90), 10_000);
+        expect(await s.totpCopies.get(user)).to.deep.equal(copyOf(user, 2, 90));
+      });
+
+      it('forgets a copy after its time to live, and keeps users apart, even with braces and colons in their ids', async () => {
+        const a = `${newUser()}}:x{`;
+        const b = `${a}}`;
+        await s.totpCopies.put(copyOf(a, 1), 300);
+        expect(await s.totpCopies.get(b)).to.equal(null);
+        expect(await s.totpCopies.get(a)).to.deep.equal(copyOf(a, 1));
+        await s.elapse(400);
+        expect(await s.totpCopies.get(a)).to.equal(null);
+      });
+    });
 
     describe('RevocationCache', () => {
       it('misses, caches "never", and only moves forward', async () => {

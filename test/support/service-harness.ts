@@ -9,6 +9,7 @@ import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
+import { MemoryTotpCopyStore } from '../../src/stores/memory/memory-totp-copy-store.js';
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
 import { MemorySecurityEventLog } from '../../src/stores/memory/memory-security-event-log.js';
 import { storeUnavailable } from '../../src/stores/store-unavailable.js';
@@ -49,7 +50,8 @@ export function serviceHarness(env: Record<string, string> = {}) {
   const keyring = new Keyring([{ id: 'k', key: keys.k }]);
   const confirmations = new MemoryNotifier();
   const securityEvents = new MemorySecurityEventLog();
-  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), securityEvents, confirmations, eventNotices: new MemoryNotifier() };
+  const totpCopies = new MemoryTotpCopyStore(clock);
+  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), totpCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier() };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random: randomBytes, logger: pino({ level: 'silent' }) });
   const services = build(keyring);

@@ -1,5 +1,5 @@
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
+import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
 
 /** Runs `work` while holding the user's write lock. */
 export interface UserLock {
@@ -29,6 +29,10 @@ export class SerializedFactorStore implements FactorStore {
 
   spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
     return this.lock.withLock(userId, () => this.inner.spendProof(userId, proof, change, ifVersion));
+  }
+
+  spendStep(userId: string, proof: StepProof, usedAt: Date, version: number): Promise<boolean> {
+    return this.lock.withLock(userId, () => this.inner.spendStep(userId, proof, usedAt, version));
   }
 
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {

@@ -38,6 +38,12 @@ export class MemoryAttemptStore implements AttemptStore {
     return Math.max(0, this.#user(userId, now).lockedUntil - now);
   }
 
+  async standing(userId: string): Promise<{ lockedMs: number; failures: number }> {
+    const now = this.clock.now().getTime();
+    const user = this.#user(userId, now);
+    return { lockedMs: Math.max(0, user.lockedUntil - now), failures: user.failures };
+  }
+
   #user(userId: string, now: number): UserAttempts {
     let user = this.#users.get(userId);
     if (user === undefined) {

@@ -1,6 +1,6 @@
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import { isSpendable } from '../proof.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
+import { isPlainLogin, isSpendable } from '../proof.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
 
 /** In-process FactorStore: the embedded default and the unit-test fake. Holds nothing across restarts. */
 export class MemoryFactorStore implements FactorStore {
@@ -8,9 +8,13 @@ export class MemoryFactorStore implements FactorStore {
   /** Each user's outbox, beside the record as the MongoDB adapter keeps it in the document. */
   readonly #outboxes = new Map<string, SecurityEventRecord[]>();
 
-  /** Every write goes through here: it moves the version on, as the MongoDB adapter's $inc does, and adds the write's events. */
-  #write(record: Omit<FactorRecord, 'version'>, events: Events = []): void {
-    this.#records.set(record.userId, { ...record, version: (this.#records.get(record.userId)?.version ?? 0) + 1 });
+  /**
+   * Every write goes through here: it moves the version on, as the MongoDB adapter's $inc does
+   * (but for a plain TOTP login: `sameVersion`), and adds the write's events.
+   */
+  #write(record: Omit<FactorRecord, 'version'>, events: Events = [], sameVersion = false): void {
+    const version = this.#records.get(record.userId)?.version ?? 0;
+    this.#records.set(record.userId, { ...record, version: sameVersion ? version : version + 1 });
     this.#push(record.userId, events);
   }
 
@@ -64,8 +68,14 @@ export class MemoryFactorStore implements FactorStore {
       devices: change.addDevice ? [...kept, change.addDevice] : kept,
       sessionsRevokedAt: change.sessionsRevokedAt ? later(current.sessionsRevokedAt, change.sessionsRevokedAt) : current.sessionsRevokedAt,
     };
-    this.#write(next, change.events);
+    this.#write(next, change.events, isPlainLogin(proof, change));
     return { recoveryCodesRemaining: next.recoveryCodes?.hashes.length ?? 0 };
+  }
+
+  async spendStep(userId: string, proof: StepProof, usedAt: Date, version: number): Promise<boolean> {
+    const current = this.#records.get(userId);
+    if (current?.version !== version) return false;
+    return (await this.spendProof(userId, proof, { usedAt })) !== null;
   }
 
   async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {

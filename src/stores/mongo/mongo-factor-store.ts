@@ -3,7 +3,8 @@ import { AUTHENTICATOR_ID_PATTERN, DEFAULT_AUTHENTICATOR_LABEL, LEGACY_AUTHENTIC
 import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
 import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange } from '../ports.js';
+import { isPlainLogin } from '../proof.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
 import { mongoCall } from './mongo-client.js';
 import { fromOutboxEntry, toOutboxEntry, type OutboxEntry } from './outbox-entry.js';
 
@@ -96,7 +97,7 @@ export class MongoFactorStore implements FactorStore {
   async spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
     const set: Record<string, unknown> = {};
     const unset: Record<string, ''> = {};
-    const update: Record<string, unknown> = { $inc: { version: 1 } };
+    const update: Record<string, unknown> = isPlainLogin(proof, change) ? {} : { $inc: { version: 1 } };
     // A removed authenticator's entry goes whole: setting its fields too would be a conflicting update.
     if ('timeStep' in proof && proof.authenticatorId !== change.removeAuthenticatorId) {
       const path = `authenticators.${authenticatorPath(proof.authenticatorId)}`;
@@ -128,6 +129,17 @@ export class MongoFactorStore implements FactorStore {
       ),
     );
     return after === null ? null : { recoveryCodesRemaining: after.recoveryCodes?.hashes.length ?? 0 };
+  }
+
+  async spendStep(userId: string, proof: StepProof, usedAt: Date, version: number): Promise<boolean> {
+    const path = `authenticators.${authenticatorPath(proof.authenticatorId)}`;
+    const result = await mongoCall(() =>
+      this.#factors.updateOne(
+        { ...proofFilter(userId, proof), ...versionFilter(version) },
+        { $set: { [`${path}.lastTimeStep`]: proof.timeStep, [`${path}.lastUsedAt`]: usedAt } },
+      ),
+    );
+    return result.matchedCount === 1;
   }
 
   async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {

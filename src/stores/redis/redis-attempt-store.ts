@@ -20,6 +20,9 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1, failures}`;
 
+// KEYS: failures counter, lock flag. Returns {ms of lockout left (negative: none), failures}.
+const STANDING = `return {redis.call('PTTL', KEYS[2]), tonumber(redis.call('GET', KEYS[1]) or '0')}`;
+
 /** The lockout gate: one atomic script per code check, shared by every instance. */
 export class RedisAttemptStore implements AttemptStore {
   constructor(private readonly deps: { readonly redis: RedisClient; readonly keyPrefix: string }) {}
@@ -32,6 +35,13 @@ export class RedisAttemptStore implements AttemptStore {
     if (kind === 0) return { kind: 'accepted' };
     if (kind === 2) return { kind: 'locked', retryAfterMs: value!, failures: failures! };
     return { kind: 'rejected', failures: value! };
+  }
+
+  async standing(userId: string): Promise<{ lockedMs: number; failures: number }> {
+    const key = (kind: string) => userKey(this.deps.keyPrefix, userId, kind);
+    // Both in one round trip, from one moment (a script runs alone).
+    const [left, failures] = (await redisCall(() => this.deps.redis.eval(STANDING, 2, key('failures'), key('lock')))) as [number, number];
+    return { lockedMs: Math.max(0, left), failures };
   }
 
   async lockoutRemainingMs(userId: string): Promise<number> {

@@ -1,0 +1,35 @@
+import type { TotpCopy, TotpCopyStore } from '../ports.js';
+import { redisCall, userKey, type RedisClient } from './redis-client.js';
+
+/** As stored: [version, [[authenticatorId, sealedSecret, lastTimeStep], ...], recoveryCodesRemaining]. */
+type Stored = [number, [string, string, number][], number];
+
+/**
+ * VerifyTotp's copies, one JSON string per user with a time to live. A put
+ * simply replaces: nothing trusts a copy (see TotpCopy), so a slow put of an
+ * older one costs the next login one MongoDB read, never a wrong answer.
+ */
+export class RedisTotpCopyStore implements TotpCopyStore {
+  constructor(private readonly deps: { readonly redis: RedisClient; readonly keyPrefix: string }) {}
+
+  async get(userId: string): Promise<TotpCopy | null> {
+    const value = await redisCall(() => this.deps.redis.get(this.#key(userId)));
+    if (value === null) return null;
+    const [version, authenticators, recoveryCodesRemaining] = JSON.parse(value) as Stored;
+    return {
+      userId,
+      version,
+      authenticators: authenticators.map(([authenticatorId, sealedSecret, lastTimeStep]) => ({ authenticatorId, sealedSecret, lastTimeStep })),
+      recoveryCodesRemaining,
+    };
+  }
+
+  async put(copy: TotpCopy, ttlMs: number): Promise<void> {
+    const stored: Stored = [copy.version, copy.authenticators.map((a) => [a.authenticatorId, a.sealedSecret, a.lastTimeStep]), copy.recoveryCodesRemaining];
+    await redisCall(() => this.deps.redis.set(this.#key(copy.userId), JSON.stringify(stored), 'PX', ttlMs));
+  }
+
+  #key(userId: string): string {
+    return userKey(this.deps.keyPrefix, userId, 'totp-copy');
+  }
+}
