@@ -113,7 +113,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
         added: number;
         users: number;
       };
-      log(`verify_totp: probed at ${sized.probedRps} req/s; enrolled ${sized.added} more users for its window (${sized.users} in all)`);
+      log(`verify_totp: probed at ${sized.probedRps} req/s (first logins); enrolled ${sized.added} more users for its window (${sized.users} in all); each logged in once`);
     }
     log(`${scenario}: ${options.warmupS} s warm-up, ${options.durationS} s measured`);
     results.set(scenario, await measureScenario(scenario, options, { generator, probe }));

@@ -29,7 +29,7 @@ export interface Config {
   readonly eventHeartbeatSeconds: number;
   /** How often each instance sweeps outboxes for events a dead instance left unrelayed. */
   readonly eventSweepSeconds: number;
-  /** How long VerifyTotp's Redis copy of a user's record lives after it is taken; 0: no copy, every login reads MongoDB. */
+  /** How long VerifyTotp's Redis copy of a user's record lives after it was last taken or read; 0: no copy, every login reads MongoDB. */
   readonly totpCopySeconds: number;
   readonly storeTimeoutMs: number;
   readonly logLevel: string;
@@ -117,7 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventRetentionSeconds: retentionSeconds(env),
     eventHeartbeatSeconds: integer(env, 'MFA_EVENT_HEARTBEAT_SECONDS', 15, 1, 15),
     eventSweepSeconds: integer(env, 'MFA_EVENT_SWEEP_SECONDS', 5, 1, 3600),
-    totpCopySeconds: integer(env, 'MFA_TOTP_COPY_SECONDS', 86_400, 0, 30 * 86_400),
+    totpCopySeconds: integer(env, 'MFA_TOTP_COPY_SECONDS', 7 * 86_400, 0, 90 * 86_400),
     // At most 2.4 s: with the MongoDB driver's one retry a call still fails within 5 s.
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 2400),
     logLevel: logLevel(env),

@@ -107,7 +107,7 @@ export function createServices(
     authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, events, clock }),
     verification: new VerificationService({
       factors, pending, codeChecks, sessions, devices, recoveryCodes, events, clock,
-      totpCopies: config.totpCopySeconds > 0 ? { store: stores.totpCopies, ttlMs: config.totpCopySeconds * 1000 } : null,
+      totpCopies: config.totpCopySeconds > 0 ? stores.totpCopies : null,
     }),
     devices,
     sessions,
@@ -141,7 +141,9 @@ export async function startService(
     logger.warn('NODE_ENV=production without MFA_AUTH_TOKENS or mutual TLS: any client that reaches the port can call MfaService');
   }
 
-  const stores = await openStores(config.stores, { clock, logger, timeoutMs: config.storeTimeoutMs, eventRetentionSeconds: config.eventRetentionSeconds });
+  const stores = await openStores(config.stores, {
+    clock, logger, timeoutMs: config.storeTimeoutMs, eventRetentionSeconds: config.eventRetentionSeconds, totpCopyTtlMs: config.totpCopySeconds * 1000,
+  });
   const services = createServices(config, stores, { keyring, clock, random, logger });
   // Also relays what an instance that died left in outboxes.
   services.relay.start();

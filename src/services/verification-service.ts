@@ -37,8 +37,8 @@ export class VerificationService {
       readonly recoveryCodes: RecoveryCodes;
       readonly events: SecurityEventFactory;
       readonly clock: Clock;
-      /** VerifyTotp's copies and how long each lives (MFA_TOTP_COPY_SECONDS); null: none. */
-      readonly totpCopies: { readonly store: TotpCopyStore; readonly ttlMs: number } | null;
+      /** VerifyTotp's copies (MFA_TOTP_COPY_SECONDS); null: none. */
+      readonly totpCopies: TotpCopyStore | null;
     },
   ) {}
 
@@ -63,7 +63,7 @@ export class VerificationService {
   async #verifyOnCopy(userId: string, code: string): Promise<Verified | null> {
     const { totpCopies, codeChecks, factors } = this.deps;
     if (totpCopies === null) return null;
-    const copy = await totpCopies.store.get(userId);
+    const copy = await totpCopies.get(userId);
     if (copy === null) return null;
     const now = this.deps.clock.now();
     const check = codeChecks.totp({ ...copy, enabled: true }, code, now);
@@ -84,7 +84,7 @@ export class VerificationService {
       authenticators: record.authenticators.map(({ authenticatorId, sealedSecret, lastTimeStep }) => ({ authenticatorId, sealedSecret, lastTimeStep })),
       recoveryCodesRemaining: record.recoveryCodes?.hashes.length ?? 0,
     };
-    await totpCopies.store.put(copy, totpCopies.ttlMs).catch(() => {});
+    await totpCopies.put(copy).catch(() => {});
   }
 
   async verifyRecoveryCode(request: { userId: string; recoveryCode: string } & RememberRequest): Promise<Verified> {

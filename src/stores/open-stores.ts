@@ -61,6 +61,8 @@ export interface OpenStoresDeps {
   readonly timeoutMs: number;
   /** MFA_EVENT_RETENTION_DAYS in seconds: the TTL index of the event log, where the server has them. */
   readonly eventRetentionSeconds: number;
+  /** MFA_TOTP_COPY_SECONDS in milliseconds: how long VerifyTotp's copy of a user lives unread (0: none is taken). */
+  readonly totpCopyTtlMs: number;
 }
 
 export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Promise<Stores> {
@@ -72,7 +74,7 @@ export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Pro
       pending: new MemoryPendingEnrollmentStore(clock),
       attempts: new MemoryAttemptStore(clock),
       revocations: new MemoryRevocationCache(),
-      totpCopies: new MemoryTotpCopyStore(clock),
+      totpCopies: new MemoryTotpCopyStore({ clock, ttlMs: deps.totpCopyTtlMs }),
       securityEvents: new MemorySecurityEventLog(),
       confirmations: new MemoryNotifier(),
       eventNotices: new MemoryNotifier(),
@@ -135,7 +137,7 @@ async function storesOn(
     pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
     attempts: new RedisAttemptStore({ redis, keyPrefix }),
     revocations: new RedisRevocationCache({ redis, keyPrefix }),
-    totpCopies: new RedisTotpCopyStore({ redis, keyPrefix }),
+    totpCopies: new RedisTotpCopyStore({ redis, keyPrefix, ttlMs: deps.totpCopyTtlMs }),
     securityEvents,
     confirmations: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (userId) => userKey(keyPrefix, userId, 'confirmed') }),
     // One channel for the whole deployment (its hash tag puts it on one Cluster shard).

@@ -276,11 +276,12 @@ export interface TotpCopy {
   readonly recoveryCodesRemaining: number;
 }
 
+/** Each copy lives for the store's time to live (MFA_TOTP_COPY_SECONDS) after it was last put or read. */
 export interface TotpCopyStore {
-  /** The user's copy, or null when there is none (never taken, or expired). */
+  /** The user's copy, or null when there is none (never taken, or expired); reading it keeps it for another time to live. */
   get(userId: string): Promise<TotpCopy | null>;
-  /** Keeps `copy` for `ttlMs`, replacing the user's previous one. */
-  put(copy: TotpCopy, ttlMs: number): Promise<void>;
+  /** Keeps `copy`, replacing the user's previous one. */
+  put(copy: TotpCopy): Promise<void>;
 }
 
 /** A fast copy of each user's sessionsRevokedAt; the durable value is in FactorStore. */

@@ -102,7 +102,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
         attempts: new RedisAttemptStore({ redis, keyPrefix }),
         revocations: new RedisRevocationCache({ redis, keyPrefix }),
-        totpCopies: new RedisTotpCopyStore({ redis, keyPrefix }),
+        totpCopies: new RedisTotpCopyStore({ redis, keyPrefix, ttlMs: 60_000 }),
         securityEvents: new MongoSecurityEventLog(mongo.db(DB_NAME), { retentionSeconds: 86_400, ttlIndexes: false }),
         // No stream watches here: the notices need not leave the process.
         confirmations: new MemoryNotifier(),
@@ -129,20 +129,20 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
     const first = await count(login(0));
     expect(first.result.device).to.equal(null);
     // The copy (a miss), the copy taken from the record read, the settle script.
-    expect(first.redis, 'Redis').to.deep.equal(['get', 'set', 'eval']);
+    expect(first.redis, 'Redis').to.deep.equal(['getex', 'set', 'eval']);
     expect(first.mongo.length, `MongoDB: ${first.mongo.join(', ')}`).to.equal(2);
     const next = await count(login(1));
     expect(next.result.recoveryCodesRemaining).to.equal(first.result.recoveryCodesRemaining);
     // The copy, the lockout standing (read only); then the one conditional update.
     expect(next.redis, 'Redis').to.have.length(2);
-    expect(next.redis[0]).to.equal('get');
+    expect(next.redis[0]).to.equal('getex');
     expect(next.mongo, 'MongoDB').to.deep.equal(['update']);
   });
 
   it('VerifyTotp with the stores as the service opens them: on FerretDB, its per-user write lock adds two Redis round trips', async () => {
     const stores = await openStores(
       { kind: 'external', redisUrl: redisServer.url, redisCluster: false, mongoUrl: mongoServer.url, mongoDb: DB_NAME },
-      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400 },
+      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, totpCopyTtlMs: 60_000 },
     );
     try {
       const services = createServices(loadConfig({}), stores, deps);

@@ -50,7 +50,7 @@ export function serviceHarness(env: Record<string, string> = {}) {
   const keyring = new Keyring([{ id: 'k', key: keys.k }]);
   const confirmations = new MemoryNotifier();
   const securityEvents = new MemorySecurityEventLog();
-  const totpCopies = new MemoryTotpCopyStore(clock);
+  const totpCopies = new MemoryTotpCopyStore({ clock, ttlMs: 7 * 86_400_000 });
   const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), totpCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier() };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random: randomBytes, logger: pino({ level: 'silent' }) });

@@ -18,7 +18,7 @@ storeContract('in-memory', () => {
     pending: new MemoryPendingEnrollmentStore(clock),
     attempts: new MemoryAttemptStore(clock),
     revocations: new MemoryRevocationCache(),
-    totpCopies: new MemoryTotpCopyStore(clock),
+    totpCopies: new MemoryTotpCopyStore({ clock, ttlMs: 300 }),
     securityEvents: new MemorySecurityEventLog(),
     elapse: async (ms) => clock.advance(ms),
   };

@@ -5,17 +5,21 @@ import type { TotpCopy, TotpCopyStore } from '../ports.js';
 export class MemoryTotpCopyStore implements TotpCopyStore {
   readonly #copies = new Map<string, { copy: TotpCopy; expiresAt: number }>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly deps: { readonly clock: Clock; readonly ttlMs: number }) {}
 
   async get(userId: string): Promise<TotpCopy | null> {
     const kept = this.#copies.get(userId);
     if (kept === undefined) return null;
-    if (kept.expiresAt > this.clock.now().getTime()) return kept.copy;
+    const now = this.deps.clock.now().getTime();
+    if (kept.expiresAt > now) {
+      kept.expiresAt = now + this.deps.ttlMs;
+      return kept.copy;
+    }
     this.#copies.delete(userId);
     return null;
   }
 
-  async put(copy: TotpCopy, ttlMs: number): Promise<void> {
-    this.#copies.set(copy.userId, { copy, expiresAt: this.clock.now().getTime() + ttlMs });
+  async put(copy: TotpCopy): Promise<void> {
+    this.#copies.set(copy.userId, { copy, expiresAt: this.deps.clock.now().getTime() + this.deps.ttlMs });
   }
 }
