@@ -19,6 +19,20 @@ export interface TestMongo {
 }
 
 const READY_TIMEOUT_MS = 60_000;
+/**
+ * FerretDB 1.24 on PostgreSQL runs an update on two pooled PostgreSQL
+ * connections: it holds the one its query reads from while it takes another
+ * for the update's transaction (internal/handler/msg_update.go). With as many
+ * updates in flight as its pool has connections (pool_max_conns, 50 unless
+ * the URL says), each holds one and waits for a second, and the server stops
+ * answering for good; a goroutine dump shows them all in pgxpool Acquire. So
+ * its pool is sized above what its clients can have in flight: each client's
+ * URL caps the driver's pool at CLIENT_POOL, and at most two pools (the
+ * service's and the bench's store floor) plus a probe's few connections run
+ * at once. PostgreSQL's default max_connections is 100.
+ */
+const FERRETDB_PG_POOL = 80;
+const CLIENT_POOL = 36;
 const NO_SERVER_HINT =
   'no MongoDB-compatible server: set MONGO_URL, put mongod on PATH, or install Go so FerretDB can be built (scripts/ensure-tool.sh ferretdb)';
 const ENSURE_TOOL = resolve(dirname(fileURLToPath(import.meta.url)), '../scripts/ensure-tool.sh');
@@ -42,7 +56,7 @@ export async function startMongoServer(options: { readonly postgresUrl?: string 
   if (options.postgresUrl !== undefined) {
     await assertPostgresListens(options.postgresUrl);
     // Through the environment, not the command line, where a password in the URL would show.
-    const env = { FERRETDB_POSTGRESQL_URL: options.postgresUrl };
+    const env = { FERRETDB_POSTGRESQL_URL: withPoolMaxConns(options.postgresUrl) };
     return startLocal('ferretdb-postgres', await buildFerretDb(), ['--handler=postgresql', ...common], port, dir, env);
   }
   const mongod = findOnPath('mongod');
@@ -75,7 +89,7 @@ async function startLocal(
   dir: string,
   env?: Record<string, string>,
 ): Promise<TestMongo> {
-  const url = `mongodb://127.0.0.1:${port}/`;
+  const url = `mongodb://127.0.0.1:${port}/${kind === 'ferretdb-postgres' ? `?maxPoolSize=${CLIENT_POOL}` : ''}`;
   const logFile = join(dir, `${kind}.log`);
   const launch = async () => {
     const child = spawnLogged(binary, args, logFile, env);
@@ -94,6 +108,13 @@ async function startLocal(
       child = await launch();
     },
   };
+}
+
+/** The PostgreSQL URL with FerretDB's pool size (FERRETDB_PG_POOL) unless it names one. */
+function withPoolMaxConns(postgresUrl: string): string {
+  const url = new URL(postgresUrl);
+  if (!url.searchParams.has('pool_max_conns')) url.searchParams.set('pool_max_conns', String(FERRETDB_PG_POOL));
+  return url.href;
 }
 
 // The first call builds FerretDB with Go (a minute or two); its progress shows on our stderr.
