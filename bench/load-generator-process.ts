@@ -27,6 +27,7 @@ export type GeneratorCommand =
   | { readonly kind: 'begin-pending'; readonly count: number }
   | { readonly kind: 'size-users'; readonly warmupMs: number; readonly durationMs: number }
   | { readonly kind: 'open-floor' }
+  | { readonly kind: 'close-floor' }
   | { readonly kind: 'calls'; readonly scenario: ScenarioName; readonly count: number }
   | { readonly kind: 'run'; readonly scenario: ScenarioName; readonly warmupMs: number; readonly durationMs: number };
 

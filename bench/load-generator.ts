@@ -37,6 +37,10 @@ async function handle(command: GeneratorCommand): Promise<unknown> {
       if (config.stores === null) throw new Error('no stores for a floor (embedded stores)');
       context.floor ??= await StoreFloor.open(config.stores, users[0]!.userId, config.runId);
       return { floor: true };
+    case 'close-floor':
+      await context.floor?.close();
+      context.floor = null;
+      return { floor: false };
     case 'remember-devices': {
       // Spends one code of each of the first users (tickets come user by user) to remember a device.
       const devices = Math.min(command.count, users.length);

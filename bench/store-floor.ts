@@ -45,6 +45,7 @@ export class StoreFloor {
     private readonly attempts: RedisAttemptStore,
     private readonly ids: readonly string[],
     private readonly authenticatorId: string,
+    private readonly version: number,
   ) {}
 
   /** Connects, and copies `templateUserId`'s document DOCUMENTS times under ids of the run's own. */
@@ -58,7 +59,8 @@ export class StoreFloor {
     if (template === null || authenticatorId === undefined) throw new Error(`the floor needs an enrolled user's document (${templateUserId} has none)`);
     const ids = Array.from({ length: DOCUMENTS }, (_, i) => `floor-${runId}-${i}`);
     await factors.insertMany(ids.map((_id) => ({ ...template, _id })));
-    const floor = new StoreFloor(redis, mongo, factors, new RedisAttemptStore({ redis, keyPrefix: REDIS_KEY_PREFIX }), ids, authenticatorId);
+    const attempts = new RedisAttemptStore({ redis, keyPrefix: REDIS_KEY_PREFIX });
+    const floor = new StoreFloor(redis, mongo, factors, attempts, ids, authenticatorId, template.version ?? 0);
     // Steps above any the service could spend, one more per call: every conditional update matches.
     floor.#step = timeStepAt(new Date()) + 1_000_000;
     return floor;
@@ -71,10 +73,12 @@ export class StoreFloor {
       const step = ++this.#step;
       await this.attempts.settle(_id, true, { maxFailures: 100, lockoutMs: 60_000 });
       const path = `authenticators.${this.authenticatorId}`;
-      await this.factors.updateOne(
-        { _id, enabled: true, [`${path}.lastTimeStep`]: { $lt: step } },
-        { $set: { [`${path}.lastTimeStep`]: step, [`${path}.lastUsedAt`]: new Date() }, $inc: { version: 1 } },
+      // As FactorStore.spendStep writes it: the filter names the version, which a login does not move.
+      const result = await this.factors.updateOne(
+        { _id, enabled: true, [`${path}.lastTimeStep`]: { $lt: step }, version: this.version },
+        { $set: { [`${path}.lastTimeStep`]: step, [`${path}.lastUsedAt`]: new Date() } },
       );
+      if (result.matchedCount !== 1) throw new Error('the floor\'s spend matched no document');
     });
   }
 

@@ -76,6 +76,20 @@ export class StoreProbe {
     return { size: Number(stats['size']), documents, meanBsonBytes: documents === 0 ? 0 : bsonBytes / documents };
   }
 
+  /**
+   * Waits until no user's outbox holds a security event: the service's relay has moved the
+   * setup's events to the log, so that it does not share the stores with a measured scenario.
+   */
+  async awaitRelayed(collection: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    // The relay's own sweep query (MongoFactorStore.outboxes): one every server here answers.
+    const unrelayed = { 'outbox.occurredAt': { $lt: new Date(Date.now() + 86_400_000) } };
+    while ((await this.db.collection(collection).findOne(unrelayed, { projection: { _id: 1 } })) !== null) {
+      if (Date.now() > deadline) throw new Error(`the service's relay left security events in ${collection} outboxes for ${timeoutMs} ms`);
+      await sleep(250);
+    }
+  }
+
   async dropDatabase(): Promise<void> {
     await this.db.dropDatabase();
   }
