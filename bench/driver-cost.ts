@@ -19,6 +19,8 @@ import { parseArgs } from 'node:util';
 import { BSON, MongoClient, type Collection, type Db, type Document, type MongoClientOptions } from 'mongodb';
 import { mongoClientOptions } from '../src/stores/mongo/mongo-client.js';
 import { forEachParallel } from './bench-users.js';
+import { driverAreaOf } from './driver-areas.js';
+import { summariseProfile, type ProfileSummary } from './profile-summary.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -41,6 +43,8 @@ function userDocument(id: string): Document {
 
 interface Case {
   readonly name: string;
+  /** Its CPU by area (driverAreaOf) in the report's second table, under --profile. */
+  readonly areas?: boolean;
   /** Responder without logicalSessionTimeoutMinutes: the driver sends no implicit session. */
   readonly noSessions?: boolean;
   readonly client?: MongoClientOptions;
@@ -67,16 +71,16 @@ const spendUpdate = (n: number) => ({ $set: { 'authenticators.aut_0123456789abcd
 const CHECK_FIELDS = { enabled: 1, authenticators: 1, devices: 1, version: 1 };
 
 const CASES: Case[] = [
-  { name: 'findOne by _id (as the service)', call: (c, n) => collection(c).findOne(byId(n)) },
+  { name: 'findOne by _id (as the service)', areas: true, call: (c, n) => collection(c).findOne(byId(n)) },
   { name: 'findOne, projection (enabled, authenticators, devices, version)', call: (c, n) => collection(c).findOne(byId(n), { projection: CHECK_FIELDS }) },
   { name: 'findOne, no implicit session (server without sessions)', noSessions: true, call: (c, n) => collection(c).findOne(byId(n)) },
   { name: 'findOne, enableUtf8Validation: false', client: { enableUtf8Validation: false }, call: (c, n) => collection(c).findOne(byId(n)) },
   { name: 'findOne, promoteValues: false', call: (c, n) => collection(c).findOne(byId(n), { promoteValues: false }) },
-  { name: 'findOne, raw BSON', call: (c, n) => collection(c).findOne(byId(n), { raw: true }) },
+  { name: 'findOne, raw BSON', areas: true, call: (c, n) => collection(c).findOne(byId(n), { raw: true }) },
   { name: 'findOne, monitorCommands: true', client: { monitorCommands: true }, call: (c, n) => collection(c).findOne(byId(n)) },
   { name: 'findOne, zlib compression', client: { compressors: ['zlib'] }, call: (c, n) => collection(c).findOne(byId(n)) },
   { name: 'db.command find (no cursor object)', call: (c, n) => dbOf(c).command({ find: 'mfa_factors', filter: byId(n), limit: 1, singleBatch: true }) },
-  { name: 'updateOne conditional (as the floor)', call: (c, n) => collection(c).updateOne(spend(n), spendUpdate(n)) },
+  { name: 'updateOne conditional (as the floor)', areas: true, call: (c, n) => collection(c).updateOne(spend(n), spendUpdate(n)) },
   { name: 'findOneAndUpdate, returnDocument after (as spendProof)', call: (c, n) => collection(c).findOneAndUpdate(spend(n), spendUpdate(n), { returnDocument: 'after' }) },
   { name: 'findOneAndUpdate, enableUtf8Validation: false', client: { enableUtf8Validation: false }, call: (c, n) => collection(c).findOneAndUpdate(spend(n), spendUpdate(n), { returnDocument: 'after' }) },
   { name: 'updateOne, no implicit session', noSessions: true, call: (c, n) => collection(c).updateOne(spend(n), spendUpdate(n)) },
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
   // Cases interleave round by round, so a change in the machine's load spreads over all of them; the first round's
   // first case also warms the JIT up for everyone.
   const results = new Map<string, Array<{ parallel: number; sequential: number; rps: number }>>();
+  const areas = new Map<string, ProfileSummary>();
   for (let round = 0; round < rounds; round += 1) {
     for (const test of CASES) {
       const responder = await startResponder(test.noSessions === true);
@@ -126,8 +131,14 @@ async function main(): Promise<void> {
         if (profiling) {
           const { profile } = await profiler.post('Profiler.stop');
           mkdirSync(values.profile!, { recursive: true });
-          writeFileSync(join(values.profile!, `${test.name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`), JSON.stringify(profile));
+          const path = join(values.profile!, `${test.name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`);
+          writeFileSync(path, JSON.stringify(profile));
           profiler.disconnect();
+          if (test.areas === true) {
+            // The profile holds measure()'s warm-up calls too.
+            const whole = { name: test.name, startUs: -Infinity, endUs: Infinity, calls: calls + Math.ceil(calls / 10) };
+            areas.set(test.name, summariseProfile(path, [whole], 30, driverAreaOf)[0]!);
+          }
         }
         const sequential = await measure(client, test.call, Math.ceil(calls / 10), 1);
         const list = results.get(test.name) ?? [];
@@ -150,6 +161,21 @@ async function main(): Promise<void> {
     ...[...results].map(([name, list]) => `| ${name} | ${range(list.map((r) => r.parallel))} | ${range(list.map((r) => r.sequential))} | ${range(list.map((r) => r.rps))} |`),
   ];
   process.stdout.write(`${rows.join('\n')}\n`);
+  if (areas.size > 0) process.stdout.write(`\n${areaTable(areas, calls + Math.ceil(calls / 10))}\n`);
+}
+
+/** CPU µs per call by area (rows) for each profiled case (columns): where a call's time goes. */
+function areaTable(areas: Map<string, ProfileSummary>, profiledCalls: number): string {
+  const names = [...areas.keys()];
+  const perCall = (summary: ProfileSummary, area: string) => summary.packages.find((row) => row.name === area)?.usPerCall ?? 0;
+  const all = [...new Set([...areas.values()].flatMap((summary) => summary.packages.map((row) => row.name)))];
+  all.sort((a, b) => perCall(areas.get(names[0]!)!, b) - perCall(areas.get(names[0]!)!, a));
+  return [
+    `| sampled CPU µs/call, 64 in flight (last round) | ${names.join(' | ')} |`,
+    `|---|${names.map(() => '---:|').join('')}`,
+    ...all.map((area) => `| ${area} | ${names.map((name) => perCall(areas.get(name)!, area)).join(' | ')} |`),
+    `| **busy, all areas** | ${names.map((name) => Math.round((1000 * areas.get(name)!.busyMs) / profiledCalls)).join(' | ')} |`,
+  ].join('\n');
 }
 
 main().then(

@@ -39,8 +39,15 @@ const IDLE = '(idle)';
  * (node_modules/<name>, node: internals, the service's own files), once per
  * window: V8 stamps samples with CLOCK_MONOTONIC, the clock the load generator
  * records its windows with, so each scenario's profile holds only its own load.
+ * `classify` names the group a sample's frame counts in ("packages"): by
+ * default its package.
  */
-export function summariseProfile(path: string, windows: readonly ProfileWindow[], top = 20): ProfileSummary[] {
+export function summariseProfile(
+  path: string,
+  windows: readonly ProfileWindow[],
+  top = 20,
+  classify: (url: string, functionName: string) => string = packageOf,
+): ProfileSummary[] {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const tallies = windows.map(() => ({ byFunction: new Map<string, number>(), byPackage: new Map<string, number>(), busyUs: 0 }));
@@ -52,7 +59,7 @@ export function summariseProfile(path: string, windows: readonly ProfileWindow[]
     const frame = nodes.get(id)!;
     const location = frame.url === '' ? '' : ` ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
     const name = `${frame.functionName || '(anonymous)'}${location}`;
-    const where = packageOf(frame.url, frame.functionName);
+    const where = classify(frame.url, frame.functionName);
     windows.forEach((window, w) => {
       if (at < window.startUs || at > window.endUs) return;
       const tally = tallies[w]!;

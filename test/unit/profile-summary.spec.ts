@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { driverAreaOf } from '../../bench/driver-areas.js';
 import { summariseProfile } from '../../bench/profile-summary.js';
 
 describe('bench profile summary', () => {
@@ -36,5 +37,19 @@ describe('bench profile summary', () => {
     ]);
     expect(first!.packages.map((p) => p.name)).to.deep.equal(['the service (src/)', 'mongodb']);
     expect(second!.functions.map((f) => [f.name, f.percent, f.usPerCall])).to.deep.equal([['command mongodb/lib/sdam/server.js:1', 100, null]]);
+  });
+
+  it('groups the MongoDB driver\'s frames by the area a call spends them in (npm run bench:driver --profile)', () => {
+    const area = (url: string, name = 'f') => driverAreaOf(url, name);
+    expect(area('file:///x/node_modules/mongodb/lib/sessions.js')).to.equal('implicit sessions (sessions.js)');
+    expect(area('file:///x/node_modules/mongodb/lib/sdam/topology.js')).to.equal('server selection (sdam/)');
+    expect(area('file:///x/node_modules/mongodb/lib/cmap/connection_pool.js')).to.equal('connection pool (cmap/connection_pool)');
+    expect(area('file:///x/node_modules/mongodb/lib/cmap/commands.js')).to.equal('OP_MSG framing (cmap/commands, wire_protocol/)');
+    expect(area('file:///x/node_modules/mongodb/lib/operations/find.js')).to.equal('command building (operations/)');
+    expect(area('file:///x/node_modules/bson/lib/bson.cjs')).to.equal('BSON (bson: serialise, parse)');
+    expect(area('file:///x/node_modules/mongodb/lib/bson.js')).to.equal('BSON (bson: serialise, parse)');
+    expect(area('', 'writeBuffer')).to.equal('socket (writes, native)');
+    expect(area('', '(garbage collector)')).to.equal('garbage collection');
+    expect(area('node:net')).to.equal('socket (node:net)');
   });
 });
