@@ -53,11 +53,11 @@ export class DeviceService {
   }
 
   async check(userId: string, token: string): Promise<DeviceCheck> {
-    const record = await this.deps.factors.get(userId);
-    if (!record?.enabled) return { remembered: false, device: null };
+    const devices = await this.deps.factors.devices(userId);
+    if (devices === null) return { remembered: false, device: null };
     const now = this.deps.clock.now();
     const tokenHash = hashDeviceToken(token);
-    const device = record.devices.find((d) => d.tokenHash === tokenHash && d.expiresAt.getTime() > now.getTime());
+    const device = devices.find((d) => d.tokenHash === tokenHash && d.expiresAt.getTime() > now.getTime());
     if (device === undefined) return { remembered: false, device: null };
     if (now.getTime() - device.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
       await this.deps.factors.touchDevice(userId, device.deviceId, now);

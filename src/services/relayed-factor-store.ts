@@ -1,5 +1,5 @@
 import type { SecurityEventRecord } from '../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../stores/ports.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../stores/ports.js';
 
 /** What RelayedFactorStore tells after a write with events. */
 export interface OutboxWatcher {
@@ -39,6 +39,10 @@ export class RelayedFactorStore implements FactorStore {
 
   get(userId: string): Promise<FactorRecord | null> {
     return this.inner.get(userId);
+  }
+
+  devices(userId: string): Promise<readonly DeviceRecord[] | null> {
+    return this.inner.devices(userId);
   }
 
   enable(userId: string, change: EnableFactor): Promise<boolean> {

@@ -112,6 +112,12 @@ type Events = readonly SecurityEventRecord[];
  */
 export interface FactorStore {
   get(userId: string): Promise<FactorRecord | null>;
+  /**
+   * The user's remembered devices while MFA is on, null while it is off or
+   * was never on: what a device check needs, and no more (no secrets, codes
+   * or outbox cross the wire).
+   */
+  devices(userId: string): Promise<readonly DeviceRecord[] | null>;
   /** Turns MFA on with its first authenticator and forgets every device. False when it is already on. */
   enable(userId: string, change: EnableFactor): Promise<boolean>;
   /**

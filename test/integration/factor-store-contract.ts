@@ -88,6 +88,19 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect(ids).to.deep.equal(['dev_cccccccccccccccc']);
       });
 
+      it('reads the devices alone, and none while MFA is off', async () => {
+        const user = newUser();
+        const now = s.clock.now();
+        expect(await s.factors.devices(user)).to.equal(null);
+        await s.factors.enable(user, enableAt(now));
+        expect(await s.factors.devices(user)).to.deep.equal([]);
+        await s.factors.spendProof(user, step(101), { addDevice: device('dev_aaaaaaaaaaaaaaaa', now) });
+        expect(await s.factors.devices(user)).to.deep.equal((await s.factors.get(user))!.devices);
+        expect((await s.factors.devices(user))!.map((d) => d.deviceId)).to.deep.equal(['dev_aaaaaaaaaaaaaaaa']);
+        await s.factors.disable(user, step(102), now, []);
+        expect(await s.factors.devices(user)).to.equal(null);
+      });
+
       it('lets exactly one of many concurrent spends of the same step or recovery code win', async () => {
         const user = newUser();
         await s.factors.enable(user, enableAt(s.clock.now(), 100));

@@ -1,5 +1,5 @@
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
 
 /** Runs `work` while holding the user's write lock. */
 export interface UserLock {
@@ -21,6 +21,10 @@ export class SerializedFactorStore implements FactorStore {
 
   get(userId: string): Promise<FactorRecord | null> {
     return this.inner.get(userId);
+  }
+
+  devices(userId: string): Promise<readonly DeviceRecord[] | null> {
+    return this.inner.devices(userId);
   }
 
   enable(userId: string, change: EnableFactor): Promise<boolean> {

@@ -26,6 +26,11 @@ export class MemoryFactorStore implements FactorStore {
     return this.#records.get(userId) ?? null;
   }
 
+  async devices(userId: string): Promise<readonly DeviceRecord[] | null> {
+    const record = this.#records.get(userId);
+    return record?.enabled ? record.devices : null;
+  }
+
   async enable(userId: string, change: EnableFactor): Promise<boolean> {
     const current = this.#records.get(userId);
     if (current?.enabled) return false;
