@@ -109,6 +109,16 @@ describe('VerifyTotp on its Redis copy never serves stale state (real stores, tw
     expect(remaining).to.equal(9);
   });
 
+  it('reads a copy it cannot parse (a value of another shape) as no copy: the login reads MongoDB and takes it anew', async () => {
+    const user = await withCopy();
+    for (const garbage of ['not json', '{"v":2}', '[1,"x",3]']) {
+      await stores.redis.set(copyKey(user.userId), garbage);
+      expect(await login(a.client, user.userId, codeAt(user.secret, clock)), garbage).to.equal('OK');
+      expect((await copyOf(user.userId))?.[0], garbage).to.equal(await versionOf(user.userId));
+      clock.advance(30_000);
+    }
+  });
+
   it('never lets replays on a copy behind by a step clear the lockout count: replays and guesses lock the user', async () => {
     const user = await withCopy();
     const used = codeAt(user.secret, clock);

@@ -15,8 +15,9 @@ export class RedisTotpCopyStore implements TotpCopyStore {
 
   async get(userId: string): Promise<TotpCopy | null> {
     const value = await redisCall(() => this.deps.redis.getex(this.#key(userId), 'PX', this.deps.ttlMs));
-    if (value === null) return null;
-    const [version, authenticators, recoveryCodesRemaining] = JSON.parse(value) as Stored;
+    const stored = value === null ? null : parse(value);
+    if (stored === null) return null;
+    const [version, authenticators, recoveryCodesRemaining] = stored;
     return {
       userId,
       version,
@@ -33,4 +34,23 @@ export class RedisTotpCopyStore implements TotpCopyStore {
   #key(userId: string): string {
     return userKey(this.deps.keyPrefix, userId, 'totp-copy');
   }
+}
+
+/**
+ * The stored tuple, or null for a value of another shape (another release's
+ * format, say): read as no copy, so the login takes the durable way and puts a
+ * new one, and the value never reaches an error message.
+ */
+function parse(value: string): Stored | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) return null;
+  const [version, authenticators, remaining] = parsed as unknown[];
+  const isKey = (a: unknown) => Array.isArray(a) && a.length === 3 && typeof a[0] === 'string' && typeof a[1] === 'string' && Number.isInteger(a[2]);
+  if (!Number.isInteger(version) || !Number.isInteger(remaining) || !Array.isArray(authenticators) || !authenticators.every(isKey)) return null;
+  return parsed as Stored;
 }
