@@ -40,6 +40,8 @@ export interface BenchOptions {
   readonly postgresUrl: string;
   readonly json: string | null;
   readonly profileDir: string | null;
+  /** Node.js flags for the server process alone (--server-node-args), as a deployment would set them. */
+  readonly serverNodeArgs: readonly string[];
 }
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -61,6 +63,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --postgres-url URL PostgreSQL database for ferretdb-postgres (default ${DEFAULT_POSTGRES_URL})
   --json FILE        also write the results as JSON
   --profile DIR      run the server with --cpu-prof into DIR and print its top self-time functions
+  --server-node-args=FLAGS  Node.js flags for the server process only, e.g. --server-node-args=--max-old-space-size=64
+                     (several: quoted, space-separated, after the =)
   --help`;
 
 export class UsageError extends Error {
@@ -85,6 +89,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         'postgres-url': { type: 'string' },
         json: { type: 'string' },
         profile: { type: 'string' },
+        'server-node-args': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -110,6 +115,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     postgresUrl: postgresUrl(values['postgres-url'], stores),
     json: values.json ?? null,
     profileDir: values.profile ?? null,
+    serverNodeArgs: serverNodeArgs(values['server-node-args']),
   };
 }
 
@@ -122,6 +128,13 @@ function seconds(flag: string, text: string, min: number): number {
 function count(flag: string, text: string, min: number): number {
   if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${flag} must be a whole number >= ${min}, got "${text}"`);
   return Number(text);
+}
+
+function serverNodeArgs(text: string | undefined): string[] {
+  const args = (text ?? '').split(/\s+/).filter((arg) => arg !== '');
+  const bad = args.find((arg) => !arg.startsWith('--'));
+  if (bad !== undefined) throw new UsageError(`--server-node-args takes Node.js flags (--name or --name=value), got "${bad}"`);
+  return args;
 }
 
 function postgresUrl(text: string | undefined, stores: StoreKind): string {

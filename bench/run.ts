@@ -18,7 +18,7 @@ import { isFloor, parseOptions, USAGE, UsageError, type BenchOptions, type Scena
 import { clockTicksPerSecond, rssBytes } from './proc-stats.js';
 import { profileMarkdown, summariseProfile } from './profile-summary.js';
 import { buildReport, markdown, type ScenarioResult } from './report.js';
-import { memoryMarkdown, serverMemory } from './server-memory.js';
+import { MemoryWatch, memoryMarkdown, serverMemory } from './server-memory.js';
 import { buildServer, startServerProcess } from './server-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,7 +43,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   const probe = stores.probe;
 
   const authToken = randomBytes(24).toString('base64url');
-  const nodeArgs = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`];
+  const nodeArgs = [...options.serverNodeArgs, ...(options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`])];
   const metricsPort = await freePort();
   const server = await startServerProcess({
     mainJs,
@@ -73,6 +73,8 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     if (code !== 0) log(`warning: the server exited with ${code}; its output:\n${server.output()}`);
   });
   log(`server pid ${server.pid} on port ${server.port} (stores: ${stores.kind})`);
+  const memoryWatch = new MemoryWatch(server.pid, metricsPort);
+  cleanups.push(async () => memoryWatch.stop());
 
   const generator = startLoadGenerator(
     {
@@ -116,6 +118,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   // The store floors need stores to reach: none with the embedded ones, where health is the only floor.
   const scenarios = options.scenarios.filter((scenario) => probe !== null || !isFloor(scenario));
   for (const scenario of scenarios) {
+    memoryWatch.phase = scenario;
     if (isFloor(scenario)) await generator.request({ kind: 'open-floor' });
     if (scenario === 'verify_totp') {
       const sized = (await generator.request({ kind: 'size-users', warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000 })) as {
@@ -133,6 +136,9 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     memory.set(scenario, await serverMemory(server.pid, metricsPort));
   }
   const rss = rssBytes(server.pid);
+  memoryWatch.stop();
+  const highest = memoryWatch.highest;
+  if (highest !== null) memory.set(`highest RSS sampled (in ${highest.phase})`, highest.memory);
 
   await generator.stop();
   const exitCode = await server.stop();
@@ -159,7 +165,9 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   process.stdout.write(`${markdown(report)}\n`);
   const phases = Object.entries(peakRssMib).map(([phase, value]) => `${phase} ${value}`).join(' · ');
   process.stdout.write(`\nServer peak RSS (MiB) after each phase: ${phases}; at the end ${mib(rss.now)}.\n`);
-  process.stdout.write(`\nServer memory (MiB) at the end of each phase:\n\n${memoryMarkdown(memory)}\n`);
+  process.stdout.write(
+    `\nServer memory (MiB) at the end of each phase, and at the highest RSS sampled every ${MemoryWatch.SAMPLE_MS} ms:\n\n${memoryMarkdown(memory)}\n`,
+  );
   if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
   if (options.profileDir !== null) printProfile(options.profileDir, results);
 

@@ -10,6 +10,8 @@ export interface ServerMemory {
   readonly heapTotal: number;
   readonly heapUsed: number;
   readonly spaces: Record<string, number>;
+  /** V8: each space's committed size (the new space's is its semi-spaces, however little is live in them). */
+  readonly spacesCommitted: Record<string, number>;
   /** Memory V8 objects hold outside the heap (Buffers' backing stores), MiB. */
   readonly external: number;
 }
@@ -26,6 +28,10 @@ export async function serverMemory(pid: number, metricsPort: number): Promise<Se
   for (const [, space, value] of text.matchAll(/^nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)$/gm)) {
     spaces[space!] = mib(Number(value));
   }
+  const spacesCommitted: Record<string, number> = {};
+  for (const [, space, value] of text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="([^"]+)"\} (\S+)$/gm)) {
+    spacesCommitted[space!] = mib(Number(value));
+  }
   return {
     rss: mib(kb('VmRSS')),
     rssAnon: mib(kb('RssAnon')),
@@ -33,19 +39,56 @@ export async function serverMemory(pid: number, metricsPort: number): Promise<Se
     heapTotal: mib(metric('nodejs_heap_size_total_bytes')),
     heapUsed: mib(metric('nodejs_heap_size_used_bytes')),
     spaces,
+    spacesCommitted,
     external: mib(metric('nodejs_external_memory_bytes')),
   };
 }
 
-/** The snapshots as a markdown table, one row per phase. */
+/**
+ * Samples the server's memory every SAMPLE_MS while the bench runs and keeps
+ * the sample of the highest RSS and the phase it fell in: where the peak RSS
+ * goes, which the snapshots at the end of each phase miss (by then a GC has run).
+ */
+export class MemoryWatch {
+  static readonly SAMPLE_MS = 250;
+  phase = 'setup';
+  #highest: { phase: string; memory: ServerMemory } | null = null;
+  #timer: NodeJS.Timeout;
+  #sampling = false;
+
+  constructor(pid: number, metricsPort: number) {
+    this.#timer = setInterval(() => {
+      if (this.#sampling) return;
+      this.#sampling = true;
+      const phase = this.phase;
+      serverMemory(pid, metricsPort)
+        .then((memory) => {
+          if (this.#highest === null || memory.rss > this.#highest.memory.rss) this.#highest = { phase, memory };
+        })
+        .catch(() => {}) // the server may be stopping; a missed sample is no error
+        .finally(() => (this.#sampling = false));
+    }, MemoryWatch.SAMPLE_MS);
+  }
+
+  get highest(): { phase: string; memory: ServerMemory } | null {
+    return this.#highest;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** The snapshots as a markdown table, one row per phase (a row's name says when it was taken). */
 export function memoryMarkdown(phases: ReadonlyMap<string, ServerMemory>): string {
   const spaceNames = [...new Set([...phases.values()].flatMap((m) => Object.keys(m.spaces)))].filter((name) => ['new', 'old', 'code', 'large_object'].includes(name));
   const lines = [
-    `| after phase | RSS | anon | file | V8 heap committed | V8 heap live | ${spaceNames.map((name) => `${name} space live`).join(' | ')} | external |`,
-    `|---|${'---:|'.repeat(6 + spaceNames.length)}`,
+    `| when | RSS | anon | file | V8 heap committed | new space committed | V8 heap live | ${spaceNames.map((name) => `${name} space live`).join(' | ')} | external |`,
+    `|---|${'---:|'.repeat(7 + spaceNames.length)}`,
   ];
   for (const [phase, m] of phases) {
-    lines.push(`| ${phase} | ${m.rss} | ${m.rssAnon} | ${m.rssFile} | ${m.heapTotal} | ${m.heapUsed} | ${spaceNames.map((name) => m.spaces[name] ?? 0).join(' | ')} | ${m.external} |`);
+    const cells = [m.rss, m.rssAnon, m.rssFile, m.heapTotal, m.spacesCommitted['new'] ?? 0, m.heapUsed, ...spaceNames.map((name) => m.spaces[name] ?? 0), m.external];
+    lines.push(`| ${phase} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
