@@ -55,8 +55,8 @@ export function scenarioCall(name: ScenarioName, context: ScenarioContext): Scen
   }
 }
 
-/** One successful VerifyTotp: the next unspent code; `rememberDevice` keeps the token on the user. Resolves to the user. */
-export async function verifyNextCode(context: ScenarioContext, rememberDevice = false): Promise<BenchUser> {
+/** One successful VerifyTotp: the next unspent code; `rememberDevice` keeps the token on the user. */
+export async function verifyNextCode(context: ScenarioContext, rememberDevice = false): Promise<void> {
   const ticket = context.tickets.take();
   if (ticket === null) throw new WorkExhausted('every enrolled user\'s usable TOTP codes were spent: raise --users');
   const { user, step } = ticket;
@@ -70,5 +70,4 @@ export async function verifyNextCode(context: ScenarioContext, rememberDevice = 
   } finally {
     if (user.inFlight === call) user.inFlight = null;
   }
-  return user;
 }

@@ -12,17 +12,15 @@ const HEADROOM = 1.3;
 
 /**
  * Sizes the users to verify_totp's window before it runs, and has each log in
- * once. Every user logs in once first (which takes the user's Redis copy,
- * TotpCopy); then a short probe of the scenario itself measures its rate on
- * this machine and these stores, on logins like the window's; then as many
- * users are enrolled, and logged in once, as the warm-up and window need at
- * that rate with headroom (each user yields the codes of the current and next
- * periods, then one more per 30 s; a code is never used twice). So the window
- * measures logins of users who logged in before, within MFA_TOTP_COPY_SECONDS
- * (the steady state: each login renews the copy), it does not run out of
- * unspent codes, and a slow store does not pay for users it cannot use. (A
- * probe of first logins, which read MongoDB, ran at a third of the window's
- * rate on FerretDB, and the window ran out.)
+ * once. A short probe of the scenario itself measures its rate on this
+ * machine and these stores; then as many users are enrolled as one login each
+ * (which takes the user's Redis copy, TotpCopy) and the warm-up and window
+ * need at that rate with headroom (each user yields the codes of the current
+ * and next periods, then one more per 30 s; a code is never used twice). So
+ * the window measures logins of users who logged in before, within
+ * MFA_TOTP_COPY_SECONDS (the steady state: each login renews the copy), it
+ * does not run out of unspent codes, and a slow store does not pay for users
+ * it cannot use. The probe's rate is that of first logins (no copy yet).
  */
 export async function sizeUsers(options: {
   readonly warmupMs: number;
@@ -33,7 +31,6 @@ export async function sizeUsers(options: {
   readonly enrollMore: (count: number) => Promise<void>;
 }): Promise<{ probedRps: number; needed: number; added: number; users: number }> {
   const { context } = options;
-  await logInOnce(context, 0, options.concurrency);
   const probe = await runLoad({
     concurrency: options.concurrency,
     warmupMs: 0,
@@ -49,7 +46,6 @@ export async function sizeUsers(options: {
   // Each added user needs one more login before the window, and the logins take longer: twice over settles it.
   for (let round = 0; round < 3; round += 1) {
     const end = start + SLACK_MS + (users * 1000) / probedRps + options.warmupMs + options.durationMs;
-    // Plus the logins before the window: the new users', after up to a layer of everyone's.
     needed = Math.ceil((probedRps * HEADROOM * (SLACK_MS + options.warmupMs + options.durationMs)) / 1000) + users;
     const available = context.tickets.capacity(start, end) + added * perNewUser(start, end);
     if (needed <= available) break;
@@ -58,27 +54,9 @@ export async function sizeUsers(options: {
     added += more;
     users += more;
   }
-  if (added > 0) {
-    const before = context.users.length;
-    await options.enrollMore(added);
-    await logInOnce(context, before, options.concurrency);
-  }
+  if (added > 0) await options.enrollMore(added);
+  await forEachParallel(context.users.length, options.concurrency, () => verifyNextCode(context));
   return { probedRps: Math.round(probedRps), needed, added, users: context.users.length };
-}
-
-/**
- * Logs in until each user from `from` on has logged in at least once. The
- * tickets come in layers (every user's step s, then every user's step s+1),
- * and a layer may hold only some users (those who confirmed a period
- * earlier), so a count of logins does not make sure of it: each login
- * crosses its user off. Users before `from` may log in too (their tickets
- * come first in a layer): the sizing counts a layer of them.
- */
-async function logInOnce(context: ScenarioContext, from: number, concurrency: number): Promise<void> {
-  const waiting = new Set(context.users.slice(from));
-  await forEachParallel(concurrency, concurrency, async () => {
-    while (waiting.size > 0) waiting.delete(await verifyNextCode(context));
-  });
 }
 
 function perNewUser(start: number, end: number): number {
