@@ -114,6 +114,8 @@ async function main(): Promise<void> {
   // first case also warms the JIT up for everyone.
   const results = new Map<string, Array<{ parallel: number; sequential: number; rps: number }>>();
   const areas = new Map<string, ProfileSummary>();
+  // A profile covers measure()'s warm-up calls too.
+  const profiledCalls = calls + Math.ceil(calls / 10);
   for (let round = 0; round < rounds; round += 1) {
     for (const test of CASES) {
       const responder = await startResponder(test.noSessions === true);
@@ -135,8 +137,7 @@ async function main(): Promise<void> {
           writeFileSync(path, JSON.stringify(profile));
           profiler.disconnect();
           if (test.areas === true) {
-            // The profile holds measure()'s warm-up calls too.
-            const whole = { name: test.name, startUs: -Infinity, endUs: Infinity, calls: calls + Math.ceil(calls / 10) };
+            const whole = { name: test.name, startUs: -Infinity, endUs: Infinity, calls: profiledCalls };
             areas.set(test.name, summariseProfile(path, [whole], 30, driverAreaOf)[0]!);
           }
         }
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
     ...[...results].map(([name, list]) => `| ${name} | ${range(list.map((r) => r.parallel))} | ${range(list.map((r) => r.sequential))} | ${range(list.map((r) => r.rps))} |`),
   ];
   process.stdout.write(`${rows.join('\n')}\n`);
-  if (areas.size > 0) process.stdout.write(`\n${areaTable(areas, calls + Math.ceil(calls / 10))}\n`);
+  if (areas.size > 0) process.stdout.write(`\n${areaTable(areas, profiledCalls)}\n`);
 }
 
 /** CPU µs per call by area (rows) for each profiled case (columns): where a call's time goes. */

@@ -24,14 +24,11 @@ export async function serverMemory(pid: number, metricsPort: number): Promise<Se
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB$`, 'm').exec(status)?.[1] ?? 0) * 1024;
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
-  const spaces: Record<string, number> = {};
-  for (const [, space, value] of text.matchAll(/^nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)$/gm)) {
-    spaces[space!] = mib(Number(value));
-  }
-  const spacesCommitted: Record<string, number> = {};
-  for (const [, space, value] of text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="([^"]+)"\} (\S+)$/gm)) {
-    spacesCommitted[space!] = mib(Number(value));
-  }
+  // One of prom-client's per-space gauges, by space name.
+  const perSpace = (name: string) =>
+    Object.fromEntries([...text.matchAll(new RegExp(`^${name}\\{space="([^"]+)"\\} (\\S+)$`, 'gm'))].map(([, space, value]) => [space!, mib(Number(value))]));
+  const spaces = perSpace('nodejs_heap_space_size_used_bytes');
+  const spacesCommitted = perSpace('nodejs_heap_space_size_total_bytes');
   return {
     rss: mib(kb('VmRSS')),
     rssAnon: mib(kb('RssAnon')),
