@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { generateTotp, timeStepAt } from '../src/domain/totp.js';
 import type { MfaCalls } from './mfa-calls.js';
 
-const PERIOD_MS = 30_000;
+export const PERIOD_MS = 30_000;
 /**
  * How long a call may take to reach the server; a code is only used where it
  * stays valid that long. Generous: a saturated FerretDB makes calls queue for seconds.
@@ -13,8 +13,17 @@ export const IN_FLIGHT_MARGIN_MS = 10_000;
 export interface BenchUser {
   readonly userId: string;
   readonly secret: string;
-  /** The highest time step handed out for this user (the confirming one to begin with): later codes only. */
+  /** The highest time step queued for this user (the confirming one to begin with): later codes only. */
   scheduledStep: number;
+  /** The highest time step handed to a caller for this user (the confirming one to begin with). */
+  spentStep: number;
+  /**
+   * Whether the user's next plain login takes its Redis copy (TotpCopy), as
+   * the window's do: its last successful VerifyTotp was a plain one. A login
+   * that remembers a device takes the copy before its write moves the
+   * record's version, so the next login misses the copy once.
+   */
+  copyCurrent: boolean;
   /** The user's VerifyTotp in flight, if any: the next one waits for it, so steps arrive in order. */
   inFlight: Promise<unknown> | null;
   deviceToken: string | null;
@@ -37,7 +46,7 @@ export async function enrollUser(calls: MfaCalls, userId: string, spareCodes = f
   const previousIsSafe = spareCodes && PERIOD_MS - (now % PERIOD_MS) > IN_FLIGHT_MARGIN_MS;
   const step = timeStepAt(new Date(now)) - (previousIsSafe ? 1 : 0);
   await calls.confirmTotpEnrollment(userId, begun.enrollmentId, codeOfStep(begun.secret, step));
-  return { userId, secret: begun.secret, scheduledStep: step, inFlight: null, deviceToken: null };
+  return { userId, secret: begun.secret, scheduledStep: step, spentStep: step, copyCurrent: false, inFlight: null, deviceToken: null };
 }
 
 /**
@@ -64,14 +73,20 @@ export async function retryingSetup<T>(attempt: () => Promise<T>, attempts = 5):
   }
 }
 
-/** Runs `task(i)` for i in [0, count) with at most `concurrency` at a time; rejects on the first failure. */
+/** Runs `task(i)` for i in [0, count) with at most `concurrency` at a time; on the first failure, starts no more and rejects with it. */
 export async function forEachParallel<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
   const results = new Array<T>(count);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < count) {
+    while (!failed && next < count) {
       const index = next++;
-      results[index] = await task(index);
+      try {
+        results[index] = await task(index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));

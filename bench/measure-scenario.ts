@@ -4,7 +4,7 @@ import type { ScenarioResult } from './report.js';
 import type { StoreProbe } from './store-probe.js';
 
 /** Calls made one by one to count a scenario's store round trips. */
-const ROUND_TRIP_SAMPLE = 20;
+export const ROUND_TRIP_SAMPLE = 20;
 /**
  * Reads are sampled after the load, in the steady state (caches warm, as
  * "CheckSession: one Redis round trip when Redis has the value" means);

@@ -126,7 +126,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
         added: number;
         users: number;
       };
-      log(`verify_totp: probed at ${sized.probedRps} req/s (first logins); enrolled ${sized.added} more users for its window (${sized.users} in all); each logged in once`);
+      log(`verify_totp: every user logged in once; probed at ${sized.probedRps} req/s (logins on the copy); enrolled ${sized.added} more users for its window (${sized.users} in all)`);
     }
     log(`${scenario}: ${options.warmupS} s warm-up, ${options.durationS} s measured`);
     results.set(scenario, await measureScenario(scenario, options, { generator, probe }));

@@ -3,7 +3,7 @@ import { UnexpectedAnswer, WorkExhausted } from './load-loop.js';
 import type { MfaCalls } from './mfa-calls.js';
 import type { ScenarioName } from './options.js';
 import type { StoreFloor } from './store-floor.js';
-import type { TotpTickets } from './totp-tickets.js';
+import type { TotpTicket, TotpTickets } from './totp-tickets.js';
 
 /** What the scenarios share: the calls, the users enrolled at setup and their unspent TOTP codes. */
 export interface ScenarioContext {
@@ -59,13 +59,18 @@ export function scenarioCall(name: ScenarioName, context: ScenarioContext): Scen
 export async function verifyNextCode(context: ScenarioContext, rememberDevice = false): Promise<void> {
   const ticket = context.tickets.take();
   if (ticket === null) throw new WorkExhausted('every enrolled user\'s usable TOTP codes were spent: raise --users');
-  const { user, step } = ticket;
+  await verifyTicket(context.calls, ticket, rememberDevice);
+}
+
+/** The VerifyTotp of `ticket`: its user's code of its step. */
+export async function verifyTicket(calls: MfaCalls, { user, step }: TotpTicket, rememberDevice = false): Promise<void> {
   // Steps must reach the server in order; the previous call of this user is almost always long done.
   if (user.inFlight !== null) await user.inFlight.catch(() => {});
-  const call = context.calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice);
+  const call = calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice);
   user.inFlight = call;
   try {
     const answer = await call;
+    user.copyCurrent = !rememberDevice;
     if (rememberDevice) user.deviceToken = answer.deviceToken;
   } finally {
     if (user.inFlight === call) user.inFlight = null;

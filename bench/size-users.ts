@@ -1,64 +1,140 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { timeStepAt } from '../src/domain/totp.js';
+import { forEachParallel, IN_FLIGHT_MARGIN_MS, PERIOD_MS, retryingSetup, type BenchUser } from './bench-users.js';
 import { runLoad } from './load-loop.js';
-import { forEachParallel } from './bench-users.js';
-import { scenarioCall, verifyNextCode, type ScenarioContext } from './scenarios.js';
+import { ROUND_TRIP_SAMPLE } from './measure-scenario.js';
+import { scenarioCall, verifyTicket, type ScenarioContext } from './scenarios.js';
+import { usableSteps } from './totp-tickets.js';
 
-/** How long the probe of verify_totp's rate runs. */
+/** How long a probe of verify_totp's rate runs. */
 const PROBE_MS = 1_000;
-/** Setup between the probe and the window's end that the sizing must also cover (enrolling, the round-trip sample). */
-const SLACK_MS = 2_000;
+/**
+ * Probes at least and at most. The first runs cold (the copy's code path is
+ * not compiled yet: on the embedded stores it measured 0.6–1× the window's
+ * rate); one that runs out of codes is probed again, with room made for it.
+ */
+const MIN_PROBES = 2;
+const MAX_PROBES = 4;
+/** Codes per call in flight that the first probe starts with, at least. */
+const PROBE_START_CALLS = 8;
 /** Headroom over the probed rate: the window may run faster than the probe did (warm caches, a quieter machine). */
 const HEADROOM = 1.3;
+/** The window's end may come this much later than warm-up + duration (the calls in flight then drain). */
+const DRAIN_MS = 1_000;
+/** The load may start up to this long after the sizing's last count (the round-trip sample, IPC): every start in between is checked. */
+const START_DELAY_MS = 3_000;
+/** Rounds of enrolling more users; each counts again what the users can yield, so one or two settle it. */
+const MAX_ROUNDS = 5;
 
-/**
- * Sizes the users to verify_totp's window before it runs, and has each log in
- * once. A short probe of the scenario itself measures its rate on this
- * machine and these stores; then as many users are enrolled as one login each
- * (which takes the user's Redis copy, TotpCopy) and the warm-up and window
- * need at that rate with headroom (each user yields the codes of the current
- * and next periods, then one more per 30 s; a code is never used twice). So
- * the window measures logins of users who logged in before, within
- * MFA_TOTP_COPY_SECONDS (the steady state: each login renews the copy), it
- * does not run out of unspent codes, and a slow store does not pay for users
- * it cannot use. The probe's rate is that of first logins (no copy yet).
- */
-export async function sizeUsers(options: {
+export interface SizingOptions {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly concurrency: number;
   readonly serverPid: number;
   readonly context: ScenarioContext;
   readonly enrollMore: (count: number) => Promise<void>;
-}): Promise<{ probedRps: number; needed: number; added: number; users: number }> {
-  const { context } = options;
-  const probe = await runLoad({
-    concurrency: options.concurrency,
-    warmupMs: 0,
-    durationMs: PROBE_MS,
-    serverPid: options.serverPid,
-    call: scenarioCall('verify_totp', context),
-  });
-  const probedRps = Math.max(1, probe.windowSuccesses / Math.max(0.001, probe.windowMs / 1000));
-  const start = Date.now();
-  let users = context.users.length;
-  let added = 0;
-  let needed = 0;
-  // Each added user needs one more login before the window, and the logins take longer: twice over settles it.
-  for (let round = 0; round < 3; round += 1) {
-    const end = start + SLACK_MS + (users * 1000) / probedRps + options.warmupMs + options.durationMs;
-    needed = Math.ceil((probedRps * HEADROOM * (SLACK_MS + options.warmupMs + options.durationMs)) / 1000) + users;
-    const available = context.tickets.capacity(start, end) + added * perNewUser(start, end);
-    if (needed <= available) break;
-    // A new user confirms with this period's code or the one before: it yields the steps after it up to the window's end, one of them before it.
-    const more = Math.ceil((needed - available) / Math.max(1, perNewUser(start, end) - 1));
-    added += more;
-    users += more;
-  }
-  if (added > 0) await options.enrollMore(added);
-  await forEachParallel(context.users.length, options.concurrency, () => verifyNextCode(context));
-  return { probedRps: Math.round(probedRps), needed, added, users: context.users.length };
 }
 
-function perNewUser(start: number, end: number): number {
-  return Math.max(1, timeStepAt(new Date(end)) + 1 - timeStepAt(new Date(start)));
+/**
+ * Sizes the users to verify_totp's window before it runs. First every user
+ * whose copy is not current logs in once, with a code of its own (that takes
+ * the user's Redis copy, TotpCopy, so the window measures the steady state:
+ * logins of users who logged in before, within MFA_TOTP_COPY_SECONDS). Then
+ * a short probe of the scenario itself measures its rate on this machine and
+ * these stores, on such logins. Then users are enrolled, and each logs in
+ * once, until the users' unspent codes cover the warm-up and window at that
+ * rate with headroom (each user yields the codes of the current and next
+ * periods, then one more per 30 s; a code is never used twice). So the window
+ * does not run out of codes, and a slow store does not pay for users it
+ * cannot use. (A probe of first logins, which read MongoDB, ran at a third
+ * of the window's rate on FerretDB, and a window ran out.) A probe that runs
+ * out of codes measured a cold start and is probed again: on the embedded
+ * stores a cold probe of 100 users ran at half the window's rate.
+ */
+export async function sizeUsers(options: SizingOptions): Promise<{ probedRps: number; needed: number; added: number; users: number }> {
+  const { context, concurrency } = options;
+  const before = context.users.length;
+  await logInOnce(context, context.users, concurrency);
+  // Room for the first probe's start: a probe that runs out at once measures nothing.
+  await enrollUntil(options, PROBE_MS, () => PROBE_START_CALLS * concurrency);
+  let rps = 1;
+  for (let probes = 1; ; probes += 1) {
+    const probe = await runLoad({ concurrency, warmupMs: 0, durationMs: PROBE_MS, serverPid: options.serverPid, call: scenarioCall('verify_totp', context) });
+    rps = Math.max(rps, probe.windowSuccesses / Math.max(0.001, probe.windowMs / 1000));
+    if ((probes >= MIN_PROBES && probe.cutShort === null) || probes === MAX_PROBES) break;
+    // Room for the next probe at twice this one's rate.
+    const probeRps = 2 * rps;
+    await enrollUntil(options, PROBE_MS, (elapsedMs) => concurrency + (probeRps * elapsedMs) / 1000);
+  }
+  const measuredMs = options.warmupMs + options.durationMs;
+  // The round-trip sample's calls before the warm-up, the calls in flight at the start, and the warm-up's and window's at the rate with headroom.
+  const callsBy = (elapsedMs: number) => ROUND_TRIP_SAMPLE + concurrency + (rps * HEADROOM * Math.min(elapsedMs, measuredMs)) / 1000;
+  await enrollUntil(options, measuredMs + DRAIN_MS, callsBy);
+  return { probedRps: Math.round(rps), needed: Math.ceil(callsBy(measuredMs)), added: context.users.length - before, users: context.users.length };
+}
+
+/**
+ * Enrolls users, each logging in once, until for a load starting within
+ * START_DELAY_MS and lasting `durationMs`, the codes usable by each moment
+ * cover the calls made by then, `callsBy(ms since its start)` (a period's
+ * codes become usable only when it begins). A new user logs in once right
+ * after it confirms, which leaves it one code of this period's pair, or none
+ * until the next period in a period's last seconds: a round then waits.
+ */
+async function enrollUntil(options: SizingOptions, durationMs: number, callsBy: (elapsedMs: number) => number): Promise<void> {
+  const { context, concurrency } = options;
+  for (let round = 0; round < MAX_ROUNDS; round += 1) {
+    const now = Date.now();
+    const short = usersShort(context, now, durationMs, callsBy);
+    if (short === 0) return;
+    if (short === Infinity) {
+      await sleep(PERIOD_MS - (now % PERIOD_MS) + 100);
+      continue;
+    }
+    const from = context.users.length;
+    await options.enrollMore(short);
+    await logInOnce(context, context.users.slice(from), concurrency);
+  }
+}
+
+/**
+ * How many new users would make up for the codes missing at the worst moment
+ * of a load that starts within START_DELAY_MS of `now` (Infinity: new users
+ * could not help before the next period). A moment to check is the load's
+ * start, its end, and the instant before each period in between begins.
+ */
+function usersShort(context: ScenarioContext, now: number, durationMs: number, callsBy: (elapsedMs: number) => number): number {
+  // A new user confirms with the previous period's code, or this one's in its last seconds, and logs in with the next one.
+  const newUserSpent = timeStepAt(new Date(now + IN_FLIGHT_MARGIN_MS));
+  let most = 0;
+  for (let start = now; start <= now + START_DELAY_MS; start += 500) {
+    const moments = [start, start + durationMs];
+    for (let boundary = (Math.floor(start / PERIOD_MS) + 1) * PERIOD_MS; boundary <= start + durationMs; boundary += PERIOD_MS) moments.push(boundary - 1);
+    for (const at of moments) {
+      const missing = callsBy(at - start) - context.tickets.capacity(start, at);
+      if (missing <= 0) continue;
+      const perNewUser = usableSteps(newUserSpent, start, at);
+      if (perNewUser === 0) return Infinity;
+      most = Math.max(most, Math.ceil(missing / perNewUser));
+    }
+  }
+  return most;
+}
+
+/**
+ * Has each of `users` whose copy is not current (see BenchUser.copyCurrent)
+ * log in once, with its own oldest usable code (outside the tickets' turn, so
+ * one login each is enough). A retry after UNAVAILABLE or DEADLINE_EXCEEDED
+ * takes the next code: the first may have been accepted.
+ */
+async function logInOnce(context: ScenarioContext, users: readonly BenchUser[], concurrency: number): Promise<void> {
+  const waiting = users.filter((user) => !user.copyCurrent);
+  await forEachParallel(waiting.length, concurrency, (index) =>
+    retryingSetup(() => {
+      const user = waiting[index]!;
+      const ticket = context.tickets.takeFor(user);
+      // None left this period (it remembered a device moments ago): its first login in the window reads MongoDB.
+      return ticket === null ? Promise.resolve() : verifyTicket(context.calls, ticket);
+    }),
+  );
 }

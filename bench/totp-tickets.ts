@@ -13,7 +13,9 @@ export interface TotpTicket {
  * each step is within the one step of drift the server accepts when the call
  * arrives. A user yields the current and next period's codes, then one more
  * per period. Steps are handed out in layers (every user's step s before
- * any user's step s+1), so one user's calls are far apart in the queue.
+ * any user's step s+1), so one user's calls are far apart in the queue;
+ * `takeFor` hands out one user's next step out of turn (the queue then skips
+ * that user's older steps).
  */
 export class TotpTickets {
   #queue: TotpTicket[] = [];
@@ -24,15 +26,22 @@ export class TotpTickets {
 
   /** The next usable ticket at `nowMs`, or null when every user's usable codes are spent. */
   take(nowMs = Date.now()): TotpTicket | null {
-    const newest = timeStepAt(new Date(nowMs)) + 1;
+    const newest = newestUsable(nowMs);
     if (newest > this.#filledUpTo || this.#head === this.#queue.length) this.#fill(nowMs);
-    // A step is accepted while the server's step is at most one past it.
-    const oldest = timeStepAt(new Date(nowMs + IN_FLIGHT_MARGIN_MS)) - 1;
+    const oldest = oldestUsable(nowMs);
     while (this.#head < this.#queue.length) {
       const ticket = this.#queue[this.#head++]!;
-      if (ticket.step >= oldest) return ticket;
+      if (ticket.step >= oldest && ticket.step > ticket.user.spentStep) return spend(ticket);
     }
     return null;
+  }
+
+  /** `user`'s oldest usable step not yet handed out, at `nowMs`; null when it has none left. */
+  takeFor(user: BenchUser, nowMs = Date.now()): TotpTicket | null {
+    const step = Math.max(user.spentStep + 1, oldestUsable(nowMs));
+    if (step > newestUsable(nowMs)) return null;
+    user.scheduledStep = Math.max(user.scheduledStep, step);
+    return spend({ user, step });
   }
 
   /**
@@ -41,21 +50,14 @@ export class TotpTickets {
    * newest usable at `toMs`, less those handed out already.
    */
   capacity(fromMs: number, toMs: number): number {
-    const oldest = timeStepAt(new Date(fromMs + IN_FLIGHT_MARGIN_MS)) - 1;
-    const newest = timeStepAt(new Date(toMs)) + 1;
-    let total = this.remaining;
-    for (const user of this.users) total += Math.max(0, newest - Math.max(oldest - 1, user.scheduledStep));
+    let total = 0;
+    for (const user of this.users) total += usableSteps(user.spentStep, fromMs, toMs);
     return total;
   }
 
-  /** Tickets not yet handed out (some may go stale before they are). */
-  get remaining(): number {
-    return this.#queue.length - this.#head;
-  }
-
   #fill(nowMs: number): void {
-    const oldest = timeStepAt(new Date(nowMs + IN_FLIGHT_MARGIN_MS)) - 1;
-    const newest = timeStepAt(new Date(nowMs)) + 1;
+    const oldest = oldestUsable(nowMs);
+    const newest = newestUsable(nowMs);
     this.#queue = this.#queue.slice(this.#head);
     this.#head = 0;
     for (let step = oldest; step <= newest; step += 1) {
@@ -67,4 +69,24 @@ export class TotpTickets {
     }
     this.#filledUpTo = newest;
   }
+}
+
+function spend(ticket: TotpTicket): TotpTicket {
+  ticket.user.spentStep = ticket.step;
+  return ticket;
+}
+
+/** How many steps after `spentStep` a user can use for calls made from `fromMs` to `toMs`. */
+export function usableSteps(spentStep: number, fromMs: number, toMs: number): number {
+  return Math.max(0, newestUsable(toMs) - Math.max(oldestUsable(fromMs) - 1, spentStep));
+}
+
+/** The oldest step still accepted when a call made at `nowMs` arrives (a step is accepted while the server's is at most one past it). */
+function oldestUsable(nowMs: number): number {
+  return timeStepAt(new Date(nowMs + IN_FLIGHT_MARGIN_MS)) - 1;
+}
+
+/** The newest step accepted at `nowMs`: the next period's. */
+function newestUsable(nowMs: number): number {
+  return timeStepAt(new Date(nowMs)) + 1;
 }
