@@ -42,6 +42,8 @@ export interface BenchOptions {
   readonly profileDir: string | null;
   /** Node.js flags for the server process alone (--server-node-args), as a deployment would set them. */
   readonly serverNodeArgs: readonly string[];
+  /** Where the server's heap snapshot after the last scenario goes (--heap-snapshot), or null for none. */
+  readonly heapSnapshotDir: string | null;
 }
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -65,6 +67,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --profile DIR      run the server with --cpu-prof into DIR and print its top self-time functions
   --server-node-args=FLAGS  Node.js flags for the server process only, e.g. --server-node-args=--max-old-space-size=64
                      (several: quoted, space-separated, after the =)
+  --heap-snapshot DIR  after the last scenario, have the server write a heap snapshot into DIR
+                     (V8 runs a full GC first) and print what is live in it by constructor
   --help`;
 
 export class UsageError extends Error {
@@ -90,6 +94,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         json: { type: 'string' },
         profile: { type: 'string' },
         'server-node-args': { type: 'string' },
+        'heap-snapshot': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -116,6 +121,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     json: values.json ?? null,
     profileDir: values.profile ?? null,
     serverNodeArgs: serverNodeArgs(values['server-node-args']),
+    heapSnapshotDir: values['heap-snapshot'] ?? null,
   };
 }
 

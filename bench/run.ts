@@ -5,13 +5,14 @@
  * against the `health` floor (issue 4). Everything it starts, it stops.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../dev/free-port.js';
 import { SETUP_CONCURRENCY, SQLITE_SETUP_CONCURRENCY } from './bench-users.js';
 import { startBenchStores, withoutPassword } from './bench-stores.js';
+import { heapSnapshotNodeArgs, heapSummaryMarkdown, summariseHeapSnapshot, takeHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import { startLoadGenerator } from './load-generator-process.js';
 import { measureScenario } from './measure-scenario.js';
 import { isFloor, parseOptions, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
@@ -43,7 +44,12 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   const probe = stores.probe;
 
   const authToken = randomBytes(24).toString('base64url');
-  const nodeArgs = [...options.serverNodeArgs, ...(options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`])];
+  const nodeArgs = [
+    ...options.serverNodeArgs,
+    ...(options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`]),
+    ...(options.heapSnapshotDir === null ? [] : heapSnapshotNodeArgs(resolve(options.heapSnapshotDir))),
+  ];
+  if (options.heapSnapshotDir !== null) mkdirSync(options.heapSnapshotDir, { recursive: true });
   const metricsPort = await freePort();
   const server = await startServerProcess({
     mainJs,
@@ -139,6 +145,13 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   memoryWatch.stop();
   const highest = memoryWatch.highest;
   if (highest !== null) memory.set(`highest RSS sampled (in ${highest.phase})`, highest.memory);
+  // After the peaks are read: writing a snapshot takes memory of its own.
+  let heap: { summary: HeapSummary; path: string } | null = null;
+  if (options.heapSnapshotDir !== null) {
+    log('the server writes a heap snapshot');
+    const path = await takeHeapSnapshot(server.pid, resolve(options.heapSnapshotDir), () => serverMemory(server.pid, metricsPort));
+    heap = { summary: summariseHeapSnapshot(path), path };
+  }
 
   await generator.stop();
   const exitCode = await server.stop();
@@ -157,6 +170,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
       machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? '', memory_mib: Math.round(totalmem() / 2 ** 20), node: process.version, clk_tck: clockTicksPerSecond(), stores: stores.kind },
       options: { ...options, postgresUrl: withoutPassword(options.postgresUrl) },
       rss_at_end_mib: mib(rss.now),
+      heap_snapshot: heap === null ? null : { file: heap.path, live_mib: mib(heap.summary.liveBytes), objects: heap.summary.objects },
       peak_rss_after_mib: peakRssMib,
       memory_after_mib: Object.fromEntries(memory),
       processes: { server_pid: server.pid, load_generator_pid: generator.pid, ...stores.describe },
@@ -168,6 +182,9 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   process.stdout.write(
     `\nServer memory (MiB) at the end of each phase, and at the highest RSS sampled every ${MemoryWatch.SAMPLE_MS} ms:\n\n${memoryMarkdown(memory)}\n`,
   );
+  if (heap !== null) {
+    process.stdout.write(`\n${heapSummaryMarkdown(heap.summary, 'Server heap after the last scenario, once V8 collected its garbage')}\n\n(${heap.path}: open it in Chrome DevTools, Memory.)\n`);
+  }
   if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
   if (options.profileDir !== null) printProfile(options.profileDir, results);
 

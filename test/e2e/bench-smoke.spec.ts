@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ interface BenchJson {
   floors: Record<string, { rps_ratio: number }>;
   processes: { server_pid: number; load_generator_pid: number; redis_port?: number; mongo_url?: string };
   machine: { stores: string };
+  heap_snapshot?: { file: string; live_mib: number } | null;
 }
 
 /** A bench still running when its suite ends (a timed-out before hook) is stopped in after(). */
@@ -124,10 +126,11 @@ describe('npm run bench, a short smoke run', function () {
 
   describe('with --stores memory', () => {
     let memory: BenchJson;
+    let memoryStdout: string;
 
     before(async () => {
       // The embedded stores answer fast: 100 users' codes last well under a second; the bench enrolls more by itself.
-      ({ report: memory } = await runBench(dir, ['--stores', 'memory']));
+      ({ report: memory, stdout: memoryStdout } = await runBench(dir, ['--stores', 'memory', '--heap-snapshot', join(dir, 'heap')]));
     });
 
     it('measures every scenario on the embedded stores, with nothing to count in Redis or MongoDB', () => {
@@ -139,6 +142,13 @@ describe('npm run bench, a short smoke run', function () {
       expect(memory.redis_bytes_per_pending).to.equal(null);
       expect(memory.details.scenarios['verify_totp']!.redis_round_trips_per_call).to.equal(null);
       expect(isAlive(memory.processes.server_pid), 'server').to.equal(false);
+    });
+
+    it('prints what is live in the server\'s heap after the last scenario, by constructor, from a heap snapshot', () => {
+      expect(memory.heap_snapshot!.live_mib).to.be.greaterThan(0);
+      expect(existsSync(memory.heap_snapshot!.file), memory.heap_snapshot!.file).to.equal(true);
+      expect(memoryStdout).to.match(/^### Server heap after the last scenario, once V8 collected its garbage: \d+\.\d MiB live in \d+ objects$/m);
+      expect(memoryStdout).to.match(/^\| constructor \| objects \| self MiB \| % of live \|$/m);
     });
   });
 });
