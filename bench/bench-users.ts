@@ -13,7 +13,7 @@ export const IN_FLIGHT_MARGIN_MS = 10_000;
 export interface BenchUser {
   readonly userId: string;
   readonly secret: string;
-  /** The highest time step queued for this user (the confirming one to begin with): later codes only. */
+  /** The highest time step queued or handed out for this user (the confirming one to begin with): later codes only. */
   scheduledStep: number;
   /** The highest time step handed to a caller for this user (the confirming one to begin with). */
   spentStep: number;

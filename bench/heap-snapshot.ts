@@ -17,8 +17,10 @@ export interface HeapGroup {
 }
 
 export interface HeapSummary {
-  /** What is live once the full GC V8 runs before a snapshot is done: the sum of every object's own size. */
+  /** What is live once the full GC V8 runs before a snapshot is done: every object's own size, on the V8 heap and native. */
   readonly liveBytes: number;
+  /** Of that, what lives outside the V8 heap ("native" nodes: ArrayBuffer data, Node's own C++ objects). */
+  readonly nativeBytes: number;
   readonly objects: number;
   /** The largest groups by self size, largest first. */
   readonly groups: HeapGroup[];
@@ -55,10 +57,10 @@ function snapshotsIn(dir: string): string[] {
 }
 
 /**
- * Self size by constructor, as Chrome DevTools' "Summary" view groups a
- * snapshot: objects by constructor name, and V8's own kinds (strings,
- * compiled code, arrays, closures, hidden system objects) each as one
- * group in parentheses.
+ * Self size by constructor, much as Chrome DevTools' "Summary" view groups a
+ * snapshot: objects by constructor name, and V8's own kinds each as one
+ * group in parentheses (unlike DevTools: strings of every kind as one, and
+ * unreachable nodes counted too, though right after a full GC there are few).
  */
 export function summariseHeapSnapshot(path: string, top = 15): HeapSummary {
   const file = JSON.parse(readFileSync(path, 'utf8')) as HeapSnapshotFile;
@@ -68,6 +70,7 @@ export function summariseHeapSnapshot(path: string, top = 15): HeapSummary {
   if (typeAt < 0 || nameAt < 0 || sizeAt < 0) throw new Error(`${path}: not a V8 heap snapshot (node fields ${fields.join(',')})`);
   const groups = new Map<string, { count: number; selfBytes: number }>();
   let liveBytes = 0;
+  let nativeBytes = 0;
   let objects = 0;
   for (let i = 0; i < file.nodes.length; i += fields.length) {
     const type = types[file.nodes[i + typeAt]!] ?? 'unknown';
@@ -78,10 +81,11 @@ export function summariseHeapSnapshot(path: string, top = 15): HeapSummary {
     group.selfBytes += size;
     groups.set(name, group);
     liveBytes += size;
+    if (type === 'native') nativeBytes += size;
     objects += 1;
   }
   const largest = [...groups].map(([name, group]) => ({ name, ...group })).sort((a, b) => b.selfBytes - a.selfBytes);
-  return { liveBytes, objects, groups: largest.slice(0, top) };
+  return { liveBytes, nativeBytes, objects, groups: largest.slice(0, top) };
 }
 
 function groupOf(type: string, name: string): string {
@@ -109,7 +113,7 @@ export function heapSummaryMarkdown(summary: HeapSummary, heading: string): stri
     (group) => `| ${group.name.replaceAll('|', '\\|')} | ${group.count} | ${mib(group.selfBytes)} | ${((100 * group.selfBytes) / summary.liveBytes).toFixed(1)}% |`,
   );
   return [
-    `### ${heading}: ${mib(summary.liveBytes)} MiB live in ${summary.objects} objects`,
+    `### ${heading}: ${mib(summary.liveBytes - summary.nativeBytes)} MiB live on the V8 heap, ${mib(summary.nativeBytes)} MiB native, in ${summary.objects} objects`,
     '',
     '| constructor | objects | self MiB | % of live |',
     '|---|---:|---:|---:|',

@@ -21,6 +21,8 @@ let userSerial = 0;
 const freshUserId = (label: string) => `${label}-${config.runId}-${userSerial++}`;
 const context: ScenarioContext = { calls, users, tickets: new TotpTickets(users), freshUserId, floor: null };
 const SETUP_CONCURRENCY = config.setupConcurrency;
+/** From the last size-users command: enrolls what verify_totp's window still needs right before it. */
+let topUpVerify: (() => Promise<void>) | null = null;
 /** Enrolls `count` more users for the scenarios, keeping the current and next periods' codes unspent. */
 async function enrollMore(count: number): Promise<void> {
   users.push(...(await forEachParallel(count, SETUP_CONCURRENCY, () => retryingSetup(() => enrollUser(calls, freshUserId('user'), true)))));
@@ -31,8 +33,11 @@ async function handle(command: GeneratorCommand): Promise<unknown> {
     case 'enroll-users':
       await enrollMore(command.count);
       return { users: users.length };
-    case 'size-users':
-      return sizeUsers({ ...command, concurrency: config.concurrency, serverPid: config.serverPid, context, enrollMore });
+    case 'size-users': {
+      const { topUp, ...sized } = await sizeUsers({ ...command, concurrency: config.concurrency, serverPid: config.serverPid, context, enrollMore });
+      topUpVerify = topUp;
+      return sized;
+    }
     case 'open-floor':
       if (config.stores === null) throw new Error('no stores for a floor (embedded stores)');
       context.floor ??= await StoreFloor.open(config.stores, users[0]!.userId, config.runId);
@@ -61,6 +66,8 @@ async function handle(command: GeneratorCommand): Promise<unknown> {
       return { calls: command.count, failed };
     }
     case 'run': {
+      // The round-trip sample ran since the sizing: count again, so the window starts with the codes it needs.
+      if (command.scenario === 'verify_totp') await topUpVerify?.();
       const window = await runLoad({
         concurrency: config.concurrency,
         warmupMs: command.warmupMs,

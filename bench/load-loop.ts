@@ -72,7 +72,9 @@ export async function runLoad(options: {
     phase = 'measure';
     endTimer = setTimeout(endWindow, options.durationMs);
   };
-  const startTimer = setTimeout(startWindow, options.warmupMs);
+  // No warm-up: the window opens before the first call, so a call that finds no work ends it rather than a warm-up.
+  if (options.warmupMs === 0) startWindow();
+  const startTimer = options.warmupMs === 0 ? undefined : setTimeout(startWindow, options.warmupMs);
 
   const worker = async () => {
     while (phase !== 'stop') {

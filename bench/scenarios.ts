@@ -64,9 +64,11 @@ export async function verifyNextCode(context: ScenarioContext, rememberDevice = 
 
 /** The VerifyTotp of `ticket`: its user's code of its step. */
 export async function verifyTicket(calls: MfaCalls, { user, step }: TotpTicket, rememberDevice = false): Promise<void> {
-  // Steps must reach the server in order; the previous call of this user is almost always long done.
-  if (user.inFlight !== null) await user.inFlight.catch(() => {});
-  const call = calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice);
+  // Steps must reach the server in order: each call waits for the user's latest one (almost always long done),
+  // so that two calls waiting on the same one do not race.
+  const previous = user.inFlight;
+  const call = previous === null ? calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice)
+    : previous.catch(() => {}).then(() => calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice));
   user.inFlight = call;
   try {
     const answer = await call;

@@ -26,14 +26,22 @@ export class TotpTickets {
 
   /** The next usable ticket at `nowMs`, or null when every user's usable codes are spent. */
   take(nowMs = Date.now()): TotpTicket | null {
-    const newest = newestUsable(nowMs);
-    if (newest > this.#filledUpTo || this.#head === this.#queue.length) this.#fill(nowMs);
-    const oldest = oldestUsable(nowMs);
-    while (this.#head < this.#queue.length) {
-      const ticket = this.#queue[this.#head++]!;
-      if (ticket.step >= oldest && ticket.step > ticket.user.spentStep) return spend(ticket);
+    let filled = false;
+    if (newestUsable(nowMs) > this.#filledUpTo || this.#head === this.#queue.length) {
+      this.#fill(nowMs);
+      filled = true;
     }
-    return null;
+    const oldest = oldestUsable(nowMs);
+    for (;;) {
+      while (this.#head < this.#queue.length) {
+        const ticket = this.#queue[this.#head++]!;
+        if (ticket.step >= oldest && ticket.step > ticket.user.spentStep) return spend(ticket);
+      }
+      // Every queued ticket was stale or spent out of turn: users added since the last fill may have codes.
+      if (filled) return null;
+      this.#fill(nowMs);
+      filled = true;
+    }
   }
 
   /** `user`'s oldest usable step not yet handed out, at `nowMs`; null when it has none left. */
@@ -50,8 +58,9 @@ export class TotpTickets {
    * newest usable at `toMs`, less those handed out already.
    */
   capacity(fromMs: number, toMs: number): number {
+    const [oldest, newest] = [oldestUsable(fromMs), newestUsable(toMs)];
     let total = 0;
-    for (const user of this.users) total += usableSteps(user.spentStep, fromMs, toMs);
+    for (const user of this.users) total += stepsAfter(user.spentStep, oldest, newest);
     return total;
   }
 
@@ -78,7 +87,11 @@ function spend(ticket: TotpTicket): TotpTicket {
 
 /** How many steps after `spentStep` a user can use for calls made from `fromMs` to `toMs`. */
 export function usableSteps(spentStep: number, fromMs: number, toMs: number): number {
-  return Math.max(0, newestUsable(toMs) - Math.max(oldestUsable(fromMs) - 1, spentStep));
+  return stepsAfter(spentStep, oldestUsable(fromMs), newestUsable(toMs));
+}
+
+function stepsAfter(spentStep: number, oldest: number, newest: number): number {
+  return Math.max(0, newest - Math.max(oldest - 1, spentStep));
 }
 
 /** The oldest step still accepted when a call made at `nowMs` arrives (a step is accepted while the server's is at most one past it). */

@@ -147,7 +147,7 @@ describe('npm run bench, a short smoke run', function () {
     it('prints what is live in the server\'s heap after the last scenario, by constructor, from a heap snapshot', () => {
       expect(memory.heap_snapshot!.live_mib).to.be.greaterThan(0);
       expect(existsSync(memory.heap_snapshot!.file), memory.heap_snapshot!.file).to.equal(true);
-      expect(memoryStdout).to.match(/^### Server heap after the last scenario, once V8 collected its garbage: \d+\.\d MiB live in \d+ objects$/m);
+      expect(memoryStdout).to.match(/^### Server heap after the last scenario, once V8 collected its garbage: \d+\.\d MiB live on the V8 heap, \d+\.\d MiB native, in \d+ objects$/m);
       expect(memoryStdout).to.match(/^\| constructor \| objects \| self MiB \| % of live \|$/m);
     });
   });
