@@ -66,9 +66,8 @@ export async function verifyNextCode(context: ScenarioContext, rememberDevice = 
 export async function verifyTicket(calls: MfaCalls, { user, step }: TotpTicket, rememberDevice = false): Promise<void> {
   // Steps must reach the server in order: each call waits for the user's latest one (almost always long done),
   // so that two calls waiting on the same one do not race.
-  const previous = user.inFlight;
-  const call = previous === null ? calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice)
-    : previous.catch(() => {}).then(() => calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice));
+  const send = () => calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice);
+  const call = user.inFlight === null ? send() : user.inFlight.catch(() => {}).then(send);
   user.inFlight = call;
   try {
     const answer = await call;

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import type { BenchUser } from '../../bench/bench-users.js';
+import { PERIOD_MS, type BenchUser } from '../../bench/bench-users.js';
 import { TotpTickets } from '../../bench/totp-tickets.js';
-
-const PERIOD_MS = 30_000;
 
 /** A user who confirmed with `step`'s code. */
 function userAt(userId: string, step: number): BenchUser {
