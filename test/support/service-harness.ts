@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { MfaError } from '../../src/domain/errors.js';
 import { Keyring } from '../../src/domain/keyring.js';
-import { generateTotp } from '../../src/domain/totp.js';
+import { generateTotp, TOTP_SECRET_BYTES } from '../../src/domain/totp.js';
 import { createServices } from '../../src/main.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
@@ -40,9 +40,17 @@ function injectFaults<T extends object>(object: T) {
   return (method: keyof T & string, timing: FaultTiming) => void armed.set(method, timing);
 }
 
+/** Where the harness's clock starts, and the TOTP secret every enrollment draws (random when not given). */
+export interface HarnessOptions {
+  readonly start?: Date;
+  readonly totpSecret?: Buffer;
+}
+
 /** The services on the in-memory stores with a fake clock, the stores themselves, and fault injection. */
-export function serviceHarness(env: Record<string, string> = {}) {
-  const clock = new FakeClock();
+export function serviceHarness(env: Record<string, string> = {}, options: HarnessOptions = {}) {
+  const clock = new FakeClock(options.start);
+  const { totpSecret } = options;
+  const random = totpSecret === undefined ? randomBytes : (size: number) => (size === TOTP_SECRET_BYTES ? Buffer.from(totpSecret) : randomBytes(size));
   const factors = new MemoryFactorStore();
   const pending = new MemoryPendingEnrollmentStore(clock);
   const attempts = new MemoryAttemptStore(clock);
@@ -53,7 +61,7 @@ export function serviceHarness(env: Record<string, string> = {}) {
   const totpCopies = new MemoryTotpCopyStore({ clock, ttlMs: 7 * 86_400_000 });
   const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), totpCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier() };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
-  const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random: randomBytes, logger: pino({ level: 'silent' }) });
+  const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random, logger: pino({ level: 'silent' }) });
   const services = build(keyring);
 
   const code = (secret: string, steps = 0) => generateTotp(secret, new Date(clock.now().getTime() + steps * 30_000));

@@ -69,6 +69,21 @@ describe('VerificationService (in-memory stores, fake clock)', () => {
       expect(await verify(-1)).to.equal('CODE_REUSED');
       expect(await verify(0)).to.equal('OK');
     });
+    it('accepts a fresh code that shares its digits with the step spent just before it', async () => {
+      // RFC 6238's SHA1 seed shows 963181 at both steps 59061240 and 59061241:
+      // a match that stopped at the spent step would call the fresh one a replay.
+      const collision = new Date(59_061_240 * 30_000);
+      const h = serviceHarness({}, { start: new Date(collision.getTime() - 30_000), totpSecret: Buffer.from('12345678901234567890', 'ascii') });
+      const { secret } = await h.enroll('cass');
+      expect(h.clock.now()).to.deep.equal(collision);
+      const verify = () => reasonOf(h.services.verification.verifyTotp({ userId: 'cass', code: '963181', ...noDevice }));
+      expect(h.code(secret)).to.equal('963181');
+      expect(await verify()).to.equal('OK');
+      h.clock.advance(30_000);
+      expect(h.code(secret)).to.equal('963181');
+      expect(await verify()).to.equal('OK');
+      expect(await verify()).to.equal('CODE_REUSED');
+    });
   });
 
   describe('lockout', () => {
