@@ -15,8 +15,14 @@ export interface BenchUser {
   readonly secret: string;
   /** The highest time step queued or handed out for this user (the confirming one to begin with): later codes only. */
   scheduledStep: number;
-  /** The highest time step handed to a caller for this user (the confirming one to begin with). */
+  /**
+   * The highest time step handed to a caller for this user (the confirming one
+   * to begin with), or a later one the server may spend with that step's code
+   * (markSpent).
+   */
   spentStep: number;
+  /** Codes of the steps around spentStep, computed once (markSpent looks two steps ahead). */
+  readonly codes: Map<number, string>;
   /**
    * Whether the user's next plain login takes its Redis copy (TotpCopy), as
    * the window's do: its last successful VerifyTotp was a plain one. A login
@@ -34,6 +40,31 @@ export function codeOfStep(secret: string, step: number): string {
   return generateTotp(secret, new Date(step * PERIOD_MS));
 }
 
+/** `user`'s code of `step`, as its app shows it during that period. */
+export function codeOf(user: BenchUser, step: number): string {
+  let code = user.codes.get(step);
+  if (code === undefined) {
+    code = codeOfStep(user.secret, step);
+    user.codes.set(step, code);
+  }
+  return code;
+}
+
+/**
+ * Records `step`'s code as handed out for `user`, and the later steps the
+ * server may spend with it: it spends the newest step of its window that
+ * shows the code (matchTotp: two steps share a code about once in a million
+ * pairs), and a call for `step` arrives while the server is at most one step
+ * past it, so its window ends at `step + 2` at the latest.
+ */
+export function markSpent(user: BenchUser, step: number): void {
+  const code = codeOf(user, step);
+  let spent = step;
+  for (const later of [step + 1, step + 2]) if (codeOf(user, later) === code) spent = later;
+  user.spentStep = spent;
+  for (const known of user.codes.keys()) if (known < step) user.codes.delete(known);
+}
+
 /**
  * Begins and confirms an enrollment for a new user, with the code the app
  * shows now; or, with `spareCodes`, the previous period's while that is still
@@ -45,8 +76,10 @@ export async function enrollUser(calls: MfaCalls, userId: string, spareCodes = f
   const now = Date.now();
   const previousIsSafe = spareCodes && PERIOD_MS - (now % PERIOD_MS) > IN_FLIGHT_MARGIN_MS;
   const step = timeStepAt(new Date(now)) - (previousIsSafe ? 1 : 0);
-  await calls.confirmTotpEnrollment(userId, begun.enrollmentId, codeOfStep(begun.secret, step));
-  return { userId, secret: begun.secret, scheduledStep: step, spentStep: step, copyCurrent: false, inFlight: null, deviceToken: null };
+  const user: BenchUser = { userId, secret: begun.secret, scheduledStep: step, spentStep: step, codes: new Map(), copyCurrent: false, inFlight: null, deviceToken: null };
+  await calls.confirmTotpEnrollment(userId, begun.enrollmentId, codeOf(user, step));
+  markSpent(user, step);
+  return user;
 }
 
 /**

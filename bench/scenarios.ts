@@ -1,4 +1,4 @@
-import { codeOfStep, enrollUser, type BenchUser } from './bench-users.js';
+import { codeOf, enrollUser, type BenchUser } from './bench-users.js';
 import { UnexpectedAnswer, WorkExhausted } from './load-loop.js';
 import type { MfaCalls } from './mfa-calls.js';
 import type { ScenarioName } from './options.js';
@@ -66,7 +66,7 @@ export async function verifyNextCode(context: ScenarioContext, rememberDevice = 
 export async function verifyTicket(calls: MfaCalls, { user, step }: TotpTicket, rememberDevice = false): Promise<void> {
   // Steps must reach the server in order: each call waits for the user's latest one (almost always long done),
   // so that two calls waiting on the same one do not race.
-  const send = () => calls.verifyTotp(user.userId, codeOfStep(user.secret, step), rememberDevice);
+  const send = () => calls.verifyTotp(user.userId, codeOf(user, step), rememberDevice);
   const call = user.inFlight === null ? send() : user.inFlight.catch(() => {}).then(send);
   user.inFlight = call;
   try {

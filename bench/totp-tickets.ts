@@ -1,5 +1,5 @@
 import { timeStepAt } from '../src/domain/totp.js';
-import { IN_FLIGHT_MARGIN_MS, type BenchUser } from './bench-users.js';
+import { IN_FLIGHT_MARGIN_MS, markSpent, type BenchUser } from './bench-users.js';
 
 /** One successful VerifyTotp waiting to happen: a user and a time step none of its earlier calls used. */
 export interface TotpTicket {
@@ -81,7 +81,7 @@ export class TotpTickets {
 }
 
 function spend(ticket: TotpTicket): TotpTicket {
-  ticket.user.spentStep = ticket.step;
+  markSpent(ticket.user, ticket.step);
   return ticket;
 }
 

@@ -9,7 +9,9 @@
  * so this remembers the last period it printed a code of (a hash of the
  * secret and the period, in the temp dir, never the secret) and, asked again
  * within that period, waits for the next one instead of printing a code that
- * would fail with CODE_REUSED.
+ * would fail with CODE_REUSED. It also waits past a period whose code is the
+ * same as the last one printed (about once in a million): the service spends
+ * every step of its window that shows an accepted code.
  *
  * Plain Node with node:crypto, no TypeScript loader: it answers in well under
  * half a second.
@@ -66,9 +68,12 @@ try {
   // no code printed for this secret yet
 }
 
+/** Whether `step`'s code may be spent already: printed, or the same digits as the step printed last, within its window. */
+const spent = (step) => step <= lastStep || (lastStep >= 0 && step <= lastStep + 2 && codeAt(step) === codeAt(lastStep));
+
 let step = Math.floor(Date.now() / PERIOD_MS);
-if (step <= lastStep) {
-  const waitMs = (lastStep + 1) * PERIOD_MS - Date.now();
+while (spent(step)) {
+  const waitMs = (step + 1) * PERIOD_MS - Date.now();
   process.stderr.write(`totp-code: this period's code was printed already; waiting ${Math.ceil(waitMs / 1000)} s for the next one\n`);
   await sleep(waitMs + 50);
   step = Math.floor(Date.now() / PERIOD_MS);

@@ -29,35 +29,35 @@ export function timeStepAt(at: Date): number {
 }
 
 /**
- * The oldest time step after `afterStep` at which `code` is valid for
- * `secret` around `at`, or null. One step of drift is accepted either side
- * (RFC 6238 §5.2). Replay is the caller's business: it passes the last step
- * it accepted as `afterStep`, and, when this returns null, asks again without
- * it to tell a replay from a wrong code.
+ * The newest time step at which `code` is valid for `secret` around `at`, or
+ * null. One step of drift is accepted either side (RFC 6238 §5.2); replay is
+ * the caller's business (it compares the step with the last accepted one).
  *
- * Skipping the spent steps here, not after the match, matters: two steps of
- * one window share their 6-digit code about once in a million pairs, and a
- * match that stopped at the older, spent step would refuse the fresh code as
- * a replay (the cause of a rare "code already used" in the bench).
+ * The newest, because two steps of one window share their 6-digit code about
+ * once in a million pairs. Accepting the code spends the newest step that
+ * shows it (every step up to it, as steps only move forward), so the same
+ * digits are never accepted twice while any step showing them is in the
+ * window; and a step spent earlier does not hide a fresh, later step that
+ * shows the same code (the oldest match would, and called it a replay).
  */
-export function matchTotp(secret: Uint8Array, code: string, at: Date, afterStep?: number): number | null {
-  const epoch = Math.floor(at.getTime() / 1000);
-  // otplib throws on an afterTimeStep past the window's newest step (a clock
-  // behind the one that spent it): no step of this window is fresh then.
-  if (afterStep !== undefined && afterStep >= Math.floor((epoch + TOTP_PERIOD_SECONDS) / TOTP_PERIOD_SECONDS)) return null;
-  const result = verifySync({
-    secret,
-    token: code,
-    crypto,
-    epoch,
-    period: TOTP_PERIOD_SECONDS,
-    digits: TOTP_DIGITS,
-    algorithm: 'sha1',
-    epochTolerance: TOTP_PERIOD_SECONDS,
-    // otplib refuses a negative one; every step is after a negative step anyway.
-    ...(afterStep !== undefined && afterStep >= 0 ? { afterTimeStep: afterStep } : {}),
-  });
-  return result.valid ? result.timeStep : null;
+export function matchTotp(secret: Uint8Array, code: string, at: Date): number | null {
+  let newest: number | null = null;
+  for (;;) {
+    // otplib returns the oldest match after afterTimeStep: ask again past each one (at most 3 rounds).
+    const result = verifySync({
+      secret,
+      token: code,
+      crypto,
+      epoch: Math.floor(at.getTime() / 1000),
+      period: TOTP_PERIOD_SECONDS,
+      digits: TOTP_DIGITS,
+      algorithm: 'sha1',
+      epochTolerance: TOTP_PERIOD_SECONDS,
+      ...(newest === null ? {} : { afterTimeStep: newest }),
+    });
+    if (!result.valid) return newest;
+    newest = result.timeStep;
+  }
 }
 
 /** The code an authenticator app shows at `at` (tests, benchmark and tooling). */

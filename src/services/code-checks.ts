@@ -65,12 +65,12 @@ export class CodeChecks {
    */
   totp(record: TotpState, code: string, now: Date): StepProof | CheckFailure {
     let reused = false;
-    for (const { authenticatorId, sealedSecret, lastTimeStep } of record.authenticators) {
+    for (const { authenticatorId, sealedSecret } of record.authenticators) {
       const secret = this.deps.box.open(sealedSecret, totpSecretContext(record.userId, authenticatorId));
-      // A fresh step first: a spent step of the window can share the code.
-      const timeStep = matchTotp(secret, code, now, lastTimeStep);
-      if (timeStep !== null && isSpendable(record, { authenticatorId, timeStep })) return { authenticatorId, timeStep };
-      if (!reused && matchTotp(secret, code, now) !== null) reused = true;
+      const timeStep = matchTotp(secret, code, now);
+      if (timeStep === null) continue;
+      if (isSpendable(record, { authenticatorId, timeStep })) return { authenticatorId, timeStep };
+      reused = true;
     }
     return { failure: reused ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE };
   }

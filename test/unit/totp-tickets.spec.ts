@@ -3,8 +3,8 @@ import { PERIOD_MS, type BenchUser } from '../../bench/bench-users.js';
 import { TotpTickets } from '../../bench/totp-tickets.js';
 
 /** A user who confirmed with `step`'s code. */
-function userAt(userId: string, step: number): BenchUser {
-  return { userId, secret: 'JBSWY3DPEHPK3PXP', scheduledStep: step, spentStep: step, copyCurrent: false, inFlight: null, deviceToken: null };
+function userAt(userId: string, step: number, secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'): BenchUser {
+  return { userId, secret, scheduledStep: step, spentStep: step, codes: new Map(), copyCurrent: false, inFlight: null, deviceToken: null };
 }
 
 describe('bench TOTP tickets', () => {
@@ -30,6 +30,17 @@ describe('bench TOTP tickets', () => {
     for (let ticket = tickets.take(now); ticket !== null; ticket = tickets.take(now)) rest.push(`${ticket.user.userId}${ticket.step}`);
     expect(rest).to.deep.equal(['a1001', 'b1001']);
     expect(tickets.takeFor(users[0]!, now), 'a has nothing left').to.equal(null);
+  });
+
+  it('skips a step that shows the code of the step handed out before it (the server spends both)', () => {
+    // RFC 6238's SHA1 seed (base32) shows 963181 at both steps 59061240 and 59061241.
+    const user = userAt('r', 59_061_239, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ');
+    const tickets = new TotpTickets([user]);
+    const at = 59_061_240 * PERIOD_MS + 5_000;
+    expect(tickets.take(at)).to.deep.include({ step: 59_061_240 });
+    expect(user.spentStep).to.equal(59_061_241);
+    expect(tickets.take(at), 'step 59061241 is spent with it').to.equal(null);
+    expect(tickets.takeFor(user, at)).to.equal(null);
   });
 
   it('counts what the users can still yield over a window, without what was handed out', () => {

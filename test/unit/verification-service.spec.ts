@@ -69,20 +69,36 @@ describe('VerificationService (in-memory stores, fake clock)', () => {
       expect(await verify(-1)).to.equal('CODE_REUSED');
       expect(await verify(0)).to.equal('OK');
     });
-    it('accepts a fresh code that shares its digits with the step spent just before it', async () => {
-      // RFC 6238's SHA1 seed shows 963181 at both steps 59061240 and 59061241:
-      // a match that stopped at the spent step would call the fresh one a replay.
-      const collision = new Date(59_061_240 * 30_000);
-      const h = serviceHarness({}, { start: new Date(collision.getTime() - 30_000), totpSecret: Buffer.from('12345678901234567890', 'ascii') });
+    // RFC 6238's SHA1 seed shows 963181 at both steps 59061240 and 59061241.
+    const COLLISION_STEP = 59_061_240;
+    const rfcSecret = Buffer.from('12345678901234567890', 'ascii');
+    const atStep = (step: number) => new Date(step * 30_000);
+
+    it('accepts the digits two steps share once while both are in the window', async () => {
+      // enroll() confirms and moves on one period: the login runs at COLLISION_STEP, whose window holds both.
+      const h = serviceHarness({}, { start: atStep(COLLISION_STEP - 1), totpSecret: rfcSecret });
       const { secret } = await h.enroll('cass');
-      expect(h.clock.now()).to.deep.equal(collision);
-      const verify = () => reasonOf(h.services.verification.verifyTotp({ userId: 'cass', code: '963181', ...noDevice }));
+      const verify = (code: string) => reasonOf(h.services.verification.verifyTotp({ userId: 'cass', code, ...noDevice }));
       expect(h.code(secret)).to.equal('963181');
-      expect(await verify()).to.equal('OK');
+      expect(await verify('963181')).to.equal('OK');
+      expect(await verify('963181')).to.equal('CODE_REUSED');
       h.clock.advance(30_000);
-      expect(h.code(secret)).to.equal('963181');
-      expect(await verify()).to.equal('OK');
-      expect(await verify()).to.equal('CODE_REUSED');
+      expect(h.code(secret), 'the app shows the same digits in the next period').to.equal('963181');
+      expect(await verify('963181')).to.equal('CODE_REUSED');
+      expect(await verify(h.code(secret, 1))).to.equal('OK');
+    });
+
+    it('accepts a fresh step showing the digits of a spent one that was accepted before the fresh step was in the window', async () => {
+      // The login one period ahead spends COLLISION_STEP at COLLISION_STEP - 1, whose window ends there.
+      const h = serviceHarness({}, { start: atStep(COLLISION_STEP - 2), totpSecret: rfcSecret });
+      const { secret } = await h.enroll('cato');
+      const verify = (code: string) => reasonOf(h.services.verification.verifyTotp({ userId: 'cato', code, ...noDevice }));
+      expect(h.code(secret, 1)).to.equal('963181');
+      expect(await verify('963181')).to.equal('OK');
+      h.clock.advance(60_000);
+      expect(h.code(secret), 'the app shows the same digits at the next step').to.equal('963181');
+      expect(await verify('963181')).to.equal('OK');
+      expect(await verify('963181')).to.equal('CODE_REUSED');
     });
   });
 
