@@ -68,13 +68,19 @@ try {
   // no code printed for this secret yet
 }
 
-/** Whether `step`'s code may be spent already: printed, or the same digits as the step printed last, within its window. */
-const spent = (step) => step <= lastStep || (lastStep >= 0 && step <= lastStep + 2 && codeAt(step) === codeAt(lastStep));
+// The newest period the service may have spent with the code printed last: it spends the newest
+// period of its window that shows an accepted code, and that window ends two periods past the
+// printed one at the latest.
+let spentUpTo = lastStep;
+if (Number.isSafeInteger(lastStep) && lastStep >= 0) {
+  for (const later of [lastStep + 1, lastStep + 2]) if (codeAt(later) === codeAt(lastStep)) spentUpTo = later;
+}
 
 let step = Math.floor(Date.now() / PERIOD_MS);
-while (spent(step)) {
+while (step <= spentUpTo) {
   const waitMs = (step + 1) * PERIOD_MS - Date.now();
-  process.stderr.write(`totp-code: this period's code was printed already; waiting ${Math.ceil(waitMs / 1000)} s for the next one\n`);
+  const why = step <= lastStep ? "this period's code was printed already" : "this period's code is the one printed last";
+  process.stderr.write(`totp-code: ${why}; waiting ${Math.ceil(waitMs / 1000)} s for the next one\n`);
   await sleep(waitMs + 50);
   step = Math.floor(Date.now() / PERIOD_MS);
 }

@@ -43,7 +43,7 @@ export function timeStepAt(at: Date): number {
 export function matchTotp(secret: Uint8Array, code: string, at: Date): number | null {
   let newest: number | null = null;
   for (;;) {
-    // otplib returns the oldest match after afterTimeStep: ask again past each one (at most 3 rounds).
+    // otplib returns the oldest match after afterTimeStep: ask again past each one (at most 4 calls).
     const result = verifySync({
       secret,
       token: code,

@@ -43,6 +43,15 @@ describe('bench TOTP tickets', () => {
     expect(tickets.takeFor(user, at)).to.equal(null);
   });
 
+  it('skips the steps up to one two steps on that shows the code handed out (a call may arrive a step late)', () => {
+    // RFC 6238's SHA1 seed shows 768734 at steps 61331809 and 61331811, and 323910 at 61331810.
+    const user = userAt('s', 61_331_808, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ');
+    const tickets = new TotpTickets([user]);
+    expect(tickets.takeFor(user, 61_331_809 * PERIOD_MS + 5_000)).to.deep.include({ step: 61_331_809 });
+    expect(user.spentStep).to.equal(61_331_811);
+    expect(tickets.takeFor(user, 61_331_811 * PERIOD_MS + 5_000)).to.deep.include({ step: 61_331_812 });
+  });
+
   it('counts what the users can still yield over a window, without what was handed out', () => {
     const users = [userAt('a', 999), userAt('b', 1000)];
     const tickets = new TotpTickets(users);
