@@ -44,8 +44,16 @@ export async function takeHeapSnapshot(pid: number, dir: string, answering: () =
   for (;;) {
     const written = snapshotsIn(dir).find((name) => !before.has(name));
     if (written !== undefined) {
-      await answering();
-      return join(dir, written);
+      // The file appears as V8 starts writing it; a request made meanwhile can fail (seen with a 160 MB heap).
+      for (;;) {
+        try {
+          await answering();
+          return join(dir, written);
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await sleep(100);
+        }
+      }
     }
     if (Date.now() > deadline) throw new Error(`the server (pid ${pid}) wrote no heap snapshot into ${dir} within ${timeoutMs} ms`);
     await sleep(100);
