@@ -1,5 +1,6 @@
 import type { Clock } from '../../domain/clock.js';
 import type { AttemptOutcome, AttemptStore, LockoutPolicy } from '../ports.js';
+import { ExpiringMap } from './expiring-map.js';
 
 interface UserAttempts {
   failures: number;
@@ -8,29 +9,38 @@ interface UserAttempts {
   lockedUntil: number;
 }
 
-/** In-process AttemptStore with the same rules as the Redis script. */
+/**
+ * In-process AttemptStore with the same rules as the Redis script. A user's
+ * entry lives only while it holds a failure count or a lockout, as the
+ * Redis keys do: reads create nothing.
+ */
 export class MemoryAttemptStore implements AttemptStore {
-  readonly #users = new Map<string, UserAttempts>();
+  readonly #users: ExpiringMap<UserAttempts>;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.#users = new ExpiringMap(clock);
+  }
 
   async settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome> {
     const now = this.clock.now().getTime();
     const user = this.#user(userId, now);
     if (user.lockedUntil > now) return { kind: 'locked', retryAfterMs: user.lockedUntil - now, failures: user.failures };
     if (passed) {
-      user.failures = 0;
+      this.#users.delete(userId);
       return { kind: 'accepted' };
     }
     user.failures += 1;
+    let outcome: AttemptOutcome;
     if (user.failures >= policy.maxFailures) {
-      const failures = user.failures;
+      outcome = { kind: 'locked', retryAfterMs: policy.lockoutMs, failures: user.failures };
       user.failures = 0;
       user.lockedUntil = now + policy.lockoutMs;
-      return { kind: 'locked', retryAfterMs: policy.lockoutMs, failures };
+    } else {
+      user.failuresExpireAt = now + policy.lockoutMs;
+      outcome = { kind: 'rejected', failures: user.failures };
     }
-    user.failuresExpireAt = now + policy.lockoutMs;
-    return { kind: 'rejected', failures: user.failures };
+    this.#users.set(userId, user, Math.max(user.failuresExpireAt, user.lockedUntil));
+    return outcome;
   }
 
   async lockoutRemainingMs(userId: string): Promise<number> {
@@ -44,13 +54,15 @@ export class MemoryAttemptStore implements AttemptStore {
     return { lockedMs: Math.max(0, user.lockedUntil - now), failures: user.failures };
   }
 
+  /** How many users' entries are held, expired ones not yet removed included (tests). */
+  get held(): number {
+    return this.#users.held;
+  }
+
+  /** The user's entry as it stands at `now` (a fresh one when none is kept); reading it stores nothing. */
   #user(userId: string, now: number): UserAttempts {
-    let user = this.#users.get(userId);
-    if (user === undefined) {
-      user = { failures: 0, failuresExpireAt: 0, lockedUntil: 0 };
-      this.#users.set(userId, user);
-    }
-    if (user.failuresExpireAt <= now) user.failures = 0;
-    return user;
+    const kept = this.#users.get(userId);
+    if (kept === undefined) return { failures: 0, failuresExpireAt: 0, lockedUntil: 0 };
+    return kept.failuresExpireAt <= now ? { ...kept, failures: 0 } : { ...kept };
   }
 }

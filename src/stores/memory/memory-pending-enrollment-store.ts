@@ -1,57 +1,59 @@
 import type { Clock } from '../../domain/clock.js';
 import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore, PutPendingOptions } from '../ports.js';
+import { ExpiringMap } from './expiring-map.js';
 
-/** In-process PendingEnrollmentStore; expiry is checked against the injected clock. */
+/** In-process PendingEnrollmentStore; each enrollment expires at its expiresAt, by the injected clock. */
 export class MemoryPendingEnrollmentStore implements PendingEnrollmentStore {
-  readonly #byUser = new Map<string, PendingEnrollment>();
+  readonly #byUser: ExpiringMap<PendingEnrollment>;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(clock: Clock) {
+    this.#byUser = new ExpiringMap(clock);
+  }
 
   // Each method checks and writes with no await in between: atomic, as the Redis scripts are.
 
   async put(enrollment: PendingEnrollment, options: PutPendingOptions = {}): Promise<boolean> {
-    const current = this.#live(enrollment.userId);
+    const current = this.#byUser.get(enrollment.userId);
     if (current?.confirmation && (!options.replaceConfirmed || current.enrollmentId === options.keepConfirmedId)) return false;
-    this.#byUser.set(enrollment.userId, enrollment);
+    this.#keep(enrollment);
     return true;
   }
 
   async get(userId: string): Promise<PendingEnrollment | null> {
-    return this.#live(userId);
-  }
-
-  #live(userId: string): PendingEnrollment | null {
-    const found = this.#byUser.get(userId);
-    if (found === undefined) return null;
-    if (found.expiresAt.getTime() <= this.clock.now().getTime()) {
-      this.#byUser.delete(userId);
-      return null;
-    }
-    return found;
+    return this.#byUser.get(userId) ?? null;
   }
 
   async confirm(userId: string, enrollmentId: string, confirmation: EnrollmentConfirmation, keepUntil: Date): Promise<PendingEnrollment | null> {
-    const found = this.#live(userId);
-    if (found === null || found.enrollmentId !== enrollmentId) return null;
+    const found = this.#byUser.get(userId);
+    if (found === undefined || found.enrollmentId !== enrollmentId) return null;
     if (found.confirmation) return found;
     const expiresAt = keepUntil.getTime() > found.expiresAt.getTime() ? keepUntil : found.expiresAt;
     const confirmed = { ...found, expiresAt, confirmation };
-    this.#byUser.set(userId, confirmed);
+    this.#keep(confirmed);
     return confirmed;
   }
 
   async remove(userId: string, enrollmentId: string): Promise<boolean> {
-    const found = this.#live(userId);
-    if (found === null || found.enrollmentId !== enrollmentId || found.confirmation) return false;
+    const found = this.#byUser.get(userId);
+    if (found === undefined || found.enrollmentId !== enrollmentId || found.confirmation) return false;
     this.#byUser.delete(userId);
     return true;
   }
 
   async discard(userId: string, enrollmentId: string): Promise<void> {
-    if (this.#live(userId)?.enrollmentId === enrollmentId) this.#byUser.delete(userId);
+    if (this.#byUser.get(userId)?.enrollmentId === enrollmentId) this.#byUser.delete(userId);
   }
 
   async clear(userId: string): Promise<void> {
     this.#byUser.delete(userId);
+  }
+
+  /** How many enrollments are held, expired ones not yet removed included (tests). */
+  get held(): number {
+    return this.#byUser.held;
+  }
+
+  #keep(enrollment: PendingEnrollment): void {
+    this.#byUser.set(enrollment.userId, enrollment, enrollment.expiresAt.getTime());
   }
 }

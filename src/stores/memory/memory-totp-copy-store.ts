@@ -1,25 +1,32 @@
 import type { Clock } from '../../domain/clock.js';
 import type { TotpCopy, TotpCopyStore } from '../ports.js';
+import { ExpiringMap } from './expiring-map.js';
 
-/** In-process TotpCopyStore. */
+/** In-process TotpCopyStore: a copy lives `ttlMs` from its last read or write, as the Redis one does (GETEX). */
 export class MemoryTotpCopyStore implements TotpCopyStore {
-  readonly #copies = new Map<string, { copy: TotpCopy; expiresAt: number }>();
+  readonly #copies: ExpiringMap<TotpCopy>;
 
-  constructor(private readonly deps: { readonly clock: Clock; readonly ttlMs: number }) {}
+  constructor(private readonly deps: { readonly clock: Clock; readonly ttlMs: number }) {
+    this.#copies = new ExpiringMap(deps.clock);
+  }
 
   async get(userId: string): Promise<TotpCopy | null> {
-    const kept = this.#copies.get(userId);
-    if (kept === undefined) return null;
-    const now = this.deps.clock.now().getTime();
-    if (kept.expiresAt > now) {
-      kept.expiresAt = now + this.deps.ttlMs;
-      return kept.copy;
-    }
-    this.#copies.delete(userId);
-    return null;
+    const copy = this.#copies.get(userId);
+    if (copy === undefined) return null;
+    this.#copies.extend(userId, this.#expiry());
+    return copy;
   }
 
   async put(copy: TotpCopy): Promise<void> {
-    this.#copies.set(copy.userId, { copy, expiresAt: this.deps.clock.now().getTime() + this.deps.ttlMs });
+    this.#copies.set(copy.userId, copy, this.#expiry());
+  }
+
+  /** How many copies are held, expired ones not yet removed included (tests). */
+  get held(): number {
+    return this.#copies.held;
+  }
+
+  #expiry(): number {
+    return this.deps.clock.now().getTime() + this.deps.ttlMs;
   }
 }

@@ -1,0 +1,54 @@
+import type { Clock } from '../../domain/clock.js';
+
+/** How often a write also removes every expired entry. */
+const SWEEP_EVERY_MS = 10_000;
+
+/**
+ * Entries that expire each at a time of its own, by the injected clock, as
+ * Redis keys with a TTL do: an expired entry reads as missing, and a write
+ * at most every SWEEP_EVERY_MS removes all expired ones, so that entries
+ * nobody reads again (a confirmed enrollment, a lockout count, a login copy)
+ * do not stay for the life of the process.
+ */
+export class ExpiringMap<V> {
+  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+  #nextSweepAt = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** The value, unless missing or expired. */
+  get(key: string): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > this.clock.now().getTime()) return entry.value;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  /** Keeps `value` until `expiresAt` (ms since the epoch). */
+  set(key: string, value: V, expiresAt: number): void {
+    this.#sweep();
+    this.#entries.set(key, { value, expiresAt });
+  }
+
+  /** Moves the expiry of a live entry (Redis GETEX); nothing when it is missing or expired. */
+  extend(key: string, expiresAt: number): void {
+    if (this.get(key) !== undefined) this.#entries.get(key)!.expiresAt = expiresAt;
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  /** How many entries are held, expired ones not yet removed included (tests). */
+  get held(): number {
+    return this.#entries.size;
+  }
+
+  #sweep(): void {
+    const now = this.clock.now().getTime();
+    if (now < this.#nextSweepAt) return;
+    this.#nextSweepAt = now + SWEEP_EVERY_MS;
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+  }
+}

@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { ExpiringMap } from '../../src/stores/memory/expiring-map.js';
+import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
+import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
+import { MemoryTotpCopyStore } from '../../src/stores/memory/memory-totp-copy-store.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+describe('the embedded stores keep nothing past its expiry', () => {
+  describe('ExpiringMap', () => {
+    it('reads an entry as missing from its expiry on, and extends only a live one', () => {
+      const clock = new FakeClock();
+      const map = new ExpiringMap<string>(clock);
+      const now = clock.now().getTime();
+      map.set('a', 'A', now + 1_000);
+      map.extend('a', now + 2_000);
+      clock.advance(1_500);
+      expect(map.get('a')).to.equal('A');
+      clock.advance(500);
+      expect(map.get('a')).to.equal(undefined);
+      map.extend('a', now + 9_000);
+      expect(map.get('a')).to.equal(undefined);
+    });
+
+    it('removes every expired entry nobody reads again on a write at most every 10 s', () => {
+      const clock = new FakeClock();
+      const map = new ExpiringMap<number>(clock);
+      for (let i = 0; i < 100; i += 1) map.set(`k${i}`, i, clock.now().getTime() + 1_000);
+      clock.advance(1_000);
+      map.set('early', 0, clock.now().getTime() + 60_000);
+      expect(map.held, 'the first write swept, 1 s ago').to.equal(101);
+      clock.advance(9_000);
+      map.set('late', 0, clock.now().getTime() + 60_000);
+      expect(map.held, '10 s after the first').to.equal(2);
+      map.set('short', 0, clock.now().getTime() + 1_000);
+      clock.advance(5_000);
+      map.set('other', 0, clock.now().getTime() + 60_000);
+      expect(map.held, 'within 10 s of the last sweep').to.equal(4);
+      clock.advance(5_000);
+      map.set('another', 0, clock.now().getTime() + 60_000);
+      expect(map.held).to.equal(4);
+      expect(map.get('short')).to.equal(undefined);
+    });
+  });
+
+  it('MemoryPendingEnrollmentStore: confirmed enrollments nobody reads again go once expired', async () => {
+    const clock = new FakeClock();
+    const pending = new MemoryPendingEnrollmentStore(clock);
+    const expiresAt = new Date(clock.now().getTime() + 60_000);
+    const enrollment = (userId: string) => ({ enrollmentId: `enr_${userId}`, userId, authenticatorId: 'aut', label: 'app', adding: false, sealedSecret: 'sealed', expiresAt });
+    for (let i = 0; i < 50; i += 1) {
+      await pending.put(enrollment(`u${i}`));
+      await pending.confirm(`u${i}`, `enr_u${i}`, { timeStep: 1 } as never, new Date(clock.now().getTime() + 120_000));
+    }
+    clock.advance(120_000);
+    await pending.put(enrollment('next'));
+    expect(pending.held).to.equal(1);
+  });
+
+  it('MemoryAttemptStore: reads create nothing, a pass forgets the count, and a count goes with its lockout period', async () => {
+    const clock = new FakeClock();
+    const attempts = new MemoryAttemptStore(clock);
+    const policy = { maxFailures: 3, lockoutMs: 60_000 };
+    await attempts.standing('reader');
+    await attempts.lockoutRemainingMs('reader');
+    expect(attempts.held).to.equal(0);
+    await attempts.settle('passer', false, policy);
+    expect(await attempts.standing('passer')).to.deep.equal({ lockedMs: 0, failures: 1 });
+    await attempts.settle('passer', true, policy);
+    expect(attempts.held).to.equal(0);
+    for (let i = 0; i < 3; i += 1) await attempts.settle('guesser', false, policy);
+    expect((await attempts.standing('guesser')).lockedMs).to.equal(60_000);
+    clock.advance(60_000);
+    expect(await attempts.standing('guesser')).to.deep.equal({ lockedMs: 0, failures: 0 });
+    await attempts.settle('other', false, policy);
+    expect(attempts.held, 'the lockout ended: only the new count is held').to.equal(1);
+  });
+
+  it('MemoryTotpCopyStore: a copy lives its TTL from its last read, and goes once expired', async () => {
+    const clock = new FakeClock();
+    const copies = new MemoryTotpCopyStore({ clock, ttlMs: 1_000 });
+    const copy = (userId: string) => ({ userId, version: 1, authenticators: [], recoveryCodesRemaining: 10 });
+    await copies.put(copy('kept'));
+    await copies.put(copy('dropped'));
+    clock.advance(800);
+    expect(await copies.get('kept')).to.not.equal(null);
+    clock.advance(800);
+    expect(await copies.get('kept'), 'read 800 ms ago').to.not.equal(null);
+    clock.advance(10_000);
+    await copies.put(copy('new'));
+    expect(copies.held).to.equal(1);
+  });
+});
