@@ -12,12 +12,13 @@ describe('the embedded stores keep nothing past its expiry', () => {
       const map = new ExpiringMap<string>(clock);
       const now = clock.now().getTime();
       map.set('a', 'A', now + 1_000);
+      map.set('b', 'B', now + 1_000);
       map.extend('a', now + 2_000);
       clock.advance(1_500);
       expect(map.get('a')).to.equal('A');
+      map.extend('b', now + 9_000);
+      expect(map.get('b'), 'expired before it was extended').to.equal(undefined);
       clock.advance(500);
-      expect(map.get('a')).to.equal(undefined);
-      map.extend('a', now + 9_000);
       expect(map.get('a')).to.equal(undefined);
     });
 
@@ -38,22 +39,24 @@ describe('the embedded stores keep nothing past its expiry', () => {
       clock.advance(5_000);
       map.set('another', 0, clock.now().getTime() + 60_000);
       expect(map.held).to.equal(4);
-      expect(map.get('short')).to.equal(undefined);
     });
   });
 
-  it('MemoryPendingEnrollmentStore: confirmed enrollments nobody reads again go once expired', async () => {
+  it('MemoryPendingEnrollmentStore: a confirmed enrollment lives until keepUntil, and goes once expired though nobody reads it again', async () => {
     const clock = new FakeClock();
     const pending = new MemoryPendingEnrollmentStore(clock);
-    const expiresAt = new Date(clock.now().getTime() + 60_000);
-    const enrollment = (userId: string) => ({ enrollmentId: `enr_${userId}`, userId, authenticatorId: 'aut', label: 'app', adding: false, sealedSecret: 'sealed', expiresAt });
+    const at = (ms: number) => new Date(clock.now().getTime() + ms);
+    const enrollment = (userId: string) => ({ enrollmentId: `enr_${userId}`, userId, authenticatorId: 'aut', label: 'app', adding: false, sealedSecret: 'sealed', expiresAt: at(60_000) });
     for (let i = 0; i < 50; i += 1) {
-      await pending.put(enrollment(`u${i}`));
-      await pending.confirm(`u${i}`, `enr_u${i}`, { timeStep: 1 } as never, new Date(clock.now().getTime() + 120_000));
+      expect(await pending.put(enrollment(`u${i}`))).to.equal(true);
+      expect(await pending.confirm(`u${i}`, `enr_u${i}`, { timeStep: 1 } as never, at(120_000))).to.not.equal(null);
     }
-    clock.advance(120_000);
+    clock.advance(119_999);
+    await pending.put(enrollment('mid'));
+    expect(pending.held, 'kept until keepUntil, past their own expiry').to.equal(51);
+    clock.advance(10_001);
     await pending.put(enrollment('next'));
-    expect(pending.held).to.equal(1);
+    expect(pending.held).to.equal(2);
   });
 
   it('MemoryAttemptStore: reads create nothing, a pass forgets the count, and a count goes with its lockout period', async () => {
@@ -73,6 +76,16 @@ describe('the embedded stores keep nothing past its expiry', () => {
     expect(await attempts.standing('guesser')).to.deep.equal({ lockedMs: 0, failures: 0 });
     await attempts.settle('other', false, policy);
     expect(attempts.held, 'the lockout ended: only the new count is held').to.equal(1);
+    // Locked on a first failure, and later than the count of an earlier failure would expire: the lockout outlives both.
+    await attempts.settle('slow', false, policy);
+    await attempts.settle('slow', false, policy);
+    clock.advance(30_000);
+    await attempts.settle('slow', false, policy);
+    await attempts.settle('quick', false, { maxFailures: 1, lockoutMs: 60_000 });
+    clock.advance(40_000);
+    await attempts.settle('sweeper', false, policy);
+    expect((await attempts.standing('quick')).lockedMs).to.equal(20_000);
+    expect((await attempts.standing('slow')).lockedMs, 'locked 30 s after its counted failures').to.equal(20_000);
   });
 
   it('MemoryTotpCopyStore: a copy lives its TTL from its last read, and goes once expired', async () => {

@@ -49,6 +49,7 @@ export class ExpiringMap<V> {
     const now = this.clock.now().getTime();
     if (now < this.#nextSweepAt) return;
     this.#nextSweepAt = now + SWEEP_EVERY_MS;
-    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+    // As get() reads it: an expiry that is not later than now (NaN included) has passed.
+    for (const [key, entry] of this.#entries) if (!(entry.expiresAt > now)) this.#entries.delete(key);
   }
 }
