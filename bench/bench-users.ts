@@ -35,16 +35,11 @@ export interface BenchUser {
   deviceToken: string | null;
 }
 
-/** The code of `step`, as the user's app shows it during that period. */
-export function codeOfStep(secret: string, step: number): string {
-  return generateTotp(secret, new Date(step * PERIOD_MS));
-}
-
 /** `user`'s code of `step`, as its app shows it during that period. */
 export function codeOf(user: BenchUser, step: number): string {
   let code = user.codes.get(step);
   if (code === undefined) {
-    code = codeOfStep(user.secret, step);
+    code = generateTotp(user.secret, new Date(step * PERIOD_MS));
     user.codes.set(step, code);
   }
   return code;

@@ -18,11 +18,7 @@ export class ExpiringMap<V> {
 
   /** The value, unless missing or expired. */
   get(key: string): V | undefined {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt > this.clock.now().getTime()) return entry.value;
-    this.#entries.delete(key);
-    return undefined;
+    return this.#live(key)?.value;
   }
 
   /** Keeps `value` until `expiresAt` (ms since the epoch). */
@@ -31,9 +27,11 @@ export class ExpiringMap<V> {
     this.#entries.set(key, { value, expiresAt });
   }
 
-  /** Moves the expiry of a live entry (Redis GETEX); nothing when it is missing or expired. */
-  extend(key: string, expiresAt: number): void {
-    if (this.get(key) !== undefined) this.#entries.get(key)!.expiresAt = expiresAt;
+  /** The value of a live entry, whose expiry moves to `expiresAt` (Redis GETEX); undefined when missing or expired. */
+  extend(key: string, expiresAt: number): V | undefined {
+    const entry = this.#live(key);
+    if (entry !== undefined) entry.expiresAt = expiresAt;
+    return entry?.value;
   }
 
   delete(key: string): void {
@@ -43,6 +41,14 @@ export class ExpiringMap<V> {
   /** How many entries are held, expired ones not yet removed included (tests). */
   get held(): number {
     return this.#entries.size;
+  }
+
+  /** The entry, unless missing or expired (an expired one is removed). */
+  #live(key: string): { value: V; expiresAt: number } | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expiresAt > this.clock.now().getTime()) return entry;
+    this.#entries.delete(key);
+    return undefined;
   }
 
   #sweep(): void {

@@ -11,10 +11,7 @@ export class MemoryTotpCopyStore implements TotpCopyStore {
   }
 
   async get(userId: string): Promise<TotpCopy | null> {
-    const copy = this.#copies.get(userId);
-    if (copy === undefined) return null;
-    this.#copies.extend(userId, this.#expiry());
-    return copy;
+    return this.#copies.extend(userId, this.#expiry()) ?? null;
   }
 
   async put(copy: TotpCopy): Promise<void> {
