@@ -3,7 +3,7 @@ import { createMongoClient } from '../src/stores/mongo/mongo-client.js';
 import { FACTORS_COLLECTION } from '../src/stores/mongo/mongo-factor-store.js';
 import { createRedis, type RedisClient } from '../src/stores/redis/redis-client.js';
 import { RedisAttemptStore } from '../src/stores/redis/redis-attempt-store.js';
-import { REDIS_KEY_PREFIX } from '../src/stores/open-stores.js';
+import { DEFAULT_REDIS_KEY_PREFIX } from '../src/stores/open-stores.js';
 import type { Collection, MongoClient } from 'mongodb';
 import { UnexpectedAnswer } from './load-loop.js';
 
@@ -59,7 +59,7 @@ export class StoreFloor {
     if (template === null || authenticatorId === undefined) throw new Error(`the floor needs an enrolled user's document (${templateUserId} has none)`);
     const ids = Array.from({ length: DOCUMENTS }, (_, i) => `floor-${runId}-${i}`);
     await factors.insertMany(ids.map((_id) => ({ ...template, _id })));
-    const attempts = new RedisAttemptStore({ redis, keyPrefix: REDIS_KEY_PREFIX });
+    const attempts = new RedisAttemptStore({ redis, keyPrefix: DEFAULT_REDIS_KEY_PREFIX });
     const floor = new StoreFloor(redis, mongo, factors, attempts, ids, authenticatorId, template.version ?? 0);
     // Steps above any the service could spend, one more per call: every conditional update matches.
     floor.#step = timeStepAt(new Date()) + 1_000_000;

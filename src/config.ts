@@ -3,7 +3,7 @@ import { parseKeyring, type Keyring } from './domain/keyring.js';
 import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
 import type { TlsConfig } from './grpc/server.js';
 import { assertDurableMongoUrl } from './stores/mongo/mongo-client.js';
-import type { StoreConfig } from './stores/open-stores.js';
+import { DEFAULT_REDIS_KEY_PREFIX, type StoreConfig } from './stores/open-stores.js';
 import { parseClusterSeeds } from './stores/redis/redis-client.js';
 
 /** Every setting of the service, parsed and checked once at start-up (see README, "Settings"). */
@@ -78,7 +78,14 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const stores: StoreConfig =
     redisUrl !== undefined && mongoUrl !== undefined
-      ? { kind: 'external', redisUrl, redisCluster: boolean(env, 'REDIS_CLUSTER', false), mongoUrl, mongoDb: text(env, 'MONGO_DB') ?? 'mfa' }
+      ? {
+          kind: 'external',
+          redisUrl,
+          redisCluster: boolean(env, 'REDIS_CLUSTER', false),
+          redisKeyPrefix: redisKeyPrefix(env),
+          mongoUrl,
+          mongoDb: text(env, 'MONGO_DB') ?? 'mfa',
+        }
       : { kind: 'memory' };
   const keysText = text(env, 'MFA_ENCRYPTION_KEYS');
   if (keysText === undefined && stores.kind === 'external') {
@@ -166,6 +173,19 @@ function retentionSeconds(env: Env): number {
     throw new ConfigError(`MFA_EVENT_RETENTION_DAYS must be a number of days from 0.00002 (about 2 s) to 3650, got "${value}"`);
   }
   return seconds;
+}
+
+/**
+ * MFA_REDIS_KEY_PREFIX: what every Redis key and channel of the service starts
+ * with, so that several deployments (or test files) share one Redis. No braces:
+ * the keys' Cluster hash tags are the service's own.
+ */
+function redisKeyPrefix(env: Env): string {
+  const prefix = text(env, 'MFA_REDIS_KEY_PREFIX') ?? DEFAULT_REDIS_KEY_PREFIX;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    throw new ConfigError(`MFA_REDIS_KEY_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . : -, got "${prefix}"`);
+  }
+  return prefix;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

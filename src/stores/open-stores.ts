@@ -30,12 +30,14 @@ export type StoreConfig =
       /** One URL, or with redisCluster a comma-separated list of seed nodes. */
       readonly redisUrl: string;
       readonly redisCluster: boolean;
+      /** MFA_REDIS_KEY_PREFIX: every key and channel starts with it (DEFAULT_REDIS_KEY_PREFIX unless set). */
+      readonly redisKeyPrefix: string;
       readonly mongoUrl: string;
       readonly mongoDb: string;
     };
 
-/** Prefix of every Redis key the service writes. */
-export const REDIS_KEY_PREFIX = 'mfa:';
+/** Prefix of every Redis key the service writes, unless MFA_REDIS_KEY_PREFIX says otherwise. */
+export const DEFAULT_REDIS_KEY_PREFIX = 'mfa:';
 
 /** Every store the services use, the probes that tell whether they are reachable, and how to close them. */
 export interface Stores {
@@ -123,7 +125,7 @@ async function storesOn(
 ): Promise<Stores> {
   const { clock, logger } = deps;
   const db = mongo.db(config.mongoDb);
-  const keyPrefix = REDIS_KEY_PREFIX;
+  const keyPrefix = config.redisKeyPrefix;
   const mongoFactors = new MongoFactorStore(db);
   await mongoFactors.ensureIndexes();
   const { factors, ferretDb } = await adaptFactorStore(db, mongoFactors, { redis, keyPrefix, timeoutMs: deps.timeoutMs });

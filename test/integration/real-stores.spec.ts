@@ -25,7 +25,7 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
       [redis, mongoServer] = await Promise.all([startRedis(), startMongoServer()]);
       const open = () =>
         openStores(
-          { kind: 'external', redisUrl: redis.url, redisCluster: redis.cluster, mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}_${redis.cluster}` },
+          { kind: 'external', redisUrl: redis.url, redisCluster: redis.cluster, redisKeyPrefix: 'mfa:', mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}_${redis.cluster}` },
           { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, totpCopyTtlMs: 300 },
         );
       [stores, otherInstance] = await Promise.all([open(), open()]);

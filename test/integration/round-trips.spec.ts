@@ -12,7 +12,7 @@ import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MongoSecurityEventLog } from '../../src/stores/mongo/mongo-security-event-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
 import { isFerretDb } from '../../src/stores/ferretdb/ferretdb.js';
-import { openStores, REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
+import { openStores, DEFAULT_REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
 import type { FactorStore } from '../../src/stores/ports.js';
 import { createRedis } from '../../src/stores/redis/redis-client.js';
 import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js';
@@ -94,7 +94,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
   const deps = { keyring: new Keyring([{ id: 'k', key: randomBytes(32) }]), clock, random: randomBytes, logger: pino({ level: 'silent' }) };
 
   function servicesOver(factors: FactorStore): MfaServices {
-    const keyPrefix = REDIS_KEY_PREFIX;
+    const keyPrefix = DEFAULT_REDIS_KEY_PREFIX;
     return createServices(
       loadConfig({}),
       {
@@ -141,7 +141,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
 
   it('VerifyTotp with the stores as the service opens them: on FerretDB, its per-user write lock adds two Redis round trips', async () => {
     const stores = await openStores(
-      { kind: 'external', redisUrl: redisServer.url, redisCluster: false, mongoUrl: mongoServer.url, mongoDb: DB_NAME },
+      { kind: 'external', redisUrl: redisServer.url, redisCluster: false, redisKeyPrefix: 'mfa:', mongoUrl: mongoServer.url, mongoDb: DB_NAME },
       { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, totpCopyTtlMs: 60_000 },
     );
     try {

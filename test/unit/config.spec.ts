@@ -29,10 +29,17 @@ describe('loadConfig', () => {
       kind: 'external',
       redisUrl: EXTERNAL.REDIS_URL,
       redisCluster: false,
+      redisKeyPrefix: 'mfa:',
       mongoUrl: EXTERNAL.MONGO_URL,
       mongoDb: 'mfa',
     });
     expect(config.keyring!.currentId).to.equal('k1');
+  });
+
+  it('prefixes Redis keys with MFA_REDIS_KEY_PREFIX, and refuses one with a brace (hash tags are the service\'s)', () => {
+    const config = loadConfig({ ...EXTERNAL, MFA_REDIS_KEY_PREFIX: 'staging.mfa:' });
+    expect(config.stores).to.deep.include({ redisKeyPrefix: 'staging.mfa:' });
+    expect(() => loadConfig({ ...EXTERNAL, MFA_REDIS_KEY_PREFIX: 'a{b}:' })).to.throw(ConfigError, /MFA_REDIS_KEY_PREFIX must be/);
   });
 
   it('reads caller tokens, admin callers and the production settings', () => {
