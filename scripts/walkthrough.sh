@@ -8,7 +8,7 @@
 #   scripts/walkthrough.sh    # under a minute: it waits for one 30-second TOTP period at most
 #
 # Stores: those in the environment when REDIS_URL is set (the test's own);
-# else those of `npm run stores` when .stores/env exists; else the embedded
+# else those of `npm run stores` when .stores/env (or $STORES_DIR/env) exists; else the embedded
 # in-memory stores. It says which. Each run has users of its own (alice-<hex>,
 # bob-<hex>), so it runs again on the same stores. GRPC_PORT picks the
 # service's port (50051); when it is taken, the run stops with the service's
@@ -23,12 +23,12 @@ for tool in jq openssl node npm; do
 done
 if [[ -n "${REDIS_URL:-}" ]]; then
   echo "walkthrough: on the stores in the environment (REDIS_URL, MONGO_URL)"
-elif [[ -f .stores/env ]]; then
+elif [[ -f "${STORES_DIR:-.stores}/env" ]]; then  # STORES_DIR: where 'npm run stores' keeps them, as local-stores.sh reads it
   # shellcheck source=/dev/null
-  source .stores/env
-  echo "walkthrough: on the stores of 'npm run stores' (.stores/env)"
+  source "${STORES_DIR:-.stores}/env"
+  echo "walkthrough: on the stores of 'npm run stores' (${STORES_DIR:-.stores}/env)"
 else
-  echo "walkthrough: on the embedded in-memory stores (no .stores/env, no REDIS_URL); 'npm run stores' in another terminal gives real ones"
+  echo "walkthrough: on the embedded in-memory stores (no ${STORES_DIR:-.stores}/env, no REDIS_URL); 'npm run stores' in another terminal gives real ones"
 fi
 
 # ---- The README's commands from here on ----

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,7 +85,7 @@ async function expectWholeLifecycle(result: RunResult): Promise<void> {
   await eventually(async () => expect(await listens(result.port)).to.equal(false), 15_000);
 }
 
-/** The user ids a run used: alice-<hex> and bob-<hex>, as the audit trail and the reset show them. */
+/** The alice-<hex> a run used, as its audit trail shows it. */
 function aliceOf(result: RunResult): string {
   return /"userId": "(alice-[0-9a-f]{8})"/.exec(result.stdout)?.[1] ?? '(none)';
 }
@@ -105,23 +107,22 @@ describe('The README walk-through (scripts/walkthrough.sh)', function () {
   });
 
   it('runs end to end twice in a row on the same real stores, and twice on the embedded stores, with users of its own each time', async () => {
-    // Without REDIS_URL, MONGO_URL or STORES_DIR from the outer environment; .stores/env may exist in a developer's clone.
+    // Neither the outer environment's stores nor a developer's .stores/env: an empty STORES_DIR.
     const outer = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['REDIS_URL', 'MONGO_URL', 'MONGO_DB', 'REDIS_CLUSTER'].includes(name)));
+    const noStores = await mkdtemp(join(tmpdir(), 'walkthrough-no-stores-'));
     const twice = async (env: Record<string, string | undefined>) => {
       const first = await runWalkthrough(grpcurl, env, await freePort());
       const second = await runWalkthrough(grpcurl, env, await freePort());
-      return [first, second];
+      return [first, second] as const;
     };
-    const hideStoresEnv = existsSync(join(ROOT, '.stores', 'env'));
-    const [real, embedded] = await Promise.all([
-      twice({ ...outer, ...stores.env }),
-      // The embedded stores, unless a developer's .stores/env is there: then it runs on those, as the script says.
-      twice(outer),
-    ]);
-    for (const result of [...real!, ...embedded!]) await expectWholeLifecycle(result);
-    expect(real![0]!.stdout).to.contain('walkthrough: on the stores in the environment (REDIS_URL, MONGO_URL)');
-    if (!hideStoresEnv) expect(embedded![0]!.stdout).to.contain('walkthrough: on the embedded in-memory stores');
-    expect(aliceOf(real![0]!)).to.not.equal(aliceOf(real![1]!));
+    const [real, embedded] = await Promise.all([twice({ ...outer, ...stores.env }), twice({ ...outer, STORES_DIR: noStores })]);
+    await rm(noStores, { recursive: true, force: true });
+    for (const result of [...real, ...embedded]) await expectWholeLifecycle(result);
+    expect(real[0].stdout).to.contain('walkthrough: on the stores in the environment (REDIS_URL, MONGO_URL)');
+    expect(embedded[0].stdout).to.contain('walkthrough: on the embedded in-memory stores');
+    // The second run on the same stores enrolled a new alice instead of failing ALREADY_EXISTS with the first one's.
+    expect(aliceOf(real[0])).to.match(/^alice-[0-9a-f]{8}$/);
+    expect(aliceOf(real[1])).to.match(/^alice-[0-9a-f]{8}$/).and.not.equal(aliceOf(real[0]));
   });
 
   it('fails with the service\'s one line when its port is taken, instead of talking to whatever answers there', async () => {
