@@ -79,7 +79,7 @@ if ! is_current; then
     flock 9
   fi
   if ! is_current; then
-    log "building $name $version into $bin_dir (once; takes a minute or two)"
+    log "building $name $version into $bin_dir (once; from a cold Go cache, minutes: see the README, \"Prerequisites\")"
     rm -f "$stamp"
     build >&2
     echo "$version" >"$stamp"

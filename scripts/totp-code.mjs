@@ -7,11 +7,13 @@
  *
  * The service accepts a code once, and no older one after it (RFC 6238 §5.2),
  * so this remembers the last period it printed a code of (a hash of the
- * secret and the period, in the temp dir, never the secret) and, asked again
- * within that period, waits for the next one instead of printing a code that
- * would fail with CODE_REUSED. It also waits past a period whose code is the
- * same as the last one printed (about once in a million): the service spends
- * every step of its window that shows an accepted code.
+ * secret and the period, in the temp dir, never the secret). Asked again
+ * within that period, it prints the next period's code at once: the service
+ * accepts a code up to one period early (one period of drift either side).
+ * Only a third code within one period waits, for the next period. It also
+ * skips a period whose code is the same as the last one printed (about once
+ * in a million): the service spends every step of its window that shows an
+ * accepted code.
  *
  * Plain Node with node:crypto, no TypeScript loader: it answers in well under
  * half a second.
@@ -76,13 +78,13 @@ if (Number.isSafeInteger(lastStep) && lastStep >= 0) {
   for (const later of [lastStep + 1, lastStep + 2]) if (codeAt(later) === codeAt(lastStep)) spentUpTo = later;
 }
 
-let step = Math.floor(Date.now() / PERIOD_MS);
-while (step <= spentUpTo) {
-  const waitMs = (step + 1) * PERIOD_MS - Date.now();
-  const why = step <= lastStep ? "this period's code was printed already" : "this period's code is the one printed last";
-  process.stderr.write(`totp-code: ${why}; waiting ${Math.ceil(waitMs / 1000)} s for the next one\n`);
+// The service's window reaches one period past the current one, so the next period's code is usable now.
+const currentStep = () => Math.floor(Date.now() / PERIOD_MS);
+const step = Math.max(currentStep(), spentUpTo + 1);
+while (step > currentStep() + 1) {
+  const waitMs = (step - 1) * PERIOD_MS - Date.now();
+  process.stderr.write(`totp-code: the codes of this period and the next were printed already; waiting ${Math.ceil(waitMs / 1000)} s for the next one\n`);
   await sleep(waitMs + 50);
-  step = Math.floor(Date.now() / PERIOD_MS);
 }
 mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 writeFileSync(stateFile, String(step));

@@ -18,6 +18,18 @@ export function isTotpCodeFormat(code: string): boolean {
   return /^[0-9]{6}$/.test(code);
 }
 
+/**
+ * The 6 digits of a code as a person types or pastes it, or null when it is
+ * not one. Authenticator apps show codes as "123 456", so spaces anywhere are
+ * ignored, as they are in recovery codes; the digits are then checked as any
+ * code.
+ */
+export function normalizeTotpCode(input: string): string | null {
+  if (input.length > 32) return null;
+  const digits = input.replace(/\s/g, '');
+  return isTotpCodeFormat(digits) ? digits : null;
+}
+
 /** Base32 without padding, as authenticator apps expect it typed or in a URI. */
 export function encodeSecret(secret: Uint8Array): string {
   return base32.encode(secret, { padding: false });

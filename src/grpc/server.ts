@@ -56,7 +56,7 @@ export async function startGrpcServer(options: {
           options.tls.clientCa !== null,
         );
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (error, bound) => (error ? reject(bindError(error, options.port)) : resolve(bound)));
   });
 
   return {
@@ -79,4 +79,13 @@ export async function startGrpcServer(options: {
       });
     },
   };
+}
+
+/**
+ * grpc-js names a taken port only deep inside its message ("No address added
+ * out of total 1 resolved errors: [listen EADDRINUSE: ...]"); say it in one
+ * line, with the setting that picks another port. The cause stays for the log.
+ */
+function bindError(error: Error, port: number): Error {
+  return error.message.includes('EADDRINUSE') ? new Error(`port ${port} is in use; set GRPC_PORT`, { cause: error }) : error;
 }

@@ -2,7 +2,7 @@ import { ErrorReason, MfaError, type FieldViolation } from '../domain/errors.js'
 import { AUTHENTICATOR_ID_PATTERN } from '../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../domain/device-tokens.js';
 import { normalizeRecoveryCode } from '../domain/recovery-codes.js';
-import { isTotpCodeFormat } from '../domain/totp.js';
+import { normalizeTotpCode } from '../domain/totp.js';
 
 /**
  * Request validation: collects every bad field, then throws one
@@ -45,10 +45,12 @@ export class RequestValidator {
     return issuer;
   }
 
-  /** Exactly 6 ASCII digits. */
+  /** 6 ASCII digits, spaces ignored ("123 456", as apps show them); returns the digits alone. */
   totpCode(value: string, field = 'code'): string {
-    if (!isTotpCodeFormat(value)) this.#add(field, 'must be exactly 6 digits (0-9)');
-    return value;
+    if (value === '') this.#add(field, 'is required');
+    const code = normalizeTotpCode(value);
+    if (code === null) this.#add(field, 'must be exactly 6 digits (0-9; spaces are ignored)');
+    return code ?? value;
   }
 
   recoveryCode(value: string, field = 'recovery_code'): string {
@@ -58,9 +60,11 @@ export class RequestValidator {
     return value;
   }
 
-  /** A code of an enabled factor (DisableMfa, RemoveAuthenticator): 6 digits (TOTP) or a recovery code. */
+  /** A code of an enabled factor (DisableMfa, RemoveAuthenticator): 6 digits (TOTP, returned as the digits alone) or a recovery code. */
   totpOrRecoveryCode(value: string, field = 'code'): string {
-    if (isTotpCodeFormat(value)) return value;
+    if (value === '') this.#add(field, 'is required');
+    const totp = normalizeTotpCode(value);
+    if (totp !== null) return totp;
     if (value.length > 128 || normalizeRecoveryCode(value) === null) {
       this.#add(field, 'must be 6 digits from an authenticator app or a recovery code such as ABCDE-12345');
     }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { newUserId, useRealStores } from '../support/e2e-fixture.js';
 import { decodeText } from '../support/qr-decode.js';
-import { readmeGrpcurlCommands } from '../support/readme-commands.js';
+import { documentedGrpcurlCommands } from '../support/readme-commands.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { startTestService } from '../support/test-service.js';
 
@@ -54,16 +54,16 @@ describe('grpcurl against a running service with caller tokens', function () {
   });
 
   // The walk-through's commands (on $GRPC_PORT) run in walkthrough.spec.ts, as scripts/walkthrough.sh.
-  describe("the README's other grpcurl commands, as written", () => {
+  describe("the other grpcurl commands of the README and docs/*.md, as written", () => {
     // Commands with placeholders the reader fills in (a code from the app, a token, an id) are left out,
     // and so are those that need a user with MFA on (adding an authenticator), and the stream that
     // never ends (WatchSecurityEvents: its own test below follows it).
     const PLACEHOLDERS = ['123456', 'ABCDE-FGHJK', '"TOKEN"', 'dev_...', 'aut_...', 'add_authenticator', '$(jq', 'ResetMfa', '-cacert', 'WatchSecurityEvents'];
-    const commands = readmeGrpcurlCommands().filter((c) => !c.includes('$GRPC_PORT') && !PLACEHOLDERS.some((p) => c.includes(p)));
+    const commands = documentedGrpcurlCommands().filter((c) => !c.includes('$GRPC_PORT') && !PLACEHOLDERS.some((p) => c.includes(p)));
 
-    it('include a WatchTotpEnrollment stream and an authenticated call', () => {
+    it("include the README's smoke check, and docs/' WatchTotpEnrollment stream, authenticated call and ListAuthenticators", () => {
       const joined = commands.join('\n');
-      for (const part of ['WatchTotpEnrollment', 'authorization: Bearer $LOGIN_TOKEN']) expect(joined).to.contain(part);
+      for (const part of ['localhost:50051 list', 'WatchTotpEnrollment', 'authorization: Bearer $LOGIN_TOKEN', 'ListAuthenticators']) expect(joined).to.contain(part);
     });
 
     it('all succeed against a running server (without tokens, or with them where they carry one)', async () => {
@@ -82,7 +82,7 @@ describe('grpcurl against a running service with caller tokens', function () {
         };
         const script = command.replaceAll('localhost:50051', `127.0.0.1:${port}`);
         await run('bash', ['-c', script], { cwd: dir, env, timeout: 20_000 }).catch((error: { stderr: string }) => {
-          throw new Error(`README command failed: ${command}\n${error.stderr}`);
+          throw new Error(`documented command failed: ${command}\n${error.stderr}`);
         });
       }
     });
@@ -126,9 +126,9 @@ describe('grpcurl against a running service with caller tokens', function () {
     for (const { enrollment } of messages.slice(0, 2)) expect(decodeText(enrollment!['qrCodeText']!)).to.equal(enrollment!['otpauthUri']);
   });
 
-  it("follows WatchSecurityEvents with the README's command: a heartbeat, then the events of its types as they commit", async () => {
-    const [command] = readmeGrpcurlCommands().filter((c) => c.includes('WatchSecurityEvents'));
-    expect(command, 'the README follows WatchSecurityEvents with grpcurl').to.be.a('string');
+  it("follows WatchSecurityEvents with the documented command: a heartbeat, then the events of its types as they commit", async () => {
+    const [command] = documentedGrpcurlCommands().filter((c) => c.includes('WatchSecurityEvents'));
+    expect(command, 'docs/api.md follows WatchSecurityEvents with grpcurl').to.be.a('string');
     const child = spawn('bash', ['-c', command!.replaceAll('localhost:50051', `127.0.0.1:${service.port}`)], {
       env: { ...process.env, PATH: `${dirname(grpcurl)}:${process.env['PATH']}`, SUPPORT_TOKEN },
     });

@@ -1,15 +1,27 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const README = join(ROOT, 'README.md');
 
-/** Every `grpcurl …` command in the README's ```sh blocks, with continuation lines joined and comments dropped. */
-export function readmeGrpcurlCommands(): string[] {
+/** The README and every page of docs/, whose commands the tests run. */
+export function documentationFiles(): string[] {
+  const docs = join(ROOT, 'docs');
+  return [README, ...readdirSync(docs).filter((name) => name.endsWith('.md')).sort().map((name) => join(docs, name))];
+}
+
+/** Every `grpcurl …` command in the ```sh blocks of the README and docs/*.md, with continuation lines joined and comments dropped. */
+export function documentedGrpcurlCommands(): string[] {
+  return documentationFiles().flatMap((file) => grpcurlCommandsOf(readFileSync(file, 'utf8')));
+}
+
+/** Every `grpcurl …` command in a Markdown text's ```sh blocks. */
+function grpcurlCommandsOf(markdown: string): string[] {
   const commands: string[] = [];
   let inShell = false;
   let pending = '';
-  for (const line of readFileSync(README, 'utf8').split('\n')) {
+  for (const line of markdown.split('\n')) {
     if (line.startsWith('```')) {
       inShell = !inShell && line.trim() === '```sh';
       pending = '';

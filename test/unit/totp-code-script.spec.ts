@@ -34,6 +34,18 @@ describe('scripts/totp-code.mjs (the walk-through\'s code helper)', () => {
     expect(step).to.be.within(timeStepAt(new Date()) - 1, timeStepAt(new Date()));
   });
 
+  it("asked again within the period, prints the next period's code at once (the service accepts it a period early)", async () => {
+    const env = { env: { ...process.env, TMPDIR: stateRoot } };
+    await run(process.execPath, [SCRIPT, SECRET], env);
+    const [name] = await readdir(join(stateRoot, 'mfa-totp-code'));
+    const first = Number(await readFile(join(stateRoot, 'mfa-totp-code', name!), 'utf8'));
+    const started = Date.now();
+    const { stdout, stderr } = await run(process.execPath, [SCRIPT, SECRET], env);
+    expect(Date.now() - started).to.be.below(5_000);
+    expect(stderr).to.equal('');
+    expect(stdout.trim()).to.equal(generateTotp(SECRET, new Date((first + 1) * 30_000)));
+  });
+
   it('refuses what is not a base32 secret', async () => {
     const failed = await run(process.execPath, [SCRIPT, 'not a secret!']).then(() => null, (error: { code: number; stderr: string }) => error);
     expect(failed?.code).to.equal(2);
