@@ -60,7 +60,7 @@ export function createServices(
   const { keyring, clock, random, logger } = deps;
   const { pending, attempts } = stores;
   const relay = new EventRelay({
-    factors: stores.factors,
+    outbox: stores.factors,
     log: stores.securityEvents,
     notifier: stores.eventNotices,
     clock,
@@ -113,7 +113,7 @@ export function createServices(
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),
     admin: new AdminService({ factors, pending, sessions, events, clock }),
-    audit: new AuditService({ log: stores.securityEvents, factors }),
+    audit: new AuditService({ log: stores.securityEvents, outbox: stores.factors }),
     securityEvents: new SecurityEventWatchService({
       log: stores.securityEvents,
       notifier: stores.eventNotices,

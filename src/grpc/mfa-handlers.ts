@@ -3,7 +3,7 @@ import type { QrFormat as QrFormatName } from '../domain/qr-code.js';
 import { QrFormat, qrFormatToJSON, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import type { AdminService } from '../services/admin-service.js';
 import type { AuditService } from '../services/audit-service.js';
-import type { AuthenticatorRecord } from '../stores/ports.js';
+import type { AuthenticatorRecord } from '../stores/ports/index.js';
 import type { AuthenticatorService } from '../services/authenticator-service.js';
 import type { ConfirmationService } from '../services/confirmation-service.js';
 import type { DeviceService } from '../services/device-service.js';

@@ -8,7 +8,7 @@ import {
   type WatchSecurityEventsResponse,
 } from '../gen/mfa/v1/mfa.js';
 import type { SecurityEventMessage } from '../services/security-event-watch-service.js';
-import type { AuditTrailEntry } from '../stores/ports.js';
+import type { AuditTrailEntry } from '../stores/ports/index.js';
 
 /** The proto's SecurityEventType of each domain type: SECURITY_EVENT_TYPE_<name>. */
 const TO_PROTO = new Map<SecurityEventType, ProtoType>(

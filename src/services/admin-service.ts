@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { FactorStore, PendingEnrollmentStore } from '../stores/ports/index.js';
 import type { SecurityEventFactory } from './security-event-factory.js';
 import type { SessionService } from './session-service.js';
 

@@ -1,6 +1,6 @@
 import { ErrorReason, MfaError } from '../domain/errors.js';
 import { isAfterCursor, newestFirst } from '../stores/audit-order.js';
-import type { AuditTrailEntry, FactorStore, SecurityEventLog } from '../stores/ports.js';
+import type { AuditTrailEntry, OutboxStore, SecurityEventLog } from '../stores/ports/index.js';
 
 export interface AuditPage {
   readonly events: AuditTrailEntry[];
@@ -18,7 +18,7 @@ export const MAX_AUDIT_PAGE_SIZE = 500;
  * before the relay has moved it.
  */
 export class AuditService {
-  constructor(private readonly deps: { readonly log: SecurityEventLog; readonly factors: FactorStore }) {}
+  constructor(private readonly deps: { readonly log: SecurityEventLog; readonly outbox: OutboxStore }) {}
 
   async list(userId: string, pageSize: number, pageToken: string): Promise<AuditPage> {
     // AIP-158: 0 means the default, and a larger size than the maximum is lowered to it.
@@ -27,7 +27,7 @@ export class AuditService {
     // One extra event tells whether another page follows.
     // The outbox first: the relay appends to the log before it empties the outbox, so an event gone
     // from the outbox by then is in the log when it is read next.
-    const outbox = await this.deps.factors.outbox(userId);
+    const outbox = await this.deps.outbox.outbox(userId);
     const logged = await this.deps.log.list(userId, size + 1, after);
     const ids = new Set(logged.map((e) => e.eventId));
     const unrelayed = outbox.filter((e) => !ids.has(e.eventId) && (after === null || isAfterCursor(e, after)));

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
-import type { AuthenticatorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { AuthenticatorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports/index.js';
 import type { CodeChecks } from './code-checks.js';
 import { enabledRecordForWrite } from './enabled-record.js';
 import type { SecurityEventFactory } from './security-event-factory.js';

@@ -4,7 +4,7 @@ import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
 import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
 import type { Logger } from 'pino';
 import { runDetached } from '../call-scope.js';
-import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy, StepProof, TotpKey } from '../stores/ports.js';
+import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy, StepProof, TotpKey } from '../stores/ports/index.js';
 import { isSpendable } from '../stores/proof.js';
 import type { SecurityEventFactory } from './security-event-factory.js';
 

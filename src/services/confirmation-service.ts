@@ -14,7 +14,7 @@ import type {
   FactorStore,
   PendingEnrollment,
   PendingEnrollmentStore,
-} from '../stores/ports.js';
+} from '../stores/ports/index.js';
 import type { CodeChecks } from './code-checks.js';
 import { enabledRecordForWrite } from './enabled-record.js';
 import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';

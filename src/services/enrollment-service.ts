@@ -4,7 +4,7 @@ import { ErrorReason, MfaError } from '../domain/errors.js';
 import { ALL_QR_FORMATS, renderQrCodes, type QrCodes, type QrFormat } from '../domain/qr-code.js';
 import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
 import { encodeSecret, otpauthUri, TOTP_SECRET_BYTES } from '../domain/totp.js';
-import type { FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports.js';
+import type { FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports/index.js';
 import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
 
 export interface BeginEnrollment {

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { ErrorReason, hasReason } from '../domain/errors.js';
-import type { Notifier, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { Notifier, FactorStore, PendingEnrollmentStore } from '../stores/ports/index.js';
 import type { BeginEnrollment, BegunEnrollment, EnrollmentService } from './enrollment-service.js';
 import { Wakeup } from './wakeup.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { SecurityEventRecord } from '../domain/security-events.js';
-import type { FactorStore, Notifier, SecurityEventLog } from '../stores/ports.js';
+import type { Notifier, OutboxStore, SecurityEventLog } from '../stores/ports/index.js';
 
 /** The Notifier topic on which relays tell every instance's WatchSecurityEvents streams to read on. */
 export const RELAYED_TOPIC = 'security-events';
@@ -25,7 +25,7 @@ const MAX_RETRY_MS = 5000;
 const DROP_RETRY_MS = 1000;
 
 /**
- * Moves security events from users' outboxes (FactorStore) to the event log,
+ * Moves security events from users' outboxes (OutboxStore) to the event log,
  * then takes them out of the outboxes, then tells every instance. It runs in
  * every instance: the instance that wrote an event relays it at once (nudge),
  * and tries again after a failure until it succeeds. A sweep, at start and
@@ -52,7 +52,7 @@ export class EventRelay {
 
   constructor(
     private readonly deps: {
-      readonly factors: FactorStore;
+      readonly outbox: OutboxStore;
       readonly log: SecurityEventLog;
       readonly notifier: Notifier;
       readonly clock: Clock;
@@ -124,7 +124,7 @@ export class EventRelay {
       for (const userId of users) this.#nudged.delete(userId);
       if (users.length > 0) {
         try {
-          const outboxes = await inTurns(users, async (userId) => [userId, await this.deps.factors.outbox(userId)] as const);
+          const outboxes = await inTurns(users, async (userId) => [userId, await this.deps.outbox.outbox(userId)] as const);
           await this.#relay(new Map(outboxes.map((settled) => {
             if (settled.status === 'rejected') throw settled.reason;
             return settled.value;
@@ -152,7 +152,7 @@ export class EventRelay {
     const { options } = this.deps;
     try {
       const before = new Date(this.deps.clock.now().getTime() - options.settleMs);
-      const found = await this.deps.factors.outboxes(before, options.batchUsers);
+      const found = await this.deps.outbox.outboxes(before, options.batchUsers);
       await this.#relay(new Map(found.map(({ userId, events }) => [userId, events])));
       // A full batch: more may be waiting (after an outage, say); the next round sweeps again.
       if (found.length === options.batchUsers) this.#sweepDue = true;
@@ -163,7 +163,7 @@ export class EventRelay {
 
   /** Appends these outboxes' events to the log, announces them, then takes them out of the outboxes. */
   async #relay(outboxes: ReadonlyMap<string, readonly SecurityEventRecord[]>): Promise<void> {
-    const { factors } = this.deps;
+    const { outbox } = this.deps;
     const events = [...outboxes.values()].flat();
     if (events.length === 0) return;
     await this.deps.log.append(events);
@@ -174,7 +174,7 @@ export class EventRelay {
     // Each user on its own: one outbox that cannot be emptied now (on FerretDB, a user lock kept after a
     // write that timed out) must not hold back the others. Its events are appended again later (skipped
     // by id) until its outbox empties.
-    const drops = await inTurns([...outboxes], ([userId, relayed]) => factors.dropFromOutbox(userId, relayed));
+    const drops = await inTurns([...outboxes], ([userId, relayed]) => outbox.dropFromOutbox(userId, relayed));
     const stuck = [...outboxes.keys()].filter((_, i) => drops[i]!.status === 'rejected');
     if (stuck.length > 0) {
       const cause = (drops.find((d) => d.status === 'rejected') as PromiseRejectedResult).reason;

@@ -1,5 +1,5 @@
 import type { SecurityEventRecord } from '../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../stores/ports.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../stores/ports/index.js';
 
 /** What RelayedFactorStore tells after a write with events. */
 export interface OutboxWatcher {
@@ -88,18 +88,6 @@ export class RelayedFactorStore implements FactorStore {
 
   recordEvents(userId: string, events: Events): Promise<void> {
     return this.#nudging(userId, events, () => this.inner.recordEvents(userId, events));
-  }
-
-  outbox(userId: string): Promise<SecurityEventRecord[]> {
-    return this.inner.outbox(userId);
-  }
-
-  outboxes(before: Date, limit: number) {
-    return this.inner.outboxes(before, limit);
-  }
-
-  dropFromOutbox(userId: string, events: Events): Promise<void> {
-    return this.inner.dropFromOutbox(userId, events);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { CodeProof, FactorRecord, FactorStore, ProvenChange } from '../stores/ports.js';
+import type { CodeProof, FactorRecord, FactorStore, ProvenChange } from '../stores/ports/index.js';
 import type { SecurityEventFactory } from './security-event-factory.js';
 import { isSpendable } from '../stores/proof.js';
 import { storeUnavailable } from '../stores/store-unavailable.js';

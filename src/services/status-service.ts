@@ -1,5 +1,5 @@
 import type { Clock } from '../domain/clock.js';
-import type { AttemptStore, FactorStore, PendingEnrollmentStore } from '../stores/ports.js';
+import type { AttemptStore, FactorStore, PendingEnrollmentStore } from '../stores/ports/index.js';
 import { liveDevices } from './device-service.js';
 import type { SessionService } from './session-service.js';
 

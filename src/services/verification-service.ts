@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { RecoveryCodes } from '../domain/recovery-codes.js';
-import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, TotpCopyStore } from '../stores/ports.js';
+import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, TotpCopyStore } from '../stores/ports/index.js';
 import type { CheckResult, CodeChecks } from './code-checks.js';
 import type { DeviceService } from './device-service.js';
 import { enabledRecordForWrite } from './enabled-record.js';

@@ -1,4 +1,4 @@
-import type { AuditCursor } from './ports.js';
+import type { AuditCursor } from './ports/index.js';
 
 /** The order of an audit trail: occurredAt descending, then eventId descending. */
 export function newestFirst(a: AuditCursor, b: AuditCursor): number {

@@ -12,7 +12,7 @@ import { MemoryTotpCopyStore } from './memory/memory-totp-copy-store.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
 import { MongoSecurityEventLog } from './mongo/mongo-security-event-log.js';
-import type { AttemptStore, FactorStore, Notifier, PendingEnrollmentStore, RevocationCache, SecurityEventLog, TotpCopyStore } from './ports.js';
+import type { AttemptStore, FactorStore, Notifier, OutboxStore, PendingEnrollmentStore, RevocationCache, SecurityEventLog, TotpCopyStore } from './ports/index.js';
 import { connectRedis, createRedis, userKey, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisNotifier } from './redis/redis-notifier.js';
@@ -41,7 +41,8 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'mfa:';
 
 /** Every store the services use, the probes that tell whether they are reachable, and how to close them. */
 export interface Stores {
-  readonly factors: FactorStore;
+  /** The users' durable MFA state, and in the same documents their outboxes of security events. */
+  readonly factors: FactorStore & OutboxStore;
   readonly pending: PendingEnrollmentStore;
   readonly attempts: AttemptStore;
   readonly revocations: RevocationCache;

@@ -1,4 +1,4 @@
-import type { CodeProof, FactorRecord, ProvenChange, TotpKey } from './ports.js';
+import type { CodeProof, FactorRecord, ProvenChange, TotpKey } from './ports/index.js';
 
 /**
  * Whether `proof` can still be spent on `record`: MFA is on, and the TOTP

@@ -5,16 +5,17 @@ import type {
   Notifier,
   DeviceRecord,
   FactorStore,
+  OutboxStore,
   PendingEnrollmentStore,
   RevocationCache,
   SecurityEventLog,
   TotpCopyStore,
-} from '../../src/stores/ports.js';
+} from '../../src/stores/ports/index.js';
 import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
 
 /** What one adapter family under test provides; each `it` gets fresh user ids, so stores may be shared. */
 export interface StoreFixture {
-  factors: FactorStore;
+  factors: FactorStore & OutboxStore;
   pending: PendingEnrollmentStore;
   attempts: AttemptStore;
   revocations: RevocationCache;

@@ -13,7 +13,7 @@ import { MongoSecurityEventLog } from '../../src/stores/mongo/mongo-security-eve
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
 import { isFerretDb } from '../../src/stores/ferretdb/ferretdb.js';
 import { openStores, DEFAULT_REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
-import type { FactorStore } from '../../src/stores/ports.js';
+import type { FactorStore, OutboxStore } from '../../src/stores/ports/index.js';
 import { createRedis } from '../../src/stores/redis/redis-client.js';
 import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
@@ -93,7 +93,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
 
   const deps = { keyring: new Keyring([{ id: 'k', key: randomBytes(32) }]), clock, random: randomBytes, logger: pino({ level: 'silent' }) };
 
-  function servicesOver(factors: FactorStore): MfaServices {
+  function servicesOver(factors: FactorStore & OutboxStore): MfaServices {
     const keyPrefix = DEFAULT_REDIS_KEY_PREFIX;
     return createServices(
       loadConfig({}),

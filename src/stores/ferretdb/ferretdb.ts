@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { mongoCall } from '../mongo/mongo-client.js';
-import type { FactorStore } from '../ports.js';
+import type { FactorStore, OutboxStore } from '../ports/index.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import { RedisUserLock } from './redis-user-lock.js';
 import { SerializedFactorStore } from './serialized-factor-store.js';
@@ -25,9 +25,9 @@ export async function isFerretDb(db: Db): Promise<boolean> {
 /** The factor store the server needs: `factors` as is on MongoDB, serialized per user on FerretDB. */
 export async function adaptFactorStore(
   db: Db,
-  factors: FactorStore,
+  factors: FactorStore & OutboxStore,
   lock: { readonly redis: RedisClient; readonly keyPrefix: string; readonly timeoutMs: number },
-): Promise<{ factors: FactorStore; ferretDb: boolean }> {
+): Promise<{ factors: FactorStore & OutboxStore; ferretDb: boolean }> {
   const ferretDb = await isFerretDb(db);
   return { factors: ferretDb ? new SerializedFactorStore(factors, new RedisUserLock(lock)) : factors, ferretDb };
 }

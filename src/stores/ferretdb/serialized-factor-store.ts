@@ -1,5 +1,5 @@
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, OutboxStore, ProvenChange, StepProof } from '../ports/index.js';
 
 /** Runs `work` while holding the user's write lock. */
 export interface UserLock {
@@ -13,9 +13,9 @@ export interface UserLock {
  * MongoDB makes single-document updates atomic and does not need this.
  * ferretdb.ts wraps the MongoDB adapter in it when the server is FerretDB.
  */
-export class SerializedFactorStore implements FactorStore {
+export class SerializedFactorStore implements FactorStore, OutboxStore {
   constructor(
-    private readonly inner: FactorStore,
+    private readonly inner: FactorStore & OutboxStore,
     private readonly lock: UserLock,
   ) {}
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/clock.js';
-import type { TotpCopy, TotpCopyStore } from '../ports.js';
+import type { TotpCopy, TotpCopyStore } from '../ports/index.js';
 import { ExpiringMap } from './expiring-map.js';
 
 /** In-process TotpCopyStore: a copy lives `ttlMs` from its last read or write, as the Redis one does (GETEX). */

@@ -4,7 +4,7 @@ import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
 import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
 import type { SecurityEventRecord } from '../../domain/security-events.js';
 import { isPlainLogin } from '../proof.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, OutboxStore, ProvenChange, StepProof } from '../ports/index.js';
 import { mongoCall } from './mongo-client.js';
 import { fromOutboxEntry, toOutboxEntry, type OutboxEntry } from './outbox-entry.js';
 
@@ -45,7 +45,7 @@ interface FactorDocument {
 const DUPLICATE_KEY = 11000;
 export const FACTORS_COLLECTION = 'mfa_factors';
 
-export class MongoFactorStore implements FactorStore {
+export class MongoFactorStore implements FactorStore, OutboxStore {
   readonly #factors: Collection<FactorDocument>;
 
   constructor(db: Db) {

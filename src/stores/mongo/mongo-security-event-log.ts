@@ -1,7 +1,7 @@
 import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
 import { newestFirst } from '../audit-order.js';
-import type { AuditCursor, AuditTrailEntry, LegacyAuditEvent, SecurityEventLog } from '../ports.js';
+import type { AuditCursor, AuditTrailEntry, LegacyAuditEvent, SecurityEventLog } from '../ports/index.js';
 import { storeUnavailable } from '../store-unavailable.js';
 import { mongoCall } from './mongo-client.js';
 

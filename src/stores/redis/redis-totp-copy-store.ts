@@ -1,4 +1,4 @@
-import type { TotpCopy, TotpCopyStore } from '../ports.js';
+import type { TotpCopy, TotpCopyStore } from '../ports/index.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 /** As stored: [version, [[authenticatorId, sealedSecret, lastTimeStep], ...], recoveryCodesRemaining]. */
