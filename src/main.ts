@@ -30,7 +30,7 @@ import { DeviceService } from './services/device-service.js';
 import { EnrollmentService } from './services/enrollment-service.js';
 import { EnrollmentWatchService } from './services/enrollment-watch-service.js';
 import { DEFAULT_RELAY_OPTIONS, EventRelay } from './services/event-relay.js';
-import { RelayedFactorStore } from './services/relayed-factor-store.js';
+import { withRelayNudge } from './services/relayed-factor-store.js';
 import { SecurityEventFactory } from './services/security-event-factory.js';
 import { SecurityEventWatchService } from './services/security-event-watch-service.js';
 import { SessionService } from './services/session-service.js';
@@ -68,7 +68,9 @@ export function createServices(
     options: { ...DEFAULT_RELAY_OPTIONS, sweepEveryMs: config.eventSweepSeconds * 1000, retentionSeconds: config.eventRetentionSeconds },
   });
   // Every write that carries security events wakes the relay.
-  const factors = new RelayedFactorStore(stores.factors, relay, [1000, config.storeTimeoutMs + 1000]);
+  // A failed write may still land: look again a second later, and once a write cut off by the store
+  // timeout has surely landed or failed.
+  const factors = withRelayNudge(stores.factors, relay, { lateWriteMs: [1000, config.storeTimeoutMs + 1000] });
   const events = new SecurityEventFactory({ clock, random });
   const box = new SecretBox(keyring, random);
   const recoveryCodes = new RecoveryCodes(keyring, random);

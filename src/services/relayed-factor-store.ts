@@ -1,94 +1,58 @@
 import type { SecurityEventRecord } from '../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../stores/ports/index.js';
+import { decorateWrites } from '../stores/decorate-writes.js';
+import { FACTOR_STORE_METHODS, type FactorStore, type FactorStoreWrite } from '../stores/ports/index.js';
 
-/** What RelayedFactorStore tells after a write with events. */
+/** What the relay nudge tells after a write with events. */
 export interface OutboxWatcher {
   nudge(userId: string, afterMs?: number): void;
 }
 
-/**
- * A FactorStore that nudges the relay after every write that carried security
- * events, so they reach the event log at once rather than at the next sweep.
- * Also after a write that failed: it may have committed, now or (a timeout,
- * a stalled server) a little later, so the relay looks at once, a second
- * later, and once such a write has surely landed or failed; a relay that
- * finds nothing does nothing. (What lands later still is the sweep's.)
- */
-export class RelayedFactorStore implements FactorStore {
-  constructor(
-    private readonly inner: FactorStore,
-    private readonly relay: OutboxWatcher,
-    /** When to look again after a failed write, in ms after it failed. */
-    private readonly lateWriteMs: readonly number[],
-  ) {}
-
-  async #nudging<T>(userId: string, events: readonly SecurityEventRecord[] | undefined, write: () => Promise<T>): Promise<T> {
-    const carries = events !== undefined && events.length > 0;
-    try {
-      const result = await write();
-      if (carries) this.relay.nudge(userId);
-      return result;
-    } catch (error) {
-      if (carries) {
-        this.relay.nudge(userId);
-        for (const ms of this.lateWriteMs) this.relay.nudge(userId, ms);
-      }
-      throw error;
-    }
-  }
-
-  get(userId: string): Promise<FactorRecord | null> {
-    return this.inner.get(userId);
-  }
-
-  devices(userId: string): Promise<readonly DeviceRecord[] | null> {
-    return this.inner.devices(userId);
-  }
-
-  enable(userId: string, change: EnableFactor): Promise<boolean> {
-    return this.#nudging(userId, change.events, () => this.inner.enable(userId, change));
-  }
-
-  spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
-    return this.#nudging(userId, change.events, () => this.inner.spendProof(userId, proof, change, ifVersion));
-  }
-
-  spendStep(userId: string, proof: StepProof, usedAt: Date, version: number): Promise<boolean> {
-    // No events: a plain login writes none.
-    return this.inner.spendStep(userId, proof, usedAt, version);
-  }
-
-  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
-    return this.#nudging(userId, events, () => this.inner.disable(userId, proof, sessionsRevokedAt, events));
-  }
-
-  renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null> {
-    return this.#nudging(userId, events, () => this.inner.renameAuthenticator(userId, authenticatorId, label, events));
-  }
-
-  upgrade(userId: string): Promise<void> {
-    return this.inner.upgrade(userId);
-  }
-
-  reset(userId: string, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
-    return this.#nudging(userId, events, () => this.inner.reset(userId, sessionsRevokedAt, events));
-  }
-
-  raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void> {
-    return this.#nudging(userId, events, () => this.inner.raiseSessionsRevokedAt(userId, at, events));
-  }
-
-  touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
-    return this.inner.touchDevice(userId, deviceId, at);
-  }
-
-  removeDevice(userId: string, deviceId: string, events: Events): Promise<boolean> {
-    return this.#nudging(userId, events, () => this.inner.removeDevice(userId, deviceId, events));
-  }
-
-  recordEvents(userId: string, events: Events): Promise<void> {
-    return this.#nudging(userId, events, () => this.inner.recordEvents(userId, events));
-  }
+export interface RelayNudgeOptions {
+  /** When to look again after a failed write that carried events, in ms after it failed. */
+  readonly lateWriteMs: readonly number[];
 }
 
 type Events = readonly SecurityEventRecord[];
+
+/** The security events each write carries (undefined: it carries none). */
+const EVENTS_OF: { readonly [K in FactorStoreWrite]: (...args: Parameters<FactorStore[K]>) => Events | undefined } = {
+  enable: (_userId, change) => change.events,
+  spendProof: (_userId, _proof, change) => change.events,
+  // A plain login writes none.
+  spendStep: () => undefined,
+  disable: (_userId, _proof, _sessionsRevokedAt, events) => events,
+  renameAuthenticator: (_userId, _authenticatorId, _label, events) => events,
+  upgrade: () => undefined,
+  reset: (_userId, _sessionsRevokedAt, events) => events,
+  raiseSessionsRevokedAt: (_userId, _at, events) => events,
+  touchDevice: () => undefined,
+  removeDevice: (_userId, _deviceId, events) => events,
+  recordEvents: (_userId, events) => events,
+};
+
+/**
+ * `factors`, nudging the relay after every write that carried security
+ * events, so they reach the event log at once rather than at the next sweep.
+ * Also after a write that failed: it may have committed, now or (a timeout,
+ * a stalled server) a little later, so the relay looks at once, then at each
+ * of `lateWriteMs` (a second later, and once such a write has surely landed
+ * or failed); a relay that finds nothing does nothing. (What lands later
+ * still is the sweep's.)
+ */
+export function withRelayNudge(factors: FactorStore, relay: OutboxWatcher, options: RelayNudgeOptions): FactorStore {
+  return decorateWrites(factors, FACTOR_STORE_METHODS, async (call, write) => {
+    const events = (EVENTS_OF[call.method as FactorStoreWrite] as (...args: readonly unknown[]) => Events | undefined)(...call.args);
+    const carries = events !== undefined && events.length > 0;
+    try {
+      const result = await write();
+      if (carries) relay.nudge(call.userId);
+      return result;
+    } catch (error) {
+      if (carries) {
+        relay.nudge(call.userId);
+        for (const ms of options.lateWriteMs) relay.nudge(call.userId, ms);
+      }
+      throw error;
+    }
+  });
+}

@@ -12,7 +12,7 @@ import { fromOutboxEntry, toOutboxEntry, type OutboxEntry } from './outbox-entry
  * One document per user holds all of the user's durable MFA state, so every
  * change is a single-document write, atomic on MongoDB without transactions.
  * (FerretDB does not isolate concurrent updates of one document: see ferretdb/ferretdb.ts;
- * SerializedFactorStore serializes them there.) Authenticators and devices are maps keyed by their
+ * serializedFactorStore serializes them there.) Authenticators and devices are maps keyed by their
  * ids (not arrays) so they can be added, changed and removed by path without positional operators.
  *
  * Documents written before several authenticators have `sealedSecret` and `lastTimeStep` at the
