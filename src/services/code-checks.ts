@@ -5,7 +5,7 @@ import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
 import type { Logger } from 'pino';
 import { runDetached } from '../call-scope.js';
 import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy, StepProof, TotpKey } from '../stores/ports/index.js';
-import { isSpendable } from '../stores/proof.js';
+import { isSpendable } from '../domain/proof.js';
 import type { SecurityEventFactory } from './security-event-factory.js';
 
 /** A failed code check: a wrong code, or a right one whose step was already spent. */

@@ -20,7 +20,7 @@ import { RedisPendingEnrollmentStore } from './redis/redis-pending-enrollment-st
 import { RedisRevocationCache } from './redis/redis-revocation-cache.js';
 import { RedisTotpCopyStore } from './redis/redis-totp-copy-store.js';
 import type { StoreProbe } from './store-monitor.js';
-import { unreachableStore } from './unreachable-store.js';
+import { cannotReachAtStartUp } from './cannot-reach-at-start-up.js';
 
 /** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
 export type StoreConfig =
@@ -106,9 +106,9 @@ export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Pro
       subscriber === redis ? null : connectRedis(subscriber),
       mongo.connect(),
     ]);
-    if (redisUp.status === 'rejected') throw unreachableStore('Redis', config.redisUrl, redisUp.reason);
-    if (subscriberUp.status === 'rejected') throw unreachableStore('Redis', config.redisUrl, subscriberUp.reason);
-    if (mongoUp.status === 'rejected') throw unreachableStore('MongoDB', config.mongoUrl, mongoUp.reason);
+    if (redisUp.status === 'rejected') throw cannotReachAtStartUp('Redis', config.redisUrl, redisUp.reason);
+    if (subscriberUp.status === 'rejected') throw cannotReachAtStartUp('Redis', config.redisUrl, subscriberUp.reason);
+    if (mongoUp.status === 'rejected') throw cannotReachAtStartUp('MongoDB', config.mongoUrl, mongoUp.reason);
     return await storesOn(config, deps, { redis, subscriber }, mongo, close);
   } catch (error) {
     await close();

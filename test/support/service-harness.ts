@@ -12,7 +12,7 @@ import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pen
 import { MemoryTotpCopyStore } from '../../src/stores/memory/memory-totp-copy-store.js';
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
 import { MemorySecurityEventLog } from '../../src/stores/memory/memory-security-event-log.js';
-import { storeUnavailable } from '../../src/stores/store-unavailable.js';
+import { storeUnavailable } from '../../src/domain/store-unavailable-error.js';
 import { FakeClock } from './fake-clock.js';
 
 /**

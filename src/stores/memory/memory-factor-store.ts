@@ -1,5 +1,5 @@
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import { isPlainLogin, isSpendable } from '../proof.js';
+import { isPlainLogin, isSpendable } from '../../domain/proof.js';
 import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, OutboxStore, ProvenChange, StepProof } from '../ports/index.js';
 
 /** In-process FactorStore: the embedded default and the unit-test fake. Holds nothing across restarts. */

@@ -2,7 +2,7 @@ import { MongoServerError, type Collection, type Db, type Filter, type UpdateFil
 import { AUTHENTICATOR_ID_PATTERN, LEGACY_AUTHENTICATOR_ID } from '../../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import { isPlainLogin } from '../proof.js';
+import { isPlainLogin } from '../../domain/proof.js';
 import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, OutboxStore, ProvenChange, StepProof } from '../ports/index.js';
 import { authenticatorPath, isLegacy, LEGACY_FIELDS, toDevices, toRecord, withoutId, type FactorDocument } from './factor-document.js';
 import { mongoCall } from './mongo-client.js';
@@ -245,7 +245,7 @@ async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-/** The query form of isSpendable (../proof.ts): matches the user's document only while the proof is unspent. */
+/** The query form of isSpendable (domain/proof.ts): matches the user's document only while the proof is unspent. */
 function proofFilter(userId: string, proof: CodeProof): Filter<FactorDocument> {
   return 'timeStep' in proof
     ? { _id: userId, enabled: true, [`authenticators.${authenticatorPath(proof.authenticatorId)}.lastTimeStep`]: { $lt: proof.timeStep } }

@@ -1,7 +1,11 @@
+import type { CodeProof, StepProof } from '../../domain/proof.js';
 import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
 import type { SecurityEventRecord } from '../../domain/security-events.js';
 
 /** The records a FactorStore reads and writes: one user's durable MFA state (MongoDB). */
+
+/** What spends a code (domain/proof.ts), as FactorStore's spends take it. */
+export type { CodeProof, StepProof };
 
 /** A remembered device as stored: the token only as its hash. */
 export interface DeviceRecord {
@@ -50,19 +54,6 @@ export interface FactorRecord {
    * changed in between. 0 for a record written before versions existed.
    */
   readonly version: number;
-}
-
-/**
- * What proves a code-checked change: a TOTP step newer than the last one
- * spent, or an unused recovery code. Spending it durably is what makes a code
- * single-use (RFC 6238 §5.2), on every instance.
- */
-export type CodeProof = StepProof | { readonly recoveryCodeHash: string };
-
-/** A TOTP code's proof: its authenticator's step. */
-export interface StepProof {
-  readonly authenticatorId: string;
-  readonly timeStep: number;
 }
 
 export interface EnableFactor {

@@ -1,4 +1,7 @@
+import type { AuditCursor } from '../../domain/audit-order.js';
 import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
+
+export type { AuditCursor };
 
 /** An audit event recorded before security events existed (ListAuditEvents still lists them). */
 export interface LegacyAuditEvent {
@@ -14,12 +17,6 @@ export interface LegacyAuditEvent {
 
 /** An entry of a user's audit trail: a security event (relayed or still in the outbox), or one recorded before they existed. */
 export type AuditTrailEntry = SecurityEventRecord | LegacyAuditEvent;
-
-/** A position in a user's trail, newest first: (occurredAt, eventId) descending. */
-export interface AuditCursor {
-  readonly occurredAt: Date;
-  readonly eventId: string;
-}
 
 /**
  * Every user's security events, each at a position: 1, 2, 3, ... with no gap,

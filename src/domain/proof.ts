@@ -1,4 +1,17 @@
-import type { CodeProof, FactorRecord, ProvenChange, TotpKey } from './ports/index.js';
+import type { RecoveryCodeSet } from './recovery-codes.js';
+
+/**
+ * What proves a code-checked change: a TOTP step newer than the last one
+ * spent, or an unused recovery code. Spending it durably is what makes a code
+ * single-use (RFC 6238 §5.2), on every instance.
+ */
+export type CodeProof = StepProof | { readonly recoveryCodeHash: string };
+
+/** A TOTP code's proof: its authenticator's step. */
+export interface StepProof {
+  readonly authenticatorId: string;
+  readonly timeStep: number;
+}
 
 /**
  * Whether `proof` can still be spent on `record`: MFA is on, and the TOTP
@@ -19,8 +32,8 @@ export function isSpendable(record: SpendableState, proof: CodeProof): boolean {
 /** What isSpendable reads: a FactorRecord, or (for a TOTP proof) VerifyTotp's copy of one. */
 export interface SpendableState {
   readonly enabled: boolean;
-  readonly authenticators: readonly Pick<TotpKey, 'authenticatorId' | 'lastTimeStep'>[];
-  readonly recoveryCodes?: FactorRecord['recoveryCodes'];
+  readonly authenticators: readonly { readonly authenticatorId: string; readonly lastTimeStep: number }[];
+  readonly recoveryCodes?: RecoveryCodeSet | null;
 }
 
 /**
@@ -28,7 +41,13 @@ export interface SpendableState {
  * plain login. It moves no version (FactorRecord.version), so the versioned
  * writes and VerifyTotp's copy are not disturbed by every login.
  */
-export function isPlainLogin(proof: CodeProof, change: ProvenChange): boolean {
+export function isPlainLogin(proof: CodeProof, change: PlainLoginChange): boolean {
   const { usedAt: _usedAt, events = [], ...other } = change;
   return 'timeStep' in proof && events.length === 0 && Object.values(other).every((value) => value === undefined);
+}
+
+/** What isPlainLogin reads of a FactorStore's ProvenChange: any field set besides these makes it more than a login. */
+export interface PlainLoginChange {
+  readonly usedAt?: Date;
+  readonly events?: readonly unknown[];
 }

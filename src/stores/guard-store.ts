@@ -1,10 +1,5 @@
 import { throwIfCallEnded } from '../call-scope.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
-
-/** The error every adapter throws when its server cannot be reached in time. */
-export function storeUnavailable(store: string, cause: unknown): MfaError {
-  return new MfaError(ErrorReason.STORE_UNAVAILABLE, 'store unavailable; retry later', { cause: new Error(`${store} is unavailable`, { cause }) });
-}
+import { storeUnavailable } from '../domain/store-unavailable-error.js';
 
 /**
  * Runs one store operation, unless the call it serves has ended; errors that `isOutage` recognises become

@@ -1,10 +1,12 @@
 /**
- * The start-up error for a store that could not be reached: one line naming
+ * The start-up error for a store that could not be reached when the service
+ * opens its stores (the process then exits; a call that finds a store down
+ * later fails with domain/store-unavailable-error.ts instead): one line naming
  * the store, its address (scheme and hosts: never the credentials, path or
  * options of the URL) and why, e.g.
  * `cannot reach Redis at redis://127.0.0.1:6380: connection refused`.
  */
-export function unreachableStore(store: string, url: string, cause: unknown): Error {
+export function cannotReachAtStartUp(store: string, url: string, cause: unknown): Error {
   return new Error(`cannot reach ${store} at ${addressOf(url)}: ${whyUnreachable(cause)}`, { cause });
 }
 

@@ -1,4 +1,8 @@
-import type { AuditCursor } from './ports/index.js';
+/** A position in a user's audit trail, newest first: (occurredAt, eventId) descending. */
+export interface AuditCursor {
+  readonly occurredAt: Date;
+  readonly eventId: string;
+}
 
 /** The order of an audit trail: occurredAt descending, then eventId descending. */
 export function newestFirst(a: AuditCursor, b: AuditCursor): number {
