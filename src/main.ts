@@ -109,7 +109,7 @@ export function createServices(
     authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, events, clock }),
     verification: new VerificationService({
       factors, pending, codeChecks, sessions, devices, recoveryCodes, events, clock,
-      totpCopies: config.totpCopySeconds > 0 ? stores.totpCopies : null,
+      loginCopies: config.loginCopySeconds > 0 ? stores.loginCopies : null,
     }),
     devices,
     sessions,
@@ -144,7 +144,7 @@ export async function startService(
   }
 
   const stores = await openStores(config.stores, {
-    clock, logger, timeoutMs: config.storeTimeoutMs, eventRetentionSeconds: config.eventRetentionSeconds, totpCopyTtlMs: config.totpCopySeconds * 1000,
+    clock, logger, timeoutMs: config.storeTimeoutMs, eventRetentionSeconds: config.eventRetentionSeconds, loginCopyTtlMs: config.loginCopySeconds * 1000,
   });
   const services = createServices(config, stores, { keyring, clock, random, logger });
   // Also relays what an instance that died left in outboxes.

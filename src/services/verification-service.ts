@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { RecoveryCodes } from '../domain/recovery-codes.js';
-import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, TotpCopyStore } from '../stores/ports/index.js';
+import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, LoginCopyStore } from '../stores/ports/index.js';
 import type { CheckResult, CodeChecks } from './code-checks.js';
 import type { DeviceService } from './device-service.js';
 import { enabledRecordForWrite } from './enabled-record.js';
@@ -38,7 +38,7 @@ export class VerificationService {
       readonly events: SecurityEventFactory;
       readonly clock: Clock;
       /** VerifyTotp's copies (MFA_TOTP_COPY_SECONDS); null: none. */
-      readonly totpCopies: TotpCopyStore | null;
+      readonly loginCopies: LoginCopyStore | null;
     },
   ) {}
 
@@ -51,7 +51,7 @@ export class VerificationService {
   }
 
   /**
-   * A plain login on the user's Redis copy (TotpCopy), with no MongoDB read:
+   * A plain login on the user's Redis copy (LoginCopy), with no MongoDB read:
    * the code is checked on the copy, and spent by one conditional update
    * that names the copy's version, so a copy that is behind the record makes
    * the write miss, whatever it missed (MFA turned off, an authenticator
@@ -61,9 +61,9 @@ export class VerificationService {
    * login then goes the durable way, which answers and counts.
    */
   async #verifyOnCopy(userId: string, code: string): Promise<Verified | null> {
-    const { totpCopies, codeChecks, factors } = this.deps;
-    if (totpCopies === null) return null;
-    const copy = await totpCopies.get(userId);
+    const { loginCopies, codeChecks, factors } = this.deps;
+    if (loginCopies === null) return null;
+    const copy = await loginCopies.get(userId);
     if (copy === null) return null;
     const now = this.deps.clock.now();
     const check = codeChecks.totp({ ...copy, enabled: true }, code, now);
@@ -76,15 +76,15 @@ export class VerificationService {
 
   /** Takes the copy a plain login reads next time; a failure to keep it fails nothing. */
   async #keepCopy(record: FactorRecord): Promise<void> {
-    const { totpCopies } = this.deps;
-    if (totpCopies === null || record.legacy) return;
+    const { loginCopies } = this.deps;
+    if (loginCopies === null || record.legacy) return;
     const copy = {
       userId: record.userId,
       version: record.version,
       authenticators: record.authenticators.map(({ authenticatorId, sealedSecret, lastTimeStep }) => ({ authenticatorId, sealedSecret, lastTimeStep })),
       recoveryCodesRemaining: record.recoveryCodes?.hashes.length ?? 0,
     };
-    await totpCopies.put(copy).catch(() => {});
+    await loginCopies.put(copy).catch(() => {});
   }
 
   async verifyRecoveryCode(request: { userId: string; recoveryCode: string } & RememberRequest): Promise<Verified> {

@@ -9,7 +9,7 @@ import type {
   PendingEnrollmentStore,
   RevocationCache,
   SecurityEventLog,
-  TotpCopyStore,
+  LoginCopyStore,
 } from '../../src/stores/ports/index.js';
 import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
 
@@ -19,7 +19,7 @@ export interface StoreFixture {
   pending: PendingEnrollmentStore;
   attempts: AttemptStore;
   revocations: RevocationCache;
-  totpCopies: TotpCopyStore;
+  loginCopies: LoginCopyStore;
   securityEvents: SecurityEventLog;
   /** The notifiers of two instances sharing the stores; in memory, one process's notifier twice. */
   notifiers: readonly [Notifier, Notifier];

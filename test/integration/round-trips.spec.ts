@@ -17,7 +17,7 @@ import type { FactorStore, OutboxStore } from '../../src/stores/ports/index.js';
 import { createRedis } from '../../src/stores/redis/redis-client.js';
 import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
-import { RedisTotpCopyStore } from '../../src/stores/redis/redis-totp-copy-store.js';
+import { RedisLoginCopyStore } from '../../src/stores/redis/redis-login-copy-store.js';
 import { RedisRevocationCache } from '../../src/stores/redis/redis-revocation-cache.js';
 import { OffsetClock } from '../support/fake-clock.js';
 import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
@@ -102,7 +102,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
         attempts: new RedisAttemptStore({ redis, keyPrefix }),
         revocations: new RedisRevocationCache({ redis, keyPrefix }),
-        totpCopies: new RedisTotpCopyStore({ redis, keyPrefix, ttlMs: 60_000 }),
+        loginCopies: new RedisLoginCopyStore({ redis, keyPrefix, ttlMs: 60_000 }),
         securityEvents: new MongoSecurityEventLog(mongo.db(DB_NAME), { retentionSeconds: 86_400, ttlIndexes: false }),
         // No stream watches here: the notices need not leave the process.
         confirmations: new MemoryNotifier(),
@@ -142,7 +142,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
   it('VerifyTotp with the stores as the service opens them: on FerretDB, its per-user write lock adds two Redis round trips', async () => {
     const stores = await openStores(
       { kind: 'external', redisUrl: redisServer.url, redisCluster: false, redisKeyPrefix: 'mfa:', mongoUrl: mongoServer.url, mongoDb: DB_NAME },
-      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, totpCopyTtlMs: 60_000 },
+      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, loginCopyTtlMs: 60_000 },
     );
     try {
       const services = createServices(loadConfig({}), stores, deps);

@@ -4,13 +4,13 @@ import type { AuthenticatorRecord } from './factor-records.js';
 export type TotpKey = Pick<AuthenticatorRecord, 'authenticatorId' | 'sealedSecret' | 'lastTimeStep'>;
 
 /**
- * What VerifyTotp reads of an enabled user's record, kept in Redis so that a
+ * The login copy: what VerifyTotp reads of an enabled user's record, kept in Redis so that a
  * login needs no MongoDB read (issue 11). Nothing trusts it: a code it
  * accepts is spent by FactorStore.spendStep naming `version`, so a copy that
  * is behind (a write it never heard of, a refresh lost) makes that write miss,
  * and the login reads MongoDB as before. Secrets are in it sealed only.
  */
-export interface TotpCopy {
+export interface LoginCopy {
   readonly userId: string;
   /** The record's version it was taken from. */
   readonly version: number;
@@ -20,9 +20,9 @@ export interface TotpCopy {
 }
 
 /** Each copy lives for the store's time to live (MFA_TOTP_COPY_SECONDS) after it was last put or read. */
-export interface TotpCopyStore {
+export interface LoginCopyStore {
   /** The user's copy, or null when there is none (never taken, or expired); reading it keeps it for another time to live. */
-  get(userId: string): Promise<TotpCopy | null>;
+  get(userId: string): Promise<LoginCopy | null>;
   /** Keeps `copy`, replacing the user's previous one. */
-  put(copy: TotpCopy): Promise<void>;
+  put(copy: LoginCopy): Promise<void>;
 }

@@ -1,20 +1,20 @@
 import type { Clock } from '../../domain/clock.js';
-import type { TotpCopy, TotpCopyStore } from '../ports/index.js';
+import type { LoginCopy, LoginCopyStore } from '../ports/index.js';
 import { ExpiringMap } from './expiring-map.js';
 
-/** In-process TotpCopyStore: a copy lives `ttlMs` from its last read or write, as the Redis one does (GETEX). */
-export class MemoryTotpCopyStore implements TotpCopyStore {
-  readonly #copies: ExpiringMap<TotpCopy>;
+/** In-process LoginCopyStore: a copy lives `ttlMs` from its last read or write, as the Redis one does (GETEX). */
+export class MemoryLoginCopyStore implements LoginCopyStore {
+  readonly #copies: ExpiringMap<LoginCopy>;
 
   constructor(private readonly deps: { readonly clock: Clock; readonly ttlMs: number }) {
     this.#copies = new ExpiringMap(deps.clock);
   }
 
-  async get(userId: string): Promise<TotpCopy | null> {
+  async get(userId: string): Promise<LoginCopy | null> {
     return this.#copies.extend(userId, this.#expiry()) ?? null;
   }
 
-  async put(copy: TotpCopy): Promise<void> {
+  async put(copy: LoginCopy): Promise<void> {
     this.#copies.set(copy.userId, copy, this.#expiry());
   }
 

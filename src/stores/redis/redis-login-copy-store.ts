@@ -1,4 +1,4 @@
-import type { TotpCopy, TotpCopyStore } from '../ports/index.js';
+import type { LoginCopy, LoginCopyStore } from '../ports/index.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 /** As stored: [version, [[authenticatorId, sealedSecret, lastTimeStep], ...], recoveryCodesRemaining]. */
@@ -7,13 +7,13 @@ type Stored = [number, [string, string, number][], number];
 /**
  * VerifyTotp's copies, one JSON string per user with a time to live that each
  * read renews (GETEX, Redis 6.2 and later). A put
- * simply replaces: nothing trusts a copy (see TotpCopy), so a slow put of an
+ * simply replaces: nothing trusts a copy (see LoginCopy), so a slow put of an
  * older one costs the next login one MongoDB read, never a wrong answer.
  */
-export class RedisTotpCopyStore implements TotpCopyStore {
+export class RedisLoginCopyStore implements LoginCopyStore {
   constructor(private readonly deps: { readonly redis: RedisClient; readonly keyPrefix: string; readonly ttlMs: number }) {}
 
-  async get(userId: string): Promise<TotpCopy | null> {
+  async get(userId: string): Promise<LoginCopy | null> {
     const value = await redisCall(() => this.deps.redis.getex(this.#key(userId), 'PX', this.deps.ttlMs));
     const stored = value === null ? null : parse(value);
     if (stored === null) return null;
@@ -26,12 +26,13 @@ export class RedisTotpCopyStore implements TotpCopyStore {
     };
   }
 
-  async put(copy: TotpCopy): Promise<void> {
+  async put(copy: LoginCopy): Promise<void> {
     const stored: Stored = [copy.version, copy.authenticators.map((a) => [a.authenticatorId, a.sealedSecret, a.lastTimeStep]), copy.recoveryCodesRemaining];
     await redisCall(() => this.deps.redis.set(this.#key(copy.userId), JSON.stringify(stored), 'PX', this.deps.ttlMs));
   }
 
   #key(userId: string): string {
+    // The key keeps the name it had before "login copy": copies already in Redis stay readable.
     return userKey(this.deps.keyPrefix, userId, 'totp-copy');
   }
 }
