@@ -7,7 +7,7 @@ import {
   type SecurityEvent,
   type WatchSecurityEventsResponse,
 } from '../gen/mfa/v1/mfa.js';
-import type { SecurityEventMessage } from '../services/security-event-watch-service.js';
+import type { SecurityEventMessage } from '../services/security-events/security-event-watch-service.js';
 import type { AuditTrailEntry } from '../stores/ports/index.js';
 
 /** The proto's SecurityEventType of each domain type: SECURITY_EVENT_TYPE_<name>. */

@@ -1,8 +1,8 @@
-import type { Clock } from '../domain/clock.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { FactorStore, PendingEnrollmentStore } from '../stores/ports/index.js';
-import type { SecurityEventFactory } from './security-event-factory.js';
-import type { SessionService } from './session-service.js';
+import type { Clock } from '../../domain/clock.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
+import type { FactorStore, PendingEnrollmentStore } from '../../stores/ports/index.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
+import type { SessionService } from '../sessions/session-service.js';
 
 /** What support staff may do without the user's codes. */
 export class AdminService {

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../domain/clock.js';
-import { ErrorReason, hasReason } from '../domain/errors.js';
-import type { FactorStore, RevocationCache } from '../stores/ports/index.js';
-import type { SecurityEventFactory } from './security-event-factory.js';
+import type { Clock } from '../../domain/clock.js';
+import { ErrorReason, hasReason } from '../../domain/errors.js';
+import type { FactorStore, RevocationCache } from '../../stores/ports/index.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 
 export interface SessionCheck {
   readonly revoked: boolean;

@@ -1,12 +1,12 @@
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import { normalizeRecoveryCode, type RecoveryCodes } from '../domain/recovery-codes.js';
-import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
-import { isTotpCodeFormat, matchTotp } from '../domain/totp.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
+import { normalizeRecoveryCode, type RecoveryCodes } from '../../domain/recovery-codes.js';
+import { type SecretBox, totpSecretContext } from '../../domain/secret-box.js';
+import { isTotpCodeFormat, matchTotp } from '../../domain/totp.js';
 import type { Logger } from 'pino';
-import { runDetached } from '../call-scope.js';
-import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy, StepProof, TotpKey } from '../stores/ports/index.js';
-import { isSpendable } from '../domain/proof.js';
-import type { SecurityEventFactory } from './security-event-factory.js';
+import { runDetached } from '../../call-scope.js';
+import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy, StepProof, TotpKey } from '../../stores/ports/index.js';
+import { isSpendable } from '../../domain/proof.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 
 /** A failed code check: a wrong code, or a right one whose step was already spent. */
 export interface CheckFailure {

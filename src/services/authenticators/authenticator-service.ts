@@ -1,11 +1,11 @@
-import type { Clock } from '../domain/clock.js';
-import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
-import type { AuthenticatorRecord, FactorStore, PendingEnrollmentStore } from '../stores/ports/index.js';
-import type { CodeChecks } from './code-checks.js';
-import { enabledRecordForWrite } from './enabled-record.js';
-import type { SecurityEventFactory } from './security-event-factory.js';
-import type { SessionService } from './session-service.js';
-import { spendOnCurrent } from './spend-on-current.js';
+import type { Clock } from '../../domain/clock.js';
+import { ErrorReason, hasReason, MfaError } from '../../domain/errors.js';
+import type { AuthenticatorRecord, FactorStore, PendingEnrollmentStore } from '../../stores/ports/index.js';
+import type { CodeChecks } from '../code-checks/code-checks.js';
+import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
+import type { SessionService } from '../sessions/session-service.js';
+import { spendOnCurrent } from '../code-checks/spend-on-current.js';
 
 /** A user's authenticators: listing, relabelling, and removing one (a lost phone). */
 export class AuthenticatorService {

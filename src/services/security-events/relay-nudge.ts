@@ -1,6 +1,6 @@
-import type { SecurityEventRecord } from '../domain/security-events.js';
-import { decorateWrites } from '../stores/decorate-writes.js';
-import { FACTOR_STORE_METHODS, type FactorStore, type FactorStoreWrite } from '../stores/ports/index.js';
+import type { SecurityEventRecord } from '../../domain/security-events.js';
+import { decorateWrites } from '../../stores/decorate-writes.js';
+import { FACTOR_STORE_METHODS, type FactorStore, type FactorStoreWrite } from '../../stores/ports/index.js';
 
 /** What the relay nudge tells after a write with events. */
 export interface OutboxWatcher {

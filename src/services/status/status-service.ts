@@ -1,7 +1,7 @@
-import type { Clock } from '../domain/clock.js';
-import type { AttemptStore, FactorStore, PendingEnrollmentStore } from '../stores/ports/index.js';
-import { liveDevices } from './device-service.js';
-import type { SessionService } from './session-service.js';
+import type { Clock } from '../../domain/clock.js';
+import type { AttemptStore, FactorStore, PendingEnrollmentStore } from '../../stores/ports/index.js';
+import { liveDevices } from '../devices/device-service.js';
+import type { SessionService } from '../sessions/session-service.js';
 
 export interface MfaStatus {
   readonly enabled: boolean;

@@ -1,8 +1,8 @@
-import type { Clock, RandomBytes } from '../domain/clock.js';
-import { hashDeviceToken, mintDevice } from '../domain/device-tokens.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { DeviceRecord, FactorStore } from '../stores/ports/index.js';
-import type { SecurityEventFactory } from './security-event-factory.js';
+import type { Clock, RandomBytes } from '../../domain/clock.js';
+import { hashDeviceToken, mintDevice } from '../../domain/device-tokens.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
+import type { DeviceRecord, FactorStore } from '../../stores/ports/index.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 
 /** A device just remembered: the token goes to the caller once, the record to the store. */
 export interface RememberedDevice {

@@ -1,6 +1,6 @@
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import { isAfterCursor, newestFirst } from '../domain/audit-order.js';
-import type { AuditTrailEntry, OutboxStore, SecurityEventLog } from '../stores/ports/index.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
+import { isAfterCursor, newestFirst } from '../../domain/audit-order.js';
+import type { AuditTrailEntry, OutboxStore, SecurityEventLog } from '../../stores/ports/index.js';
 
 export interface AuditPage {
   readonly events: AuditTrailEntry[];

@@ -1,12 +1,12 @@
-import type { Clock } from '../domain/clock.js';
-import type { RecoveryCodes } from '../domain/recovery-codes.js';
-import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, LoginCopyStore } from '../stores/ports/index.js';
-import type { CheckResult, CodeChecks } from './code-checks.js';
-import type { DeviceService } from './device-service.js';
-import { enabledRecordForWrite } from './enabled-record.js';
-import { spendOnCurrent } from './spend-on-current.js';
-import type { SecurityEventFactory } from './security-event-factory.js';
-import type { SessionService } from './session-service.js';
+import type { Clock } from '../../domain/clock.js';
+import type { RecoveryCodes } from '../../domain/recovery-codes.js';
+import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, LoginCopyStore } from '../../stores/ports/index.js';
+import type { CheckResult, CodeChecks } from '../code-checks/code-checks.js';
+import type { DeviceService } from '../devices/device-service.js';
+import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
+import { spendOnCurrent } from '../code-checks/spend-on-current.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
+import type { SessionService } from '../sessions/session-service.js';
 
 export interface RememberRequest {
   readonly rememberDevice: boolean;

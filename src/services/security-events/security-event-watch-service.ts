@@ -1,7 +1,7 @@
-import type { Clock } from '../domain/clock.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { LoggedSecurityEvent, SecurityEventType } from '../domain/security-events.js';
-import type { Notifier, SecurityEventLog } from '../stores/ports/index.js';
+import type { Clock } from '../../domain/clock.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
+import type { LoggedSecurityEvent, SecurityEventType } from '../../domain/security-events.js';
+import type { Notifier, SecurityEventLog } from '../../stores/ports/index.js';
 import { badCursor, decodeEventCursor, EARLIEST_CURSOR, encodeEventCursor } from './event-cursor.js';
 import { RELAYED_TOPIC } from './event-relay.js';
 import { Wakeup } from './wakeup.js';

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import { runDetached } from '../call-scope.js';
-import type { Clock } from '../domain/clock.js';
-import { ErrorReason, hasReason, MfaError } from '../domain/errors.js';
-import type { RecoveryCodes } from '../domain/recovery-codes.js';
-import { confirmationContext, type SecretBox, totpSecretContext } from '../domain/secret-box.js';
-import { isTotpAtStep, matchTotp } from '../domain/totp.js';
-import type { RecoveryCodeSet } from '../domain/recovery-codes.js';
+import { runDetached } from '../../call-scope.js';
+import type { Clock } from '../../domain/clock.js';
+import { ErrorReason, hasReason, MfaError } from '../../domain/errors.js';
+import type { RecoveryCodes } from '../../domain/recovery-codes.js';
+import { confirmationContext, type SecretBox, totpSecretContext } from '../../domain/secret-box.js';
+import { isTotpAtStep, matchTotp } from '../../domain/totp.js';
+import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
 import type {
   AuthenticatorRecord,
   Notifier,
@@ -14,13 +14,13 @@ import type {
   FactorStore,
   PendingEnrollment,
   PendingEnrollmentStore,
-} from '../stores/ports/index.js';
-import type { CodeChecks } from './code-checks.js';
-import { enabledRecordForWrite } from './enabled-record.js';
+} from '../../stores/ports/index.js';
+import type { CodeChecks } from '../code-checks/code-checks.js';
+import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
 import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
-import type { SessionService } from './session-service.js';
-import type { SecurityEventFactory } from './security-event-factory.js';
-import { spendOnCurrent } from './spend-on-current.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
+import { spendOnCurrent } from '../code-checks/spend-on-current.js';
 
 export interface ConfirmEnrollment {
   readonly userId: string;

@@ -1,6 +1,6 @@
-import { currentActor } from '../call-scope.js';
-import type { Clock, RandomBytes } from '../domain/clock.js';
-import type { SecurityEventDetails, SecurityEventRecord, SecurityEventType } from '../domain/security-events.js';
+import { currentActor } from '../../call-scope.js';
+import type { Clock, RandomBytes } from '../../domain/clock.js';
+import type { SecurityEventDetails, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
 
 /**
  * Makes the security events the services write with their changes: a fresh

@@ -1,10 +1,10 @@
-import { DEFAULT_AUTHENTICATOR_LABEL, mintAuthenticatorId } from '../domain/authenticators.js';
-import type { Clock, RandomBytes } from '../domain/clock.js';
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import { ALL_QR_FORMATS, renderQrCodes, type QrCodes, type QrFormat } from '../domain/qr-code.js';
-import { type SecretBox, totpSecretContext } from '../domain/secret-box.js';
-import { encodeSecret, otpauthUri, TOTP_SECRET_BYTES } from '../domain/totp.js';
-import type { FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../stores/ports/index.js';
+import { DEFAULT_AUTHENTICATOR_LABEL, mintAuthenticatorId } from '../../domain/authenticators.js';
+import type { Clock, RandomBytes } from '../../domain/clock.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
+import { ALL_QR_FORMATS, renderQrCodes, type QrCodes, type QrFormat } from '../../domain/qr-code.js';
+import { type SecretBox, totpSecretContext } from '../../domain/secret-box.js';
+import { encodeSecret, otpauthUri, TOTP_SECRET_BYTES } from '../../domain/totp.js';
+import type { FactorStore, PendingEnrollment, PendingEnrollmentStore } from '../../stores/ports/index.js';
 import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
 
 export interface BeginEnrollment {

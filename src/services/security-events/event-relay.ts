@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../domain/clock.js';
-import type { SecurityEventRecord } from '../domain/security-events.js';
-import type { Notifier, OutboxStore, SecurityEventLog } from '../stores/ports/index.js';
+import type { Clock } from '../../domain/clock.js';
+import type { SecurityEventRecord } from '../../domain/security-events.js';
+import type { Notifier, OutboxStore, SecurityEventLog } from '../../stores/ports/index.js';
 
 /** The Notifier topic on which relays tell every instance's WatchSecurityEvents streams to read on. */
 export const RELAYED_TOPIC = 'security-events';

@@ -1,5 +1,5 @@
-import { ErrorReason, MfaError } from '../domain/errors.js';
-import type { FactorRecord, FactorStore } from '../stores/ports/index.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
+import type { FactorRecord, FactorStore } from '../../stores/ports/index.js';
 
 /**
  * The user's record for a change of an enabled factor: MFA_NOT_ENABLED when

@@ -1,4 +1,4 @@
-import { ErrorReason, MfaError } from '../domain/errors.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
 
 /** The errors of enrolling and confirming authenticators, shared by EnrollmentService and ConfirmationService. */
 export function alreadyEnabled(): MfaError {

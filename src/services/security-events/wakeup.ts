@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/clock.js';
+import type { Clock } from '../../domain/clock.js';
 
 /**
  * What a waiting loop sleeps on: a notice, a time, or its end. A notice that

@@ -1,8 +1,8 @@
-import type { Clock } from '../domain/clock.js';
-import { ErrorReason, hasReason } from '../domain/errors.js';
-import type { Notifier, FactorStore, PendingEnrollmentStore } from '../stores/ports/index.js';
+import type { Clock } from '../../domain/clock.js';
+import { ErrorReason, hasReason } from '../../domain/errors.js';
+import type { Notifier, FactorStore, PendingEnrollmentStore } from '../../stores/ports/index.js';
 import type { BeginEnrollment, BegunEnrollment, EnrollmentService } from './enrollment-service.js';
-import { Wakeup } from './wakeup.js';
+import { Wakeup } from '../security-events/wakeup.js';
 
 export interface WatchEnrollment extends BeginEnrollment {
   /** Fresh enrollments that may follow the first one before the watch gives up (the handler resolves 0 to the default). */

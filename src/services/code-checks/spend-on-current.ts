@@ -1,7 +1,7 @@
-import type { CodeProof, FactorRecord, FactorStore, ProvenChange } from '../stores/ports/index.js';
-import type { SecurityEventFactory } from './security-event-factory.js';
-import { isSpendable } from '../domain/proof.js';
-import { storeUnavailable } from '../domain/store-unavailable-error.js';
+import type { CodeProof, FactorRecord, FactorStore, ProvenChange } from '../../stores/ports/index.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
+import { isSpendable } from '../../domain/proof.js';
+import { storeUnavailable } from '../../domain/store-unavailable-error.js';
 
 // Each round one of the concurrent writers wins, so this bounds the writers of one user at once.
 const MAX_ROUNDS = 16;

@@ -1,4 +1,4 @@
-import { ErrorReason, MfaError } from '../domain/errors.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
 
 /** The after_cursor that asks for every event still kept. */
 export const EARLIEST_CURSOR = 'earliest';
