@@ -25,6 +25,7 @@ import { AdminService } from './services/admin/admin-service.js';
 import { AuditService } from './services/security-events/audit-service.js';
 import { AuthenticatorService } from './services/authenticators/authenticator-service.js';
 import { CodeChecks } from './services/code-checks/code-checks.js';
+import { Lockout } from './services/code-checks/lockout.js';
 import { ConfirmationService } from './services/enrollment/confirmation-service.js';
 import { DeviceService } from './services/devices/device-service.js';
 import { EnrollmentService } from './services/enrollment/enrollment-service.js';
@@ -74,15 +75,14 @@ export function createServices(
   const events = new SecurityEventFactory({ clock, random });
   const box = new SecretBox(keyring, random);
   const recoveryCodes = new RecoveryCodes(keyring, random);
-  const codeChecks = new CodeChecks({
+  const lockout = new Lockout({
     attempts,
     factors,
     events,
     logger: logger.child({ component: 'code-checks' }),
     policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
-    box,
-    recoveryCodes,
   });
+  const codeChecks = new CodeChecks({ lockout, box, recoveryCodes });
   const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
   const devices = new DeviceService({
     factors,

@@ -1,17 +1,12 @@
-import { ErrorReason, MfaError } from '../../domain/errors.js';
+import { ErrorReason } from '../../domain/errors.js';
 import { normalizeRecoveryCode, type RecoveryCodes } from '../../domain/recovery-codes.js';
 import { type SecretBox, totpSecretContext } from '../../domain/secret-box.js';
 import { isTotpCodeFormat, matchTotp } from '../../domain/totp.js';
-import type { Logger } from 'pino';
-import { runDetached } from '../../call-scope.js';
-import type { AttemptStore, CodeProof, FactorRecord, FactorStore, LockoutPolicy, StepProof, TotpKey } from '../../stores/ports/index.js';
+import type { CodeProof, FactorRecord, StepProof, TotpKey } from '../../stores/ports/index.js';
 import { isSpendable } from '../../domain/proof.js';
-import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
+import type { CheckFailure, Lockout } from './lockout.js';
 
-/** A failed code check: a wrong code, or a right one whose step was already spent. */
-export interface CheckFailure {
-  readonly failure: typeof ErrorReason.INVALID_CODE | typeof ErrorReason.CODE_REUSED;
-}
+export type { CheckFailure };
 
 /** What a TOTP check reads: a user's record, or VerifyTotp's copy of it. */
 export interface TotpState {
@@ -29,8 +24,8 @@ export type CheckResult = CodeProof | CheckFailure;
  * RegenerateRecoveryCodes):
  * 1. check the code against the state read: the TOTP window, a step already
  *    spent, a recovery code's hash (pure, no I/O);
- * 2. pass the lockout gate, one atomic Redis step shared by every instance,
- *    which counts a failure or clears the count for a pass;
+ * 2. pass the lockout gate (lockout.ts), one atomic Redis step shared by
+ *    every instance, which counts a failure or clears the count for a pass;
  * 3. spend the proof durably, in one conditional single-document write: of
  *    concurrent spends of one proof, one wins (RFC 6238 §5.2), and that write
  *    alone spends a code;
@@ -47,11 +42,7 @@ export type CheckResult = CodeProof | CheckFailure;
 export class CodeChecks {
   constructor(
     private readonly deps: {
-      readonly attempts: AttemptStore;
-      readonly factors: FactorStore;
-      readonly events: SecurityEventFactory;
-      readonly logger: Logger;
-      readonly policy: LockoutPolicy;
+      readonly lockout: Lockout;
       readonly box: SecretBox;
       readonly recoveryCodes: RecoveryCodes;
     },
@@ -97,11 +88,11 @@ export class CodeChecks {
    * INVALID_CODE for a recovery code; each of these counts towards the lockout.
    */
   async spend<T>(userId: string, check: CheckResult, spend: (proof: CodeProof) => Promise<T | null>): Promise<T> {
-    if ('failure' in check) return this.#refuse(userId, check.failure);
-    await this.#pass(userId);
+    if ('failure' in check) return this.deps.lockout.refuse(userId, check.failure);
+    await this.deps.lockout.pass(userId);
     const spent = await spend(check);
     if (spent !== null) return spent;
-    return this.#refuse(userId, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
+    return this.deps.lockout.refuse(userId, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
   }
 
   /**
@@ -115,8 +106,7 @@ export class CodeChecks {
    */
   async spendUncounted<T>(userId: string, check: StepProof | CheckFailure, spend: (proof: StepProof) => Promise<T | null>): Promise<T | null> {
     if ('failure' in check) return null;
-    const standing = await this.deps.attempts.standing(userId);
-    if (standing.lockedMs > 0 || standing.failures > 0) return null;
+    if (!(await this.deps.lockout.isClear(userId))) return null;
     return spend(check);
   }
 
@@ -127,45 +117,7 @@ export class CodeChecks {
    * while the user is locked out.
    */
   async replay<T>(userId: string, answer: () => T): Promise<T> {
-    const lockedMs = await this.deps.attempts.lockoutRemainingMs(userId);
-    if (lockedMs > 0) throw lockedOut(lockedMs);
+    await this.deps.lockout.throwIfLocked(userId);
     return answer();
   }
-
-  /** A passed check: clears the failure count, unless the user is locked out. */
-  async #pass(userId: string): Promise<void> {
-    const outcome = await this.deps.attempts.settle(userId, true, this.deps.policy);
-    if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
-  }
-
-  /** A failed check: counts, and throws LOCKED_OUT when that locks the user (or it was locked), else the failure. */
-  async #refuse(userId: string, failure: CheckFailure['failure']): Promise<never> {
-    const outcome = await this.deps.attempts.settle(userId, false, this.deps.policy);
-    if (outcome.kind === 'locked') {
-      if (outcome.failures > 0) await this.#recordLockout(userId, outcome.failures);
-      throw lockedOut(outcome.retryAfterMs);
-    }
-    throw failure === ErrorReason.CODE_REUSED
-      ? new MfaError(failure, 'this code was already used; wait for the next one')
-      : new MfaError(failure, 'the code is not valid');
-  }
-
-  /**
-   * The lockout's state is in Redis, so its event cannot commit in the same
-   * write: it is written just after. If MongoDB fails then, the event is lost
-   * (logged as an error) and the caller still gets LOCKED_OUT.
-   */
-  async #recordLockout(userId: string, failedAttempts: number): Promise<void> {
-    try {
-      const event = this.deps.events.make(userId, 'LOCKED_OUT', { failedAttempts });
-      // Also when the call was cut off just now: the lockout happened all the same.
-      await runDetached(() => this.deps.factors.recordEvents(userId, [event]));
-    } catch (error) {
-      this.deps.logger.error({ err: error, userId }, 'the LOCKED_OUT security event was not recorded');
-    }
-  }
-}
-
-function lockedOut(retryAfterMs: number): MfaError {
-  return new MfaError(ErrorReason.LOCKED_OUT, 'too many failed code checks; try again later', { retryAfterMs });
 }
