@@ -9,10 +9,8 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { systemClock, type Clock, type RandomBytes } from './domain/clock.js';
 import { Keyring } from './domain/keyring.js';
-import { RecoveryCodes } from './domain/recovery-codes.js';
-import { SecretBox } from './domain/secret-box.js';
 import { CallerAuthenticator } from './grpc/caller-tokens.js';
-import { createMfaHandlers, type MfaServices } from './grpc/mfa-handlers.js';
+import { createMfaHandlers } from './grpc/mfa-handlers.js';
 import { startMetricsServer } from './grpc/metrics-server.js';
 import { OpenStreams } from './grpc/open-streams.js';
 import { RpcMetrics } from './grpc/rpc-metrics.js';
@@ -21,23 +19,8 @@ import { MFA_SERVICE_NAME, startGrpcServer, type GrpcServer } from './grpc/serve
 import { createServerStream } from './grpc/server-stream.js';
 import { createUnary } from './grpc/unary.js';
 import { createLogger } from './logger.js';
-import { AdminService } from './services/admin/admin-service.js';
-import { AuditService } from './services/security-events/audit-service.js';
-import { AuthenticatorService } from './services/authenticators/authenticator-service.js';
-import { CodeChecks } from './services/code-checks/code-checks.js';
-import { Lockout } from './services/code-checks/lockout.js';
-import { ConfirmationService } from './services/enrollment/confirmation-service.js';
-import { DeviceService } from './services/devices/device-service.js';
-import { EnrollmentService } from './services/enrollment/enrollment-service.js';
-import { EnrollmentWatchService } from './services/enrollment/enrollment-watch-service.js';
-import { DEFAULT_RELAY_OPTIONS, EventRelay } from './services/security-events/event-relay.js';
-import { withRelayNudge } from './services/security-events/relay-nudge.js';
-import { SecurityEventFactory } from './services/security-events/security-event-factory.js';
-import { SecurityEventWatchService } from './services/security-events/security-event-watch-service.js';
-import { SessionService } from './services/sessions/session-service.js';
-import { StatusService } from './services/status/status-service.js';
-import { VerificationService } from './services/verification/verification-service.js';
-import { openStores, type Stores } from './stores/open-stores.js';
+import { createServices } from './services/create-services.js';
+import { openStores } from './stores/open-stores.js';
 import { StoreMonitor } from './stores/store-monitor.js';
 import { shutdownTracing } from './tracing/tracing-shutdown.js';
 
@@ -47,83 +30,6 @@ export interface RunningService {
   readonly metricsPort: number | null;
   readonly grpc: GrpcServer;
   stop(): Promise<void>;
-}
-
-/**
- * The services over a set of stores, and the relay of their security events
- * (not started); used by startService and by the service-level tests.
- */
-export function createServices(
-  config: Config,
-  stores: Omit<Stores, 'close' | 'probes'>,
-  deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
-): MfaServices & { readonly relay: EventRelay } {
-  const { keyring, clock, random, logger } = deps;
-  const { pending, attempts } = stores;
-  const relay = new EventRelay({
-    outbox: stores.factors,
-    log: stores.securityEvents,
-    notifier: stores.eventNotices,
-    clock,
-    logger: logger.child({ component: 'event-relay' }),
-    options: { ...DEFAULT_RELAY_OPTIONS, sweepEveryMs: config.eventSweepSeconds * 1000, retentionSeconds: config.eventRetentionSeconds },
-  });
-  // Every write that carries security events wakes the relay.
-  // A failed write may still land: look again a second later, and once a write cut off by the store
-  // timeout has surely landed or failed.
-  const factors = withRelayNudge(stores.factors, relay, { lateWriteMs: [1000, config.storeTimeoutMs + 1000] });
-  const events = new SecurityEventFactory({ clock, random });
-  const box = new SecretBox(keyring, random);
-  const recoveryCodes = new RecoveryCodes(keyring, random);
-  const lockout = new Lockout({
-    attempts,
-    factors,
-    events,
-    logger: logger.child({ component: 'code-checks' }),
-    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
-  });
-  const codeChecks = new CodeChecks({ lockout, box, recoveryCodes });
-  const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
-  const devices = new DeviceService({
-    factors,
-    events,
-    clock,
-    random,
-    rememberDeviceMs: config.rememberDeviceDays * 86_400_000,
-    maxDevices: config.maxRememberedDevices,
-  });
-  const enrollmentTtlMs = config.enrollmentTtlSeconds * 1000;
-  const { maxAuthenticators } = config;
-  const confirmation = new ConfirmationService({
-    factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators, events,
-    confirmations: stores.confirmations, logger: logger.child({ component: 'confirmation' }),
-  });
-  const enrollment = new EnrollmentService({
-    factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators,
-    finishConfirmation: (confirmed) => confirmation.finish(confirmed),
-  });
-  return {
-    enrollment,
-    watch: new EnrollmentWatchService({ enrollment, factors, pending, confirmations: stores.confirmations, clock }),
-    confirmation,
-    authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, events, clock }),
-    verification: new VerificationService({
-      factors, pending, codeChecks, sessions, devices, recoveryCodes, events, clock,
-      loginCopies: config.loginCopySeconds > 0 ? stores.loginCopies : null,
-    }),
-    devices,
-    sessions,
-    status: new StatusService({ factors, pending, attempts, sessions, clock }),
-    admin: new AdminService({ factors, pending, sessions, events, clock }),
-    audit: new AuditService({ log: stores.securityEvents, outbox: stores.factors }),
-    securityEvents: new SecurityEventWatchService({
-      log: stores.securityEvents,
-      notifier: stores.eventNotices,
-      clock,
-      heartbeatMs: config.eventHeartbeatSeconds * 1000,
-    }),
-    relay,
-  };
 }
 
 /** Wires and starts the whole service. Tests call it with their own clock and logger. */

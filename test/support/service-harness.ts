@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { MfaError } from '../../src/domain/errors.js';
 import { Keyring } from '../../src/domain/keyring.js';
 import { generateTotp, TOTP_SECRET_BYTES } from '../../src/domain/totp.js';
-import { createServices } from '../../src/main.js';
+import { createServices } from '../../src/services/create-services.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
