@@ -1,7 +1,7 @@
 import { MAX_AUTHENTICATOR_LABEL } from '../domain/authenticators.js';
 import type { QrFormat as QrFormatName } from '../domain/qr-code.js';
 import { QrFormat, qrFormatToJSON, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
-import type { AuthenticatorRecord } from '../stores/ports/index.js';
+import type { AuthenticatorView } from '../services/authenticators/authenticator-service.js';
 import type { MfaServices } from '../services/create-services.js';
 import { toBeginResponse, toWatchResponse } from './enrollment-responses.js';
 import { EVENT_TYPE_FILTERS, toAuditEvent, toWatchSecurityEventsResponse } from './security-event-messages.js';
@@ -228,6 +228,6 @@ function beginInput(
 }
 
 /** An authenticator as callers see it: never its secret. */
-function toAuthenticator(a: AuthenticatorRecord) {
+function toAuthenticator(a: AuthenticatorView) {
   return { authenticatorId: a.authenticatorId, label: a.label, createdAt: a.createdAt, lastUsedAt: a.lastUsedAt ?? undefined };
 }

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
 import type { Clock, RandomBytes } from '../domain/clock.js';
 import type { Keyring } from '../domain/keyring.js';
 import { RecoveryCodes } from '../domain/recovery-codes.js';
@@ -21,6 +20,23 @@ import { SecurityEventWatchService } from './security-events/security-event-watc
 import { SessionService } from './sessions/session-service.js';
 import { StatusService } from './status/status-service.js';
 import { VerificationService } from './verification/verification-service.js';
+
+/** The settings the services read (config.ts documents each; a Config has them all). */
+export interface ServiceSettings {
+  readonly issuer: string;
+  readonly enrollmentTtlSeconds: number;
+  readonly maxAuthenticators: number;
+  readonly maxFailedAttempts: number;
+  readonly lockoutSeconds: number;
+  readonly rememberDeviceDays: number;
+  readonly maxRememberedDevices: number;
+  readonly eventRetentionSeconds: number;
+  readonly eventHeartbeatSeconds: number;
+  readonly eventSweepSeconds: number;
+  /** MFA_TOTP_COPY_SECONDS: the login copy's time to live; 0 turns it off. */
+  readonly loginCopySeconds: number;
+  readonly storeTimeoutMs: number;
+}
 
 /** The services the gRPC handlers call, one per capability. */
 export interface MfaServices {
@@ -47,7 +63,7 @@ export interface Services extends MfaServices {
  * (not started); used by startService and by the service-level tests.
  */
 export function createServices(
-  config: Config,
+  config: ServiceSettings,
   stores: Omit<Stores, 'close' | 'probes'>,
   deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
 ): Services {

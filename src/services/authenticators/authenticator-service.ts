@@ -7,6 +7,19 @@ import type { SecurityEventFactory } from '../security-events/security-event-fac
 import type { SessionService } from '../sessions/session-service.js';
 import { spendOnCurrent } from '../code-checks/spend-on-current.js';
 
+/** An authenticator as the service hands it out: never its secret nor its last step. */
+export interface AuthenticatorView {
+  readonly authenticatorId: string;
+  readonly label: string;
+  readonly createdAt: Date;
+  /** Null until a code of it is first accepted after its enrollment. */
+  readonly lastUsedAt: Date | null;
+}
+
+function toView({ authenticatorId, label, createdAt, lastUsedAt }: AuthenticatorRecord): AuthenticatorView {
+  return { authenticatorId, label, createdAt, lastUsedAt };
+}
+
 /** A user's authenticators: listing, relabelling, and removing one (a lost phone). */
 export class AuthenticatorService {
   constructor(
@@ -21,12 +34,12 @@ export class AuthenticatorService {
   ) {}
 
   /** Oldest first; empty when MFA is off. */
-  async list(userId: string): Promise<readonly AuthenticatorRecord[]> {
+  async list(userId: string): Promise<readonly AuthenticatorView[]> {
     const record = await this.deps.factors.get(userId);
-    return record?.enabled ? record.authenticators : [];
+    return record?.enabled ? record.authenticators.map(toView) : [];
   }
 
-  async rename(request: { userId: string; authenticatorId: string; label: string }): Promise<AuthenticatorRecord> {
+  async rename(request: { userId: string; authenticatorId: string; label: string }): Promise<AuthenticatorView> {
     // A legacy record is rewritten first: its one authenticator exists only as a view until then.
     const record = await enabledRecordForWrite(this.deps.factors, request.userId).catch((error: unknown) => {
       if (hasReason(error, ErrorReason.MFA_NOT_ENABLED)) return null;
@@ -39,7 +52,7 @@ export class AuthenticatorService {
         this.deps.events.make(userId, 'AUTHENTICATOR_RENAMED', { authenticatorId }),
       ]));
     if (!renamed) throw notFound();
-    return renamed;
+    return toView(renamed);
   }
 
   /**

@@ -12,9 +12,16 @@ export interface RememberedDevice {
   readonly evictDeviceIds: string[];
 }
 
+/** A remembered device as the service hands it out: never its token's hash. */
+export type DeviceView = Omit<DeviceRecord, 'tokenHash'>;
+
+function toView({ deviceId, label, createdAt, lastUsedAt, expiresAt }: DeviceRecord): DeviceView {
+  return { deviceId, label, createdAt, lastUsedAt, expiresAt };
+}
+
 export interface DeviceCheck {
   readonly remembered: boolean;
-  readonly device: DeviceRecord | null;
+  readonly device: DeviceView | null;
 }
 
 // lastUsedAt is refreshed at most this often, so a busy device does not cost a write per check.
@@ -62,13 +69,13 @@ export class DeviceService {
     if (now.getTime() - device.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
       await this.deps.factors.touchDevice(userId, device.deviceId, now);
     }
-    return { remembered: true, device };
+    return { remembered: true, device: toView(device) };
   }
 
   /** The user's live devices, newest first. */
-  async list(userId: string): Promise<DeviceRecord[]> {
+  async list(userId: string): Promise<DeviceView[]> {
     const record = await this.deps.factors.get(userId);
-    return liveDevices(record?.enabled ? record.devices : [], this.deps.clock.now());
+    return liveDevices(record?.enabled ? record.devices : [], this.deps.clock.now()).map(toView);
   }
 
   async forget(userId: string, deviceId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { ErrorReason, MfaError } from '../../domain/errors.js';
-import { isAfterCursor, newestFirst } from '../../domain/audit-order.js';
+import { isAfterCursor, newestFirst } from '../../domain/audit-trail.js';
 import type { AuditTrailEntry, OutboxStore, SecurityEventLog } from '../../stores/ports/index.js';
 
 export interface AuditPage {

@@ -1,5 +1,5 @@
 import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
-import { isAfterCursor, newestFirst } from '../../domain/audit-order.js';
+import { isAfterCursor, newestFirst } from '../../domain/audit-trail.js';
 import type { AuditCursor, AuditTrailEntry, SecurityEventLog } from '../ports/index.js';
 
 /** In-process SecurityEventLog (kept only while the process runs); one process appends, so positions are simply counted. */

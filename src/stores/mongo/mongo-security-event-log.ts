@@ -1,6 +1,6 @@
 import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
-import { newestFirst } from '../../domain/audit-order.js';
+import { newestFirst } from '../../domain/audit-trail.js';
 import type { AuditCursor, AuditTrailEntry, LegacyAuditEvent, SecurityEventLog } from '../ports/index.js';
 import { storeUnavailable } from '../../domain/store-unavailable-error.js';
 import { mongoCall } from './mongo-client.js';

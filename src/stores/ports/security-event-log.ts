@@ -1,22 +1,7 @@
-import type { AuditCursor } from '../../domain/audit-order.js';
+import type { AuditCursor, AuditTrailEntry, LegacyAuditEvent } from '../../domain/audit-trail.js';
 import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
 
-export type { AuditCursor };
-
-/** An audit event recorded before security events existed (ListAuditEvents still lists them). */
-export interface LegacyAuditEvent {
-  readonly eventId: string;
-  readonly occurredAt: Date;
-  readonly userId: string;
-  readonly event: string;
-  readonly outcome: 'success' | 'failure';
-  readonly caller: string;
-  readonly requestId: string;
-  readonly detail: string;
-}
-
-/** An entry of a user's audit trail: a security event (relayed or still in the outbox), or one recorded before they existed. */
-export type AuditTrailEntry = SecurityEventRecord | LegacyAuditEvent;
+export type { AuditCursor, AuditTrailEntry, LegacyAuditEvent };
 
 /**
  * Every user's security events, each at a position: 1, 2, 3, ... with no gap,
