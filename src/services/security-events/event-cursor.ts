@@ -8,7 +8,7 @@ const PREFIX = 'sev1:';
 /**
  * A cursor of WatchSecurityEvents: the position in the event log of the last
  * event sent (or passed over), opaque to clients. Positions have no gaps and
- * commit in order (ports.ts, SecurityEventLog), so "every event after this
+ * commit in order (stores/ports/security-event-log.ts), so "every event after this
  * position" is exact.
  */
 export function encodeEventCursor(position: number): string {
