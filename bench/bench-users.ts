@@ -24,7 +24,7 @@ export interface BenchUser {
   /** Codes of the steps around spentStep, computed once (markSpent looks two steps ahead). */
   readonly codes: Map<number, string>;
   /**
-   * Whether the user's next plain login takes its Redis copy (TotpCopy), as
+   * Whether the user's next plain login takes its Redis copy (LoginCopy), as
    * the window's do: its last successful VerifyTotp was a plain one. A login
    * that remembers a device takes the copy before its write moves the
    * record's version, so the next login misses the copy once.

@@ -51,7 +51,7 @@ export interface Sizing {
 /**
  * Sizes the users to verify_totp's window before it runs. First every user
  * whose copy is not current logs in once, with a code of its own (that takes
- * the user's Redis copy, TotpCopy, so the window measures the steady state:
+ * the user's Redis copy, LoginCopy, so the window measures the steady state:
  * logins of users who logged in before, within MFA_TOTP_COPY_SECONDS). Then
  * short probes of the scenario itself measure its rate on this machine and
  * these stores, on such logins (users are enrolled first where the probes

@@ -29,8 +29,11 @@ export interface Config {
   readonly eventHeartbeatSeconds: number;
   /** How often each instance sweeps outboxes for events a dead instance left unrelayed. */
   readonly eventSweepSeconds: number;
-  /** How long VerifyTotp's Redis copy of a user's record lives after it was last taken or read; 0: no copy, every login reads MongoDB. */
-  readonly totpCopySeconds: number;
+  /**
+   * MFA_TOTP_COPY_SECONDS (the setting keeps its first name): how long the login copy, VerifyTotp's Redis copy
+   * of a user's record, lives after it was last taken or read; 0: no copy, every login reads MongoDB.
+   */
+  readonly loginCopySeconds: number;
   readonly storeTimeoutMs: number;
   readonly logLevel: string;
   /** LOG_FORMAT; null when unset: main.ts picks pretty on a terminal outside production, else JSON. */
@@ -124,7 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventRetentionSeconds: retentionSeconds(env),
     eventHeartbeatSeconds: integer(env, 'MFA_EVENT_HEARTBEAT_SECONDS', 15, 1, 15),
     eventSweepSeconds: integer(env, 'MFA_EVENT_SWEEP_SECONDS', 5, 1, 3600),
-    totpCopySeconds: integer(env, 'MFA_TOTP_COPY_SECONDS', 7 * 86_400, 0, 90 * 86_400),
+    loginCopySeconds: integer(env, 'MFA_TOTP_COPY_SECONDS', 7 * 86_400, 0, 90 * 86_400),
     // At most 2.4 s: with the MongoDB driver's one retry a call still fails within 5 s.
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 2400),
     logLevel: logLevel(env),

@@ -9,10 +9,8 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { systemClock, type Clock, type RandomBytes } from './domain/clock.js';
 import { Keyring } from './domain/keyring.js';
-import { RecoveryCodes } from './domain/recovery-codes.js';
-import { SecretBox } from './domain/secret-box.js';
 import { CallerAuthenticator } from './grpc/caller-tokens.js';
-import { createMfaHandlers, type MfaServices } from './grpc/mfa-handlers.js';
+import { createMfaHandlers } from './grpc/mfa-handlers.js';
 import { startMetricsServer } from './grpc/metrics-server.js';
 import { OpenStreams } from './grpc/open-streams.js';
 import { RpcMetrics } from './grpc/rpc-metrics.js';
@@ -21,22 +19,8 @@ import { MFA_SERVICE_NAME, startGrpcServer, type GrpcServer } from './grpc/serve
 import { createServerStream } from './grpc/server-stream.js';
 import { createUnary } from './grpc/unary.js';
 import { createLogger } from './logger.js';
-import { AdminService } from './services/admin-service.js';
-import { AuditService } from './services/audit-service.js';
-import { AuthenticatorService } from './services/authenticator-service.js';
-import { CodeChecks } from './services/code-checks.js';
-import { ConfirmationService } from './services/confirmation-service.js';
-import { DeviceService } from './services/device-service.js';
-import { EnrollmentService } from './services/enrollment-service.js';
-import { EnrollmentWatchService } from './services/enrollment-watch-service.js';
-import { DEFAULT_RELAY_OPTIONS, EventRelay } from './services/event-relay.js';
-import { RelayedFactorStore } from './services/relayed-factor-store.js';
-import { SecurityEventFactory } from './services/security-event-factory.js';
-import { SecurityEventWatchService } from './services/security-event-watch-service.js';
-import { SessionService } from './services/session-service.js';
-import { StatusService } from './services/status-service.js';
-import { VerificationService } from './services/verification-service.js';
-import { openStores, type Stores } from './stores/open-stores.js';
+import { createServices } from './services/create-services.js';
+import { openStores } from './stores/open-stores.js';
 import { StoreMonitor } from './stores/store-monitor.js';
 import { shutdownTracing } from './tracing/tracing-shutdown.js';
 
@@ -46,82 +30,6 @@ export interface RunningService {
   readonly metricsPort: number | null;
   readonly grpc: GrpcServer;
   stop(): Promise<void>;
-}
-
-/**
- * The services over a set of stores, and the relay of their security events
- * (not started); used by startService and by the service-level tests.
- */
-export function createServices(
-  config: Config,
-  stores: Omit<Stores, 'close' | 'probes'>,
-  deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
-): MfaServices & { readonly relay: EventRelay } {
-  const { keyring, clock, random, logger } = deps;
-  const { pending, attempts } = stores;
-  const relay = new EventRelay({
-    factors: stores.factors,
-    log: stores.securityEvents,
-    notifier: stores.eventNotices,
-    clock,
-    logger: logger.child({ component: 'event-relay' }),
-    options: { ...DEFAULT_RELAY_OPTIONS, sweepEveryMs: config.eventSweepSeconds * 1000, retentionSeconds: config.eventRetentionSeconds },
-  });
-  // Every write that carries security events wakes the relay.
-  const factors = new RelayedFactorStore(stores.factors, relay, [1000, config.storeTimeoutMs + 1000]);
-  const events = new SecurityEventFactory({ clock, random });
-  const box = new SecretBox(keyring, random);
-  const recoveryCodes = new RecoveryCodes(keyring, random);
-  const codeChecks = new CodeChecks({
-    attempts,
-    factors,
-    events,
-    logger: logger.child({ component: 'code-checks' }),
-    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
-    box,
-    recoveryCodes,
-  });
-  const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
-  const devices = new DeviceService({
-    factors,
-    events,
-    clock,
-    random,
-    rememberDeviceMs: config.rememberDeviceDays * 86_400_000,
-    maxDevices: config.maxRememberedDevices,
-  });
-  const enrollmentTtlMs = config.enrollmentTtlSeconds * 1000;
-  const { maxAuthenticators } = config;
-  const confirmation = new ConfirmationService({
-    factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators, events,
-    confirmations: stores.confirmations, logger: logger.child({ component: 'confirmation' }),
-  });
-  const enrollment = new EnrollmentService({
-    factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators,
-    finishConfirmation: (confirmed) => confirmation.finish(confirmed),
-  });
-  return {
-    enrollment,
-    watch: new EnrollmentWatchService({ enrollment, factors, pending, confirmations: stores.confirmations, clock }),
-    confirmation,
-    authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, events, clock }),
-    verification: new VerificationService({
-      factors, pending, codeChecks, sessions, devices, recoveryCodes, events, clock,
-      totpCopies: config.totpCopySeconds > 0 ? stores.totpCopies : null,
-    }),
-    devices,
-    sessions,
-    status: new StatusService({ factors, pending, attempts, sessions, clock }),
-    admin: new AdminService({ factors, pending, sessions, events, clock }),
-    audit: new AuditService({ log: stores.securityEvents, factors }),
-    securityEvents: new SecurityEventWatchService({
-      log: stores.securityEvents,
-      notifier: stores.eventNotices,
-      clock,
-      heartbeatMs: config.eventHeartbeatSeconds * 1000,
-    }),
-    relay,
-  };
 }
 
 /** Wires and starts the whole service. Tests call it with their own clock and logger. */
@@ -142,7 +50,7 @@ export async function startService(
   }
 
   const stores = await openStores(config.stores, {
-    clock, logger, timeoutMs: config.storeTimeoutMs, eventRetentionSeconds: config.eventRetentionSeconds, totpCopyTtlMs: config.totpCopySeconds * 1000,
+    clock, logger, timeoutMs: config.storeTimeoutMs, eventRetentionSeconds: config.eventRetentionSeconds, loginCopyTtlMs: config.loginCopySeconds * 1000,
   });
   const services = createServices(config, stores, { keyring, clock, random, logger });
   // Also relays what an instance that died left in outboxes.

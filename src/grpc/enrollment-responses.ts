@@ -1,7 +1,7 @@
 import { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from '../domain/totp.js';
 import { TotpAlgorithm, type BeginTotpEnrollmentResponse, type WatchTotpEnrollmentResponse } from '../gen/mfa/v1/mfa.js';
-import type { BegunEnrollment } from '../services/enrollment-service.js';
-import type { WatchEvent } from '../services/enrollment-watch-service.js';
+import type { BegunEnrollment } from '../services/enrollment/enrollment-service.js';
+import type { WatchEvent } from '../services/enrollment/enrollment-watch-service.js';
 
 /** A begun enrollment as BeginTotpEnrollment answers it, and WatchTotpEnrollment sends it. */
 export function toBeginResponse(begun: BegunEnrollment): BeginTotpEnrollmentResponse {

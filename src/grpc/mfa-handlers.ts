@@ -1,18 +1,8 @@
 import { MAX_AUTHENTICATOR_LABEL } from '../domain/authenticators.js';
 import type { QrFormat as QrFormatName } from '../domain/qr-code.js';
 import { QrFormat, qrFormatToJSON, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
-import type { AdminService } from '../services/admin-service.js';
-import type { AuditService } from '../services/audit-service.js';
-import type { AuthenticatorRecord } from '../stores/ports.js';
-import type { AuthenticatorService } from '../services/authenticator-service.js';
-import type { ConfirmationService } from '../services/confirmation-service.js';
-import type { DeviceService } from '../services/device-service.js';
-import type { EnrollmentService } from '../services/enrollment-service.js';
-import type { EnrollmentWatchService } from '../services/enrollment-watch-service.js';
-import type { SecurityEventWatchService } from '../services/security-event-watch-service.js';
-import type { SessionService } from '../services/session-service.js';
-import type { StatusService } from '../services/status-service.js';
-import type { VerificationService } from '../services/verification-service.js';
+import type { AuthenticatorView } from '../services/authenticators/authenticator-service.js';
+import type { MfaServices } from '../services/create-services.js';
 import { toBeginResponse, toWatchResponse } from './enrollment-responses.js';
 import { EVENT_TYPE_FILTERS, toAuditEvent, toWatchSecurityEventsResponse } from './security-event-messages.js';
 import type { ServerStream } from './server-stream.js';
@@ -26,20 +16,6 @@ const QR_FORMATS = new Map<number, { name: string; value: QrFormatName }>(
     { name: qrFormatToJSON(number), value },
   ]),
 );
-
-export interface MfaServices {
-  readonly enrollment: EnrollmentService;
-  readonly watch: EnrollmentWatchService;
-  readonly confirmation: ConfirmationService;
-  readonly authenticators: AuthenticatorService;
-  readonly verification: VerificationService;
-  readonly devices: DeviceService;
-  readonly sessions: SessionService;
-  readonly status: StatusService;
-  readonly admin: AdminService;
-  readonly audit: AuditService;
-  readonly securityEvents: SecurityEventWatchService;
-}
 
 /** WatchTotpEnrollment's max_refreshes: 0 means DEFAULT_MAX_REFRESHES. */
 export const DEFAULT_MAX_REFRESHES = 10;
@@ -252,6 +228,6 @@ function beginInput(
 }
 
 /** An authenticator as callers see it: never its secret. */
-function toAuthenticator(a: AuthenticatorRecord) {
+function toAuthenticator(a: AuthenticatorView) {
   return { authenticatorId: a.authenticatorId, label: a.label, createdAt: a.createdAt, lastUsedAt: a.lastUsedAt ?? undefined };
 }

@@ -1,3 +1,4 @@
+import type { AuditTrailEntry } from '../domain/audit-trail.js';
 import { auditNaming, SECURITY_EVENT_TYPES, type SecurityEventRecord, type SecurityEventType } from '../domain/security-events.js';
 import {
   SecurityEventType as ProtoType,
@@ -7,8 +8,7 @@ import {
   type SecurityEvent,
   type WatchSecurityEventsResponse,
 } from '../gen/mfa/v1/mfa.js';
-import type { SecurityEventMessage } from '../services/security-event-watch-service.js';
-import type { AuditTrailEntry } from '../stores/ports.js';
+import type { SecurityEventMessage } from '../services/security-events/security-event-watch-service.js';
 
 /** The proto's SecurityEventType of each domain type: SECURITY_EVENT_TYPE_<name>. */
 const TO_PROTO = new Map<SecurityEventType, ProtoType>(

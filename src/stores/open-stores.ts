@@ -8,19 +8,19 @@ import { MemoryFactorStore } from './memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from './memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from './memory/memory-revocation-cache.js';
 import { MemorySecurityEventLog } from './memory/memory-security-event-log.js';
-import { MemoryTotpCopyStore } from './memory/memory-totp-copy-store.js';
+import { MemoryLoginCopyStore } from './memory/memory-login-copy-store.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
 import { MongoSecurityEventLog } from './mongo/mongo-security-event-log.js';
-import type { AttemptStore, FactorStore, Notifier, PendingEnrollmentStore, RevocationCache, SecurityEventLog, TotpCopyStore } from './ports.js';
+import type { AttemptStore, FactorStore, Notifier, OutboxStore, PendingEnrollmentStore, RevocationCache, SecurityEventLog, LoginCopyStore } from './ports/index.js';
 import { connectRedis, createRedis, userKey, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisNotifier } from './redis/redis-notifier.js';
 import { RedisPendingEnrollmentStore } from './redis/redis-pending-enrollment-store.js';
 import { RedisRevocationCache } from './redis/redis-revocation-cache.js';
-import { RedisTotpCopyStore } from './redis/redis-totp-copy-store.js';
+import { RedisLoginCopyStore } from './redis/redis-login-copy-store.js';
 import type { StoreProbe } from './store-monitor.js';
-import { unreachableStore } from './unreachable-store.js';
+import { cannotReachAtStartUp } from './cannot-reach-at-start-up.js';
 
 /** Where state lives: embedded in-memory stores (trying it out) or Redis + MongoDB. */
 export type StoreConfig =
@@ -41,12 +41,13 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'mfa:';
 
 /** Every store the services use, the probes that tell whether they are reachable, and how to close them. */
 export interface Stores {
-  readonly factors: FactorStore;
+  /** The users' durable MFA state, and in the same documents their outboxes of security events. */
+  readonly factors: FactorStore & OutboxStore;
   readonly pending: PendingEnrollmentStore;
   readonly attempts: AttemptStore;
   readonly revocations: RevocationCache;
-  /** VerifyTotp's copies of what it reads (see TotpCopy). */
-  readonly totpCopies: TotpCopyStore;
+  /** VerifyTotp's copies of what it reads (see LoginCopy). */
+  readonly loginCopies: LoginCopyStore;
   readonly securityEvents: SecurityEventLog;
   /** Confirmed enrollments, by user (WatchTotpEnrollment). */
   readonly confirmations: Notifier;
@@ -64,7 +65,7 @@ export interface OpenStoresDeps {
   /** MFA_EVENT_RETENTION_DAYS in seconds: the TTL index of the event log, where the server has them. */
   readonly eventRetentionSeconds: number;
   /** MFA_TOTP_COPY_SECONDS in milliseconds: how long VerifyTotp's copy of a user lives unread (0: none is taken). */
-  readonly totpCopyTtlMs: number;
+  readonly loginCopyTtlMs: number;
 }
 
 export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Promise<Stores> {
@@ -76,7 +77,7 @@ export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Pro
       pending: new MemoryPendingEnrollmentStore(clock),
       attempts: new MemoryAttemptStore(clock),
       revocations: new MemoryRevocationCache(),
-      totpCopies: new MemoryTotpCopyStore({ clock, ttlMs: deps.totpCopyTtlMs }),
+      loginCopies: new MemoryLoginCopyStore({ clock, ttlMs: deps.loginCopyTtlMs }),
       securityEvents: new MemorySecurityEventLog(),
       confirmations: new MemoryNotifier(),
       eventNotices: new MemoryNotifier(),
@@ -105,9 +106,9 @@ export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Pro
       subscriber === redis ? null : connectRedis(subscriber),
       mongo.connect(),
     ]);
-    if (redisUp.status === 'rejected') throw unreachableStore('Redis', config.redisUrl, redisUp.reason);
-    if (subscriberUp.status === 'rejected') throw unreachableStore('Redis', config.redisUrl, subscriberUp.reason);
-    if (mongoUp.status === 'rejected') throw unreachableStore('MongoDB', config.mongoUrl, mongoUp.reason);
+    if (redisUp.status === 'rejected') throw cannotReachAtStartUp('Redis', config.redisUrl, redisUp.reason);
+    if (subscriberUp.status === 'rejected') throw cannotReachAtStartUp('Redis', config.redisUrl, subscriberUp.reason);
+    if (mongoUp.status === 'rejected') throw cannotReachAtStartUp('MongoDB', config.mongoUrl, mongoUp.reason);
     return await storesOn(config, deps, { redis, subscriber }, mongo, close);
   } catch (error) {
     await close();
@@ -139,7 +140,7 @@ async function storesOn(
     pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
     attempts: new RedisAttemptStore({ redis, keyPrefix }),
     revocations: new RedisRevocationCache({ redis, keyPrefix }),
-    totpCopies: new RedisTotpCopyStore({ redis, keyPrefix, ttlMs: deps.totpCopyTtlMs }),
+    loginCopies: new RedisLoginCopyStore({ redis, keyPrefix, ttlMs: deps.loginCopyTtlMs }),
     securityEvents,
     confirmations: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (userId) => userKey(keyPrefix, userId, 'confirmed') }),
     // One channel for the whole deployment (its hash tag puts it on one Cluster shard).

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { SecurityEventRecord } from '../../src/domain/security-events.js';
-import { SecurityEventWatchService } from '../../src/services/security-event-watch-service.js';
-import { encodeEventCursor } from '../../src/services/event-cursor.js';
+import { SecurityEventWatchService } from '../../src/services/security-events/security-event-watch-service.js';
+import { encodeEventCursor } from '../../src/services/security-events/event-cursor.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MongoSecurityEventLog } from '../../src/stores/mongo/mongo-security-event-log.js';
 import { systemClock } from '../../src/domain/clock.js';

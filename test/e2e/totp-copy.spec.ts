@@ -6,7 +6,7 @@ import { OffsetClock } from '../support/fake-clock.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 /**
- * VerifyTotp's Redis copy (TotpCopy) against the interleavings that make a
+ * VerifyTotp's Redis copy (LoginCopy) against the interleavings that make a
  * cache serve stale state: a write on another instance that never touches the
  * copy, a slow fill that lands after a write, a copy behind by a spent step,
  * a stalled Redis. Two service instances on one real Redis and one real

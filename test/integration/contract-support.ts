@@ -5,20 +5,21 @@ import type {
   Notifier,
   DeviceRecord,
   FactorStore,
+  OutboxStore,
   PendingEnrollmentStore,
   RevocationCache,
   SecurityEventLog,
-  TotpCopyStore,
-} from '../../src/stores/ports.js';
+  LoginCopyStore,
+} from '../../src/stores/ports/index.js';
 import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
 
 /** What one adapter family under test provides; each `it` gets fresh user ids, so stores may be shared. */
 export interface StoreFixture {
-  factors: FactorStore;
+  factors: FactorStore & OutboxStore;
   pending: PendingEnrollmentStore;
   attempts: AttemptStore;
   revocations: RevocationCache;
-  totpCopies: TotpCopyStore;
+  loginCopies: LoginCopyStore;
   securityEvents: SecurityEventLog;
   /** The notifiers of two instances sharing the stores; in memory, one process's notifier twice. */
   notifiers: readonly [Notifier, Notifier];

@@ -34,7 +34,7 @@ describe('openStores (real Redis and MongoDB-compatible server)', function () {
   const open = (redisUrl: string, mongoUrl: string) =>
     openStores(
       { kind: 'external', redisUrl, redisCluster: false, redisKeyPrefix: 'mfa:', mongoUrl, mongoDb: `mfa_open_${process.pid}` },
-      { clock: new OffsetClock(), logger: pino({ level: 'silent' }), timeoutMs: 500, eventRetentionSeconds: 86_400, totpCopyTtlMs: 60_000 },
+      { clock: new OffsetClock(), logger: pino({ level: 'silent' }), timeoutMs: 500, eventRetentionSeconds: 86_400, loginCopyTtlMs: 60_000 },
     ).then(
       async (stores) => {
         await stores.close();
@@ -65,7 +65,7 @@ describe('openStores (real Redis and MongoDB-compatible server)', function () {
         { kind: 'external', redisUrl: `redis://127.0.0.1:${redisProxy.port}`, redisCluster: false, redisKeyPrefix: 'mfa:', mongoUrl: `mongodb://127.0.0.1:${mongoProxy.port}/?directConnection=true`, mongoDb: `mfa_open_${process.pid}` },
         // Not 500 ms as above: creating a new database's collections and indexes on FerretDB/SQLite
         // took longer than that once in a full run (a CI-like flake, MongoNetworkTimeoutError).
-        { clock: new OffsetClock(), logger: pino({ level: 'silent' }), timeoutMs: 10_000, eventRetentionSeconds: 86_400, totpCopyTtlMs: 60_000 },
+        { clock: new OffsetClock(), logger: pino({ level: 'silent' }), timeoutMs: 10_000, eventRetentionSeconds: 86_400, loginCopyTtlMs: 60_000 },
       );
       expect(await stores.factors.get('nobody')).to.equal(null);
       expect(redisProxy.connections()).to.be.greaterThan(0);

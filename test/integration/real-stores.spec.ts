@@ -26,7 +26,7 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
       const open = () =>
         openStores(
           { kind: 'external', redisUrl: redis.url, redisCluster: redis.cluster, redisKeyPrefix: 'mfa:', mongoUrl: mongoServer.url, mongoDb: `mfa_contract_${process.pid}_${redis.cluster}` },
-          { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, totpCopyTtlMs: 300 },
+          { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, loginCopyTtlMs: 300 },
         );
       [stores, otherInstance] = await Promise.all([open(), open()]);
     });
@@ -42,7 +42,7 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
       pending: stores.pending,
       attempts: stores.attempts,
       revocations: stores.revocations,
-      totpCopies: stores.totpCopies,
+      loginCopies: stores.loginCopies,
       securityEvents: stores.securityEvents,
       notifiers: [stores.confirmations, otherInstance.confirmations],
       elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

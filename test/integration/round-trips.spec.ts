@@ -6,18 +6,17 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { Keyring } from '../../src/domain/keyring.js';
 import { generateTotp } from '../../src/domain/totp.js';
-import type { MfaServices } from '../../src/grpc/mfa-handlers.js';
-import { createServices } from '../../src/main.js';
+import { createServices, type MfaServices } from '../../src/services/create-services.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MongoSecurityEventLog } from '../../src/stores/mongo/mongo-security-event-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
 import { isFerretDb } from '../../src/stores/ferretdb/ferretdb.js';
 import { openStores, DEFAULT_REDIS_KEY_PREFIX } from '../../src/stores/open-stores.js';
-import type { FactorStore } from '../../src/stores/ports.js';
+import type { FactorStore, OutboxStore } from '../../src/stores/ports/index.js';
 import { createRedis } from '../../src/stores/redis/redis-client.js';
 import { RedisAttemptStore } from '../../src/stores/redis/redis-attempt-store.js';
 import { RedisPendingEnrollmentStore } from '../../src/stores/redis/redis-pending-enrollment-store.js';
-import { RedisTotpCopyStore } from '../../src/stores/redis/redis-totp-copy-store.js';
+import { RedisLoginCopyStore } from '../../src/stores/redis/redis-login-copy-store.js';
 import { RedisRevocationCache } from '../../src/stores/redis/redis-revocation-cache.js';
 import { OffsetClock } from '../support/fake-clock.js';
 import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
@@ -93,7 +92,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
 
   const deps = { keyring: new Keyring([{ id: 'k', key: randomBytes(32) }]), clock, random: randomBytes, logger: pino({ level: 'silent' }) };
 
-  function servicesOver(factors: FactorStore): MfaServices {
+  function servicesOver(factors: FactorStore & OutboxStore): MfaServices {
     const keyPrefix = DEFAULT_REDIS_KEY_PREFIX;
     return createServices(
       loadConfig({}),
@@ -102,7 +101,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         pending: new RedisPendingEnrollmentStore({ redis, clock, keyPrefix }),
         attempts: new RedisAttemptStore({ redis, keyPrefix }),
         revocations: new RedisRevocationCache({ redis, keyPrefix }),
-        totpCopies: new RedisTotpCopyStore({ redis, keyPrefix, ttlMs: 60_000 }),
+        loginCopies: new RedisLoginCopyStore({ redis, keyPrefix, ttlMs: 60_000 }),
         securityEvents: new MongoSecurityEventLog(mongo.db(DB_NAME), { retentionSeconds: 86_400, ttlIndexes: false }),
         // No stream watches here: the notices need not leave the process.
         confirmations: new MemoryNotifier(),
@@ -142,7 +141,7 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
   it('VerifyTotp with the stores as the service opens them: on FerretDB, its per-user write lock adds two Redis round trips', async () => {
     const stores = await openStores(
       { kind: 'external', redisUrl: redisServer.url, redisCluster: false, redisKeyPrefix: 'mfa:', mongoUrl: mongoServer.url, mongoDb: DB_NAME },
-      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, totpCopyTtlMs: 60_000 },
+      { clock, logger: pino({ level: 'silent' }), timeoutMs: 2000, eventRetentionSeconds: 86_400, loginCopyTtlMs: 60_000 },
     );
     try {
       const services = createServices(loadConfig({}), stores, deps);

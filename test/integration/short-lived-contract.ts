@@ -164,7 +164,7 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
     });
 
 
-    describe('TotpCopyStore', () => {
+    describe('LoginCopyStore', () => {
       const copyOf = (userId: string, version: number, lastTimeStep = 100) => ({
         userId,
         version,
@@ -178,24 +178,24 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
       // The fixtures' stores keep a copy for 300 ms after it was last put or read.
       it('misses, keeps a copy as put, and replaces it with the next put', async () => {
         const user = newUser();
-        expect(await s.totpCopies.get(user)).to.equal(null);
-        await s.totpCopies.put(copyOf(user, 3));
-        expect(await s.totpCopies.get(user)).to.deep.equal(copyOf(user, 3));
-        await s.totpCopies.put(copyOf(user, 2, 90));
-        expect(await s.totpCopies.get(user)).to.deep.equal(copyOf(user, 2, 90));
+        expect(await s.loginCopies.get(user)).to.equal(null);
+        await s.loginCopies.put(copyOf(user, 3));
+        expect(await s.loginCopies.get(user)).to.deep.equal(copyOf(user, 3));
+        await s.loginCopies.put(copyOf(user, 2, 90));
+        expect(await s.loginCopies.get(user)).to.deep.equal(copyOf(user, 2, 90));
       });
 
       it('forgets a copy a time to live after it was last put or read, and keeps users apart, even with braces and colons in their ids', async () => {
         const a = `${newUser()}}:x{`;
         const b = `${a}}`;
-        await s.totpCopies.put(copyOf(a, 1));
-        expect(await s.totpCopies.get(b)).to.equal(null);
+        await s.loginCopies.put(copyOf(a, 1));
+        expect(await s.loginCopies.get(b)).to.equal(null);
         await s.elapse(200);
-        expect(await s.totpCopies.get(a), 'read within its time to live').to.deep.equal(copyOf(a, 1));
+        expect(await s.loginCopies.get(a), 'read within its time to live').to.deep.equal(copyOf(a, 1));
         await s.elapse(200);
-        expect(await s.totpCopies.get(a), 'the read renewed it').to.deep.equal(copyOf(a, 1));
+        expect(await s.loginCopies.get(a), 'the read renewed it').to.deep.equal(copyOf(a, 1));
         await s.elapse(400);
-        expect(await s.totpCopies.get(a)).to.equal(null);
+        expect(await s.loginCopies.get(a)).to.equal(null);
       });
     });
 

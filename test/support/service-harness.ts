@@ -4,15 +4,15 @@ import { loadConfig } from '../../src/config.js';
 import { MfaError } from '../../src/domain/errors.js';
 import { Keyring } from '../../src/domain/keyring.js';
 import { generateTotp, TOTP_SECRET_BYTES } from '../../src/domain/totp.js';
-import { createServices } from '../../src/main.js';
+import { createServices } from '../../src/services/create-services.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
-import { MemoryTotpCopyStore } from '../../src/stores/memory/memory-totp-copy-store.js';
+import { MemoryLoginCopyStore } from '../../src/stores/memory/memory-login-copy-store.js';
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
 import { MemorySecurityEventLog } from '../../src/stores/memory/memory-security-event-log.js';
-import { storeUnavailable } from '../../src/stores/store-unavailable.js';
+import { storeUnavailable } from '../../src/domain/store-unavailable-error.js';
 import { FakeClock } from './fake-clock.js';
 
 /**
@@ -58,8 +58,8 @@ export function serviceHarness(env: Record<string, string> = {}, options: Harnes
   const keyring = new Keyring([{ id: 'k', key: keys.k }]);
   const confirmations = new MemoryNotifier();
   const securityEvents = new MemorySecurityEventLog();
-  const totpCopies = new MemoryTotpCopyStore({ clock, ttlMs: 7 * 86_400_000 });
-  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), totpCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier() };
+  const loginCopies = new MemoryLoginCopyStore({ clock, ttlMs: 7 * 86_400_000 });
+  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), loginCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier() };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random, logger: pino({ level: 'silent' }) });
   const services = build(keyring);

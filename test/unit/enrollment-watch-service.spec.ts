@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { WatchEnd, WatchEvent } from '../../src/services/enrollment-watch-service.js';
-import type { BegunEnrollment } from '../../src/services/enrollment-service.js';
+import type { WatchEnd, WatchEvent } from '../../src/services/enrollment/enrollment-watch-service.js';
+import type { BegunEnrollment } from '../../src/services/enrollment/enrollment-service.js';
 import { reasonOf, serviceHarness } from '../support/service-harness.js';
 
 const TTL_MS = 60_000;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ExpiringMap } from '../../src/stores/memory/expiring-map.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
-import { MemoryTotpCopyStore } from '../../src/stores/memory/memory-totp-copy-store.js';
+import { MemoryLoginCopyStore } from '../../src/stores/memory/memory-login-copy-store.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 describe('the embedded stores keep nothing past its expiry', () => {
@@ -88,9 +88,9 @@ describe('the embedded stores keep nothing past its expiry', () => {
     expect((await attempts.standing('slow')).lockedMs, 'locked 30 s after its counted failures').to.equal(20_000);
   });
 
-  it('MemoryTotpCopyStore: a copy lives its TTL from its last read, and goes once expired', async () => {
+  it('MemoryLoginCopyStore: a copy lives its TTL from its last read, and goes once expired', async () => {
     const clock = new FakeClock();
-    const copies = new MemoryTotpCopyStore({ clock, ttlMs: 1_000 });
+    const copies = new MemoryLoginCopyStore({ clock, ttlMs: 1_000 });
     const copy = (userId: string) => ({ userId, version: 1, authenticators: [], recoveryCodesRemaining: 10 });
     await copies.put(copy('kept'));
     await copies.put(copy('dropped'));

@@ -3,7 +3,7 @@ import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
-import { MemoryTotpCopyStore } from '../../src/stores/memory/memory-totp-copy-store.js';
+import { MemoryLoginCopyStore } from '../../src/stores/memory/memory-login-copy-store.js';
 import { MemorySecurityEventLog } from '../../src/stores/memory/memory-security-event-log.js';
 import { storeContract } from '../integration/store-contract.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -18,7 +18,7 @@ storeContract('in-memory', () => {
     pending: new MemoryPendingEnrollmentStore(clock),
     attempts: new MemoryAttemptStore(clock),
     revocations: new MemoryRevocationCache(),
-    totpCopies: new MemoryTotpCopyStore({ clock, ttlMs: 300 }),
+    loginCopies: new MemoryLoginCopyStore({ clock, ttlMs: 300 }),
     securityEvents: new MemorySecurityEventLog(),
     elapse: async (ms) => clock.advance(ms),
   };

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { storeUnavailable } from '../../src/stores/store-unavailable.js';
+import { storeUnavailable } from '../../src/domain/store-unavailable-error.js';
 import { reasonOf, serviceHarness } from '../support/service-harness.js';
 
 /** Security events on the in-memory stores: ListAuditEvents racing the relay, and writes that commit late. */

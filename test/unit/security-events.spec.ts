@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { SecurityEventMessage } from '../../src/services/security-event-watch-service.js';
-import { encodeEventCursor } from '../../src/services/event-cursor.js';
+import type { SecurityEventMessage } from '../../src/services/security-events/security-event-watch-service.js';
+import { encodeEventCursor } from '../../src/services/security-events/event-cursor.js';
 import { reasonOf, serviceHarness } from '../support/service-harness.js';
 
 const noDevice = { rememberDevice: false, deviceLabel: '' };

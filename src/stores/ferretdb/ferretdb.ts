@@ -1,9 +1,9 @@
 import type { Db } from 'mongodb';
 import { mongoCall } from '../mongo/mongo-client.js';
-import type { FactorStore } from '../ports.js';
+import type { FactorStore, OutboxStore } from '../ports/index.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import { RedisUserLock } from './redis-user-lock.js';
-import { SerializedFactorStore } from './serialized-factor-store.js';
+import { serializedFactorStore } from './serialized-factor-store.js';
 
 /**
  * Everything the service does differently on FerretDB 1.24, the
@@ -11,7 +11,7 @@ import { SerializedFactorStore } from './serialized-factor-store.js';
  * - it applies an update as read-modify-write without isolation, so two
  *   concurrent updates of one document can lose one, and a conditional
  *   update can match twice: each user's durable writes are serialized by a
- *   short Redis lock (SerializedFactorStore, RedisUserLock);
+ *   short Redis lock (serializedFactorStore, RedisUserLock);
  * - it has no TTL indexes, partial indexes, transactions or change streams,
  *   and its findAndModify ignores `fields`: the adapters use none of them.
  * On MongoDB nothing is added: single-document updates are atomic there.
@@ -25,9 +25,9 @@ export async function isFerretDb(db: Db): Promise<boolean> {
 /** The factor store the server needs: `factors` as is on MongoDB, serialized per user on FerretDB. */
 export async function adaptFactorStore(
   db: Db,
-  factors: FactorStore,
+  factors: FactorStore & OutboxStore,
   lock: { readonly redis: RedisClient; readonly keyPrefix: string; readonly timeoutMs: number },
-): Promise<{ factors: FactorStore; ferretDb: boolean }> {
+): Promise<{ factors: FactorStore & OutboxStore; ferretDb: boolean }> {
   const ferretDb = await isFerretDb(db);
-  return { factors: ferretDb ? new SerializedFactorStore(factors, new RedisUserLock(lock)) : factors, ferretDb };
+  return { factors: ferretDb ? serializedFactorStore(factors, new RedisUserLock(lock)) : factors, ferretDb };
 }

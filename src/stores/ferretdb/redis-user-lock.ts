@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { runDetached } from '../../call-scope.js';
 import { ErrorReason, hasReason } from '../../domain/errors.js';
-import { storeUnavailable } from '../store-unavailable.js';
+import { storeUnavailable } from '../../domain/store-unavailable-error.js';
 import { redisCall, userKey, type RedisClient } from '../redis/redis-client.js';
 
 const RELEASE = `

@@ -1,5 +1,5 @@
-import type { SecurityEventRecord } from '../../domain/security-events.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
+import { decorateWrites } from '../decorate-writes.js';
+import { FACTOR_STORE_METHODS, OUTBOX_STORE_METHODS, type FactorStore, type OutboxStore } from '../ports/index.js';
 
 /** Runs `work` while holding the user's write lock. */
 export interface UserLock {
@@ -7,81 +7,13 @@ export interface UserLock {
 }
 
 /**
- * A FactorStore whose writes for one user never overlap. FerretDB 1.24
- * applies an update as read-modify-write without isolation, so two concurrent
- * updates of one document (a DisableMfa and a VerifyTotp, say) can lose one;
- * MongoDB makes single-document updates atomic and does not need this.
- * ferretdb.ts wraps the MongoDB adapter in it when the server is FerretDB.
+ * A FactorStore (and the OutboxStore over the same documents) whose writes
+ * for one user never overlap. FerretDB 1.24 applies an update as
+ * read-modify-write without isolation, so two concurrent updates of one
+ * document (a DisableMfa and a VerifyTotp, say) can lose one; MongoDB makes
+ * single-document updates atomic and does not need this. ferretdb.ts wraps
+ * the MongoDB adapter in it when the server is FerretDB.
  */
-export class SerializedFactorStore implements FactorStore {
-  constructor(
-    private readonly inner: FactorStore,
-    private readonly lock: UserLock,
-  ) {}
-
-  get(userId: string): Promise<FactorRecord | null> {
-    return this.inner.get(userId);
-  }
-
-  devices(userId: string): Promise<readonly DeviceRecord[] | null> {
-    return this.inner.devices(userId);
-  }
-
-  enable(userId: string, change: EnableFactor): Promise<boolean> {
-    return this.lock.withLock(userId, () => this.inner.enable(userId, change));
-  }
-
-  spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
-    return this.lock.withLock(userId, () => this.inner.spendProof(userId, proof, change, ifVersion));
-  }
-
-  spendStep(userId: string, proof: StepProof, usedAt: Date, version: number): Promise<boolean> {
-    return this.lock.withLock(userId, () => this.inner.spendStep(userId, proof, usedAt, version));
-  }
-
-  disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
-    return this.lock.withLock(userId, () => this.inner.disable(userId, proof, sessionsRevokedAt, events));
-  }
-
-  renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null> {
-    return this.lock.withLock(userId, () => this.inner.renameAuthenticator(userId, authenticatorId, label, events));
-  }
-
-  upgrade(userId: string): Promise<void> {
-    return this.lock.withLock(userId, () => this.inner.upgrade(userId));
-  }
-
-  reset(userId: string, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
-    return this.lock.withLock(userId, () => this.inner.reset(userId, sessionsRevokedAt, events));
-  }
-
-  raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void> {
-    return this.lock.withLock(userId, () => this.inner.raiseSessionsRevokedAt(userId, at, events));
-  }
-
-  touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
-    return this.lock.withLock(userId, () => this.inner.touchDevice(userId, deviceId, at));
-  }
-
-  removeDevice(userId: string, deviceId: string, events: Events): Promise<boolean> {
-    return this.lock.withLock(userId, () => this.inner.removeDevice(userId, deviceId, events));
-  }
-
-  recordEvents(userId: string, events: Events): Promise<void> {
-    return this.lock.withLock(userId, () => this.inner.recordEvents(userId, events));
-  }
-
-  outbox(userId: string): Promise<SecurityEventRecord[]> {
-    return this.inner.outbox(userId);
-  }
-
-  outboxes(before: Date, limit: number) {
-    return this.inner.outboxes(before, limit);
-  }
-
-  dropFromOutbox(userId: string, events: Events): Promise<void> {
-    return this.lock.withLock(userId, () => this.inner.dropFromOutbox(userId, events));
-  }
+export function serializedFactorStore(inner: FactorStore & OutboxStore, lock: UserLock): FactorStore & OutboxStore {
+  return decorateWrites(inner, { ...FACTOR_STORE_METHODS, ...OUTBOX_STORE_METHODS }, (call, write) => lock.withLock(call.userId, write));
 }
-
-type Events = readonly SecurityEventRecord[];

@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/clock.js';
-import type { AttemptOutcome, AttemptStore, LockoutPolicy } from '../ports.js';
+import type { AttemptOutcome, AttemptStore, LockoutPolicy } from '../ports/index.js';
 import { ExpiringMap } from './expiring-map.js';
 
 interface UserAttempts {

@@ -1,9 +1,9 @@
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import { isPlainLogin, isSpendable } from '../proof.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
+import { isPlainLogin, isSpendable } from '../../domain/proof.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, OutboxStore, ProvenChange, StepProof } from '../ports/index.js';
 
 /** In-process FactorStore: the embedded default and the unit-test fake. Holds nothing across restarts. */
-export class MemoryFactorStore implements FactorStore {
+export class MemoryFactorStore implements FactorStore, OutboxStore {
   readonly #records = new Map<string, FactorRecord>();
   /** Each user's outbox, beside the record as the MongoDB adapter keeps it in the document. */
   readonly #outboxes = new Map<string, SecurityEventRecord[]>();

@@ -1,4 +1,4 @@
-import type { Notifier, Unsubscribe } from '../ports.js';
+import type { Notifier, Unsubscribe } from '../ports/index.js';
 
 type Listener = (message: string) => void;
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/clock.js';
-import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore, PutPendingOptions } from '../ports.js';
+import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore, PutPendingOptions } from '../ports/index.js';
 import { ExpiringMap } from './expiring-map.js';
 
 /** In-process PendingEnrollmentStore; each enrollment expires at its expiresAt, by the injected clock. */

@@ -1,4 +1,4 @@
-import type { RevocationCache } from '../ports.js';
+import type { RevocationCache } from '../ports/index.js';
 
 /** In-process RevocationCache. */
 export class MemoryRevocationCache implements RevocationCache {

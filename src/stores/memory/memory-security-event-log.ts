@@ -1,6 +1,6 @@
 import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
-import { isAfterCursor, newestFirst } from '../audit-order.js';
-import type { AuditCursor, AuditTrailEntry, SecurityEventLog } from '../ports.js';
+import { isAfterCursor, newestFirst } from '../../domain/audit-trail.js';
+import type { AuditCursor, AuditTrailEntry, SecurityEventLog } from '../ports/index.js';
 
 /** In-process SecurityEventLog (kept only while the process runs); one process appends, so positions are simply counted. */
 export class MemorySecurityEventLog implements SecurityEventLog {

@@ -8,7 +8,7 @@ import {
   MongoTopologyClosedError,
   type MongoClientOptions,
 } from 'mongodb';
-import { guardStore } from '../store-unavailable.js';
+import { guardStore } from '../guard-store.js';
 
 /**
  * How durable every MongoDB call is, whatever the deployment's defaults: a

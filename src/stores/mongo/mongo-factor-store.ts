@@ -1,51 +1,21 @@
 import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
-import { AUTHENTICATOR_ID_PATTERN, DEFAULT_AUTHENTICATOR_LABEL, LEGACY_AUTHENTICATOR_ID } from '../../domain/authenticators.js';
+import { AUTHENTICATOR_ID_PATTERN, LEGACY_AUTHENTICATOR_ID } from '../../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
-import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
 import type { SecurityEventRecord } from '../../domain/security-events.js';
-import { isPlainLogin } from '../proof.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, ProvenChange, StepProof } from '../ports.js';
+import { isPlainLogin } from '../../domain/proof.js';
+import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, OutboxStore, ProvenChange, StepProof } from '../ports/index.js';
+import { authenticatorPath, isLegacy, LEGACY_FIELDS, toDevices, toRecord, withoutId, type FactorDocument } from './factor-document.js';
 import { mongoCall } from './mongo-client.js';
 import { fromOutboxEntry, toOutboxEntry, type OutboxEntry } from './outbox-entry.js';
-
-/**
- * One document per user holds all of the user's durable MFA state, so every
- * change is a single-document write, atomic on MongoDB without transactions.
- * (FerretDB does not isolate concurrent updates of one document: see ferretdb/ferretdb.ts;
- * SerializedFactorStore serializes them there.) Authenticators and devices are maps keyed by their
- * ids (not arrays) so they can be added, changed and removed by path without positional operators.
- *
- * Documents written before several authenticators have `sealedSecret` and `lastTimeStep` at the
- * top level instead of `authenticators`: they read as one authenticator (LEGACY_AUTHENTICATOR_ID),
- * and upgrade() rewrites them in today's shape before the service writes to that authenticator.
- *
- * `outbox` holds the security events of the document's changes until EventRelay has moved them to
- * the event log: each write $pushes its events in the same update as its change. Taking events
- * out ($pullAll of the entries as written) does not move `version`: it changes nothing a versioned
- * write depends on.
- */
-interface FactorDocument {
-  _id: string;
-  enabled: boolean;
-  enabledAt: Date | null;
-  authenticators?: Record<string, Omit<AuthenticatorRecord, 'authenticatorId'>>;
-  /** Legacy shape only. */
-  sealedSecret?: string | null;
-  /** Legacy shape only. */
-  lastTimeStep?: number;
-  recoveryCodes: RecoveryCodeSet | null;
-  devices: Record<string, Omit<DeviceRecord, 'deviceId'>>;
-  sessionsRevokedAt: Date | null;
-  /** Missing on documents written before versions existed (read as 0). */
-  version?: number;
-  /** Missing until the first event. */
-  outbox?: OutboxEntry[];
-}
 
 const DUPLICATE_KEY = 11000;
 export const FACTORS_COLLECTION = 'mfa_factors';
 
-export class MongoFactorStore implements FactorStore {
+/**
+ * The FactorStore and OutboxStore on MongoDB (and FerretDB): one document per
+ * user, its shape and the legacy mapping in factor-document.ts.
+ */
+export class MongoFactorStore implements FactorStore, OutboxStore {
   readonly #factors: Collection<FactorDocument>;
 
   constructor(db: Db) {
@@ -275,33 +245,11 @@ async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-/** The query form of isSpendable (../proof.ts): matches the user's document only while the proof is unspent. */
+/** The query form of isSpendable (domain/proof.ts): matches the user's document only while the proof is unspent. */
 function proofFilter(userId: string, proof: CodeProof): Filter<FactorDocument> {
   return 'timeStep' in proof
     ? { _id: userId, enabled: true, [`authenticators.${authenticatorPath(proof.authenticatorId)}.lastTimeStep`]: { $lt: proof.timeStep } }
     : { _id: userId, enabled: true, 'recoveryCodes.hashes': proof.recoveryCodeHash };
-}
-
-// The fields of the shape of before several authenticators, removed by every write that sets `authenticators`.
-const LEGACY_FIELDS = { sealedSecret: '', lastTimeStep: '' } as const;
-
-/** An authenticator id as a field name: only ids as minted (never a '.' or a '$') reach a path. */
-function authenticatorPath(authenticatorId: string): string {
-  if (!AUTHENTICATOR_ID_PATTERN.test(authenticatorId)) throw new Error('not an authenticator id');
-  return authenticatorId;
-}
-
-function withoutId(authenticator: AuthenticatorRecord): Omit<AuthenticatorRecord, 'authenticatorId'> {
-  const { authenticatorId: _id, ...rest } = authenticator;
-  return rest;
-}
-
-/**
- * A top-level secret and no authenticators: the first version's shape. (An instance of the first
- * version may also enable a user that today's code turned off, leaving `authenticators` empty.)
- */
-function isLegacy(doc: FactorDocument): boolean {
-  return typeof doc.sealedSecret === 'string' && Object.keys(doc.authenticators ?? {}).length === 0;
 }
 
 /** Matches the record at `version`; version 0 is a document from before versions, which has none. */
@@ -309,35 +257,3 @@ function versionFilter(version: number): Filter<FactorDocument> {
   return version === 0 ? { version: { $in: [0, null] } } as Filter<FactorDocument> : { version };
 }
 
-function toDevices(doc: Pick<FactorDocument, 'devices'>): DeviceRecord[] {
-  return Object.entries(doc.devices ?? {}).map(([deviceId, device]) => ({ deviceId, ...device }));
-}
-
-function toRecord(doc: FactorDocument): FactorRecord {
-  const legacy = isLegacy(doc);
-  const stored = legacy
-    ? {
-        [LEGACY_AUTHENTICATOR_ID]: {
-          label: DEFAULT_AUTHENTICATOR_LABEL,
-          sealedSecret: doc.sealedSecret!,
-          lastTimeStep: doc.lastTimeStep ?? 0,
-          createdAt: doc.enabledAt ?? new Date(0),
-          lastUsedAt: null,
-        },
-      }
-    : (doc.authenticators ?? {});
-  const authenticators = Object.entries(stored)
-    .map(([authenticatorId, a]) => ({ authenticatorId, ...a }))
-    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.authenticatorId.localeCompare(b.authenticatorId));
-  return {
-    userId: doc._id,
-    enabled: doc.enabled,
-    enabledAt: doc.enabledAt,
-    authenticators: doc.enabled ? authenticators : [],
-    legacy,
-    recoveryCodes: doc.recoveryCodes,
-    devices: toDevices(doc),
-    sessionsRevokedAt: doc.sessionsRevokedAt ?? null,
-    version: doc.version ?? 0,
-  };
-}

@@ -1,8 +1,8 @@
 import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import type { LoggedSecurityEvent, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
-import { newestFirst } from '../audit-order.js';
-import type { AuditCursor, AuditTrailEntry, LegacyAuditEvent, SecurityEventLog } from '../ports.js';
-import { storeUnavailable } from '../store-unavailable.js';
+import { newestFirst } from '../../domain/audit-trail.js';
+import type { AuditCursor, AuditTrailEntry, LegacyAuditEvent, SecurityEventLog } from '../ports/index.js';
+import { storeUnavailable } from '../../domain/store-unavailable-error.js';
 import { mongoCall } from './mongo-client.js';
 
 export const SECURITY_EVENTS_COLLECTION = 'mfa_security_events';

@@ -1,4 +1,4 @@
-import type { AttemptOutcome, AttemptStore, LockoutPolicy } from '../ports.js';
+import type { AttemptOutcome, AttemptStore, LockoutPolicy } from '../ports/index.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 // KEYS: failures counter, lock flag. ARGV: 'pass' | 'fail', maxFailures, lockoutMs.

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { guardStore } from '../store-unavailable.js';
+import { guardStore } from '../guard-store.js';
 
 /** A single Redis or a Redis Cluster: the adapters use only commands both have. */
 export type RedisClient = Redis | Cluster;

@@ -1,5 +1,5 @@
 import { runDetached } from '../../call-scope.js';
-import type { Notifier, Unsubscribe } from '../ports.js';
+import type { Notifier, Unsubscribe } from '../ports/index.js';
 import { redisCall, type RedisClient } from './redis-client.js';
 
 type Listener = (message: string) => void;

@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/clock.js';
-import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore, PutPendingOptions } from '../ports.js';
+import type { EnrollmentConfirmation, PendingEnrollment, PendingEnrollmentStore, PutPendingOptions } from '../ports/index.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 // Stored as JSON: {i: id, u: authenticator id, l: label, x: adding (1/0), s: sealed secret, e: expiry ms,

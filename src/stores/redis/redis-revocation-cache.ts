@@ -1,4 +1,4 @@
-import type { RevocationCache } from '../ports.js';
+import type { RevocationCache } from '../ports/index.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
 // Sets the value only when it moves forward, so a slow reader filling the

@@ -1,0 +1,34 @@
+import type { Clock } from '../../domain/clock.js';
+import { ErrorReason, MfaError } from '../../domain/errors.js';
+import type { FactorStore, PendingEnrollmentStore } from '../../stores/ports/index.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
+import type { SessionService } from '../sessions/session-service.js';
+
+/** What support staff may do without the user's codes. */
+export class AdminService {
+  constructor(
+    private readonly deps: {
+      readonly factors: FactorStore;
+      readonly pending: PendingEnrollmentStore;
+      readonly sessions: SessionService;
+      readonly events: SecurityEventFactory;
+      readonly clock: Clock;
+    },
+  ) {}
+
+  /** Turns MFA off for a user who lost the phone and the recovery codes; revokes sessions and forgets devices. */
+  async resetMfa(userId: string, reason: string): Promise<{ resetAt: Date }> {
+    const now = this.deps.clock.now();
+    // Checked first so that resetting a user without MFA does not log them out.
+    if (!(await this.deps.factors.get(userId))?.enabled) throw notEnabled();
+    // First, so that a retried Confirm can never turn MFA back on with the lost phone's secret.
+    await this.deps.pending.clear(userId);
+    await this.deps.sessions.announce(userId, now);
+    if (!(await this.deps.factors.reset(userId, now, [this.deps.events.make(userId, 'MFA_RESET', { reason })]))) throw notEnabled();
+    return { resetAt: now };
+  }
+}
+
+function notEnabled(): MfaError {
+  return new MfaError(ErrorReason.MFA_NOT_ENABLED, 'MFA is not enabled for this user');
+}

@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import type { Clock, RandomBytes } from '../domain/clock.js';
+import type { Keyring } from '../domain/keyring.js';
+import { RecoveryCodes } from '../domain/recovery-codes.js';
+import { SecretBox } from '../domain/secret-box.js';
+import type { Stores } from '../stores/open-stores.js';
+import { AdminService } from './admin/admin-service.js';
+import { AuthenticatorService } from './authenticators/authenticator-service.js';
+import { CodeChecks } from './code-checks/code-checks.js';
+import { Lockout } from './code-checks/lockout.js';
+import { DeviceService } from './devices/device-service.js';
+import { ConfirmationService } from './enrollment/confirmation-service.js';
+import { EnrollmentService } from './enrollment/enrollment-service.js';
+import { EnrollmentWatchService } from './enrollment/enrollment-watch-service.js';
+import { AuditService } from './security-events/audit-service.js';
+import { DEFAULT_RELAY_OPTIONS, EventRelay } from './security-events/event-relay.js';
+import { withRelayNudge } from './security-events/relay-nudge.js';
+import { SecurityEventFactory } from './security-events/security-event-factory.js';
+import { SecurityEventWatchService } from './security-events/security-event-watch-service.js';
+import { SessionService } from './sessions/session-service.js';
+import { StatusService } from './status/status-service.js';
+import { VerificationService } from './verification/verification-service.js';
+
+/** The settings the services read (config.ts documents each; a Config has them all). */
+export interface ServiceSettings {
+  readonly issuer: string;
+  readonly enrollmentTtlSeconds: number;
+  readonly maxAuthenticators: number;
+  readonly maxFailedAttempts: number;
+  readonly lockoutSeconds: number;
+  readonly rememberDeviceDays: number;
+  readonly maxRememberedDevices: number;
+  readonly eventRetentionSeconds: number;
+  readonly eventHeartbeatSeconds: number;
+  readonly eventSweepSeconds: number;
+  /** MFA_TOTP_COPY_SECONDS: the login copy's time to live; 0 turns it off. */
+  readonly loginCopySeconds: number;
+  readonly storeTimeoutMs: number;
+}
+
+/** The services the gRPC handlers call, one per capability. */
+export interface MfaServices {
+  readonly enrollment: EnrollmentService;
+  readonly watch: EnrollmentWatchService;
+  readonly confirmation: ConfirmationService;
+  readonly authenticators: AuthenticatorService;
+  readonly verification: VerificationService;
+  readonly devices: DeviceService;
+  readonly sessions: SessionService;
+  readonly status: StatusService;
+  readonly admin: AdminService;
+  readonly audit: AuditService;
+  readonly securityEvents: SecurityEventWatchService;
+}
+
+/** The services, and the relay of their security events (which the caller starts and stops). */
+export interface Services extends MfaServices {
+  readonly relay: EventRelay;
+}
+
+/**
+ * The services over a set of stores, and the relay of their security events
+ * (not started); used by startService and by the service-level tests.
+ */
+export function createServices(
+  config: ServiceSettings,
+  stores: Omit<Stores, 'close' | 'probes'>,
+  deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
+): Services {
+  const { keyring, clock, random, logger } = deps;
+  const { pending, attempts } = stores;
+  const relay = new EventRelay({
+    outbox: stores.factors,
+    log: stores.securityEvents,
+    notifier: stores.eventNotices,
+    clock,
+    logger: logger.child({ component: 'event-relay' }),
+    options: { ...DEFAULT_RELAY_OPTIONS, sweepEveryMs: config.eventSweepSeconds * 1000, retentionSeconds: config.eventRetentionSeconds },
+  });
+  // Every write that carries security events wakes the relay.
+  // A failed write may still land: look again a second later, and once a write cut off by the store
+  // timeout has surely landed or failed.
+  const factors = withRelayNudge(stores.factors, relay, { lateWriteMs: [1000, config.storeTimeoutMs + 1000] });
+  const events = new SecurityEventFactory({ clock, random });
+  const box = new SecretBox(keyring, random);
+  const recoveryCodes = new RecoveryCodes(keyring, random);
+  const lockout = new Lockout({
+    attempts,
+    factors,
+    events,
+    logger: logger.child({ component: 'code-checks' }),
+    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
+  });
+  const codeChecks = new CodeChecks({ lockout, box, recoveryCodes });
+  const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
+  const devices = new DeviceService({
+    factors,
+    events,
+    clock,
+    random,
+    rememberDeviceMs: config.rememberDeviceDays * 86_400_000,
+    maxDevices: config.maxRememberedDevices,
+  });
+  const enrollmentTtlMs = config.enrollmentTtlSeconds * 1000;
+  const { maxAuthenticators } = config;
+  const confirmation = new ConfirmationService({
+    factors, pending, codeChecks, sessions, box, recoveryCodes, clock, enrollmentTtlMs, maxAuthenticators, events,
+    confirmations: stores.confirmations, logger: logger.child({ component: 'confirmation' }),
+  });
+  const enrollment = new EnrollmentService({
+    factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators,
+    finishConfirmation: (confirmed) => confirmation.finish(confirmed),
+  });
+  return {
+    enrollment,
+    watch: new EnrollmentWatchService({ enrollment, factors, pending, confirmations: stores.confirmations, clock }),
+    confirmation,
+    authenticators: new AuthenticatorService({ factors, pending, codeChecks, sessions, events, clock }),
+    verification: new VerificationService({
+      factors, pending, codeChecks, sessions, devices, recoveryCodes, events, clock,
+      loginCopies: config.loginCopySeconds > 0 ? stores.loginCopies : null,
+    }),
+    devices,
+    sessions,
+    status: new StatusService({ factors, pending, attempts, sessions, clock }),
+    admin: new AdminService({ factors, pending, sessions, events, clock }),
+    audit: new AuditService({ log: stores.securityEvents, outbox: stores.factors }),
+    securityEvents: new SecurityEventWatchService({
+      log: stores.securityEvents,
+      notifier: stores.eventNotices,
+      clock,
+      heartbeatMs: config.eventHeartbeatSeconds * 1000,
+    }),
+    relay,
+  };
+}

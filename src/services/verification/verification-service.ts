@@ -1,0 +1,170 @@
+import type { Clock } from '../../domain/clock.js';
+import type { RecoveryCodes } from '../../domain/recovery-codes.js';
+import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, LoginCopyStore } from '../../stores/ports/index.js';
+import type { CheckResult, CodeChecks } from '../code-checks/code-checks.js';
+import type { DeviceService } from '../devices/device-service.js';
+import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
+import { spendOnCurrent } from '../code-checks/spend-on-current.js';
+import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
+import type { SessionService } from '../sessions/session-service.js';
+
+export interface RememberRequest {
+  readonly rememberDevice: boolean;
+  readonly deviceLabel: string;
+}
+
+export interface Verified {
+  readonly verifiedAt: Date;
+  /** The authenticator whose code was accepted; null for a recovery code. */
+  readonly authenticatorId: string | null;
+  readonly device: { readonly token: string; readonly expiresAt: Date } | null;
+  readonly recoveryCodesRemaining: number;
+}
+
+/**
+ * Every use of an enabled factor: login with a TOTP or recovery code, turning
+ * MFA off, and regenerating recovery codes. Each goes through CodeChecks:
+ * the lockout gate, then one durable write that spends the code.
+ */
+export class VerificationService {
+  constructor(
+    private readonly deps: {
+      readonly factors: FactorStore;
+      readonly pending: PendingEnrollmentStore;
+      readonly codeChecks: CodeChecks;
+      readonly sessions: SessionService;
+      readonly devices: DeviceService;
+      readonly recoveryCodes: RecoveryCodes;
+      readonly events: SecurityEventFactory;
+      readonly clock: Clock;
+      /** VerifyTotp's copies (MFA_TOTP_COPY_SECONDS); null: none. */
+      readonly loginCopies: LoginCopyStore | null;
+    },
+  ) {}
+
+  async verifyTotp(request: { userId: string; code: string } & RememberRequest): Promise<Verified> {
+    if (!request.rememberDevice) {
+      const verified = await this.#verifyOnCopy(request.userId, request.code);
+      if (verified !== null) return verified;
+    }
+    return this.#verify(request.userId, (record, now) => this.deps.codeChecks.totp(record, request.code, now), request, true);
+  }
+
+  /**
+   * A plain login on the user's Redis copy (LoginCopy), with no MongoDB read:
+   * the code is checked on the copy, and spent by one conditional update
+   * that names the copy's version, so a copy that is behind the record makes
+   * the write miss, whatever it missed (MFA turned off, an authenticator
+   * removed, a step spent since). It leaves the lockout count alone
+   * (CodeChecks.spendUncounted). Null when it cannot decide: no copy, a code
+   * the copy does not accept, a failure counted, or a missed write; the
+   * login then goes the durable way, which answers and counts.
+   */
+  async #verifyOnCopy(userId: string, code: string): Promise<Verified | null> {
+    const { loginCopies, codeChecks, factors } = this.deps;
+    if (loginCopies === null) return null;
+    const copy = await loginCopies.get(userId);
+    if (copy === null) return null;
+    const now = this.deps.clock.now();
+    const check = codeChecks.totp({ ...copy, enabled: true }, code, now);
+    const spent = await codeChecks.spendUncounted(userId, check, async (proof) =>
+      (await factors.spendStep(userId, proof, now, copy.version)) ? proof : null,
+    );
+    if (spent === null) return null;
+    return { verifiedAt: now, authenticatorId: spent.authenticatorId, device: null, recoveryCodesRemaining: copy.recoveryCodesRemaining };
+  }
+
+  /** Takes the copy a plain login reads next time; a failure to keep it fails nothing. */
+  async #keepCopy(record: FactorRecord): Promise<void> {
+    const { loginCopies } = this.deps;
+    if (loginCopies === null || record.legacy) return;
+    const copy = {
+      userId: record.userId,
+      version: record.version,
+      authenticators: record.authenticators.map(({ authenticatorId, sealedSecret, lastTimeStep }) => ({ authenticatorId, sealedSecret, lastTimeStep })),
+      recoveryCodesRemaining: record.recoveryCodes?.hashes.length ?? 0,
+    };
+    await loginCopies.put(copy).catch(() => {});
+  }
+
+  async verifyRecoveryCode(request: { userId: string; recoveryCode: string } & RememberRequest): Promise<Verified> {
+    return this.#verify(request.userId, (record) => this.deps.codeChecks.recoveryCode(record, request.recoveryCode), request);
+  }
+
+  /** Turns MFA off with a TOTP code (6 digits) or a recovery code. */
+  async disable(request: { userId: string; code: string }): Promise<{ disabledAt: Date }> {
+    const { userId } = request;
+    const record = await enabledRecordForWrite(this.deps.factors, userId);
+    const now = this.deps.clock.now();
+    const { codeChecks } = this.deps;
+    const check = codeChecks.anyCode(record, request.code, now);
+    await codeChecks.spend(userId, check, async (proof) => {
+      // First, so that a retried Confirm can never turn MFA back on with the old secret and codes.
+      await this.deps.pending.clear(userId);
+      // The cache half of the revocation first: a failure in between errs on the side of logging out.
+      await this.deps.sessions.announce(userId, now);
+      return (await this.deps.factors.disable(userId, proof, now, [this.deps.events.make(userId, 'MFA_DISABLED')])) || null;
+    });
+    return { disabledAt: now };
+  }
+
+  async regenerateRecoveryCodes(request: { userId: string; code: string }): Promise<string[]> {
+    const { userId } = request;
+    const record = await enabledRecordForWrite(this.deps.factors, userId);
+    const now = this.deps.clock.now();
+    const check = this.deps.codeChecks.totp(record, request.code, now);
+    const issued = this.deps.recoveryCodes.issue(userId);
+    await this.deps.codeChecks.spend(userId, check, (proof) =>
+      this.deps.factors.spendProof(userId, proof, {
+        replaceRecoveryCodes: issued.set,
+        usedAt: now,
+        events: [this.deps.events.make(userId, 'RECOVERY_CODES_REGENERATED', { recoveryCodesRemaining: issued.codes.length })],
+      }),
+    );
+    return issued.codes;
+  }
+
+  async #verify(
+    userId: string,
+    check: (record: FactorRecord, now: Date) => CheckResult,
+    remember: RememberRequest,
+    keepCopy = false,
+  ): Promise<Verified> {
+    const record = await enabledRecordForWrite(this.deps.factors, userId);
+    if (keepCopy) await this.#keepCopy(record);
+    const now = this.deps.clock.now();
+    let authenticatorId: string | null = null;
+    const spent = await this.deps.codeChecks.spend(userId, check(record, now), async (proof) => {
+      if ('authenticatorId' in proof) authenticatorId = proof.authenticatorId;
+      if (remember.rememberDevice) return this.#spendRemembering(proof, record, remember.deviceLabel, now);
+      // A recovery code records how many are left, counted on the record the write applies to.
+      if ('recoveryCodeHash' in proof) {
+        const spent = await spendOnCurrent(this.deps, proof, record, () => ({ change: {}, result: null }));
+        return spent && { ...spent, device: null };
+      }
+      // The hot path: a TOTP login changes nothing a user is told about, and needs no version.
+      return this.deps.factors.spendProof(userId, proof, { usedAt: now }).then((s) => s && { ...s, device: null });
+    });
+    return {
+      verifiedAt: now,
+      authenticatorId,
+      device: spent.device && { token: spent.device.token, expiresAt: spent.device.record.expiresAt },
+      recoveryCodesRemaining: spent.recoveryCodesRemaining,
+    };
+  }
+
+  /**
+   * Spends the proof and remembers a device in one write, evicting expired
+   * devices and the oldest beyond MFA_MAX_REMEMBERED_DEVICES, worked out from
+   * the record the write applies to (so concurrent calls keep the cap).
+   */
+  async #spendRemembering(proof: CodeProof, read: FactorRecord, label: string, now: Date) {
+    const spent = await spendOnCurrent(this.deps, proof, read, (record) => {
+      const device = this.deps.devices.remember(record.devices, label, now);
+      const events = [this.deps.events.make(record.userId, 'DEVICE_REMEMBERED', { deviceId: device.record.deviceId })];
+      return { change: { addDevice: device.record, removeDeviceIds: device.evictDeviceIds, usedAt: now, events }, result: device };
+    });
+    return spent && { recoveryCodesRemaining: spent.recoveryCodesRemaining, device: spent.result };
+  }
+
+}

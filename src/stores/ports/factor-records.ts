@@ -1,0 +1,86 @@
+import type { CodeProof, StepProof } from '../../domain/proof.js';
+import type { RecoveryCodeSet } from '../../domain/recovery-codes.js';
+import type { SecurityEventRecord } from '../../domain/security-events.js';
+
+/** The records a FactorStore reads and writes: one user's durable MFA state (MongoDB). */
+
+/** What spends a code (domain/proof.ts), as FactorStore's spends take it. */
+export type { CodeProof, StepProof };
+
+/** A remembered device as stored: the token only as its hash. */
+export interface DeviceRecord {
+  readonly deviceId: string;
+  readonly tokenHash: string;
+  readonly label: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** One authenticator app (or hardware TOTP key) of a user. */
+export interface AuthenticatorRecord {
+  readonly authenticatorId: string;
+  readonly label: string;
+  /** Its TOTP secret, sealed by SecretBox bound to the user and this id. */
+  readonly sealedSecret: string;
+  /** Its last accepted time step: replay protection is per authenticator (RFC 6238 §5.2). */
+  readonly lastTimeStep: number;
+  readonly createdAt: Date;
+  /** Null until a code of it is first accepted after its enrollment. */
+  readonly lastUsedAt: Date | null;
+}
+
+/** One user's durable MFA state. */
+export interface FactorRecord {
+  readonly userId: string;
+  readonly enabled: boolean;
+  readonly enabledAt: Date | null;
+  /** Oldest first; empty when MFA is off. */
+  readonly authenticators: readonly AuthenticatorRecord[];
+  /**
+   * The document is in the shape of before several authenticators (one
+   * secret per user); it reads as one authenticator (LEGACY_AUTHENTICATOR_ID),
+   * and `upgrade` must rewrite it before any write that names that authenticator.
+   */
+  readonly legacy: boolean;
+  readonly recoveryCodes: RecoveryCodeSet | null;
+  readonly devices: readonly DeviceRecord[];
+  readonly sessionsRevokedAt: Date | null;
+  /**
+   * Goes up with every write but a plain TOTP login (a step spent and its
+   * authenticator's lastUsedAt set: the spend's own filter guards that step);
+   * a write that depends on what was read (the device cap, a recovery code's
+   * count, VerifyTotp on its Redis copy) names it and applies only if nothing
+   * changed in between. 0 for a record written before versions existed.
+   */
+  readonly version: number;
+}
+
+export interface EnableFactor {
+  /** The first authenticator; its lastTimeStep is the confirming step. */
+  readonly authenticator: AuthenticatorRecord;
+  readonly enabledAt: Date;
+  readonly recoveryCodes: RecoveryCodeSet;
+  readonly sessionsRevokedAt: Date;
+  /** Only if the record is still at this version (0: none yet, or written before versions). */
+  readonly ifVersion?: number;
+  /** Its security events, written with it (the user's outbox). */
+  readonly events: readonly SecurityEventRecord[];
+}
+
+/** Changes applied atomically with a proof (all in one document write). */
+export interface ProvenChange {
+  /** Remember a device. */
+  readonly addDevice?: DeviceRecord;
+  /** Forget these devices (the service prunes expired and surplus ones when it adds one). */
+  readonly removeDeviceIds?: readonly string[];
+  readonly replaceRecoveryCodes?: RecoveryCodeSet;
+  /** With a TOTP proof: its authenticator's lastUsedAt. */
+  readonly usedAt?: Date;
+  readonly addAuthenticator?: AuthenticatorRecord;
+  readonly removeAuthenticatorId?: string;
+  /** Moves sessionsRevokedAt forward (never back). */
+  readonly sessionsRevokedAt?: Date;
+  /** Its security events, written with it (the user's outbox). */
+  readonly events?: readonly SecurityEventRecord[];
+}
