@@ -27,10 +27,13 @@ interface BenchJson {
 /** A bench still running when its suite ends (a timed-out before hook) is stopped in after(). */
 const running = new Set<ChildProcess>();
 
-/** Runs the benchmark for about a second per scenario with `extra` options; resolves to its output and JSON. */
+/**
+ * Runs the benchmark for half a second per scenario with `extra` options; resolves to its output and JSON.
+ * Short, with few users: it checks that every part still runs and reports, not how fast.
+ */
 async function runBench(dir: string, extra: readonly string[]): Promise<{ stdout: string; report: BenchJson }> {
   const json = join(dir, 'bench.json');
-  const args = ['--duration', '1', '--warmup', '0.2', '--concurrency', '4', '--channels', '2', '--users', '100', '--pending', '50', '--json', json, ...extra];
+  const args = ['--duration', '0.4', '--warmup', '0.1', '--concurrency', '4', '--channels', '2', '--users', '40', '--pending', '20', '--json', json, ...extra];
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -63,7 +66,7 @@ function acceptsConnections(port: number): Promise<boolean> {
   });
 }
 
-// A second or so per scenario: this keeps the benchmark from rotting; it never asserts a speed.
+// Half a second per scenario: this keeps the benchmark from rotting; it never asserts a speed.
 describe('npm run bench, a short smoke run', function () {
   this.timeout(180_000);
   let dir: string;
@@ -129,7 +132,7 @@ describe('npm run bench, a short smoke run', function () {
     let memoryStdout: string;
 
     before(async () => {
-      // The embedded stores answer fast: 100 users' codes last well under a second; the bench enrolls more by itself.
+      // The embedded stores answer fast: 40 users' codes last well under a second; the bench enrolls more by itself.
       ({ report: memory, stdout: memoryStdout } = await runBench(dir, ['--stores', 'memory', '--heap-snapshot', join(dir, 'heap')]));
     });
 
