@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { listens } from '../../dev/child-process.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RPC_SCENARIOS = ['health', 'verify_totp', 'check_session', 'check_device', 'enroll'];
@@ -53,17 +53,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 // Half a second per scenario: this keeps the benchmark from rotting; it never asserts a speed.
@@ -121,9 +110,9 @@ describe('npm run bench, a short smoke run', function () {
   it('stops the server, the load generator, Redis and its own MongoDB-compatible server', async () => {
     expect(isAlive(report.processes.server_pid), 'server').to.equal(false);
     expect(isAlive(report.processes.load_generator_pid), 'load generator').to.equal(false);
-    expect(await acceptsConnections(report.processes.redis_port!), 'redis-server').to.equal(false);
+    expect(await listens(report.processes.redis_port!), 'redis-server').to.equal(false);
     if (report.machine.stores !== 'external') {
-      expect(await acceptsConnections(Number(new URL(report.processes.mongo_url!).port)), report.machine.stores).to.equal(false);
+      expect(await listens(Number(new URL(report.processes.mongo_url!).port)), report.machine.stores).to.equal(false);
     }
   });
 
