@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { generateTotp } from '../../src/domain/totp.js';
-import { newUserId, useRealStores } from '../support/e2e-fixture.js';
-import { outcomeOf, type MfaClient } from '../support/grpc-client.js';
+import { enrollUser, newUserId, useRealStores } from '../support/e2e-fixture.js';
+import { outcomeOf } from '../support/grpc-client.js';
 import { startServiceProcess } from '../support/service-process.js';
 import { startTestService, TEST_KEYS } from '../support/test-service.js';
 
@@ -20,12 +20,6 @@ async function retryingUnavailable<T>(call: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-}
-
-async function enroll(client: MfaClient, userId = newUserId()) {
-  const begun = await client.beginTotpEnrollment({ userId });
-  const confirmed = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: generateTotp(begun.secret, new Date()) });
-  return { userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes };
 }
 
 describe('Crashes and races (real stores, real service processes)', function () {
@@ -88,7 +82,7 @@ describe('Crashes and races (real stores, real service processes)', function () 
     const service = await startTestService({ ...stores.env, MFA_MAX_REMEMBERED_DEVICES: '3' });
     stores.cleanups.push(() => service.stop());
     const { client } = service;
-    const user = await enroll(client);
+    const user = await enrollUser(client, service.clock);
     const results = await Promise.all(
       user.recoveryCodes.map((recoveryCode, i) =>
         outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode, rememberDevice: true, deviceLabel: `device ${i}` })),
@@ -104,7 +98,7 @@ describe('Crashes and races (real stores, real service processes)', function () 
   it('fails recovery codes INTERNAL, naming the lost key in the log, without counting a lockout, when the key that hashed them is gone', async () => {
     const owner = await startTestService({ ...stores.env, MFA_MAX_FAILED_ATTEMPTS: '2' });
     stores.cleanups.push(() => owner.stop());
-    const user = await enroll(owner.client);
+    const user = await enrollUser(owner.client, owner.clock);
     const lostKey = await startTestService({
       ...stores.env,
       MFA_MAX_FAILED_ATTEMPTS: '2',

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { generateTotp } from '../../src/domain/totp.js';
-import { codeAt, newUserId, useRealStores, type EnrolledUser } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser, newUserId, useRealStores, type EnrolledUser } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { connectClient, outcomeOf, type MfaClient } from '../support/grpc-client.js';
 import { containing, startTcpProxy, type HeldChunk, type TcpProxy } from '../support/tcp-proxy.js';
@@ -50,13 +49,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     stores.redisServer.signal('SIGCONT');
   });
 
-  async function enroll(): Promise<EnrolledUser> {
-    const userId = newUserId();
-    const begun = await client.beginTotpEnrollment({ userId });
-    const confirmed = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, service.clock) });
-    service.clock.advance(30_000);
-    return { userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes };
-  }
+  const enroll = () => enrollUser(client, service.clock);
 
   /** On FerretDB the per-user write lock is taken around each durable write; on MongoDB there is none. */
   const onFerretDb = () => stores.mongoServer.kind.startsWith('ferretdb');
@@ -226,10 +219,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const users: EnrolledUser[] = [];
     for (let i = 0; i < 4; i += 1) {
-      const userId = newUserId('fault');
-      const begun = await lenient.client.beginTotpEnrollment({ userId });
-      const confirmed = await lenient.client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: generateTotp(begun.secret, new Date()) });
-      users.push({ userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes });
+      users.push(await enrollUser(lenient.client, lenient.clock, newUserId('fault'), { advanceClock: false }));
     }
     const clients = [200, 500, 1500, 4000].map((deadlineMs) => connectClient(lenient.service.port, { deadlineMs }));
     const outcomes = new Map<string, string[]>();

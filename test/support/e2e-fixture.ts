@@ -1,3 +1,4 @@
+import type { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { generateTotp } from '../../src/domain/totp.js';
@@ -6,7 +7,6 @@ import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
 import { startRedisServer, type TestRedis } from '../../dev/redis-server.js';
 import { SHARED_MONGO_KIND, SHARED_MONGO_URL, SHARED_REDIS_URL } from './global-stores.js';
 import { startTestService, type TestService } from './test-service.js';
-import type { OffsetClock } from './fake-clock.js';
 
 /** Real Redis and MongoDB-compatible servers for one spec file, and direct clients to inspect them. */
 export interface RealStores {
@@ -145,24 +145,39 @@ export function newUserId(label = 'user'): string {
 }
 
 /** The code the user's app shows now (by the server's clock), `steps` periods ahead. */
-export function codeAt(secret: string, clock: OffsetClock, steps = 0): string {
+export function codeAt(secret: string, clock: TestClock, steps = 0): string {
   return generateTotp(secret, new Date(clock.now().getTime() + steps * 30_000));
 }
+
+/** The service's clock as a test sees it: an OffsetClock it can move, or a service process's real one. */
+export interface TestClock {
+  now(): Date;
+  advance?(ms: number): void;
+}
+
+/** The real clock, for a service running as its own process. */
+export const REAL_CLOCK: TestClock = { now: () => new Date() };
 
 export interface EnrolledUser {
   readonly userId: string;
   readonly secret: string;
   readonly recoveryCodes: string[];
+  readonly authenticatorId: string;
 }
 
-/** Enrolls a new user end to end and moves the clock one period on, so the next code is fresh. */
-export async function enrollUser(client: MfaClient, clock: OffsetClock, userId = newUserId()): Promise<EnrolledUser> {
-  const begun = await client.beginTotpEnrollment({ userId });
-  const confirmed = await client.confirmTotpEnrollment({
-    userId,
-    enrollmentId: begun.enrollmentId,
-    code: codeAt(begun.secret, clock),
-  });
-  clock.advance(30_000);
-  return { userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes };
+export interface EnrollOptions {
+  /** Metadata of both calls (a caller's token, a request id). */
+  readonly metadata?: Metadata;
+  /** Move the clock one period on after, so the user's next code is fresh (default true; a real clock never moves). */
+  readonly advanceClock?: boolean;
+}
+
+/** Enrolls a new user end to end (Begin, then Confirm with the current code) and moves the clock one period on. */
+export async function enrollUser(client: MfaClient, clock: TestClock, userId = newUserId(), options: EnrollOptions = {}): Promise<EnrolledUser> {
+  // Without metadata of its own, each call sends the client's (undefined picks its default).
+  const { metadata } = options;
+  const begun = await client.beginTotpEnrollment({ userId }, metadata);
+  const confirmed = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, clock) }, metadata);
+  if (options.advanceClock !== false) clock.advance?.(30_000);
+  return { userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes, authenticatorId: begun.authenticatorId };
 }
