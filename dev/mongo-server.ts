@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { freePort } from './free-port.js';
-import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './spawned-process.js';
+import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './child-process.js';
 
 /** A MongoDB-compatible server for tests; restart() keeps the port and the data, for outage tests. */
 export interface TestMongo {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
-import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './spawned-process.js';
+import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './child-process.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
-import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './spawned-process.js';
+import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './child-process.js';
 
 /** A throwaway Redis for tests; restart() comes back on the same port, for outage tests. */
 export interface TestRedis {

@@ -1,11 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser, newUserId, useMemoryService, useRealStores, useService } from '../support/e2e-fixture.js';
 import { expectFailure } from '../support/grpc-client.js';
 
-describe('Remembered devices and sessions (gRPC, real Redis and MongoDB)', () => {
-  const stores = useRealStores();
-  const svc = useService(stores, { MFA_REMEMBER_DEVICE_DAYS: '30' });
+// On the embedded stores, but for what Redis must not lose (at the end): expiry passes by the test's clock.
+describe('Remembered devices and sessions (gRPC, in-memory stores)', () => {
+  const svc = useMemoryService({ MFA_REMEMBER_DEVICE_DAYS: '30' });
 
   describe('remember_device', () => {
     it('returns a 256-bit token once; the token works for its own user only, until forgotten', async () => {
@@ -84,16 +84,22 @@ describe('Remembered devices and sessions (gRPC, real Redis and MongoDB)', () =>
       expect(checked.sessionsRevokedAt!.getTime()).to.equal(sessionsRevokedAt!.getTime());
       expect((await client.getMfaStatus({ userId })).sessionsRevokedAt!.getTime()).to.equal(sessionsRevokedAt!.getTime());
     });
+  });
+});
 
-    it('keeps a revoked session revoked after Redis is flushed (the value is durable in MongoDB)', async () => {
-      const { client, clock } = svc.current;
-      const userId = newUserId();
-      const old = new Date(clock.now().getTime() - 60_000);
-      await client.revokeSessions({ userId });
-      await stores.redis.flushall();
-      expect((await client.checkSession({ userId, sessionIssuedAt: old })).revoked).to.equal(true);
-      // and again from the refilled cache
-      expect((await client.checkSession({ userId, sessionIssuedAt: old })).revoked).to.equal(true);
-    });
+describe('Revoked sessions (gRPC, real Redis and MongoDB)', () => {
+  // Servers of its own: it flushes Redis (FLUSHALL).
+  const stores = useRealStores({ private: true });
+  const svc = useService(stores);
+
+  it('keeps a revoked session revoked after Redis is flushed (the value is durable in MongoDB)', async () => {
+    const { client, clock } = svc.current;
+    const userId = newUserId();
+    const old = new Date(clock.now().getTime() - 60_000);
+    await client.revokeSessions({ userId });
+    await stores.redis.flushall();
+    expect((await client.checkSession({ userId, sessionIssuedAt: old })).revoked).to.equal(true);
+    // and again from the refilled cache
+    expect((await client.checkSession({ userId, sessionIssuedAt: old })).revoked).to.equal(true);
   });
 });

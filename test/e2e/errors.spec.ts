@@ -4,15 +4,15 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../../dev/redis-server.js';
 import { QrFormat } from '../../src/gen/mfa/v1/mfa.js';
-import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser, newUserId, useMemoryService, useRealStores, useService } from '../support/e2e-fixture.js';
 import { expectFailure, type MfaClient } from '../support/grpc-client.js';
 import { eventually } from '../support/eventually.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { startTestService } from '../support/test-service.js';
 
-describe('Errors (gRPC, real Redis and MongoDB)', () => {
-  const stores = useRealStores();
-  const svc = useService(stores);
+// On the embedded stores: bad input is refused before any store is asked.
+describe('Errors: bad input (gRPC, in-memory stores)', () => {
+  const svc = useMemoryService();
 
   describe('bad input', () => {
     const long = (n: number) => 'x'.repeat(n);
@@ -54,6 +54,12 @@ describe('Errors (gRPC, real Redis and MongoDB)', () => {
       });
     }
   });
+});
+
+describe('Errors (gRPC, real Redis and MongoDB)', () => {
+  // Servers of its own: it stops and restarts Redis and the MongoDB-compatible server.
+  const stores = useRealStores({ private: true });
+  const svc = useService(stores);
 
   describe('when a stored secret no longer opens (the key was removed from MFA_ENCRYPTION_KEYS)', () => {
     it('fails INTERNAL with reason INTERNAL and a fixed message; the cause goes to the log only', async () => {

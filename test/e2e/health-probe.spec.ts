@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { buildDist } from '../support/build-dist.js';
 import { useRealStores } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../../dev/free-port.js';
@@ -47,7 +48,8 @@ describe('The container health check', function () {
   });
 
   describe('src/health-probe.ts against a real server', () => {
-    const stores = useRealStores();
+    // Servers of its own: it stops and restarts Redis.
+    const stores = useRealStores({ private: true });
     let svc: TestService;
     /** Runs the probe with the service's settings, as the container does; its exit code and output. */
     const probe = async (port: number, script = join(ROOT, 'src', 'health-probe.ts')) => {
@@ -70,7 +72,7 @@ describe('The container health check', function () {
 
     it('exits 0 as the image runs it, from the build', async function () {
       this.timeout(180_000);
-      await run('npm', ['run', 'build'], { cwd: ROOT, timeout: 170_000 });
+      await buildDist();
       expect((await probe(svc.service.port, join(ROOT, 'dist', 'health-probe.js'))).code).to.equal(0);
     });
 

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { generateTotp } from '../../src/domain/totp.js';
-import { codeAt, newUserId, useRealStores, type EnrolledUser } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser, newUserId, useRealStores, type EnrolledUser } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { connectClient, outcomeOf, type MfaClient } from '../support/grpc-client.js';
-import { containing, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { containing, startTcpProxy, type HeldChunk, type TcpProxy } from '../support/tcp-proxy.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,7 +15,8 @@ const MONGO_FIND_AND_MODIFY = containing('findAndModify\u0000');
 
 describe('Interrupted calls lose nothing (real stores behind delaying proxies)', function () {
   this.timeout(120_000);
-  const stores = useRealStores();
+  // Servers of its own: it pauses Redis (SIGSTOP) and cuts connections through TCP proxies.
+  const stores = useRealStores({ private: true });
   let redisProxy: TcpProxy;
   let mongoProxy: TcpProxy;
   let service: TestService;
@@ -49,27 +49,44 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     stores.redisServer.signal('SIGCONT');
   });
 
-  async function enroll(): Promise<EnrolledUser> {
-    const userId = newUserId();
-    const begun = await client.beginTotpEnrollment({ userId });
-    const confirmed = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, service.clock) });
-    service.clock.advance(30_000);
-    return { userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes };
-  }
+  const enroll = () => enrollUser(client, service.clock);
 
   /** On FerretDB the per-user write lock is taken around each durable write; on MongoDB there is none. */
   const onFerretDb = () => stores.mongoServer.kind.startsWith('ferretdb');
-  const lockKeyOf = (userId: string) => `mfa:{${encodeURIComponent(userId)}}:write-lock`;
+  const lockKeyOf = (userId: string) => stores.key(userId, 'write-lock');
+
+  // Chunks the proxies hold back until a test releases them: events happen in the order the test says, no sleeps.
+  let holds: HeldChunk[] = [];
+  /** Holds back `match`ed commands about this user (a background relay's writes of other users pass). */
+  const hold = (proxy: TcpProxy, match: (chunk: Buffer) => boolean, userId: string) => {
+    const held = proxy.hold((chunk) => match(chunk) && chunk.includes(encodeURIComponent(userId)));
+    holds.push(held);
+    return held;
+  };
+  afterEach(() => {
+    // A failed test must not leave a connection stuck behind its hold.
+    for (const held of holds) void held.release();
+    holds = [];
+  });
+  /**
+   * Resolves, when called, once the service has logged the end of one more `method` call than before:
+   * the work of a call the client gave up on, ended by its deadline, is over.
+   */
+  const rpcEnds = (method: string) => {
+    const count = () => service.logs.filter((line) => line.includes('"msg":"rpc"') && line.includes(`"method":"${method}"`)).length;
+    const before = count();
+    return () => eventually(async () => expect(count(), `${method} calls ended`).to.be.greaterThan(before), 10_000);
+  };
 
   it('releases the per-user write lock as soon as a write cut off by the call\'s deadline ends', async () => {
     const user = await enroll();
-    mongoProxy.delay(600, MONGO_UPDATE);
+    const update = hold(mongoProxy, MONGO_UPDATE, user.userId);
     const revoking = outcomeOf(hasty.revokeSessions({ userId: user.userId }));
-    await sleep(200);
-    if (onFerretDb()) expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.be.greaterThan(0);
+    await update.arrived;
+    // The lock is taken before the write goes out, and held while the write is.
+    if (onFerretDb()) await eventually(async () => expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.be.greaterThan(0), 2_000);
     expect(await revoking).to.equal('DEADLINE_EXCEEDED');
-    await sleep(700);
-    mongoProxy.delay(0);
+    await update.release();
     await eventually(async () => expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.equal(-2), 2_000);
     await client.verifyTotp({ userId: user.userId, code: codeAt(user.secret, service.clock) });
   });
@@ -81,7 +98,8 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
       return;
     }
     const user = await enroll();
-    // Held back longer than MFA_STORE_TIMEOUT_MS (2 s): the service answers UNAVAILABLE, FerretDB applies it later.
+    // A slow store, not a choreography: held back past MFA_STORE_TIMEOUT_MS (2 s), the write is answered
+    // UNAVAILABLE by the service, and FerretDB applies it later.
     mongoProxy.delay(2_600, MONGO_FIND_AND_MODIFY);
     expect(await outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal(
       'UNAVAILABLE/STORE_UNAVAILABLE',
@@ -96,10 +114,11 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     const userId = newUserId();
     const begun = await client.beginTotpEnrollment({ userId });
     const code = codeAt(begun.secret, service.clock);
-    redisProxy.delay(600, CONFIRM_SCRIPT);
+    const script = hold(redisProxy, CONFIRM_SCRIPT, userId);
+    const ended = rpcEnds('ConfirmTotpEnrollment');
     expect(await outcomeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
-    await sleep(900);
-    redisProxy.delay(0);
+    await script.release();
+    await ended();
     const retried = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
     expect((await client.getMfaStatus({ userId })).enabled).to.equal(true);
     const used = await client.verifyRecoveryCode({ userId, recoveryCode: retried.recoveryCodes[0] });
@@ -110,10 +129,11 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     const userId = newUserId();
     const begun = await client.beginTotpEnrollment({ userId });
     const code = codeAt(begun.secret, service.clock);
-    mongoProxy.delay(600, MONGO_UPDATE);
+    const update = hold(mongoProxy, MONGO_UPDATE, userId);
+    const ended = rpcEnds('ConfirmTotpEnrollment');
     expect(await outcomeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
-    await sleep(900);
-    mongoProxy.delay(0);
+    await update.release();
+    await ended();
     const first = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
     const again = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
     expect(again.recoveryCodes).to.deep.equal(first.recoveryCodes);
@@ -125,12 +145,17 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     const userId = newUserId();
     const begun = await client.beginTotpEnrollment({ userId });
     // Hold Confirm's durable write back, and Begin again while it is in flight: Begin reads MFA as off.
-    mongoProxy.delay(600, MONGO_UPDATE);
+    const update = hold(mongoProxy, MONGO_UPDATE, userId);
     const confirming = client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, service.clock) });
-    await sleep(300);
-    expect(await outcomeOf(client.beginTotpEnrollment({ userId }))).to.equal('ALREADY_EXISTS/MFA_ALREADY_ENABLED');
+    await update.arrived;
+    // Begin's first Redis command (placing its pending enrollment) goes through before Confirm's write lands.
+    const put = hold(redisProxy, () => true, userId);
+    const beginning = outcomeOf(client.beginTotpEnrollment({ userId }));
+    await put.arrived;
+    await put.release();
+    await update.release();
+    expect(await beginning).to.equal('ALREADY_EXISTS/MFA_ALREADY_ENABLED');
     await confirming;
-    mongoProxy.delay(0);
     const status = await client.getMfaStatus({ userId });
     expect(status.enabled).to.equal(true);
     // No enrollment is left pending that could never be confirmed.
@@ -139,10 +164,11 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
 
   it('keeps a recovery code usable when the call is cut off before its durable spend', async () => {
     const user = await enroll();
-    redisProxy.delay(600, SETTLE_SCRIPT);
+    const script = hold(redisProxy, SETTLE_SCRIPT, user.userId);
+    const ended = rpcEnds('VerifyRecoveryCode');
     expect(await outcomeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
-    await sleep(900);
-    redisProxy.delay(0);
+    await script.release();
+    await ended();
     expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(10);
     const used = await client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] });
     expect(used.recoveryCodesRemaining).to.equal(9);
@@ -150,10 +176,11 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
 
   it('counts a recovery code as spent when its cut-off durable spend committed, and says so consistently', async () => {
     const user = await enroll();
-    mongoProxy.delay(600, MONGO_FIND_AND_MODIFY);
+    const spend = hold(mongoProxy, MONGO_FIND_AND_MODIFY, user.userId);
+    const ended = rpcEnds('VerifyRecoveryCode');
     expect(await outcomeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
-    await sleep(900);
-    mongoProxy.delay(0);
+    await spend.release();
+    await ended();
     expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(9);
     expect(await outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('PERMISSION_DENIED/INVALID_CODE');
   });
@@ -192,10 +219,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const users: EnrolledUser[] = [];
     for (let i = 0; i < 4; i += 1) {
-      const userId = newUserId('fault');
-      const begun = await lenient.client.beginTotpEnrollment({ userId });
-      const confirmed = await lenient.client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: generateTotp(begun.secret, new Date()) });
-      users.push({ userId, secret: begun.secret, recoveryCodes: confirmed.recoveryCodes });
+      users.push(await enrollUser(lenient.client, lenient.clock, newUserId('fault'), { advanceClock: false }));
     }
     const clients = [200, 500, 1500, 4000].map((deadlineMs) => connectClient(lenient.service.port, { deadlineMs }));
     const outcomes = new Map<string, string[]>();

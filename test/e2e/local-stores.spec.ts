@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { listens, startChild, type Child } from '../../dev/child-process.js';
 import { freePort } from '../../dev/free-port.js';
 import { checkHealth } from '../support/health-client.js';
 import { startServiceProcess } from '../support/service-process.js';
@@ -13,31 +12,14 @@ import { startServiceProcess } from '../support/service-process.js';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'local-stores.sh');
 
 /** `npm run stores` (scripts/local-stores.sh) running on free ports with its data in a temp dir. */
-interface LocalStores {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-function startLocalStores(dir: string, redisPort: number, mongoPort: number): LocalStores {
-  const child = spawn(SCRIPT, [], {
+function startLocalStores(dir: string, redisPort: number, mongoPort: number): Child {
+  return startChild(SCRIPT, [], {
     env: { ...process.env, STORES_DIR: dir, STORES_REDIS_PORT: String(redisPort), STORES_MONGO_PORT: String(mongoPort) },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
 }
 
-async function waitForOutput(stores: LocalStores, text: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!stores.output().includes(text)) {
-    if (stores.child.exitCode !== null) throw new Error(`local-stores.sh exited with ${stores.child.exitCode}:\n${stores.output()}`);
-    if (Date.now() > deadline) throw new Error(`local-stores.sh did not print "${text}" in ${timeoutMs} ms:\n${stores.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function waitForOutput(stores: Child, text: string, timeoutMs: number): Promise<void> {
+  return stores.waitUntil(`local-stores.sh printing "${text}"`, () => stores.output().includes(text), timeoutMs);
 }
 
 /** The variables of an env file of `export NAME=value` lines. */
@@ -50,23 +32,12 @@ function readEnvFile(path: string): Record<string, string> {
   return env;
 }
 
-function listens(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 describe('npm run stores (scripts/local-stores.sh)', function () {
   this.timeout(300_000); // the first run may build FerretDB
   let dir: string;
   let redisPort: number;
   let mongoPort: number;
-  let stores: LocalStores;
+  let stores: Child;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mfa-local-stores-'));
@@ -76,8 +47,7 @@ describe('npm run stores (scripts/local-stores.sh)', function () {
   });
 
   after(async () => {
-    if (stores.child.exitCode === null) stores.child.kill('SIGTERM');
-    await stores.exited;
+    await stores.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -117,7 +87,7 @@ describe('npm run stores (scripts/local-stores.sh)', function () {
 
   it('stops both stores on Ctrl-C and keeps the data and the key', async () => {
     const key = readEnvFile(join(dir, 'env'))['MFA_ENCRYPTION_KEYS'];
-    stores.child.kill('SIGINT');
+    stores.signal('SIGINT');
     expect(await stores.exited).to.equal(0);
     expect(await listens(redisPort), 'Redis still listens').to.equal(false);
     expect(await listens(mongoPort), 'FerretDB still listens').to.equal(false);

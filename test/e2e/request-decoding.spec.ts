@@ -4,7 +4,7 @@ import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { expect } from 'chai';
 import { DESCRIPTOR_SET_BASE64 } from '../../src/gen/descriptor-set.js';
 import { CheckSessionResponse, GetMfaStatusResponse } from '../../src/gen/mfa/v1/mfa.js';
-import { codeAt, enrollUser, useRealStores } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser } from '../support/e2e-fixture.js';
 import { bearer, connectClient, expectFailure } from '../support/grpc-client.js';
 import { callRaw, rawMessage, utf8With } from '../support/raw-client.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -13,16 +13,16 @@ const TOKEN = 'decoding-token-0123456789abcdef';
 const services = createFileRegistry(fromBinary(FileDescriptorSetSchema, Buffer.from(DESCRIPTOR_SET_BASE64, 'base64')));
 const mfaService = services.getService('mfa.v1.MfaService')!;
 
-describe('Requests the generated client cannot send (gRPC, real Redis and MongoDB)', () => {
-  const stores = useRealStores();
+// On the embedded stores: what is tested is the decoding in front of the service, not the stores.
+describe('Requests the generated client cannot send (gRPC, in-memory stores)', () => {
   let svc: TestService;
   const call = (method: string, request: Uint8Array) => callRaw(svc.service.port, method, request, bearer(TOKEN));
 
   before(async () => {
     // An admin caller, so that the admin RPCs get as far as their request too.
-    svc = await startTestService({ ...stores.env, MFA_AUTH_TOKENS: `support:${TOKEN}`, MFA_ADMIN_CALLERS: 'support', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' });
-    stores.cleanups.push(() => svc.stop());
+    svc = await startTestService({ MFA_AUTH_TOKENS: `support:${TOKEN}`, MFA_ADMIN_CALLERS: 'support', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' });
   });
+  after(() => svc?.stop());
 
   describe('a string field with invalid UTF-8', () => {
     for (const method of mfaService.methods) {

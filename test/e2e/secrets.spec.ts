@@ -18,7 +18,7 @@ async function dumpStores(stores: RealStores): Promise<string> {
     ...(await db.collection(FACTORS_COLLECTION).find({}).toArray()),
     ...(await db.collection(SECURITY_EVENTS_COLLECTION).find({}).toArray()),
   ];
-  const keys = await stores.redis.keys('*');
+  const keys = await stores.redis.keys(`${stores.keyPrefix}*`);
   const values = await Promise.all(keys.map(async (key) => `${key}=${await stores.redis.get(key)}`));
   return JSON.stringify(docs) + values.join('\n');
 }

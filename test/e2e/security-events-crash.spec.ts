@@ -156,7 +156,7 @@ describe('WatchSecurityEvents when instances die (real stores, service processes
       const stuck = newUserId('stuck');
       const entry = outboxEntry(stuck, 1, new Date(Date.now() - 5000));
       await factors().insertOne({ _id: stuck, enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {}, sessionsRevokedAt: entry.occurredAt, version: 1, outbox: [entry] });
-      await stores.redis.set(`mfa:{${encodeURIComponent(stuck)}}:write-lock`, 'dead-instance', 'PX', 16_000);
+      await stores.redis.set(stores.key(stuck, 'write-lock'), 'dead-instance', 'PX', 16_000);
 
       // The sweep relays it to the log within a second or two.
       await eventually(async () => expect(await loggedEvents(stores.mongo, stores.mongoDb, [stuck])).to.have.length(1), 5000);

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { codeAt, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { outcomeOf, type MfaClient } from '../support/grpc-client.js';
 import type { OffsetClock } from '../support/fake-clock.js';
@@ -27,11 +27,7 @@ function wrongRecoveryCode(codes: readonly string[]): string {
 }
 
 /** Enrolls a user on `client` (as `app`), without moving the clock: each user has its own secret. */
-async function enroll(client: MfaClient, clock: OffsetClock, userId: string) {
-  const begun = await client.beginTotpEnrollment({ userId }, as('app'));
-  const confirmed = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, clock) }, as('app'));
-  return { userId, secret: begun.secret, authenticatorId: begun.authenticatorId, recoveryCodes: confirmed.recoveryCodes };
-}
+const enroll = (client: MfaClient, clock: OffsetClock, userId: string) => enrollUser(client, clock, userId, { metadata: as('app'), advanceClock: false });
 
 /** What a test compares of an event: everything but its id, cursor and time. */
 function summary(event: SecurityEvent) {

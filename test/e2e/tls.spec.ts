@@ -1,6 +1,6 @@
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { newUserId, useRealStores } from '../support/e2e-fixture.js';
+import { newUserId } from '../support/e2e-fixture.js';
 import { connectClient } from '../support/grpc-client.js';
 import { checkHealth } from '../support/health-client.js';
 import { generateTestCerts, type TestCerts } from '../support/test-certs.js';
@@ -15,15 +15,17 @@ async function expectTransportFailure(call: Promise<unknown>): Promise<void> {
   expect(error!.code).to.equal(status.UNAVAILABLE);
 }
 
-describe('TLS (real Redis and MongoDB)', () => {
-  const stores = useRealStores();
+// On the embedded stores: TLS is the transport's business, not the stores'.
+describe('TLS (gRPC, in-memory stores)', () => {
+  const started: TestService[] = [];
+  after(() => Promise.all(started.map((svc) => svc.stop())));
   let certs: TestCerts;
   before(() => {
     certs = generateTestCerts();
   });
   const start = async (env: Record<string, string>): Promise<TestService> => {
-    const svc = await startTestService({ ...stores.env, ...env });
-    stores.cleanups.push(() => svc.stop());
+    const svc = await startTestService(env);
+    started.push(svc);
     return svc;
   };
 

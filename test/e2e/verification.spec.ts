@@ -1,13 +1,13 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser, newUserId, useMemoryService } from '../support/e2e-fixture.js';
 import { expectFailure } from '../support/grpc-client.js';
 
 const wrongCode = (right: string) => (right === '000000' ? '111111' : '000000');
 
-describe('Verification (gRPC, real Redis and MongoDB)', () => {
-  const stores = useRealStores();
-  const svc = useService(stores, { MFA_MAX_FAILED_ATTEMPTS: '5', MFA_LOCKOUT_SECONDS: '900' });
+// On the embedded stores: nothing here looks at a store, and lockouts pass by the test's clock.
+describe('Verification (gRPC, in-memory stores)', () => {
+  const svc = useMemoryService({ MFA_MAX_FAILED_ATTEMPTS: '5', MFA_LOCKOUT_SECONDS: '900' });
 
   describe('VerifyTotp', () => {
     it('accepts a current code once; the same or an older code fails PERMISSION_DENIED with reason CODE_REUSED', async () => {
@@ -93,7 +93,7 @@ describe('Verification (gRPC, real Redis and MongoDB)', () => {
     });
 
     describe('with MFA_MAX_FAILED_ATTEMPTS=2 and MFA_LOCKOUT_SECONDS=1', () => {
-      const strict = useService(stores, { MFA_MAX_FAILED_ATTEMPTS: '2', MFA_LOCKOUT_SECONDS: '1' });
+      const strict = useMemoryService({ MFA_MAX_FAILED_ATTEMPTS: '2', MFA_LOCKOUT_SECONDS: '1' });
 
       it('locks after 2 failures and lets the user in again once the lockout has passed', async () => {
         const { client, clock } = strict.current;
@@ -101,7 +101,7 @@ describe('Verification (gRPC, real Redis and MongoDB)', () => {
         const { userId } = user;
         await expectFailure(client.verifyTotp({ userId, code: wrongCode(codeAt(user.secret, clock)) }), status.PERMISSION_DENIED, 'INVALID_CODE');
         await expectFailure(client.verifyTotp({ userId, code: wrongCode(codeAt(user.secret, clock)) }), status.RESOURCE_EXHAUSTED, 'LOCKED_OUT');
-        await new Promise((resolve) => setTimeout(resolve, 1100));
+        clock.advance(1100);
         await client.verifyTotp({ userId, code: codeAt(user.secret, clock) });
       });
     });

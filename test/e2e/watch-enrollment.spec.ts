@@ -1,9 +1,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
 import { startRedisCluster, type TestRedisCluster } from '../../dev/redis-cluster.js';
-import { codeAt, enrollUser, newUserId, useRealStores, useService } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser, newUserId, useRealStores, useService, type RealStores } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { bearer, decodeFailure } from '../support/grpc-client.js';
 import { decodePng } from '../support/qr-decode.js';
@@ -13,16 +12,16 @@ import { startTestService, type TestService } from '../support/test-service.js';
 import { watchEnrollment, type StreamEnd } from '../support/watch-client.js';
 
 /** The id of the user's pending enrollment in Redis, or null when there is none. */
-async function pendingIdInRedis(redis: Redis, userId: string): Promise<string | null> {
-  const value = await redis.get(`mfa:{${encodeURIComponent(userId)}}:enrollment`);
+async function pendingIdInRedis(stores: RealStores, userId: string): Promise<string | null> {
+  const value = await stores.redis.get(stores.key(userId, 'enrollment'));
   return value === null ? null : (JSON.parse(value) as { i: string }).i;
 }
 
 /** Every pending enrollment id Redis holds for the user over `ms` (read every 50 ms). */
-async function pendingIdsDuring(redis: Redis, userId: string, ms: number): Promise<Set<string>> {
+async function pendingIdsDuring(stores: RealStores, userId: string, ms: number): Promise<Set<string>> {
   const seen = new Set<string>();
   for (const until = Date.now() + ms; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 50))) {
-    const id = await pendingIdInRedis(redis, userId);
+    const id = await pendingIdInRedis(stores, userId);
     if (id !== null) seen.add(id);
   }
   return seen;
@@ -47,7 +46,8 @@ const failureOf = (end: StreamEnd) => {
 
 describe('WatchTotpEnrollment (gRPC, real Redis and MongoDB)', function () {
   this.timeout(60_000);
-  const stores = useRealStores();
+  // Servers of its own: it stops and restarts Redis.
+  const stores = useRealStores({ private: true });
 
   describe('with a 1 s enrollment TTL', () => {
     const svc = useService(stores, { MFA_ENROLLMENT_TTL_SECONDS: '1' });
@@ -59,7 +59,7 @@ describe('WatchTotpEnrollment (gRPC, real Redis and MongoDB)', function () {
       for (let i = 0; i < 3; i += 1) {
         const { enrollment, confirmed, expired } = await watch.next();
         expect({ confirmed, expired }).to.deep.equal({ confirmed: undefined, expired: undefined });
-        expect(await pendingIdInRedis(stores.redis, userId)).to.equal(enrollment!.enrollmentId);
+        expect(await pendingIdInRedis(stores, userId)).to.equal(enrollment!.enrollmentId);
         expect(decodePng(enrollment!.qrCodePng)).to.equal(enrollment!.otpauthUri);
         enrollments.push(enrollment!);
       }
@@ -82,9 +82,9 @@ describe('WatchTotpEnrollment (gRPC, real Redis and MongoDB)', function () {
       expect((await watch.ended).code).to.equal(status.CANCELLED);
       watch.close();
       // Three TTLs: a stream still refreshing would have put three more enrollments.
-      const seen = await pendingIdsDuring(stores.redis, userId, 3000);
+      const seen = await pendingIdsDuring(stores, userId, 3000);
       expect([...seen].filter((id) => id !== enrollment!.enrollmentId)).to.deep.equal([]);
-      expect(await pendingIdInRedis(stores.redis, userId)).to.equal(null);
+      expect(await pendingIdInRedis(stores, userId)).to.equal(null);
       expect((await svc.current.client.getMfaStatus({ userId })).pendingEnrollmentExpiresAt).to.equal(undefined);
       expect(streamLogLine(svc.current, `cancel-${userId}`)).to.deep.include({ grpcCode: 'CANCELLED', messages: 1 });
     });
@@ -94,9 +94,9 @@ describe('WatchTotpEnrollment (gRPC, real Redis and MongoDB)', function () {
       const requestId = `stalled-${userId}`;
       const stalled = openStalledWatch(svc.current.service.port, { userId, maxRefreshes: 60 }, requestId);
       // The first enrollment is begun at once; a server that went on would put one per TTL.
-      const seen = await pendingIdsDuring(stores.redis, userId, 3500);
+      const seen = await pendingIdsDuring(stores, userId, 3500);
       expect(seen.size).to.equal(1);
-      expect(await pendingIdInRedis(stores.redis, userId)).to.equal(null);
+      expect(await pendingIdInRedis(stores, userId)).to.equal(null);
       expect(streamLogLine(svc.current, requestId), 'the stream is still open').to.equal(undefined);
       await stalled.close();
       const line = await eventually(async () => streamLogLine(svc.current, requestId) ?? Promise.reject(new Error('not ended yet')), 5000);
@@ -155,7 +155,7 @@ describe('WatchTotpEnrollment (gRPC, real Redis and MongoDB)', function () {
       watch.close();
       const line = await eventually(async () => streamLogLine(svc.current, `deadline-${userId}`) ?? Promise.reject(new Error('not logged yet')), 5000);
       expect(line).to.deep.include({ grpcCode: 'DEADLINE_EXCEEDED', reason: 'DEADLINE_EXCEEDED', outcome: 'ended', messages: 1 });
-      expect(await pendingIdInRedis(stores.redis, userId)).to.equal(enrollment!.enrollmentId);
+      expect(await pendingIdInRedis(stores, userId)).to.equal(enrollment!.enrollmentId);
     });
 
     it('counts open streams, messages sent, enrollments begun and streams handled, by gRPC code', async () => {
@@ -213,7 +213,7 @@ describe('WatchTotpEnrollment (gRPC, real Redis and MongoDB)', function () {
       const userId = newUserId('guarded');
       const anonymous = watchEnrollment(guarded.service.port, { userId });
       expect(failureOf(await anonymous.ended)).to.deep.include({ code: status.UNAUTHENTICATED, reason: 'UNAUTHENTICATED' });
-      expect(await pendingIdInRedis(stores.redis, userId)).to.equal(null);
+      expect(await pendingIdInRedis(stores, userId)).to.equal(null);
       const known = watchEnrollment(guarded.service.port, { userId }, { metadata: bearer(token) });
       expect((await known.next()).enrollment!.otpauthUri).to.match(/^otpauth:/);
       known.cancel();

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startChild, type Child } from '../../dev/child-process.js';
 import { freePort } from '../../dev/free-port.js';
 import { connectClient, type MfaClient } from './grpc-client.js';
 import { TEST_KEYS } from './test-service.js';
@@ -19,59 +19,41 @@ export interface ServiceProcess {
   signal(name: NodeJS.Signals): Promise<number | null>;
 }
 
-function spawnService(env: Record<string, string>, port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function spawnService(env: Record<string, string>, port: number): Child {
   // As npm start and the Dockerfile start it: the tracing preload first (it does nothing unless OTEL_* asks for traces).
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--import', './src/tracing/preload.ts', join(ROOT, 'src', 'main.ts')], {
+  return startChild(process.execPath, ['--import', 'tsx', '--import', './src/tracing/preload.ts', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
     env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port), MFA_ENCRYPTION_KEYS: TEST_KEYS, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
 }
 
 /** Runs the service process with `env` when it is expected to fail at start-up: its exit code and everything it wrote. */
 export async function runFailingStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const { child, output, exited } = spawnService(env, await freePort());
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await exited;
+  const child = spawnService(env, await freePort());
+  const timer = setTimeout(() => child.signal('SIGKILL'), 30_000);
+  const code = await child.exited;
   clearTimeout(timer);
-  return { code, output: output() };
+  return { code, output: child.output() };
 }
 
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
-  const { child, output, exited } = spawnService(env, port);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start within 30 s:\n${output()}`)), 30_000);
-    const onData = () => {
-      if (output().includes('mfa-service listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`service exited with ${code} before listening:\n${output()}`));
-    });
-  });
+  const child = spawnService(env, port);
+  await child.waitUntil('the service process', () => child.output().includes('mfa-service listening'), 30_000);
   const client = connectClient(port);
   return {
     port,
     client,
-    output,
+    output: child.output,
     signal: (name) => {
-      child.kill(name);
-      return exited;
+      child.signal(name);
+      return child.exited;
     },
     stop: async () => {
       client.close();
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      // SIGTERM only, no SIGKILL after a grace: tests check the exit code of a graceful shutdown.
+      if (child.process.exitCode === null) child.signal('SIGTERM');
+      return child.exited;
     },
   };
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findOnPath } from '../../dev/spawned-process.js';
+import { findOnPath } from '../../dev/child-process.js';
 
 /** A throwaway CA with a server certificate for 127.0.0.1/localhost and a client certificate, as files and contents. */
 export interface TestCerts {

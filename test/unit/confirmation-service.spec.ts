@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MfaError } from '../../src/domain/errors.js';
 import { reasonOf, serviceHarness } from '../support/service-harness.js';
 
-describe('EnrollmentService (in-memory stores, fake clock)', () => {
+describe('ConfirmationService: confirming an enrollment (in-memory stores, fake clock)', () => {
   const begin = (h: ReturnType<typeof serviceHarness>, userId: string) => h.services.enrollment.begin({ userId, accountName: '', issuer: '', authenticatorLabel: '', addAuthenticator: false });
 
   describe('lockout', () => {

@@ -15,7 +15,8 @@ import { startTestService, type TestService } from '../support/test-service.js';
  */
 describe('VerifyTotp on its Redis copy never serves stale state (real stores, two instances)', function () {
   this.timeout(120_000);
-  const stores = useRealStores();
+  // Servers of its own: it pauses Redis (SIGSTOP).
+  const stores = useRealStores({ private: true });
   const clock = new OffsetClock();
   let a: TestService;
   let b: TestService;
@@ -27,14 +28,14 @@ describe('VerifyTotp on its Redis copy never serves stale state (real stores, tw
 
   afterEach(() => stores.redisServer.signal('SIGCONT'));
 
-  const copyKey = (userId: string) => `mfa:{${encodeURIComponent(userId)}}:totp-copy`;
+  const copyKey = (userId: string) => stores.key(userId, 'totp-copy');
   const copyOf = async (userId: string) => {
     const value = await stores.redis.get(copyKey(userId));
     return value === null ? null : (JSON.parse(value) as [number, [string, string, number][], number]);
   };
   const versionOf = async (userId: string) =>
     ((await stores.mongo.db(stores.mongoDb).collection('mfa_factors').findOne({ _id: userId as never })) as { version?: number } | null)?.version;
-  const failuresOf = async (userId: string) => Number((await stores.redis.get(`mfa:{${encodeURIComponent(userId)}}:failures`)) ?? 0);
+  const failuresOf = async (userId: string) => Number((await stores.redis.get(stores.key(userId, 'failures'))) ?? 0);
   const login = (client: MfaClient, userId: string, code: string) => outcomeOf(client.verifyTotp({ userId, code }));
 
   /** Enrolled on B, logged in once on A: A has taken the copy, at the record's version. */
