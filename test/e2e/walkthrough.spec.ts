@@ -2,13 +2,14 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { useRealStores } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
+import { listens } from '../../dev/child-process.js';
 import { freePort } from '../../dev/free-port.js';
 import { decodeText } from '../support/qr-decode.js';
 import { readmeShellLinesBetween } from '../support/readme-commands.js';
@@ -33,17 +34,6 @@ function scriptCommands(): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('step ') && !line.includes('# script only'))
     .map((line) => line.replace('${GRPC_PORT:-50051}', '50051'));
-}
-
-function listens(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 type RunResult = { stdout: string; stderr: string; port: number };
