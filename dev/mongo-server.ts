@@ -117,7 +117,7 @@ function withPoolMaxConns(postgresUrl: string): string {
   return url.href;
 }
 
-// The first call builds FerretDB with Go (a minute or two); its progress shows on our stderr.
+// The first call builds FerretDB with Go (minutes: see the README's Prerequisites); its progress shows on our stderr.
 async function buildFerretDb(): Promise<string> {
   const child = spawn(ENSURE_TOOL, ['ferretdb'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';

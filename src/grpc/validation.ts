@@ -47,7 +47,7 @@ export class RequestValidator {
 
   /** 6 ASCII digits, spaces ignored ("123 456", as apps show them); returns the digits alone. */
   totpCode(value: string, field = 'code'): string {
-    if (value === '') this.#add(field, 'is required');
+    if (value.trim() === '') this.#add(field, 'is required');
     const code = normalizeTotpCode(value);
     if (code === null) this.#add(field, 'must be exactly 6 digits (0-9; spaces are ignored)');
     return code ?? value;
@@ -62,7 +62,7 @@ export class RequestValidator {
 
   /** A code of an enabled factor (DisableMfa, RemoveAuthenticator): 6 digits (TOTP, returned as the digits alone) or a recovery code. */
   totpOrRecoveryCode(value: string, field = 'code'): string {
-    if (value === '') this.#add(field, 'is required');
+    if (value.trim() === '') this.#add(field, 'is required');
     const totp = normalizeTotpCode(value);
     if (totp !== null) return totp;
     if (value.length > 128 || normalizeRecoveryCode(value) === null) {

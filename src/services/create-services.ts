@@ -80,7 +80,7 @@ export function createServices(
   // Every write that carries security events wakes the relay.
   // A failed write may still land: look again a second later, and once a write cut off by the store
   // timeout has surely landed or failed.
-  const factors = withRelayNudge(stores.factors, relay, { lateWriteMs: [1000, config.storeTimeoutMs + 1000] });
+  const factors = withRelayNudge(stores.factors, relay, { againAfterMs: 1000, finallyAfterMs: config.storeTimeoutMs + 1000 });
   const events = new SecurityEventFactory({ clock, random });
   const box = new SecretBox(keyring, random);
   const recoveryCodes = new RecoveryCodes(keyring, random);

@@ -75,6 +75,11 @@ describe('Codes as people type them (embedded stores)', () => {
       expect(await violations(mfa.regenerateRecoveryCodes({ userId: 'a' }))).to.deep.equal(required);
     });
 
+    it('says "is required" for a code of spaces only, not "must be exactly 6 digits"', async () => {
+      expect(await violations(mfa.verifyTotp({ userId: 'a', code: '   ' }))).to.deep.equal(required);
+      expect(await violations(mfa.disableMfa({ userId: 'a', code: ' ' }))).to.deep.equal(required);
+    });
+
     it('says "is required" on DisableMfa and RemoveAuthenticator (a TOTP code or a recovery code)', async () => {
       expect(await violations(mfa.disableMfa({ userId: 'a' }))).to.deep.equal(required);
       expect(await violations(mfa.removeAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa' }))).to.deep.equal(required);

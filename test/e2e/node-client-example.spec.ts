@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { buildDist } from '../support/build-dist.js';
 import { generateTotp } from '../../src/domain/totp.js';
 import { bearer } from '../support/grpc-client.js';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
@@ -30,7 +31,7 @@ describe('The Node client example (examples/node-client), as a caller installs i
     await symlink(ROOT, join(dir, 'node_modules', 'mfa-service'));
     await symlink(join(ROOT, 'node_modules', '@types', 'node'), join(dir, 'node_modules', '@types', 'node'));
     // The package's exports point into dist/, which `npm install` builds (its prepare script).
-    await run('npm', ['run', 'build'], { cwd: ROOT, timeout: 120_000 });
+    await buildDist(); // one build at a time across mocha's parallel workers
     service = await startServiceProcess({ MFA_AUTH_TOKENS: `login-service:${TOKEN}` });
   });
 

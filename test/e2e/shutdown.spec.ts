@@ -6,7 +6,8 @@ import { startServiceProcess } from '../support/service-process.js';
 
 describe('Graceful shutdown (a service process on real Redis and MongoDB)', function () {
   this.timeout(60_000);
-  const stores = useRealStores();
+  // It pauses Redis's writes (CLIENT PAUSE): servers of its own, so no other file stalls.
+  const stores = useRealStores({ private: true });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`on ${signal}, lets the in-flight call finish, takes no new calls, and exits 0`, async () => {

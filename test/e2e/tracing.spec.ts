@@ -48,7 +48,7 @@ describe('Tracing (OpenTelemetry, OTLP/HTTP, real stores)', function () {
       else if (value !== null && typeof value === 'object' && !(value instanceof Date)) Object.values(value).forEach(walk);
     };
     walk(await stores.mongo.db(stores.mongoDb).collection('mfa_factors').findOne({ _id: userId as never }));
-    for (const key of await stores.redis.keys(`*${userId}*`)) {
+    for (const key of await stores.redis.keys(`${stores.keyPrefix}*${userId}*`)) {
       const type = await stores.redis.type(key);
       if (type === 'string') walk(await stores.redis.get(key));
       if (type === 'hash') walk(Object.values(await stores.redis.hgetall(key)));

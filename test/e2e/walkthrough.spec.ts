@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { buildDist } from '../support/build-dist.js';
 import { useRealStores } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { listens } from '../../dev/child-process.js';
@@ -89,7 +90,7 @@ describe('The README walk-through (scripts/walkthrough.sh)', function () {
     this.timeout(700_000);
     grpcurl = (await run(join(ROOT, 'scripts', 'ensure-tool.sh'), ['grpcurl'], { timeout: 600_000 })).stdout.trim();
     // Built once here, so that the runs below, which overlap, find dist/ current and do not build it at once.
-    await run('npm', ['run', 'build'], { cwd: ROOT, timeout: 120_000 });
+    await buildDist(); // one build at a time across mocha's parallel workers
   });
 
   it('shows in the README the same commands as the script, in the same order', () => {
@@ -122,7 +123,8 @@ describe('The README walk-through (scripts/walkthrough.sh)', function () {
     try {
       const failed = await run(SCRIPT, [], {
         cwd: ROOT,
-        env: { ...process.env, GRPC_PORT: String(port), PATH: `${dirname(grpcurl)}:${process.env['PATH']}` },
+        // The embedded stores, whatever a developer's .stores/env says: the port alone must fail it.
+        env: { ...process.env, REDIS_URL: '', STORES_DIR: join(tmpdir(), 'walkthrough-no-stores'), GRPC_PORT: String(port), PATH: `${dirname(grpcurl)}:${process.env['PATH']}` },
         timeout: 60_000,
       }).then(
         () => null,

@@ -16,7 +16,7 @@ export const SHARED_MONGO_KIND = 'MFA_TEST_SHARED_MONGO_KIND';
 let servers: { redis: TestRedis; mongo: TestMongo } | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
-  // The first run may build FerretDB (a minute or two); its progress shows on stderr.
+  // The first run may build FerretDB (minutes: see the README's Prerequisites); its progress shows on stderr.
   const [redis, mongo] = await Promise.all([startRedisServer(), startMongoServer()]);
   servers = { redis, mongo };
   process.env[SHARED_REDIS_URL] = redis.url;

@@ -8,8 +8,10 @@ export interface OutboxWatcher {
 }
 
 export interface RelayNudgeOptions {
-  /** When to look again after a failed write that carried events, in ms after it failed. */
-  readonly lateWriteMs: readonly number[];
+  /** A second look this long after a failed write that carried events. */
+  readonly againAfterMs: number;
+  /** A last look once such a write has surely landed or failed (past the store timeout). */
+  readonly finallyAfterMs: number;
 }
 
 type Events = readonly SecurityEventRecord[];
@@ -34,9 +36,9 @@ const EVENTS_OF: { readonly [K in FactorStoreWrite]: (...args: Parameters<Factor
  * `factors`, nudging the relay after every write that carried security
  * events, so they reach the event log at once rather than at the next sweep.
  * Also after a write that failed: it may have committed, now or (a timeout,
- * a stalled server) a little later, so the relay looks at once, then at each
- * of `lateWriteMs` (a second later, and once such a write has surely landed
- * or failed); a relay that finds nothing does nothing. (What lands later
+ * a stalled server) a little later, so the relay looks at once, then again
+ * (`againAfterMs`) and once such a write has surely landed or failed
+ * (`finallyAfterMs`); a relay that finds nothing does nothing. (What lands later
  * still is the sweep's.)
  */
 export function withRelayNudge(factors: FactorStore, relay: OutboxWatcher, options: RelayNudgeOptions): FactorStore {
@@ -50,7 +52,8 @@ export function withRelayNudge(factors: FactorStore, relay: OutboxWatcher, optio
     } catch (error) {
       if (carries) {
         relay.nudge(call.userId);
-        for (const ms of options.lateWriteMs) relay.nudge(call.userId, ms);
+        relay.nudge(call.userId, options.againAfterMs);
+        relay.nudge(call.userId, options.finallyAfterMs);
       }
       throw error;
     }
