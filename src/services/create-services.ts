@@ -28,6 +28,7 @@ export interface ServiceSettings {
   readonly maxAuthenticators: number;
   readonly maxFailedAttempts: number;
   readonly lockoutSeconds: number;
+  readonly lockoutMaxSeconds: number;
   readonly rememberDeviceDays: number;
   readonly maxRememberedDevices: number;
   readonly eventRetentionSeconds: number;
@@ -89,7 +90,7 @@ export function createServices(
     factors,
     events,
     logger: logger.child({ component: 'code-checks' }),
-    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
+    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000, maxLockoutMs: config.lockoutMaxSeconds * 1000 },
   });
   const codeChecks = new CodeChecks({ lockout, box, recoveryCodes });
   const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
@@ -123,7 +124,7 @@ export function createServices(
     devices,
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),
-    admin: new AdminService({ factors, pending, sessions, events, clock }),
+    admin: new AdminService({ factors, attempts, pending, sessions, events, clock }),
     audit: new AuditService({ log: stores.securityEvents, outbox: stores.factors }),
     securityEvents: new SecurityEventWatchService({
       log: stores.securityEvents,

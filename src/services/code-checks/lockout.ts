@@ -10,10 +10,12 @@ export interface CheckFailure {
 }
 
 /**
- * The lockout: MFA_MAX_FAILED_ATTEMPTS failed code checks in a row lock the
- * user out of every code check for MFA_LOCKOUT_SECONDS, on every instance
- * (the count is in the AttemptStore, one atomic Redis step per check). Every
- * check passes this gate (CodeChecks): a pass clears the count, a failure
+ * The lockout: every MFA_MAX_FAILED_ATTEMPTS failed code checks in a row lock
+ * the user out of every code check, on every instance (the count is in the
+ * AttemptStore, one atomic Redis step per check). The k-th lockout in a row
+ * lasts min(MFA_LOCKOUT_SECONDS × 2^(k−1), MFA_LOCKOUT_MAX_SECONDS), and no
+ * quiet period forgets a failure (issue 22). Every check passes this gate
+ * (CodeChecks): a pass clears the count and the lockouts in a row, a failure
  * counts, and the check that locks the user records one LOCKED_OUT security
  * event, so a brute-force run adds one event per lockout period, however many
  * codes it tries (issue 10). It holds no claim on any code: only the durable
@@ -54,10 +56,10 @@ export class Lockout {
     if (lockedMs > 0) throw lockedOut(lockedMs);
   }
 
-  /** True when the user is neither locked out nor has failures counted (a pass would have nothing to clear). */
+  /** True when the user is not locked out and has no failures nor lockouts in a row counted (a pass would have nothing to clear). */
   async isClear(userId: string): Promise<boolean> {
     const standing = await this.deps.attempts.standing(userId);
-    return !(standing.lockedMs > 0 || standing.failures > 0);
+    return !(standing.lockedMs > 0 || standing.failures > 0 || standing.lockouts > 0);
   }
 
   /**
