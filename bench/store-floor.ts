@@ -71,7 +71,7 @@ export class StoreFloor {
     return counted(async () => {
       const _id = this.#nextId();
       const step = ++this.#step;
-      await this.attempts.settle(_id, true, { maxFailures: 100, lockoutMs: 60_000, maxLockoutMs: 60_000 });
+      await this.attempts.settle(_id, true, { maxFailures: 100, lockoutMs: 60_000 });
       const path = `authenticators.${this.authenticatorId}`;
       // As FactorStore.spendStep writes it: the filter names the version, which a login does not move.
       const result = await this.factors.updateOne(

@@ -20,6 +20,8 @@ export interface Config {
   readonly lockoutSeconds: number;
   /** MFA_LOCKOUT_MAX_SECONDS: no lockout lasts longer, however many came before it in a row. */
   readonly lockoutMaxSeconds: number;
+  /** MFA_MAX_CONSECUTIVE_FAILURES: failed code checks in a row that suspend the user's TOTP (NIST SP 800-63B-4 §3.2.2). */
+  readonly maxConsecutiveFailures: number;
   readonly rememberDeviceDays: number;
   readonly maxRememberedDevices: number;
   /** Most authenticators per user (each adds 3 in 10^6 to a guess's odds). */
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const adminCallers = callerNames(env, 'MFA_ADMIN_CALLERS', callerTokens);
   const lockoutSeconds = integer(env, 'MFA_LOCKOUT_SECONDS', 900, 1, 86_400);
+  const maxFailedAttempts = integer(env, 'MFA_MAX_FAILED_ATTEMPTS', 5, 1, 100);
   const eventCallers = callerNames(env, 'MFA_EVENT_CALLERS', callerTokens);
   return Object.freeze({
     grpcHost: text(env, 'GRPC_HOST') ?? '0.0.0.0',
@@ -122,7 +125,8 @@ export function loadConfig(env: Env = process.env): Config {
     keyring,
     issuer,
     enrollmentTtlSeconds: integer(env, 'MFA_ENROLLMENT_TTL_SECONDS', 60, 1, 3600),
-    maxFailedAttempts: integer(env, 'MFA_MAX_FAILED_ATTEMPTS', 5, 1, 100),
+    maxFailedAttempts,
+    maxConsecutiveFailures: integer(env, 'MFA_MAX_CONSECUTIVE_FAILURES', 100, maxFailedAttempts, 100),
     lockoutSeconds,
     lockoutMaxSeconds: lockoutMaxSeconds(env, lockoutSeconds),
     rememberDeviceDays: integer(env, 'MFA_REMEMBER_DEVICE_DAYS', 30, 1, 365),

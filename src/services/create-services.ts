@@ -29,6 +29,7 @@ export interface ServiceSettings {
   readonly maxFailedAttempts: number;
   readonly lockoutSeconds: number;
   readonly lockoutMaxSeconds: number;
+  readonly maxConsecutiveFailures: number;
   readonly rememberDeviceDays: number;
   readonly maxRememberedDevices: number;
   readonly eventRetentionSeconds: number;
@@ -89,8 +90,14 @@ export function createServices(
     attempts,
     factors,
     events,
+    clock,
     logger: logger.child({ component: 'code-checks' }),
-    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000, maxLockoutMs: config.lockoutMaxSeconds * 1000 },
+    settings: {
+      maxFailures: config.maxFailedAttempts,
+      lockoutMs: config.lockoutSeconds * 1000,
+      maxLockoutMs: config.lockoutMaxSeconds * 1000,
+      maxConsecutiveFailures: config.maxConsecutiveFailures,
+    },
   });
   const codeChecks = new CodeChecks({ lockout, box, recoveryCodes });
   const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });

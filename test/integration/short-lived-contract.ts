@@ -99,7 +99,7 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
 
 
     describe('AttemptStore', () => {
-      const policy = { maxFailures: 3, lockoutMs: 400, maxLockoutMs: 400 };
+      const policy = { maxFailures: 3, lockoutMs: 400 };
 
       it('locks after maxFailures consecutive failures and refuses even a passed check while locked', async () => {
         const user = newUser();
@@ -133,23 +133,27 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 3 });
       });
 
-      it('doubles each lockout in a row up to maxLockoutMs, and a pass starts the escalation again', async () => {
+      it('answers limit at suspendAt instead of locking, and keeps the count until clear() (issue 22)', async () => {
         const user = newUser();
-        const escalating = { maxFailures: 2, lockoutMs: 100, maxLockoutMs: 350 };
-        const lockouts: number[] = [];
-        for (let k = 1; k <= 4; k += 1) {
-          expect(await s.attempts.settle(user, false, escalating)).to.deep.equal({ kind: 'rejected', failures: 1 });
-          const locked = await s.attempts.settle(user, false, escalating);
-          expect(locked).to.include({ kind: 'locked', failures: 2 });
-          lockouts.push((locked as { retryAfterMs: number }).retryAfterMs);
-          expect(await s.attempts.standing(user)).to.include({ failures: 0, lockouts: k });
-          await s.elapse(lockouts.at(-1)! + 50);
-        }
-        expect(lockouts).to.deep.equal([100, 200, 350, 350]);
-        expect(await s.attempts.settle(user, true, escalating)).to.deep.equal({ kind: 'accepted' });
-        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 0 });
-        await s.attempts.settle(user, false, escalating);
-        expect(await s.attempts.settle(user, false, escalating)).to.deep.equal({ kind: 'locked', retryAfterMs: 100, failures: 2 });
+        const limited = { maxFailures: 2, lockoutMs: 10_000, suspendAt: 4 };
+        expect(await s.attempts.settle(user, false, limited)).to.deep.equal({ kind: 'rejected', failures: 1 });
+        expect(await s.attempts.settle(user, false, limited)).to.deep.include({ kind: 'locked', failures: 2 });
+        await s.attempts.clear(user);
+        for (let i = 1; i <= 3; i += 1) await s.attempts.settle(user, false, { ...limited, maxFailures: 100 });
+        expect(await s.attempts.settle(user, false, limited)).to.deep.equal({ kind: 'limit', failures: 4 });
+        expect(await s.attempts.standing(user), 'no lockout; the count stays for a retry of the suspension').to.deep.equal({ lockedMs: 0, failures: 4 });
+        expect(await s.attempts.settle(user, false, limited)).to.deep.equal({ kind: 'limit', failures: 5 });
+        await s.attempts.clear(user);
+        expect(await s.attempts.settle(user, false, { maxFailures: 3, lockoutMs: 10_000 })).to.deep.equal({ kind: 'rejected', failures: 1 });
+      });
+
+      it('locks for the lockoutMs it is given (the caller escalates)', async () => {
+        const user = newUser();
+        await s.attempts.settle(user, false, policy);
+        await s.attempts.settle(user, false, policy);
+        expect(await s.attempts.settle(user, false, { ...policy, lockoutMs: 250 })).to.deep.equal({ kind: 'locked', retryAfterMs: 250, failures: 3 });
+        const left = await s.attempts.lockoutRemainingMs(user);
+        expect(left).to.be.greaterThan(0).and.at.most(250);
       });
 
       it('clear() forgets the failures, the lockout and the lockouts in a row', async () => {
@@ -157,34 +161,34 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         for (let i = 0; i < 3; i += 1) await s.attempts.settle(user, false, policy);
         await s.attempts.settle(user, false, { ...policy, maxFailures: 100 });
         await s.attempts.clear(user);
-        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 0 });
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
         expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
         await s.attempts.clear(newUser());
       });
 
       it('tells the standing (lockout left, failures counted) without changing it', async () => {
         const user = newUser();
-        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 0 });
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
         await s.attempts.settle(user, false, policy);
         await s.attempts.settle(user, false, policy);
-        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 2, lockouts: 0 });
-        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 2, lockouts: 0 });
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 2 });
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 2 });
         await s.attempts.settle(user, false, policy);
         const locked = await s.attempts.standing(user);
         expect(locked.lockedMs).to.be.greaterThan(0).and.at.most(400);
         await s.elapse(500);
-        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 1 });
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
         await s.attempts.settle(user, false, policy);
         await s.attempts.settle(user, true, policy);
-        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 0 });
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
       });
 
       it('counts concurrent failures exactly, and locks once', async () => {
         const user = newUser();
-        const lenient = { maxFailures: 100, lockoutMs: 10_000, maxLockoutMs: 10_000 };
+        const lenient = { maxFailures: 100, lockoutMs: 10_000 };
         await Promise.all(Array.from({ length: 10 }, () => s.attempts.settle(user, false, lenient)));
         expect(await s.attempts.settle(user, false, lenient)).to.deep.equal({ kind: 'rejected', failures: 11 });
-        const strict = { maxFailures: 3, lockoutMs: 10_000, maxLockoutMs: 10_000 };
+        const strict = { maxFailures: 3, lockoutMs: 10_000 };
         const other = newUser();
         const outcomes = await Promise.all(Array.from({ length: 10 }, () => s.attempts.settle(other, false, strict)));
         expect(outcomes.filter((o) => o.kind === 'locked' && o.failures === 3)).to.have.length(1);

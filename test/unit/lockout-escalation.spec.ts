@@ -92,15 +92,19 @@ describe('escalating lockouts (issue 22; in-memory stores, fake clock)', () => {
       expect(await lockOut()).to.equal(60_000);
     });
 
-    it('a login on the login copy never clears anything: with lockouts in a row counted it goes the durable way, which does', async () => {
+    it('a login on the login copy: its one update clears the durable count and escalation too', async () => {
       const { h, verify, lockOut } = setUp('copy');
       const { secret } = await h.enroll('copy');
       expect(await verify(h.code(secret))).to.deep.equal({ reason: 'OK' }); // takes the copy
       h.clock.advance(30_000);
       h.clock.advance(await lockOut());
-      expect(await h.stores.attempts.standing('copy')).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 1 });
+      expect((await h.stores.factors.get('copy'))!.failures).to.deep.equal({ count: 2, lockouts: 1, totpSuspendedAt: null });
+      const version = (await h.stores.factors.get('copy'))!.version;
       expect(await verify(h.code(secret))).to.deep.equal({ reason: 'OK' });
-      expect(await h.stores.attempts.standing('copy')).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 0 });
+      const after = (await h.stores.factors.get('copy'))!;
+      expect(after.version, 'the login went on the copy').to.equal(version);
+      expect(after.failures).to.deep.equal({ count: 0, lockouts: 0, totpSuspendedAt: null });
+      expect(await lockOut()).to.equal(60_000);
     });
 
     it('DisableMfa (a passed check) and turning MFA on again', async () => {
@@ -109,7 +113,8 @@ describe('escalating lockouts (issue 22; in-memory stores, fake clock)', () => {
       h.clock.advance(await lockOut());
       expect(await verify(WRONG)).to.deep.equal({ reason: 'INVALID_CODE' });
       await h.services.verification.disable({ userId: 'dis', code: h.code(secret) });
-      expect(await h.stores.attempts.standing('dis')).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 0 });
+      expect(await h.stores.attempts.standing('dis')).to.deep.equal({ lockedMs: 0, failures: 0 });
+      expect((await h.stores.factors.get('dis'))!.failures).to.deep.equal({ count: 0, lockouts: 0, totpSuspendedAt: null });
       await h.enroll('dis');
       expect(await lockOut()).to.equal(60_000);
     });
@@ -121,7 +126,8 @@ describe('escalating lockouts (issue 22; in-memory stores, fake clock)', () => {
       await lockOut();
       expect(await verify(WRONG)).to.include({ reason: 'LOCKED_OUT' });
       await h.services.admin.resetMfa('reset', 'lost phone');
-      expect(await h.stores.attempts.standing('reset')).to.deep.equal({ lockedMs: 0, failures: 0, lockouts: 0 });
+      expect(await h.stores.attempts.standing('reset')).to.deep.equal({ lockedMs: 0, failures: 0 });
+      expect((await h.stores.factors.get('reset'))!.failures).to.deep.equal({ count: 0, lockouts: 0, totpSuspendedAt: null });
       expect((await h.services.status.get('reset')).lockedUntil).to.equal(null);
       await h.enroll('reset');
       expect(await lockOut()).to.equal(60_000);

@@ -1,18 +1,16 @@
 import type { Clock } from '../../domain/clock.js';
-import { lockoutDurationMs } from '../../domain/lockout-duration.js';
 import type { AttemptOutcome, AttemptStanding, AttemptStore, LockoutPolicy } from '../ports/index.js';
 
 interface UserAttempts {
   failures: number;
-  lockouts: number;
   lockedUntil: number;
 }
 
 /**
  * In-process AttemptStore with the same rules as the Redis script. A user's
- * entry lives while it holds a failure count, a lockout or lockouts in a row,
- * none of which expires but the lockout itself (issue 22), as the Redis keys
- * do; a pass or clear() removes it, and reads create nothing.
+ * entry lives while it holds a failure count or a lockout; the count never
+ * expires (issue 22), as the Redis key does not; a pass or clear() removes
+ * it, and reads create nothing.
  */
 export class MemoryAttemptStore implements AttemptStore {
   readonly #users = new Map<string, UserAttempts>();
@@ -29,12 +27,12 @@ export class MemoryAttemptStore implements AttemptStore {
     }
     user.failures += 1;
     let outcome: AttemptOutcome;
-    if (user.failures >= policy.maxFailures) {
-      user.lockouts += 1;
-      const lockoutMs = lockoutDurationMs(policy, user.lockouts);
-      outcome = { kind: 'locked', retryAfterMs: lockoutMs, failures: user.failures };
+    if (policy.suspendAt !== undefined && policy.suspendAt > 0 && user.failures >= policy.suspendAt) {
+      outcome = { kind: 'limit', failures: user.failures };
+    } else if (user.failures >= policy.maxFailures) {
+      outcome = { kind: 'locked', retryAfterMs: policy.lockoutMs, failures: user.failures };
       user.failures = 0;
-      user.lockedUntil = now + lockoutMs;
+      user.lockedUntil = now + policy.lockoutMs;
     } else {
       outcome = { kind: 'rejected', failures: user.failures };
     }
@@ -47,8 +45,8 @@ export class MemoryAttemptStore implements AttemptStore {
   }
 
   async standing(userId: string): Promise<AttemptStanding> {
-    const { failures, lockouts, lockedUntil } = this.#user(userId);
-    return { lockedMs: Math.max(0, lockedUntil - this.clock.now().getTime()), failures, lockouts };
+    const { failures, lockedUntil } = this.#user(userId);
+    return { lockedMs: Math.max(0, lockedUntil - this.clock.now().getTime()), failures };
   }
 
   async clear(userId: string): Promise<void> {
@@ -63,6 +61,6 @@ export class MemoryAttemptStore implements AttemptStore {
   /** A copy of the user's entry (a fresh one when none is kept); reading it stores nothing. */
   #user(userId: string): UserAttempts {
     const kept = this.#users.get(userId);
-    return kept === undefined ? { failures: 0, lockouts: 0, lockedUntil: 0 } : { ...kept };
+    return kept === undefined ? { failures: 0, lockedUntil: 0 } : { ...kept };
   }
 }

@@ -4,24 +4,25 @@ export type AttemptOutcome =
   /** A failed check, counted: `failures` in a row so far. */
   | { readonly kind: 'rejected'; readonly failures: number }
   /** Locked: codes are not checked for `retryAfterMs`. `failures` is the count that locked the user when this check did, else 0. */
-  | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number };
+  | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number }
+  /** A failed check that reached `suspendAt` with `failures` counted: no lockout started; the count stays until clear(). */
+  | { readonly kind: 'limit'; readonly failures: number };
 
+/** The rule one check is settled by: the caller works out the lockout's length and the limit from the user's record. */
 export interface LockoutPolicy {
   readonly maxFailures: number;
-  /** The first lockout in a row; each next one lasts twice the one before (lockoutDurationMs). */
+  /** How long the lockout this check would start lasts (the escalation: lockoutDurationMs). */
   readonly lockoutMs: number;
-  /** No lockout lasts longer (MFA_LOCKOUT_MAX_SECONDS). */
-  readonly maxLockoutMs: number;
+  /** The failure count at which the check answers 'limit' instead (TOTP suspension, issue 22); none when unset. */
+  readonly suspendAt?: number;
 }
 
 /** What the gate holds for a user, read without changing it. */
 export interface AttemptStanding {
   /** Milliseconds left of the lockout, or 0. */
   readonly lockedMs: number;
-  /** Failures counted since the last pass or the last lockout. */
+  /** Failures counted since the last pass or lockout. */
   readonly failures: number;
-  /** Lockouts in a row since the last pass: the next one lasts lockoutDurationMs(policy, lockouts + 1). */
-  readonly lockouts: number;
 }
 
 /**
@@ -32,17 +33,18 @@ export interface AttemptStanding {
 export interface AttemptStore {
   /**
    * In one atomic step: if the user is locked, says so (whatever the check
-   * was). Otherwise a passed check clears the failure count and the lockouts
-   * in a row; a failed one counts, and when the count reaches `maxFailures`
-   * starts the next lockout in a row, for lockoutDurationMs(policy, k), and
-   * the count starts again. Nothing expires on a quiet period (issue 22):
-   * only a pass, or clear(), ends a run of failures.
+   * was). Otherwise a passed check clears the failure count; a failed one
+   * counts and, when the count reaches `suspendAt`, answers 'limit' (the
+   * count stays, so that a suspension that failed to be written is tried
+   * again on the next failure), else when it reaches `maxFailures` locks the
+   * user for `lockoutMs` and the count starts again. Nothing expires but the lockout (issue 22): only
+   * a pass, or clear(), ends a run of failures.
    */
   settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome>;
   /** Milliseconds left of the user's lockout, or 0. */
   lockoutRemainingMs(userId: string): Promise<number>;
-  /** Reads, changing nothing: the lockout left, the failures counted and the lockouts in a row. */
+  /** Reads, changing nothing: the lockout left and the failures counted. */
   standing(userId: string): Promise<AttemptStanding>;
-  /** Forgets the user's failures, lockouts in a row and any lockout (ResetMfa: support staff start the user afresh). */
+  /** Forgets the user's failures and any lockout (ResetMfa; a suspension once it is durable). */
   clear(userId: string): Promise<void>;
 }
