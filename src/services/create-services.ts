@@ -7,7 +7,7 @@ import type { Stores } from '../stores/open-stores.js';
 import { AdminService } from './admin/admin-service.js';
 import { AuthenticatorService } from './authenticators/authenticator-service.js';
 import { CodeChecks } from './code-checks/code-checks.js';
-import { Lockout } from './code-checks/lockout.js';
+import { Lockout, NO_LOCKOUT_METER, type LockoutMeter } from './code-checks/lockout.js';
 import { DeviceService } from './devices/device-service.js';
 import { ConfirmationService } from './enrollment/confirmation-service.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
@@ -67,9 +67,9 @@ export interface Services extends MfaServices {
 export function createServices(
   config: ServiceSettings,
   stores: Omit<Stores, 'close' | 'probes'>,
-  deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
+  deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger; meter?: LockoutMeter },
 ): Services {
-  const { keyring, clock, random, logger } = deps;
+  const { keyring, clock, random, logger, meter = NO_LOCKOUT_METER } = deps;
   const { pending, attempts } = stores;
   const relay = new EventRelay({
     outbox: stores.factors,
@@ -92,6 +92,7 @@ export function createServices(
     events,
     clock,
     logger: logger.child({ component: 'code-checks' }),
+    meter,
     settings: {
       maxFailures: config.maxFailedAttempts,
       lockoutMs: config.lockoutSeconds * 1000,

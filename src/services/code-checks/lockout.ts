@@ -18,6 +18,17 @@ export interface CheckedUser {
   readonly failures: DurableFailures;
 }
 
+/** What the lockout reports as it happens (RpcMetrics: mfa_lockouts_started_total, mfa_totp_suspensions_total). */
+export interface LockoutMeter {
+  /** A failed check started a lockout. */
+  lockoutStarted(): void;
+  /** A failed check suspended a user's TOTP (counted once per suspension). */
+  totpSuspended(): void;
+}
+
+/** Reports nothing (the service-level tests, which read the stores instead). */
+export const NO_LOCKOUT_METER: LockoutMeter = { lockoutStarted: () => {}, totpSuspended: () => {} };
+
 /** The lockout's settings (MFA_MAX_FAILED_ATTEMPTS, MFA_LOCKOUT_SECONDS, MFA_LOCKOUT_MAX_SECONDS, MFA_MAX_CONSECUTIVE_FAILURES). */
 export interface LockoutSettings {
   readonly maxFailures: number;
@@ -54,6 +65,7 @@ export class Lockout {
       readonly events: SecurityEventFactory;
       readonly clock: Clock;
       readonly logger: Logger;
+      readonly meter: LockoutMeter;
       readonly settings: LockoutSettings;
     },
   ) {}
@@ -75,7 +87,10 @@ export class Lockout {
       throw totpSuspended();
     }
     if (outcome.kind === 'locked') {
-      if (outcome.failures > 0) await this.#recordLockout(user.userId, outcome.failures);
+      if (outcome.failures > 0) {
+        this.deps.meter.lockoutStarted();
+        await this.#recordLockout(user.userId, outcome.failures);
+      }
       throw lockedOut(outcome.retryAfterMs);
     }
     throw failure === ErrorReason.CODE_REUSED
@@ -113,8 +128,11 @@ export class Lockout {
    */
   async #suspend(userId: string, count: number): Promise<void> {
     const event = this.deps.events.make(userId, 'TOTP_SUSPENDED', { failedAttempts: count });
-    await runDetached(() => this.deps.factors.suspendTotp(userId, this.deps.clock.now(), count, [event]));
+    const suspended = await runDetached(() => this.deps.factors.suspendTotp(userId, this.deps.clock.now(), count, [event]));
     await runDetached(() => this.deps.attempts.clear(userId));
+    // Not by this call: a concurrent failure suspended it first (or MFA went off), and counted it.
+    if (!suspended) return;
+    this.deps.meter.totpSuspended();
     this.deps.logger.warn({ userId, failedAttempts: count }, 'TOTP suspended after too many failed code checks in a row');
   }
 
