@@ -16,7 +16,12 @@ export interface Config {
   readonly issuer: string;
   readonly enrollmentTtlSeconds: number;
   readonly maxFailedAttempts: number;
+  /** The first lockout in a row; each next one doubles, up to lockoutMaxSeconds. */
   readonly lockoutSeconds: number;
+  /** MFA_LOCKOUT_MAX_SECONDS: no lockout lasts longer, however many came before it in a row. */
+  readonly lockoutMaxSeconds: number;
+  /** MFA_MAX_CONSECUTIVE_FAILURES: failed code checks in a row that suspend the user's TOTP (NIST SP 800-63B-4 §3.2.2). */
+  readonly maxConsecutiveFailures: number;
   readonly rememberDeviceDays: number;
   readonly maxRememberedDevices: number;
   /** Most authenticators per user (each adds 3 in 10^6 to a guess's odds). */
@@ -110,6 +115,8 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError((error as Error).message);
   }
   const adminCallers = callerNames(env, 'MFA_ADMIN_CALLERS', callerTokens);
+  const lockoutSeconds = integer(env, 'MFA_LOCKOUT_SECONDS', 900, 1, 86_400);
+  const maxFailedAttempts = integer(env, 'MFA_MAX_FAILED_ATTEMPTS', 5, 1, 100);
   const eventCallers = callerNames(env, 'MFA_EVENT_CALLERS', callerTokens);
   return Object.freeze({
     grpcHost: text(env, 'GRPC_HOST') ?? '0.0.0.0',
@@ -118,8 +125,10 @@ export function loadConfig(env: Env = process.env): Config {
     keyring,
     issuer,
     enrollmentTtlSeconds: integer(env, 'MFA_ENROLLMENT_TTL_SECONDS', 60, 1, 3600),
-    maxFailedAttempts: integer(env, 'MFA_MAX_FAILED_ATTEMPTS', 5, 1, 100),
-    lockoutSeconds: integer(env, 'MFA_LOCKOUT_SECONDS', 900, 1, 86_400),
+    maxFailedAttempts,
+    maxConsecutiveFailures: integer(env, 'MFA_MAX_CONSECUTIVE_FAILURES', 100, maxFailedAttempts, 100),
+    lockoutSeconds,
+    lockoutMaxSeconds: lockoutMaxSeconds(env, lockoutSeconds),
     rememberDeviceDays: integer(env, 'MFA_REMEMBER_DEVICE_DAYS', 30, 1, 365),
     maxRememberedDevices: integer(env, 'MFA_MAX_REMEMBERED_DEVICES', 20, 1, 100),
     maxAuthenticators: integer(env, 'MFA_MAX_AUTHENTICATORS', 5, 1, 10),
@@ -156,6 +165,15 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
   }
   return Number(value);
+}
+
+/** MFA_LOCKOUT_MAX_SECONDS: the longest lockout (issue 22), from MFA_LOCKOUT_SECONDS to a week. */
+function lockoutMaxSeconds(env: Env, lockoutSeconds: number): number {
+  const seconds = integer(env, 'MFA_LOCKOUT_MAX_SECONDS', 86_400, 1, 604_800);
+  if (seconds < lockoutSeconds) {
+    throw new ConfigError(`MFA_LOCKOUT_MAX_SECONDS must be at least MFA_LOCKOUT_SECONDS (${lockoutSeconds}), got "${seconds}"`);
+  }
+  return seconds;
 }
 
 /** A comma-separated list of caller names, each of which must have a token in MFA_AUTH_TOKENS. */

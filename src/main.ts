@@ -52,10 +52,10 @@ export async function startService(
   const stores = await openStores(config.stores, {
     clock, logger, timeoutMs: config.storeTimeoutMs, eventRetentionSeconds: config.eventRetentionSeconds, loginCopyTtlMs: config.loginCopySeconds * 1000,
   });
-  const services = createServices(config, stores, { keyring, clock, random, logger });
+  const metrics = new RpcMetrics();
+  const services = createServices(config, stores, { keyring, clock, random, logger, meter: metrics });
   // Also relays what an instance that died left in outboxes.
   services.relay.start();
-  const metrics = new RpcMetrics();
   const middleware = {
     serviceName: MFA_SERVICE_NAME,
     logger: logger.child({ component: 'grpc' }),

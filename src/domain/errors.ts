@@ -35,6 +35,8 @@ export const ErrorReason = {
   EVENT_CALLER_REQUIRED: 'EVENT_CALLER_REQUIRED',
   /** Events after the given cursor were removed by retention (MFA_EVENT_RETENTION_DAYS). */
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
+  /** MFA_MAX_CONSECUTIVE_FAILURES failed checks in a row suspended the user's TOTP authenticators (issue 22). */
+  TOTP_SUSPENDED: 'TOTP_SUSPENDED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

@@ -17,12 +17,14 @@ export interface StepProof {
  * Whether `proof` can still be spent on `record`: MFA is on, and the TOTP
  * step is newer than the last one spent by that authenticator (RFC 6238
  * §5.2: a step only moves forward, per authenticator), or the recovery code
- * is among the unused ones. The one statement of the rule; the MongoDB
+ * is among the unused ones, and TOTP is not suspended for a step. The one statement of the rule; the MongoDB
  * adapter's spend filter is its query form.
  */
 export function isSpendable(record: SpendableState, proof: CodeProof): boolean {
   if (!record.enabled) return false;
   if ('timeStep' in proof) {
+    // Suspended TOTP (issue 22) spends no step until a recovery code restores it.
+    if ((record.failures?.totpSuspendedAt ?? null) !== null) return false;
     const authenticator = record.authenticators.find((a) => a.authenticatorId === proof.authenticatorId);
     return authenticator !== undefined && proof.timeStep > authenticator.lastTimeStep;
   }
@@ -34,6 +36,8 @@ export interface SpendableState {
   readonly enabled: boolean;
   readonly authenticators: readonly { readonly authenticatorId: string; readonly lastTimeStep: number }[];
   readonly recoveryCodes?: RecoveryCodeSet | null;
+  /** totpSuspendedAt is set while the user's TOTP authenticators are suspended (a copy has none: its version decides). */
+  readonly failures?: { readonly totpSuspendedAt: Date | null };
 }
 
 /**

@@ -17,6 +17,8 @@ export const SECURITY_EVENT_TYPES = [
   'DEVICE_FORGOTTEN',
   'SESSIONS_REVOKED',
   'LOCKED_OUT',
+  'TOTP_SUSPENDED',
+  'TOTP_RESTORED',
 ] as const;
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 
@@ -75,5 +77,9 @@ export function auditNaming(event: SecurityEventRecord): { event: string; outcom
       return success('sessions.revoked');
     case 'LOCKED_OUT':
       return { event: 'code_check.locked_out', outcome: 'failure', detail: `${event.failedAttempts} failed code checks` };
+    case 'TOTP_SUSPENDED':
+      return { event: 'totp.suspended', outcome: 'failure', detail: `${event.failedAttempts} failed code checks in a row` };
+    case 'TOTP_RESTORED':
+      return success('totp.restored', 'by a recovery code');
   }
 }

@@ -29,6 +29,7 @@ export const STATUS_BY_REASON: Readonly<Record<ErrorReason, status>> = {
   EVENT_CALLER_REQUIRED: status.PERMISSION_DENIED,
   CURSOR_EXPIRED: status.FAILED_PRECONDITION,
   SHUTTING_DOWN: status.UNAVAILABLE,
+  TOTP_SUSPENDED: status.FAILED_PRECONDITION,
 };
 
 const INTERNAL_MESSAGE = 'internal error';

@@ -116,6 +116,7 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
         lockedUntil: found.lockedUntil ?? undefined,
         sessionsRevokedAt: found.sessionsRevokedAt ?? undefined,
         authenticators: found.authenticators,
+        totpSuspendedAt: found.totpSuspendedAt ?? undefined,
       };
     }),
 

@@ -61,7 +61,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // first depends on scheduling, so an end this close to the deadline counts as the deadline.
 const DEADLINE_SLACK_MS = 100;
 // The outcomes of a code check that count in mfa_verifications_total besides success.
-const CODE_CHECK_FAILURES: ReadonlySet<ErrorReason> = new Set([ErrorReason.INVALID_CODE, ErrorReason.CODE_REUSED, ErrorReason.LOCKED_OUT]);
+const CODE_CHECK_FAILURES: ReadonlySet<ErrorReason> = new Set([
+  ErrorReason.INVALID_CODE,
+  ErrorReason.CODE_REUSED,
+  ErrorReason.LOCKED_OUT,
+  ErrorReason.TOTP_SUSPENDED,
+]);
 
 /**
  * Starts the middleware's part of a call: the request id (from `x-request-id`,

@@ -15,6 +15,8 @@ export class RpcMetrics {
   readonly #enrollments: Counter<string>;
   readonly #verifications: Counter<string>;
   readonly #lockouts: Counter<string>;
+  readonly #lockoutsStarted: Counter<string>;
+  readonly #suspensions: Counter<string>;
   readonly #replays: Counter<string>;
   readonly #byCaller: Counter<string>;
   readonly #sent: Counter<string>;
@@ -46,6 +48,16 @@ export class RpcMetrics {
     this.#lockouts = new Counter({
       name: 'mfa_lockouts_total',
       help: 'Code checks refused by a lockout, including the failure that started it.',
+      registers,
+    });
+    this.#lockoutsStarted = new Counter({
+      name: 'mfa_lockouts_started_total',
+      help: 'Lockouts started: one per MFA_MAX_FAILED_ATTEMPTS failed code checks in a row (issue 22).',
+      registers,
+    });
+    this.#suspensions = new Counter({
+      name: 'mfa_totp_suspensions_total',
+      help: "Users' TOTP suspended after MFA_MAX_CONSECUTIVE_FAILURES failed code checks in a row (issue 22).",
       registers,
     });
     this.#byCaller = new Counter({
@@ -89,6 +101,16 @@ export class RpcMetrics {
 
   enrollment(stage: 'begun' | 'confirmed' | 'cancelled'): void {
     this.#enrollments.inc({ stage });
+  }
+
+  /** A failed code check started a lockout (LockoutMeter). */
+  lockoutStarted(): void {
+    this.#lockoutsStarted.inc();
+  }
+
+  /** A failed code check suspended a user's TOTP (LockoutMeter). */
+  totpSuspended(): void {
+    this.#suspensions.inc();
   }
 
   /** Records a code check: `outcome` is "success" or the error reason. */

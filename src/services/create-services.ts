@@ -7,7 +7,7 @@ import type { Stores } from '../stores/open-stores.js';
 import { AdminService } from './admin/admin-service.js';
 import { AuthenticatorService } from './authenticators/authenticator-service.js';
 import { CodeChecks } from './code-checks/code-checks.js';
-import { Lockout } from './code-checks/lockout.js';
+import { Lockout, NO_LOCKOUT_METER, type LockoutMeter } from './code-checks/lockout.js';
 import { DeviceService } from './devices/device-service.js';
 import { ConfirmationService } from './enrollment/confirmation-service.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
@@ -28,6 +28,8 @@ export interface ServiceSettings {
   readonly maxAuthenticators: number;
   readonly maxFailedAttempts: number;
   readonly lockoutSeconds: number;
+  readonly lockoutMaxSeconds: number;
+  readonly maxConsecutiveFailures: number;
   readonly rememberDeviceDays: number;
   readonly maxRememberedDevices: number;
   readonly eventRetentionSeconds: number;
@@ -65,9 +67,9 @@ export interface Services extends MfaServices {
 export function createServices(
   config: ServiceSettings,
   stores: Omit<Stores, 'close' | 'probes'>,
-  deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger },
+  deps: { keyring: Keyring; clock: Clock; random: RandomBytes; logger: Logger; meter?: LockoutMeter },
 ): Services {
-  const { keyring, clock, random, logger } = deps;
+  const { keyring, clock, random, logger, meter = NO_LOCKOUT_METER } = deps;
   const { pending, attempts } = stores;
   const relay = new EventRelay({
     outbox: stores.factors,
@@ -88,8 +90,15 @@ export function createServices(
     attempts,
     factors,
     events,
+    clock,
     logger: logger.child({ component: 'code-checks' }),
-    policy: { maxFailures: config.maxFailedAttempts, lockoutMs: config.lockoutSeconds * 1000 },
+    meter,
+    settings: {
+      maxFailures: config.maxFailedAttempts,
+      lockoutMs: config.lockoutSeconds * 1000,
+      maxLockoutMs: config.lockoutMaxSeconds * 1000,
+      maxConsecutiveFailures: config.maxConsecutiveFailures,
+    },
   });
   const codeChecks = new CodeChecks({ lockout, box, recoveryCodes });
   const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
@@ -123,7 +132,7 @@ export function createServices(
     devices,
     sessions,
     status: new StatusService({ factors, pending, attempts, sessions, clock }),
-    admin: new AdminService({ factors, pending, sessions, events, clock }),
+    admin: new AdminService({ factors, attempts, pending, sessions, events, clock }),
     audit: new AuditService({ log: stores.securityEvents, outbox: stores.factors }),
     securityEvents: new SecurityEventWatchService({
       log: stores.securityEvents,

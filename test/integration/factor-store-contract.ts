@@ -284,6 +284,75 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect((await s.factors.get(user))!.sessionsRevokedAt!.getTime()).to.equal(t1.getTime());
       });
 
+      describe('durable failures (issue 22)', () => {
+        const none = { count: 0, lockouts: 0, totpSuspendedAt: null };
+        const ms = (d: Date) => new Date(Math.floor(d.getTime()));
+
+        it('adds each lockout\'s count and one lockout in a row with its events, moving no version, creating the record when needed', async () => {
+          const user = newUser();
+          await s.factors.enable(user, enableAt(s.clock.now()));
+          const { version } = (await s.factors.get(user))!;
+          await s.factors.recordLockout(user, 5, [securityEvent(user, 1, { type: 'LOCKED_OUT', failedAttempts: 5 })]);
+          await Promise.all([s.factors.recordLockout(user, 5, []), s.factors.recordLockout(user, 5, [])]);
+          const after = (await s.factors.get(user))!;
+          expect(after.failures).to.deep.equal({ count: 15, lockouts: 3, totpSuspendedAt: null });
+          expect(after.version).to.equal(version);
+          expect((await s.factors.outbox(user)).map((e) => e.type)).to.deep.equal(['LOCKED_OUT']);
+          const fresh = newUser();
+          await s.factors.recordLockout(fresh, 2, []);
+          expect(await s.factors.get(fresh)).to.deep.include({ enabled: false, failures: { count: 2, lockouts: 1, totpSuspendedAt: null } });
+          expect(await s.factors.get(newUser())).to.equal(null);
+        });
+
+        it('suspends TOTP once, only while MFA is on, moving the version; no step is spendable then, a recovery code restores it', async () => {
+          const user = newUser();
+          const at = ms(s.clock.now());
+          await s.factors.enable(user, enableAt(at, 100));
+          await s.factors.recordLockout(user, 4, []);
+          const { version } = (await s.factors.get(user))!;
+          expect(await s.factors.suspendTotp(user, at, 6, [securityEvent(user, 1, { type: 'TOTP_SUSPENDED', failedAttempts: 6 })])).to.equal(true);
+          expect(await s.factors.suspendTotp(user, at, 7, [])).to.equal(false);
+          const suspended = (await s.factors.get(user))!;
+          expect(suspended.version).to.be.greaterThan(version);
+          expect(suspended.failures.count).to.equal(6);
+          expect(suspended.failures.lockouts).to.equal(1);
+          expect(suspended.failures.totpSuspendedAt!.getTime()).to.equal(at.getTime());
+          expect(await s.factors.spendProof(user, step(101), {})).to.equal(null);
+          expect(await s.factors.spendStep(user, step(101), at, suspended.version)).to.equal(false);
+          expect(await s.factors.spendProof(user, { recoveryCodeHash: 'h1' }, {})).to.deep.equal({ recoveryCodesRemaining: 2 });
+          expect((await s.factors.get(user))!.failures).to.deep.equal(none);
+          expect(await s.factors.spendProof(user, step(101), {})).to.deep.equal({ recoveryCodesRemaining: 2 });
+          expect(await s.factors.suspendTotp(newUser(), at, 6, [])).to.equal(false);
+          expect((await s.factors.outbox(user)).map((e) => e.type)).to.deep.equal(['TOTP_SUSPENDED']);
+        });
+
+        it('clears them with every spend (spendProof, spendStep) and with enable, disable and reset', async () => {
+          const user = newUser();
+          const at = ms(s.clock.now());
+          await s.factors.enable(user, enableAt(at, 100));
+          const failing = async () => {
+            await s.factors.recordLockout(user, 3, []);
+            expect((await s.factors.get(user))!.failures).to.deep.include({ count: 3, lockouts: 1 });
+          };
+          await failing();
+          await s.factors.spendProof(user, step(101), { usedAt: at });
+          expect((await s.factors.get(user))!.failures).to.deep.equal(none);
+          await failing();
+          expect(await s.factors.spendStep(user, step(102), at, (await s.factors.get(user))!.version)).to.equal(true);
+          expect((await s.factors.get(user))!.failures).to.deep.equal(none);
+          await failing();
+          await s.factors.suspendTotp(user, at, 5, []);
+          expect(await s.factors.reset(user, at, [])).to.equal(true);
+          expect((await s.factors.get(user))!.failures).to.deep.equal(none);
+          await s.factors.recordLockout(user, 3, []);
+          expect(await s.factors.enable(user, enableAt(at, 200))).to.equal(true);
+          expect((await s.factors.get(user))!.failures).to.deep.equal(none);
+          await failing();
+          expect(await s.factors.disable(user, { recoveryCodeHash: 'h3' }, at, [])).to.equal(true);
+          expect((await s.factors.get(user))!.failures).to.deep.equal(none);
+        });
+      });
+
       describe('the outbox of security events', () => {
         it('holds the events of each write that applied, in commit order, and none of a write that did not', async () => {
           const user = newUser();

@@ -125,12 +125,45 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
       });
 
-      it('forgets failures after a quiet lockout period', async () => {
+      it('keeps failures through a quiet period: only a pass ends a run (issue 22)', async () => {
         const user = newUser();
         await s.attempts.settle(user, false, policy);
         await s.attempts.settle(user, false, policy);
         await s.elapse(500);
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 3 });
+      });
+
+      it('answers limit at suspendAt instead of locking, and keeps the count until clear() (issue 22)', async () => {
+        const user = newUser();
+        const limited = { maxFailures: 2, lockoutMs: 10_000, suspendAt: 4 };
+        expect(await s.attempts.settle(user, false, limited)).to.deep.equal({ kind: 'rejected', failures: 1 });
+        expect(await s.attempts.settle(user, false, limited)).to.deep.include({ kind: 'locked', failures: 2 });
+        await s.attempts.clear(user);
+        for (let i = 1; i <= 3; i += 1) await s.attempts.settle(user, false, { ...limited, maxFailures: 100 });
+        expect(await s.attempts.settle(user, false, limited)).to.deep.equal({ kind: 'limit', failures: 4 });
+        expect(await s.attempts.standing(user), 'no lockout; the count stays for a retry of the suspension').to.deep.equal({ lockedMs: 0, failures: 4 });
+        expect(await s.attempts.settle(user, false, limited)).to.deep.equal({ kind: 'limit', failures: 5 });
+        await s.attempts.clear(user);
+        expect(await s.attempts.settle(user, false, { maxFailures: 3, lockoutMs: 10_000 })).to.deep.equal({ kind: 'rejected', failures: 1 });
+      });
+
+      it('locks for the lockoutMs it is given (the caller escalates)', async () => {
+        const user = newUser();
+        await s.attempts.settle(user, false, policy);
+        await s.attempts.settle(user, false, policy);
+        expect(await s.attempts.settle(user, false, { ...policy, lockoutMs: 250 })).to.deep.equal({ kind: 'locked', retryAfterMs: 250, failures: 3 });
+        const left = await s.attempts.lockoutRemainingMs(user);
+        expect(left).to.be.greaterThan(0).and.at.most(250);
+      });
+
+      it('clear() forgets the failures, the lockout and the lockouts in a row', async () => {
+        const user = newUser();
+        for (let i = 0; i < 3; i += 1) await s.attempts.settle(user, false, policy);
+        await s.attempts.settle(user, false, { ...policy, maxFailures: 100 });
+        await s.attempts.clear(user);
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
         expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
+        await s.attempts.clear(newUser());
       });
 
       it('tells the standing (lockout left, failures counted) without changing it', async () => {

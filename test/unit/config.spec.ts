@@ -132,3 +132,21 @@ describe('loadConfig', () => {
     });
   }
 });
+
+describe('loadConfig: MFA_LOCKOUT_MAX_SECONDS (issue 22)', () => {
+  it('defaults to a day, and takes any value from MFA_LOCKOUT_SECONDS to a week', () => {
+    expect(loadConfig({}).lockoutMaxSeconds).to.equal(86_400);
+    expect(loadConfig({ MFA_LOCKOUT_SECONDS: '60', MFA_LOCKOUT_MAX_SECONDS: '60' }).lockoutMaxSeconds).to.equal(60);
+    expect(loadConfig({ MFA_LOCKOUT_MAX_SECONDS: '604800' }).lockoutMaxSeconds).to.equal(604_800);
+  });
+
+  for (const [what, env, message] of [
+    ['a maximum below MFA_LOCKOUT_SECONDS', { MFA_LOCKOUT_SECONDS: '900', MFA_LOCKOUT_MAX_SECONDS: '899' }, /^MFA_LOCKOUT_MAX_SECONDS must be at least MFA_LOCKOUT_SECONDS \(900\), got "899"$/],
+    ['a maximum above a week', { MFA_LOCKOUT_MAX_SECONDS: '604801' }, /^MFA_LOCKOUT_MAX_SECONDS must be a whole number from 1 to 604800, got "604801"$/],
+    ['a maximum that is not a number', { MFA_LOCKOUT_MAX_SECONDS: '1d' }, /^MFA_LOCKOUT_MAX_SECONDS must be a whole number/],
+  ] as const) {
+    it(`stops start-up with a one-line ConfigError naming it for ${what}`, () => {
+      expect(() => loadConfig(env)).to.throw(ConfigError, message);
+    });
+  }
+});

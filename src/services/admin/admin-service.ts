@@ -1,6 +1,6 @@
 import type { Clock } from '../../domain/clock.js';
 import { ErrorReason, MfaError } from '../../domain/errors.js';
-import type { FactorStore, PendingEnrollmentStore } from '../../stores/ports/index.js';
+import type { AttemptStore, FactorStore, PendingEnrollmentStore } from '../../stores/ports/index.js';
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 import type { SessionService } from '../sessions/session-service.js';
 
@@ -9,6 +9,7 @@ export class AdminService {
   constructor(
     private readonly deps: {
       readonly factors: FactorStore;
+      readonly attempts: AttemptStore;
       readonly pending: PendingEnrollmentStore;
       readonly sessions: SessionService;
       readonly events: SecurityEventFactory;
@@ -16,7 +17,7 @@ export class AdminService {
     },
   ) {}
 
-  /** Turns MFA off for a user who lost the phone and the recovery codes; revokes sessions and forgets devices. */
+  /** Turns MFA off for a user who lost the phone and the recovery codes; revokes sessions, forgets devices and clears the lockout. */
   async resetMfa(userId: string, reason: string): Promise<{ resetAt: Date }> {
     const now = this.deps.clock.now();
     // Checked first so that resetting a user without MFA does not log them out.
@@ -25,6 +26,8 @@ export class AdminService {
     await this.deps.pending.clear(userId);
     await this.deps.sessions.announce(userId, now);
     if (!(await this.deps.factors.reset(userId, now, [this.deps.events.make(userId, 'MFA_RESET', { reason })]))) throw notEnabled();
+    // After the durable reset (issue 22): the user starts afresh, with no failures, lockout or escalation left.
+    await this.deps.attempts.clear(userId);
     return { resetAt: now };
   }
 }

@@ -69,7 +69,7 @@ export class AuthenticatorService {
     const now = this.deps.clock.now();
     const { codeChecks } = this.deps;
     const check = codeChecks.anyCode(record, request.code, now);
-    await codeChecks.spend(userId, check, async (proof) => {
+    await codeChecks.spend(record, check, async (proof) => {
       // First, so that a retried Confirm of this authenticator's addition cannot bring it back.
       await this.deps.pending.clear(userId);
       // The cache half of the revocation first: a failure in between errs on the side of logging out.

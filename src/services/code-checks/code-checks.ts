@@ -4,15 +4,16 @@ import { type SecretBox, totpSecretContext } from '../../domain/secret-box.js';
 import { isTotpCodeFormat, matchTotp } from '../../domain/totp.js';
 import type { CodeProof, FactorRecord, StepProof, TotpKey } from '../../stores/ports/index.js';
 import { isSpendable } from '../../domain/proof.js';
-import type { CheckFailure, Lockout } from './lockout.js';
+import { totpSuspended, type CheckedUser, type CheckFailure, type Lockout } from './lockout.js';
 
-export type { CheckFailure };
+export type { CheckedUser, CheckFailure };
 
-/** What a TOTP check reads: a user's record, or VerifyTotp's copy of it. */
+/** What a TOTP check reads: a user's record, or VerifyTotp's copy of it (which has no failures: its version decides). */
 export interface TotpState {
   readonly userId: string;
   readonly enabled: boolean;
   readonly authenticators: readonly TotpKey[];
+  readonly failures?: { readonly totpSuspendedAt: Date | null };
 }
 
 /** What checking a code against the state read found: the proof to spend, or why it fails. */
@@ -53,8 +54,11 @@ export class CodeChecks {
    * of the first one it is a fresh code of; CODE_REUSED when it is a code of
    * one of them whose step was already spent. (With N authenticators a guess
    * is right with probability 3N/10^6: MFA_MAX_AUTHENTICATORS bounds N.)
+   * Throws TOTP_SUSPENDED while the user's TOTP is suspended, before the
+   * lockout gate: such a check counts nothing, the right code included.
    */
   totp(record: TotpState, code: string, now: Date): StepProof | CheckFailure {
+    if ((record.failures?.totpSuspendedAt ?? null) !== null) throw totpSuspended();
     let reused = false;
     for (const { authenticatorId, sealedSecret } of record.authenticators) {
       const secret = this.deps.box.open(sealedSecret, totpSecretContext(record.userId, authenticatorId));
@@ -85,14 +89,15 @@ export class CodeChecks {
    * `spend`, the durable write. Throws LOCKED_OUT while the user is locked
    * (even for a right code), the check's failure, or, when `spend` returns
    * null (the store refused the proof), CODE_REUSED for a TOTP step and
-   * INVALID_CODE for a recovery code; each of these counts towards the lockout.
+   * INVALID_CODE for a recovery code; each of these counts towards the lockout
+   * and, with `user`'s durable failures, towards TOTP's suspension.
    */
-  async spend<T>(userId: string, check: CheckResult, spend: (proof: CodeProof) => Promise<T | null>): Promise<T> {
-    if ('failure' in check) return this.deps.lockout.refuse(userId, check.failure);
-    await this.deps.lockout.pass(userId);
+  async spend<T>(user: CheckedUser, check: CheckResult, spend: (proof: CodeProof) => Promise<T | null>): Promise<T> {
+    if ('failure' in check) return this.deps.lockout.refuse(user, check.failure);
+    await this.deps.lockout.pass(user.userId);
     const spent = await spend(check);
     if (spent !== null) return spent;
-    return this.deps.lockout.refuse(userId, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
+    return this.deps.lockout.refuse(user, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
   }
 
   /**

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { runDetached } from '../../call-scope.js';
+import type { Clock } from '../../domain/clock.js';
 import { ErrorReason, MfaError } from '../../domain/errors.js';
-import type { AttemptStore, FactorStore, LockoutPolicy } from '../../stores/ports/index.js';
+import { lockoutDurationMs } from '../../domain/lockout-duration.js';
+import type { AttemptStore, DurableFailures, FactorStore } from '../../stores/ports/index.js';
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 
 /** A failed code check: a wrong code, or a right one whose step was already spent. */
@@ -9,15 +11,51 @@ export interface CheckFailure {
   readonly failure: typeof ErrorReason.INVALID_CODE | typeof ErrorReason.CODE_REUSED;
 }
 
+/** The user a check is for, as the lockout reads it: a FactorRecord (or, before any, no failures). */
+export interface CheckedUser {
+  readonly userId: string;
+  readonly enabled: boolean;
+  readonly failures: DurableFailures;
+}
+
+/** What the lockout reports as it happens (RpcMetrics: mfa_lockouts_started_total, mfa_totp_suspensions_total). */
+export interface LockoutMeter {
+  /** A failed check started a lockout. */
+  lockoutStarted(): void;
+  /** A failed check suspended a user's TOTP (counted once per suspension). */
+  totpSuspended(): void;
+}
+
+/** Reports nothing (the service-level tests, which read the stores instead). */
+export const NO_LOCKOUT_METER: LockoutMeter = { lockoutStarted: () => {}, totpSuspended: () => {} };
+
+/** The lockout's settings (MFA_MAX_FAILED_ATTEMPTS, MFA_LOCKOUT_SECONDS, MFA_LOCKOUT_MAX_SECONDS, MFA_MAX_CONSECUTIVE_FAILURES). */
+export interface LockoutSettings {
+  readonly maxFailures: number;
+  readonly lockoutMs: number;
+  readonly maxLockoutMs: number;
+  readonly maxConsecutiveFailures: number;
+}
+
 /**
- * The lockout: MFA_MAX_FAILED_ATTEMPTS failed code checks in a row lock the
- * user out of every code check for MFA_LOCKOUT_SECONDS, on every instance
- * (the count is in the AttemptStore, one atomic Redis step per check). Every
- * check passes this gate (CodeChecks): a pass clears the count, a failure
- * counts, and the check that locks the user records one LOCKED_OUT security
- * event, so a brute-force run adds one event per lockout period, however many
- * codes it tries (issue 10). It holds no claim on any code: only the durable
- * spend in the FactorStore spends one.
+ * The lockout: every MFA_MAX_FAILED_ATTEMPTS failed code checks in a row lock
+ * the user out of every code check, on every instance (the count is in the
+ * AttemptStore, one atomic Redis step per check). The k-th lockout in a row
+ * lasts min(MFA_LOCKOUT_SECONDS × 2^(k−1), MFA_LOCKOUT_MAX_SECONDS), and no
+ * quiet period forgets a failure. The failure that makes
+ * MFA_MAX_CONSECUTIVE_FAILURES in a row suspends the user's TOTP
+ * authenticators instead (NIST SP 800-63B-4 §3.2.2; issue 22).
+ *
+ * What must survive Redis is in the user's record (DurableFailures): each
+ * lockout adds its count and one lockout in a row, in the one write that
+ * records its LOCKED_OUT event, and the suspension is its own write. A
+ * spent code clears them in the write that spends it. So MongoDB is written
+ * once per lockout and at the suspension, never per failure, and losing
+ * Redis loses at most the failures since the last lockout.
+ *
+ * Every check passes this gate (CodeChecks): a pass clears the count, a
+ * failure counts. It holds no claim on any code: only the durable spend in
+ * the FactorStore spends one.
  */
 export class Lockout {
   constructor(
@@ -25,22 +63,34 @@ export class Lockout {
       readonly attempts: AttemptStore;
       readonly factors: FactorStore;
       readonly events: SecurityEventFactory;
+      readonly clock: Clock;
       readonly logger: Logger;
-      readonly policy: LockoutPolicy;
+      readonly meter: LockoutMeter;
+      readonly settings: LockoutSettings;
     },
   ) {}
 
   /** A passed check: clears the failure count, unless the user is locked out (then LOCKED_OUT). */
   async pass(userId: string): Promise<void> {
-    const outcome = await this.deps.attempts.settle(userId, true, this.deps.policy);
+    const outcome = await this.deps.attempts.settle(userId, true, this.#policy(null));
     if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
   }
 
-  /** A failed check: counts, and throws LOCKED_OUT when that locks the user (or it was locked), else the failure. */
-  async refuse(userId: string, failure: CheckFailure['failure']): Promise<never> {
-    const outcome = await this.deps.attempts.settle(userId, false, this.deps.policy);
+  /**
+   * A failed check: counts, and throws TOTP_SUSPENDED when that suspends TOTP, LOCKED_OUT when it
+   * locks the user (or it was locked), else the failure.
+   */
+  async refuse(user: CheckedUser, failure: CheckFailure['failure']): Promise<never> {
+    const outcome = await this.deps.attempts.settle(user.userId, false, this.#policy(user));
+    if (outcome.kind === 'limit') {
+      await this.#suspend(user.userId, user.failures.count + outcome.failures);
+      throw totpSuspended();
+    }
     if (outcome.kind === 'locked') {
-      if (outcome.failures > 0) await this.#recordLockout(userId, outcome.failures);
+      if (outcome.failures > 0) {
+        this.deps.meter.lockoutStarted();
+        await this.#recordLockout(user.userId, outcome.failures);
+      }
       throw lockedOut(outcome.retryAfterMs);
     }
     throw failure === ErrorReason.CODE_REUSED
@@ -54,22 +104,49 @@ export class Lockout {
     if (lockedMs > 0) throw lockedOut(lockedMs);
   }
 
-  /** True when the user is neither locked out nor has failures counted (a pass would have nothing to clear). */
+  /** True when the user is neither locked out nor has failures counted in Redis (a pass would have nothing to clear there). */
   async isClear(userId: string): Promise<boolean> {
     const standing = await this.deps.attempts.standing(userId);
     return !(standing.lockedMs > 0 || standing.failures > 0);
   }
 
+  /** The rule for a check of `user` (null: a pass, which neither locks nor suspends). */
+  #policy(user: CheckedUser | null) {
+    const { maxFailures, maxConsecutiveFailures } = this.deps.settings;
+    const failures = user?.failures;
+    const lockoutMs = lockoutDurationMs(this.deps.settings, (failures?.lockouts ?? 0) + 1);
+    // Once suspended (or while MFA is off) failures count towards lockouts only.
+    if (failures === undefined || !user!.enabled || failures.totpSuspendedAt !== null) return { maxFailures, lockoutMs };
+    return { maxFailures, lockoutMs, suspendAt: Math.max(1, maxConsecutiveFailures - failures.count) };
+  }
+
   /**
-   * The lockout's state is in Redis, so its event cannot commit in the same
-   * write: it is written just after. If MongoDB fails then, the event is lost
-   * (logged as an error) and the caller still gets LOCKED_OUT.
+   * Makes the suspension durable first (also when the call was cut off), then
+   * clears the Redis count it was reached with: when the write fails, the count
+   * stays at the limit and the next failure tries again, so a suspension is
+   * never lost.
+   */
+  async #suspend(userId: string, count: number): Promise<void> {
+    const event = this.deps.events.make(userId, 'TOTP_SUSPENDED', { failedAttempts: count });
+    const suspended = await runDetached(() => this.deps.factors.suspendTotp(userId, this.deps.clock.now(), count, [event]));
+    await runDetached(() => this.deps.attempts.clear(userId));
+    // Not by this call: a concurrent failure suspended it first (or MFA went off), and counted it.
+    if (!suspended) return;
+    this.deps.meter.totpSuspended();
+    this.deps.logger.warn({ userId, failedAttempts: count }, 'TOTP suspended after too many failed code checks in a row');
+  }
+
+  /**
+   * The lockout's state is in Redis, so its durable count and event cannot
+   * commit in the same write: they are written just after. If MongoDB fails
+   * then, they are lost (logged as an error) and the caller still gets
+   * LOCKED_OUT.
    */
   async #recordLockout(userId: string, failedAttempts: number): Promise<void> {
     try {
       const event = this.deps.events.make(userId, 'LOCKED_OUT', { failedAttempts });
       // Also when the call was cut off just now: the lockout happened all the same.
-      await runDetached(() => this.deps.factors.recordEvents(userId, [event]));
+      await runDetached(() => this.deps.factors.recordLockout(userId, failedAttempts, [event]));
     } catch (error) {
       this.deps.logger.error({ err: error, userId }, 'the LOCKED_OUT security event was not recorded');
     }
@@ -78,4 +155,12 @@ export class Lockout {
 
 function lockedOut(retryAfterMs: number): MfaError {
   return new MfaError(ErrorReason.LOCKED_OUT, 'too many failed code checks; try again later', { retryAfterMs });
+}
+
+/** TOTP_SUSPENDED: every TOTP code is refused until a recovery code passes (or ResetMfa, DisableMfa). */
+export function totpSuspended(): MfaError {
+  return new MfaError(
+    ErrorReason.TOTP_SUSPENDED,
+    'too many failed code checks in a row: codes from authenticator apps are suspended; use a recovery code',
+  );
 }

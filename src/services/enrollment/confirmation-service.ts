@@ -16,6 +16,7 @@ import type {
   PendingEnrollmentStore,
 } from '../../stores/ports/index.js';
 import type { CodeChecks } from '../code-checks/code-checks.js';
+import { NO_FAILURES } from '../../stores/ports/index.js';
 import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
 import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
 import type { SessionService } from '../sessions/session-service.js';
@@ -115,7 +116,7 @@ export class ConfirmationService {
       if (request.existingCode !== '') throw existingCodeViolation('must be empty when enrolling the first authenticator');
       if (record?.enabled) throw alreadyEnabled();
       const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : { authenticatorId: pending.authenticatorId, timeStep };
-      return this.deps.codeChecks.spend(userId, check, async () => {
+      return this.deps.codeChecks.spend(record ?? { userId, enabled: false, failures: NO_FAILURES }, check, async () => {
         const confirmation = await this.#fix(pending, timeStep!, now, record?.version ?? 0);
         return this.#turnOn(pending, confirmation, timeStep!);
       });
@@ -182,7 +183,7 @@ export class ConfirmationService {
     const existing = codeChecks.anyCode(record, existingCode, now);
     // Both codes are checked; one call counts as one failure whichever is wrong.
     const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : existing;
-    return codeChecks.spend(userId, check, async (proof) => {
+    return codeChecks.spend(record, check, async (proof) => {
       if (record.authenticators.length >= this.deps.maxAuthenticators) throw authenticatorLimit(this.deps.maxAuthenticators);
       const confirmation = await this.#fix(pending, timeStep!, now, record.version);
       const authenticator = this.#authenticator(pending, confirmation, timeStep!);

@@ -30,6 +30,8 @@ const EVENTS_OF: { readonly [K in FactorStoreWrite]: (...args: Parameters<Factor
   touchDevice: () => undefined,
   removeDevice: (_userId, _deviceId, events) => events,
   recordEvents: (_userId, events) => events,
+  recordLockout: (_userId, _failures, events) => events,
+  suspendTotp: (_userId, _at, _count, events) => events,
 };
 
 /**

@@ -12,6 +12,8 @@ export interface MfaStatus {
   readonly pendingEnrollmentExpiresAt: Date | null;
   readonly lockedUntil: Date | null;
   readonly sessionsRevokedAt: Date | null;
+  /** When too many failed checks in a row suspended the user's TOTP (issue 22); null when not suspended. */
+  readonly totpSuspendedAt: Date | null;
 }
 
 /** GetMfaStatus: one view over the durable and the short-lived state. */
@@ -45,6 +47,7 @@ export class StatusService {
       pendingEnrollmentExpiresAt: pending !== null && pending.confirmation === undefined ? pending.expiresAt : null,
       lockedUntil: lockoutMs > 0 ? new Date(now.getTime() + lockoutMs) : null,
       sessionsRevokedAt,
+      totpSuspendedAt: enabled ? record!.failures.totpSuspendedAt : null,
     };
   }
 }

@@ -98,7 +98,7 @@ export class VerificationService {
     const now = this.deps.clock.now();
     const { codeChecks } = this.deps;
     const check = codeChecks.anyCode(record, request.code, now);
-    await codeChecks.spend(userId, check, async (proof) => {
+    await codeChecks.spend(record, check, async (proof) => {
       // First, so that a retried Confirm can never turn MFA back on with the old secret and codes.
       await this.deps.pending.clear(userId);
       // The cache half of the revocation first: a failure in between errs on the side of logging out.
@@ -114,7 +114,7 @@ export class VerificationService {
     const now = this.deps.clock.now();
     const check = this.deps.codeChecks.totp(record, request.code, now);
     const issued = this.deps.recoveryCodes.issue(userId);
-    await this.deps.codeChecks.spend(userId, check, (proof) =>
+    await this.deps.codeChecks.spend(record, check, (proof) =>
       this.deps.factors.spendProof(userId, proof, {
         replaceRecoveryCodes: issued.set,
         usedAt: now,
@@ -134,7 +134,7 @@ export class VerificationService {
     if (keepCopy) await this.#keepCopy(record);
     const now = this.deps.clock.now();
     let authenticatorId: string | null = null;
-    const spent = await this.deps.codeChecks.spend(userId, check(record, now), async (proof) => {
+    const spent = await this.deps.codeChecks.spend(record, check(record, now), async (proof) => {
       if ('authenticatorId' in proof) authenticatorId = proof.authenticatorId;
       if (remember.rememberDevice) return this.#spendRemembering(proof, record, remember.deviceLabel, now);
       // A recovery code records how many are left, counted on the record the write applies to.

@@ -1,68 +1,66 @@
 import type { Clock } from '../../domain/clock.js';
-import type { AttemptOutcome, AttemptStore, LockoutPolicy } from '../ports/index.js';
-import { ExpiringMap } from './expiring-map.js';
+import type { AttemptOutcome, AttemptStanding, AttemptStore, LockoutPolicy } from '../ports/index.js';
 
 interface UserAttempts {
   failures: number;
-  /** Failures are forgotten after a quiet lockout period, as in the Redis adapter. */
-  failuresExpireAt: number;
   lockedUntil: number;
 }
 
 /**
  * In-process AttemptStore with the same rules as the Redis script. A user's
- * entry lives only while it holds a failure count or a lockout, as the
- * Redis keys do: reads create nothing.
+ * entry lives while it holds a failure count or a lockout; the count never
+ * expires (issue 22), as the Redis key does not; a pass or clear() removes
+ * it, and reads create nothing.
  */
 export class MemoryAttemptStore implements AttemptStore {
-  readonly #users: ExpiringMap<UserAttempts>;
+  readonly #users = new Map<string, UserAttempts>();
 
-  constructor(private readonly clock: Clock) {
-    this.#users = new ExpiringMap(clock);
-  }
+  constructor(private readonly clock: Clock) {}
 
   async settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome> {
     const now = this.clock.now().getTime();
-    const user = this.#user(userId, now);
-    if (user.lockedUntil > now) return { kind: 'locked', retryAfterMs: user.lockedUntil - now, failures: user.failures };
+    const user = this.#user(userId);
+    if (user.lockedUntil > now) return { kind: 'locked', retryAfterMs: user.lockedUntil - now, failures: 0 };
     if (passed) {
       this.#users.delete(userId);
       return { kind: 'accepted' };
     }
     user.failures += 1;
     let outcome: AttemptOutcome;
-    if (user.failures >= policy.maxFailures) {
+    if (policy.suspendAt !== undefined && policy.suspendAt > 0 && user.failures >= policy.suspendAt) {
+      outcome = { kind: 'limit', failures: user.failures };
+    } else if (user.failures >= policy.maxFailures) {
       outcome = { kind: 'locked', retryAfterMs: policy.lockoutMs, failures: user.failures };
       user.failures = 0;
       user.lockedUntil = now + policy.lockoutMs;
     } else {
-      user.failuresExpireAt = now + policy.lockoutMs;
       outcome = { kind: 'rejected', failures: user.failures };
     }
-    this.#users.set(userId, user, Math.max(user.failuresExpireAt, user.lockedUntil));
+    this.#users.set(userId, user);
     return outcome;
   }
 
   async lockoutRemainingMs(userId: string): Promise<number> {
-    const now = this.clock.now().getTime();
-    return Math.max(0, this.#user(userId, now).lockedUntil - now);
+    return (await this.standing(userId)).lockedMs;
   }
 
-  async standing(userId: string): Promise<{ lockedMs: number; failures: number }> {
-    const now = this.clock.now().getTime();
-    const user = this.#user(userId, now);
-    return { lockedMs: Math.max(0, user.lockedUntil - now), failures: user.failures };
+  async standing(userId: string): Promise<AttemptStanding> {
+    const { failures, lockedUntil } = this.#user(userId);
+    return { lockedMs: Math.max(0, lockedUntil - this.clock.now().getTime()), failures };
   }
 
-  /** How many users' entries are held, expired ones not yet removed included (tests). */
+  async clear(userId: string): Promise<void> {
+    this.#users.delete(userId);
+  }
+
+  /** How many users' entries are held (tests). */
   get held(): number {
-    return this.#users.held;
+    return this.#users.size;
   }
 
-  /** The user's entry as it stands at `now` (a fresh one when none is kept); reading it stores nothing. */
-  #user(userId: string, now: number): UserAttempts {
+  /** A copy of the user's entry (a fresh one when none is kept); reading it stores nothing. */
+  #user(userId: string): UserAttempts {
     const kept = this.#users.get(userId);
-    if (kept === undefined) return { failures: 0, failuresExpireAt: 0, lockedUntil: 0 };
-    return kept.failuresExpireAt <= now ? { ...kept, failures: 0 } : { ...kept };
+    return kept === undefined ? { failures: 0, lockedUntil: 0 } : { ...kept };
   }
 }

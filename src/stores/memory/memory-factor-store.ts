@@ -1,6 +1,6 @@
 import type { SecurityEventRecord } from '../../domain/security-events.js';
 import { isPlainLogin, isSpendable } from '../../domain/proof.js';
-import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, OutboxStore, ProvenChange, StepProof } from '../ports/index.js';
+import { NO_FAILURES, type AuthenticatorRecord, type CodeProof, type DeviceRecord, type EnableFactor, type FactorRecord, type FactorStore, type OutboxStore, type ProvenChange, type StepProof } from '../ports/index.js';
 
 /** In-process FactorStore: the embedded default and the unit-test fake. Holds nothing across restarts. */
 export class MemoryFactorStore implements FactorStore, OutboxStore {
@@ -44,6 +44,7 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
       recoveryCodes: change.recoveryCodes,
       devices: [],
       sessionsRevokedAt: later(current?.sessionsRevokedAt ?? null, change.sessionsRevokedAt),
+      failures: NO_FAILURES,
     }, change.events);
     return true;
   }
@@ -72,6 +73,8 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
       recoveryCodes: change.replaceRecoveryCodes ?? spentCodes,
       devices: change.addDevice ? [...kept, change.addDevice] : kept,
       sessionsRevokedAt: change.sessionsRevokedAt ? later(current.sessionsRevokedAt, change.sessionsRevokedAt) : current.sessionsRevokedAt,
+      // A spent code ends the run of failures, and a recovery code restores suspended TOTP (issue 22).
+      failures: NO_FAILURES,
     };
     this.#write(next, change.events, isPlainLogin(proof, change));
     return { recoveryCodesRemaining: next.recoveryCodes?.hashes.length ?? 0 };
@@ -103,6 +106,7 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
       recoveryCodes: null,
       devices: [],
       sessionsRevokedAt: later(current.sessionsRevokedAt, sessionsRevokedAt),
+      failures: NO_FAILURES,
     }, events);
     return true;
   }
@@ -130,6 +134,21 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
     // No version step, as on MongoDB: events change nothing a versioned write depends on.
     if (!this.#records.has(userId)) this.#records.set(userId, emptyRecord(userId));
     this.#push(userId, events);
+  }
+
+  async recordLockout(userId: string, failures: number, events: Events): Promise<void> {
+    const current = this.#records.get(userId) ?? emptyRecord(userId);
+    const { count, lockouts } = current.failures;
+    // No version step, as on MongoDB: a login on an older copy may still clear the count.
+    this.#records.set(userId, { ...current, failures: { ...current.failures, count: count + failures, lockouts: lockouts + 1 } });
+    this.#push(userId, events);
+  }
+
+  async suspendTotp(userId: string, at: Date, count: number, events: Events): Promise<boolean> {
+    const current = this.#records.get(userId);
+    if (!current?.enabled || current.failures.totpSuspendedAt !== null) return false;
+    this.#write({ ...current, failures: { ...current.failures, count, totpSuspendedAt: at } }, events);
+    return true;
   }
 
   async outbox(userId: string): Promise<SecurityEventRecord[]> {
@@ -172,5 +191,8 @@ function later(a: Date | null, b: Date): Date {
 }
 
 function emptyRecord(userId: string): FactorRecord {
-  return { userId, enabled: false, enabledAt: null, authenticators: [], legacy: false, recoveryCodes: null, devices: [], sessionsRevokedAt: null, version: 0 };
+  return {
+    userId, enabled: false, enabledAt: null, authenticators: [], legacy: false, recoveryCodes: null, devices: [], sessionsRevokedAt: null, version: 0,
+    failures: NO_FAILURES,
+  };
 }

@@ -35,7 +35,14 @@ export interface FactorDocument {
   version?: number;
   /** Missing until the first event. */
   outbox?: OutboxEntry[];
+  /** DurableFailures (issue 22); each missing while 0 or null: every success $unsets them (FAILURE_FIELDS). */
+  failedChecks?: number;
+  lockouts?: number;
+  totpSuspendedAt?: Date;
 }
+
+// The durable failures, removed by every spend of a code and by turning MFA on or off.
+export const FAILURE_FIELDS = { failedChecks: '', lockouts: '', totpSuspendedAt: '' } as const;
 
 // The fields of the shape of before several authenticators, removed by every write that sets `authenticators`.
 export const LEGACY_FIELDS = { sealedSecret: '', lastTimeStep: '' } as const;
@@ -90,5 +97,6 @@ export function toRecord(doc: FactorDocument): FactorRecord {
     devices: toDevices(doc),
     sessionsRevokedAt: doc.sessionsRevokedAt ?? null,
     version: doc.version ?? 0,
+    failures: { count: doc.failedChecks ?? 0, lockouts: doc.lockouts ?? 0, totpSuspendedAt: doc.totpSuspendedAt ?? null },
   };
 }

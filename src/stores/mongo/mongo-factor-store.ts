@@ -4,7 +4,7 @@ import { DEVICE_ID_PATTERN } from '../../domain/device-tokens.js';
 import type { SecurityEventRecord } from '../../domain/security-events.js';
 import { isPlainLogin } from '../../domain/proof.js';
 import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, FactorRecord, FactorStore, OutboxStore, ProvenChange, StepProof } from '../ports/index.js';
-import { authenticatorPath, isLegacy, LEGACY_FIELDS, toDevices, toRecord, withoutId, type FactorDocument } from './factor-document.js';
+import { authenticatorPath, FAILURE_FIELDS, isLegacy, LEGACY_FIELDS, toDevices, toRecord, withoutId, type FactorDocument } from './factor-document.js';
 import { mongoCall } from './mongo-client.js';
 import { fromOutboxEntry, toOutboxEntry, type OutboxEntry } from './outbox-entry.js';
 
@@ -54,7 +54,7 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
             recoveryCodes: change.recoveryCodes,
             devices: {},
           },
-          $unset: LEGACY_FIELDS,
+          $unset: { ...LEGACY_FIELDS, ...FAILURE_FIELDS },
           $max: { sessionsRevokedAt: change.sessionsRevokedAt },
           $inc: { version: 1 },
           ...pushEvents(change.events),
@@ -72,7 +72,8 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
 
   async spendProof(userId: string, proof: CodeProof, change: ProvenChange, ifVersion?: number) {
     const set: Record<string, unknown> = {};
-    const unset: Record<string, ''> = {};
+    // A spent code ends the run of failures, and a recovery code restores suspended TOTP (issue 22).
+    const unset: Record<string, ''> = { ...FAILURE_FIELDS };
     const update: Record<string, unknown> = isPlainLogin(proof, change) ? {} : { $inc: { version: 1 } };
     // A removed authenticator's entry goes whole: setting its fields too would be a conflicting update.
     if ('timeStep' in proof && proof.authenticatorId !== change.removeAuthenticatorId) {
@@ -95,7 +96,7 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
       set[`devices.${deviceId}`] = device;
     }
     if (Object.keys(set).length > 0) update.$set = set;
-    if (Object.keys(unset).length > 0) update.$unset = unset;
+    update.$unset = unset;
     const after = await mongoCall(() =>
       // No projection: FerretDB's findAndModify does not implement "fields" (see ferretdb/ferretdb.ts).
       this.#factors.findOneAndUpdate(
@@ -112,7 +113,8 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     const result = await mongoCall(() =>
       this.#factors.updateOne(
         { ...proofFilter(userId, proof), ...versionFilter(version) },
-        { $set: { [`${path}.lastTimeStep`]: proof.timeStep, [`${path}.lastUsedAt`]: usedAt } },
+        // The login copy's success clears durable failures too, left there by a Redis that lost its own.
+        { $set: { [`${path}.lastTimeStep`]: proof.timeStep, [`${path}.lastUsedAt`]: usedAt }, $unset: FAILURE_FIELDS },
       ),
     );
     return result.matchedCount === 1;
@@ -130,7 +132,7 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     const result = await mongoCall(() =>
       this.#factors.updateOne(filter, {
         $set: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} },
-        $unset: LEGACY_FIELDS,
+        $unset: { ...LEGACY_FIELDS, ...FAILURE_FIELDS },
         $max: { sessionsRevokedAt },
         $inc: { version: 1 },
         ...pushEvents(events),
@@ -176,6 +178,21 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
   async recordEvents(userId: string, events: Events): Promise<void> {
     // No version step: events change nothing a versioned write depends on.
     if (events.length > 0) await this.#upsert(userId, pushEvents(events));
+  }
+
+  async recordLockout(userId: string, failures: number, events: Events): Promise<void> {
+    // No version step: a login on an older copy must still be able to clear the count (spendStep).
+    await this.#upsert(userId, { $inc: { failedChecks: failures, lockouts: 1 }, ...pushEvents(events) });
+  }
+
+  async suspendTotp(userId: string, at: Date, count: number, events: Events): Promise<boolean> {
+    const result = await mongoCall(() =>
+      this.#factors.updateOne(
+        { _id: userId, enabled: true, totpSuspendedAt: { $exists: false } },
+        { $set: { totpSuspendedAt: at, failedChecks: count }, $inc: { version: 1 }, ...pushEvents(events) },
+      ),
+    );
+    return result.matchedCount === 1;
   }
 
   /** Applies `update` to the user's document, creating an empty (MFA off) one first when there is none. */
@@ -248,7 +265,12 @@ async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
 /** The query form of isSpendable (domain/proof.ts): matches the user's document only while the proof is unspent. */
 function proofFilter(userId: string, proof: CodeProof): Filter<FactorDocument> {
   return 'timeStep' in proof
-    ? { _id: userId, enabled: true, [`authenticators.${authenticatorPath(proof.authenticatorId)}.lastTimeStep`]: { $lt: proof.timeStep } }
+    ? {
+        _id: userId,
+        enabled: true,
+        [`authenticators.${authenticatorPath(proof.authenticatorId)}.lastTimeStep`]: { $lt: proof.timeStep },
+        totpSuspendedAt: { $exists: false },
+      }
     : { _id: userId, enabled: true, 'recoveryCodes.hashes': proof.recoveryCodeHash };
 }
 

@@ -4,11 +4,25 @@ export type AttemptOutcome =
   /** A failed check, counted: `failures` in a row so far. */
   | { readonly kind: 'rejected'; readonly failures: number }
   /** Locked: codes are not checked for `retryAfterMs`. `failures` is the count that locked the user when this check did, else 0. */
-  | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number };
+  | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number }
+  /** A failed check that reached `suspendAt` with `failures` counted: no lockout started; the count stays until clear(). */
+  | { readonly kind: 'limit'; readonly failures: number };
 
+/** The rule one check is settled by: the caller works out the lockout's length and the limit from the user's record. */
 export interface LockoutPolicy {
   readonly maxFailures: number;
+  /** How long the lockout this check would start lasts (the escalation: lockoutDurationMs). */
   readonly lockoutMs: number;
+  /** The failure count at which the check answers 'limit' instead (TOTP suspension, issue 22); none when unset. */
+  readonly suspendAt?: number;
+}
+
+/** What the gate holds for a user, read without changing it. */
+export interface AttemptStanding {
+  /** Milliseconds left of the lockout, or 0. */
+  readonly lockedMs: number;
+  /** Failures counted since the last pass or lockout. */
+  readonly failures: number;
 }
 
 /**
@@ -20,12 +34,17 @@ export interface AttemptStore {
   /**
    * In one atomic step: if the user is locked, says so (whatever the check
    * was). Otherwise a passed check clears the failure count; a failed one
-   * counts, and locks the user for `lockoutMs` when the count reaches
-   * `maxFailures`. Failures are forgotten after a quiet `lockoutMs`.
+   * counts and, when the count reaches `suspendAt`, answers 'limit' (the
+   * count stays, so that a suspension that failed to be written is tried
+   * again on the next failure), else when it reaches `maxFailures` locks the
+   * user for `lockoutMs` and the count starts again. Nothing expires but the lockout (issue 22): only
+   * a pass, or clear(), ends a run of failures.
    */
   settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome>;
   /** Milliseconds left of the user's lockout, or 0. */
   lockoutRemainingMs(userId: string): Promise<number>;
-  /** Reads, changing nothing: the lockout left (ms, or 0) and the failures counted since the last pass. */
-  standing(userId: string): Promise<{ lockedMs: number; failures: number }>;
+  /** Reads, changing nothing: the lockout left and the failures counted. */
+  standing(userId: string): Promise<AttemptStanding>;
+  /** Forgets the user's failures and any lockout (ResetMfa; a suspension once it is durable). */
+  clear(userId: string): Promise<void>;
 }

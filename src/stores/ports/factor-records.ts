@@ -54,7 +54,28 @@ export interface FactorRecord {
    * changed in between. 0 for a record written before versions existed.
    */
   readonly version: number;
+  /** The user's failed code checks in a row, as far as written durably (issue 22). */
+  readonly failures: DurableFailures;
 }
+
+/**
+ * What MongoDB keeps of a run of failed code checks, so that losing Redis
+ * gives no attacker a fresh set of tries (issue 22). The count of each
+ * lockout is added when it starts (Redis counts those in between), so at
+ * most MFA_MAX_FAILED_ATTEMPTS failures are lost with Redis's data. Every
+ * spend of a code, DisableMfa, ResetMfa and turning MFA on clear it.
+ */
+export interface DurableFailures {
+  /** Failed checks in a row, up to the last lockout or the suspension. */
+  readonly count: number;
+  /** Lockouts in a row: the next one lasts lockoutDurationMs(policy, lockouts + 1). */
+  readonly lockouts: number;
+  /** When MFA_MAX_CONSECUTIVE_FAILURES failures suspended the user's TOTP authenticators; null when not suspended. */
+  readonly totpSuspendedAt: Date | null;
+}
+
+/** No failures: a fresh user, or one whose last check passed. */
+export const NO_FAILURES: DurableFailures = Object.freeze({ count: 0, lockouts: 0, totpSuspendedAt: null });
 
 export interface EnableFactor {
   /** The first authenticator; its lastTimeStep is the confirming step. */

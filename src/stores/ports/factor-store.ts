@@ -25,7 +25,9 @@ export interface FactorStore {
   /**
    * Spends the proof (sets lastTimeStep, or removes the recovery code hash) and
    * applies `change`, all or nothing, in one conditional write: of concurrent
-   * spends of one proof, one wins. Null when MFA is off, the proof was
+   * spends of one proof, one wins. Every spend clears the durable failures
+   * (a recovery code also restores suspended TOTP; a step is not spendable
+   * while TOTP is suspended). Null when MFA is off, the proof was
    * already spent, or `ifVersion` is given and the record has changed since;
    * else the number of recovery codes left.
    */
@@ -38,7 +40,8 @@ export interface FactorStore {
   /**
    * A plain TOTP login, as one conditional single-document update with no
    * document back: spends the step and sets its authenticator's lastUsedAt,
-   * only if the record is at `version`. Moves no version. False when MFA is
+   * only if the record is at `version`. Moves no version; clears the durable
+   * failures, as every spend does. False when MFA is
    * off, the step was spent, or the record is at another version.
    */
   spendStep(userId: string, proof: StepProof, usedAt: Date, version: number): Promise<boolean>;
@@ -56,8 +59,21 @@ export interface FactorStore {
   touchDevice(userId: string, deviceId: string, at: Date): Promise<void>;
   /** False when the user has no such device. */
   removeDevice(userId: string, deviceId: string, events: Events): Promise<boolean>;
-  /** Adds events to the user's outbox with no other change (a lockout: its state is in Redis). Creates the record when needed. */
+  /** Adds events to the user's outbox with no other change. Creates the record when needed. */
   recordEvents(userId: string, events: Events): Promise<void>;
+  /**
+   * A lockout started after `failures` more failed checks: adds them to the
+   * durable count and one to the lockouts in a row, with the lockout's
+   * events; moves no version (a login on an older copy may still clear it).
+   * Creates the record when needed (a first enrollment's failed confirms).
+   */
+  recordLockout(userId: string, failures: number, events: Events): Promise<void>;
+  /**
+   * Suspends the user's TOTP authenticators after `count` failed checks in a
+   * row, with its events; moves the version, so that a login on an older copy
+   * misses. False when MFA is off or TOTP is suspended already.
+   */
+  suspendTotp(userId: string, at: Date, count: number, events: Events): Promise<boolean>;
 }
 
 /**
@@ -80,6 +96,8 @@ export const FACTOR_STORE_METHODS = {
   touchDevice: 'write',
   removeDevice: 'write',
   recordEvents: 'write',
+  recordLockout: 'write',
+  suspendTotp: 'write',
 } as const satisfies Record<keyof FactorStore, 'read' | 'write'>;
 
 /** The names of FactorStore's writes. */

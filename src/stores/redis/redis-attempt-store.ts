@@ -1,23 +1,30 @@
-import type { AttemptOutcome, AttemptStore, LockoutPolicy } from '../ports/index.js';
+import type { AttemptOutcome, AttemptStanding, AttemptStore, LockoutPolicy } from '../ports/index.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
-// KEYS: failures counter, lock flag. ARGV: 'pass' | 'fail', maxFailures, lockoutMs.
-// Returns {0} accepted, {1, failures} rejected, {2, msLeft, failures} locked.
-// Failures are forgotten after a quiet lockout period, so stray typos do not add up forever.
+// KEYS: failures counter, lock flag. ARGV: 'pass' | 'fail', maxFailures, lockoutMs, suspendAt (0: none).
+// Returns {0} accepted, {1, failures} rejected, {2, msLeft, failures} locked (failures: the count that locked, else 0),
+// {3, failures} the suspension limit reached: the count stays until the caller has made the suspension durable.
+// The count never expires (issue 22): a quiet period must not hand an attacker a fresh set of tries.
+// PERSIST drops the TTL that a counter written by an older version still carries.
 const SETTLE = `
 local left = redis.call('PTTL', KEYS[2])
-if left > 0 then return {2, left, tonumber(redis.call('GET', KEYS[1]) or '0')} end
+if left > 0 then return {2, left, 0} end
 if ARGV[1] == 'pass' then
   redis.call('DEL', KEYS[1])
   return {0}
 end
 local failures = redis.call('INCR', KEYS[1])
+local suspendAt = tonumber(ARGV[4])
+if suspendAt > 0 and failures >= suspendAt then
+  redis.call('PERSIST', KEYS[1])
+  return {3, failures}
+end
 if failures >= tonumber(ARGV[2]) then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
   redis.call('DEL', KEYS[1])
   return {2, tonumber(ARGV[3]), failures}
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PERSIST', KEYS[1])
 return {1, failures}`;
 
 // KEYS: failures counter, lock flag. Returns {ms of lockout left (negative: none), failures}.
@@ -28,24 +35,33 @@ export class RedisAttemptStore implements AttemptStore {
   constructor(private readonly deps: { readonly redis: RedisClient; readonly keyPrefix: string }) {}
 
   async settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome> {
-    const key = (kind: string) => userKey(this.deps.keyPrefix, userId, kind);
     const [kind, value, failures] = (await redisCall(() =>
-      this.deps.redis.eval(SETTLE, 2, key('failures'), key('lock'), passed ? 'pass' : 'fail', policy.maxFailures, policy.lockoutMs),
+      this.deps.redis.eval(SETTLE, 2, ...this.#keys(userId), passed ? 'pass' : 'fail', policy.maxFailures, policy.lockoutMs, policy.suspendAt ?? 0),
     )) as [number, number?, number?];
     if (kind === 0) return { kind: 'accepted' };
     if (kind === 2) return { kind: 'locked', retryAfterMs: value!, failures: failures! };
+    if (kind === 3) return { kind: 'limit', failures: value! };
     return { kind: 'rejected', failures: value! };
   }
 
-  async standing(userId: string): Promise<{ lockedMs: number; failures: number }> {
-    const key = (kind: string) => userKey(this.deps.keyPrefix, userId, kind);
+  async standing(userId: string): Promise<AttemptStanding> {
     // Both in one round trip, from one moment (a script runs alone).
-    const [left, failures] = (await redisCall(() => this.deps.redis.eval(STANDING, 2, key('failures'), key('lock')))) as [number, number];
+    const [left, failures] = (await redisCall(() => this.deps.redis.eval(STANDING, 2, ...this.#keys(userId)))) as [number, number];
     return { lockedMs: Math.max(0, left), failures };
   }
 
   async lockoutRemainingMs(userId: string): Promise<number> {
     const left = await redisCall(() => this.deps.redis.pttl(userKey(this.deps.keyPrefix, userId, 'lock')));
     return Math.max(0, left);
+  }
+
+  async clear(userId: string): Promise<void> {
+    await redisCall(() => this.deps.redis.del(...this.#keys(userId)));
+  }
+
+  /** The user's keys, in the scripts' order: failures counter, lock flag (one hash slot). */
+  #keys(userId: string): [string, string] {
+    const key = (kind: string) => userKey(this.deps.keyPrefix, userId, kind);
+    return [key('failures'), key('lock')];
   }
 }

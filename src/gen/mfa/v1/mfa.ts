@@ -153,6 +153,17 @@ export enum SecurityEventType {
    * once per lockout, however many codes are tried.
    */
   SECURITY_EVENT_TYPE_LOCKED_OUT = 12,
+  /**
+   * SECURITY_EVENT_TYPE_TOTP_SUSPENDED - MFA_MAX_CONSECUTIVE_FAILURES failed code checks in a row suspended the
+   * user's TOTP authenticators. Sets failed_attempts.
+   */
+  SECURITY_EVENT_TYPE_TOTP_SUSPENDED = 13,
+  /**
+   * SECURITY_EVENT_TYPE_TOTP_RESTORED - A recovery code restored the user's suspended TOTP authenticators;
+   * recorded in the same write as its RECOVERY_CODE_USED (or
+   * AUTHENTICATOR_ADDED, when given as existing_code).
+   */
+  SECURITY_EVENT_TYPE_TOTP_RESTORED = 14,
   UNRECOGNIZED = -1,
 }
 
@@ -197,6 +208,12 @@ export function securityEventTypeFromJSON(object: any): SecurityEventType {
     case 12:
     case "SECURITY_EVENT_TYPE_LOCKED_OUT":
       return SecurityEventType.SECURITY_EVENT_TYPE_LOCKED_OUT;
+    case 13:
+    case "SECURITY_EVENT_TYPE_TOTP_SUSPENDED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_TOTP_SUSPENDED;
+    case 14:
+    case "SECURITY_EVENT_TYPE_TOTP_RESTORED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_TOTP_RESTORED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -232,6 +249,10 @@ export function securityEventTypeToJSON(object: SecurityEventType): string {
       return "SECURITY_EVENT_TYPE_SESSIONS_REVOKED";
     case SecurityEventType.SECURITY_EVENT_TYPE_LOCKED_OUT:
       return "SECURITY_EVENT_TYPE_LOCKED_OUT";
+    case SecurityEventType.SECURITY_EVENT_TYPE_TOTP_SUSPENDED:
+      return "SECURITY_EVENT_TYPE_TOTP_SUSPENDED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_TOTP_RESTORED:
+      return "SECURITY_EVENT_TYPE_TOTP_RESTORED";
     case SecurityEventType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -457,6 +478,13 @@ export interface GetMfaStatusResponse {
     | undefined;
   /** How many authenticators the user has; 0 when MFA is off. */
   authenticators: number;
+  /**
+   * When MFA_MAX_CONSECUTIVE_FAILURES failed code checks in a row suspended
+   * the user's TOTP authenticators (every TOTP code is then refused
+   * TOTP_SUSPENDED until a recovery code passes, or ResetMfa or DisableMfa);
+   * unset when not suspended.
+   */
+  totpSuspendedAt?: Date | undefined;
 }
 
 /** CheckRememberedDeviceRequest asks whether a device token is still good. */
@@ -642,7 +670,10 @@ export interface SecurityEvent {
   deviceId: string;
   /** The recovery codes left after the change (RECOVERY_CODE_USED, RECOVERY_CODES_REGENERATED); else 0. */
   recoveryCodesRemaining: number;
-  /** The failed code checks in a row that locked the user out (LOCKED_OUT); else 0. */
+  /**
+   * The failed code checks in a row that locked the user out (LOCKED_OUT), or
+   * that suspended TOTP (TOTP_SUSPENDED); else 0.
+   */
   failedAttempts: number;
   /** The reason the admin gave (MFA_RESET); else empty. */
   reason: string;
@@ -2610,6 +2641,7 @@ function createBaseGetMfaStatusResponse(): GetMfaStatusResponse {
     lockedUntil: undefined,
     sessionsRevokedAt: undefined,
     authenticators: 0,
+    totpSuspendedAt: undefined,
   };
 }
 
@@ -2638,6 +2670,9 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
     }
     if (message.authenticators !== 0) {
       writer.uint32(64).uint32(message.authenticators);
+    }
+    if (message.totpSuspendedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.totpSuspendedAt), writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -2719,6 +2754,14 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
             message.authenticators = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.totpSuspendedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2765,6 +2808,11 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
         ? fromJsonTimestamp(object.sessions_revoked_at)
         : undefined,
       authenticators: isSet(object.authenticators) ? globalThis.Number(object.authenticators) : 0,
+      totpSuspendedAt: isSet(object.totpSuspendedAt)
+        ? fromJsonTimestamp(object.totpSuspendedAt)
+        : isSet(object.totp_suspended_at)
+        ? fromJsonTimestamp(object.totp_suspended_at)
+        : undefined,
     };
   },
 
@@ -2794,6 +2842,9 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
     if (message.authenticators !== 0) {
       obj.authenticators = Math.round(message.authenticators);
     }
+    if (message.totpSuspendedAt !== undefined) {
+      obj.totpSuspendedAt = message.totpSuspendedAt.toISOString();
+    }
     return obj;
   },
 
@@ -2810,6 +2861,7 @@ export const GetMfaStatusResponse: MessageFns<GetMfaStatusResponse> = {
     message.lockedUntil = object.lockedUntil ?? undefined;
     message.sessionsRevokedAt = object.sessionsRevokedAt ?? undefined;
     message.authenticators = object.authenticators ?? 0;
+    message.totpSuspendedAt = object.totpSuspendedAt ?? undefined;
     return message;
   },
 };
@@ -6056,7 +6108,10 @@ export const SecurityEventsHeartbeat: MessageFns<SecurityEventsHeartbeat> = {
  * streams), SHUTTING_DOWN (UNAVAILABLE: the instance is stopping; reconnect),
  * EVENT_CALLER_REQUIRED (PERMISSION_DENIED: WatchSecurityEvents is for the callers
  * named in MFA_EVENT_CALLERS or MFA_ADMIN_CALLERS), CURSOR_EXPIRED
- * (FAILED_PRECONDITION: events after that cursor were removed by retention).
+ * (FAILED_PRECONDITION: events after that cursor were removed by retention),
+ * TOTP_SUSPENDED (FAILED_PRECONDITION: MFA_MAX_CONSECUTIVE_FAILURES failed code
+ * checks in a row suspended the user's TOTP authenticators; a recovery code, or
+ * ResetMfa, restores them).
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
  * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED).
@@ -6106,7 +6161,8 @@ export const MfaServiceService = {
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
    * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * AUTHENTICATOR_LIMIT: adding an authenticator).
+   * AUTHENTICATOR_LIMIT: adding an authenticator; TOTP_SUSPENDED: a TOTP code as
+   * existing_code while TOTP is suspended, or the failure that suspends it).
    */
   confirmTotpEnrollment: {
     path: "/mfa.v1.MfaService/ConfirmTotpEnrollment" as const,
@@ -6136,7 +6192,7 @@ export const MfaServiceService = {
   },
   /**
    * Verifies a code from the app at login; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyTotp: {
@@ -6150,7 +6206,9 @@ export const MfaServiceService = {
   },
   /**
    * Verifies and consumes a one-time recovery code; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * A recovery code that passes restores suspended TOTP authenticators.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED:
+   * the failure that suspends TOTP); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyRecoveryCode: {
@@ -6167,7 +6225,7 @@ export const MfaServiceService = {
   /**
    * Turns MFA off after checking a code from the app or a recovery code; revokes
    * sessions and forgets remembered devices.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   disableMfa: {
@@ -6181,7 +6239,7 @@ export const MfaServiceService = {
   },
   /**
    * Replaces all recovery codes with 10 new ones after checking a code from the app.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   regenerateRecoveryCodes: {
@@ -6353,7 +6411,7 @@ export const MfaServiceService = {
    * code of any of them, the removed one included, or a recovery code; revokes
    * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * LAST_AUTHENTICATOR); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
+   * LAST_AUTHENTICATOR, TOTP_SUSPENDED); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   removeAuthenticator: {
@@ -6459,7 +6517,8 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
    * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * AUTHENTICATOR_LIMIT: adding an authenticator).
+   * AUTHENTICATOR_LIMIT: adding an authenticator; TOTP_SUSPENDED: a TOTP code as
+   * existing_code while TOTP is suspended, or the failure that suspends it).
    */
   confirmTotpEnrollment: handleUnaryCall<ConfirmTotpEnrollmentRequest, ConfirmTotpEnrollmentResponse>;
   /**
@@ -6469,26 +6528,28 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
   cancelTotpEnrollment: handleUnaryCall<CancelTotpEnrollmentRequest, CancelTotpEnrollmentResponse>;
   /**
    * Verifies a code from the app at login; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyTotp: handleUnaryCall<VerifyTotpRequest, VerifyTotpResponse>;
   /**
    * Verifies and consumes a one-time recovery code; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * A recovery code that passes restores suspended TOTP authenticators.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED:
+   * the failure that suspends TOTP); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyRecoveryCode: handleUnaryCall<VerifyRecoveryCodeRequest, VerifyRecoveryCodeResponse>;
   /**
    * Turns MFA off after checking a code from the app or a recovery code; revokes
    * sessions and forgets remembered devices.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   disableMfa: handleUnaryCall<DisableMfaRequest, DisableMfaResponse>;
   /**
    * Replaces all recovery codes with 10 new ones after checking a code from the app.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   regenerateRecoveryCodes: handleUnaryCall<RegenerateRecoveryCodesRequest, RegenerateRecoveryCodesResponse>;
@@ -6552,7 +6613,7 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * code of any of them, the removed one included, or a recovery code; revokes
    * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * LAST_AUTHENTICATOR); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
+   * LAST_AUTHENTICATOR, TOTP_SUSPENDED); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   removeAuthenticator: handleUnaryCall<RemoveAuthenticatorRequest, RemoveAuthenticatorResponse>;
@@ -6642,7 +6703,8 @@ export interface MfaServiceClient extends Client {
    * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
    * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * AUTHENTICATOR_LIMIT: adding an authenticator).
+   * AUTHENTICATOR_LIMIT: adding an authenticator; TOTP_SUSPENDED: a TOTP code as
+   * existing_code while TOTP is suspended, or the failure that suspends it).
    */
   confirmTotpEnrollment(
     request: ConfirmTotpEnrollmentRequest,
@@ -6680,7 +6742,7 @@ export interface MfaServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Verifies a code from the app at login; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyTotp(
@@ -6700,7 +6762,9 @@ export interface MfaServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Verifies and consumes a one-time recovery code; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * A recovery code that passes restores suspended TOTP authenticators.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED:
+   * the failure that suspends TOTP); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyRecoveryCode(
@@ -6721,7 +6785,7 @@ export interface MfaServiceClient extends Client {
   /**
    * Turns MFA off after checking a code from the app or a recovery code; revokes
    * sessions and forgets remembered devices.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   disableMfa(
@@ -6741,7 +6805,7 @@ export interface MfaServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Replaces all recovery codes with 10 new ones after checking a code from the app.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED); PERMISSION_DENIED
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   regenerateRecoveryCodes(
@@ -6959,7 +7023,7 @@ export interface MfaServiceClient extends Client {
    * code of any of them, the removed one included, or a recovery code; revokes
    * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * LAST_AUTHENTICATOR); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
+   * LAST_AUTHENTICATOR, TOTP_SUSPENDED); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   removeAuthenticator(
