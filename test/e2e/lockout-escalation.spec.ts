@@ -77,7 +77,8 @@ const SUSPENDED = 'FAILED_PRECONDITION/TOTP_SUSPENDED';
 
 describe('Escalating lockouts and TOTP suspension (issue 22; gRPC, real Redis and MongoDB)', function () {
   this.timeout(120_000);
-  const stores = useRealStores();
+  // It flushes Redis (FLUSHALL): servers of its own, so no other file loses its keys.
+  const stores = useRealStores({ private: true });
   const svc = useService(stores, SMALL);
 
   it('judges exactly the limit, each lockout longer than the one before up to the maximum, then TOTP_SUSPENDED also for the right code; the suspension survives FLUSHALL and a restart, a recovery code restores TOTP, and both events are recorded', async () => {

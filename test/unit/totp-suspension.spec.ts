@@ -58,6 +58,24 @@ describe('TOTP suspension after MFA_MAX_CONSECUTIVE_FAILURES (issue 22; in-memor
     expect(await verify(h.code(secret))).to.equal('TOTP_SUSPENDED');
   });
 
+  it('checks no code on the login copy while suspended: the right code and a wrong one cost the same (no timing oracle)', async () => {
+    const { h, secret, verify, guess } = await setUp('oracle');
+    expect(await verify(h.code(secret))).to.equal('OK'); // takes the copy
+    h.clock.advance(30_000);
+    await guess(5);
+    expect(await verify('000000')).to.equal('TOTP_SUSPENDED'); // takes the suspended record's copy
+    const factors = h.stores.factors as unknown as { spendStep: (...args: unknown[]) => Promise<unknown> };
+    const spendStep = factors.spendStep.bind(factors);
+    let spends = 0;
+    factors.spendStep = async (...args) => {
+      spends += 1;
+      return spendStep(...args);
+    };
+    h.clock.advance(30_000);
+    expect(await verify(h.code(secret))).to.equal('TOTP_SUSPENDED');
+    expect(spends, 'a write tried for the right code on the copy').to.equal(0);
+  });
+
   describe('a recovery code', () => {
     it('passes the lockout gate as before, restores TOTP, and resets the count and the escalation, with TOTP_RESTORED in its write', async () => {
       const { h, secret, verify, recover, guess, recoveryCodes } = await setUp('rae');

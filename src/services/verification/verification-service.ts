@@ -74,14 +74,23 @@ export class VerificationService {
     return { verifiedAt: now, authenticatorId: spent.authenticatorId, device: null, recoveryCodesRemaining: copy.recoveryCodesRemaining };
   }
 
-  /** Takes the copy a plain login reads next time; a failure to keep it fails nothing. */
+  /**
+   * Takes the copy a plain login reads next time; a failure to keep it fails
+   * nothing. While TOTP is suspended the copy holds no authenticator, so that
+   * no code is checked on it: a right code would otherwise cost a write that
+   * misses, and a wrong one none, a difference in time an attacker could
+   * measure without limit (TOTP_SUSPENDED counts nothing).
+   */
   async #keepCopy(record: FactorRecord): Promise<void> {
     const { loginCopies } = this.deps;
     if (loginCopies === null || record.legacy) return;
+    const suspended = (record.failures?.totpSuspendedAt ?? null) !== null;
     const copy = {
       userId: record.userId,
       version: record.version,
-      authenticators: record.authenticators.map(({ authenticatorId, sealedSecret, lastTimeStep }) => ({ authenticatorId, sealedSecret, lastTimeStep })),
+      authenticators: suspended
+        ? []
+        : record.authenticators.map(({ authenticatorId, sealedSecret, lastTimeStep }) => ({ authenticatorId, sealedSecret, lastTimeStep })),
       recoveryCodesRemaining: record.recoveryCodes?.hashes.length ?? 0,
     };
     await loginCopies.put(copy).catch(() => {});
