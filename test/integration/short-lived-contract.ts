@@ -147,6 +147,15 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.attempts.settle(user, false, { maxFailures: 3, lockoutMs: 10_000 })).to.deep.equal({ kind: 'rejected', failures: 1 });
       });
 
+      it('restore() counts failures again, with none of them expiring, towards the next lockout', async () => {
+        const user = newUser();
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
+        await s.attempts.restore(user, 3);
+        await s.elapse(500);
+        expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 4 });
+        expect(await s.attempts.settle(user, false, policy)).to.deep.include({ kind: 'locked', failures: 5 });
+      });
+
       it('locks for the lockoutMs it is given (the caller escalates)', async () => {
         const user = newUser();
         await s.attempts.settle(user, false, policy);

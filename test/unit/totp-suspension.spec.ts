@@ -158,6 +158,18 @@ describe('TOTP suspension after MFA_MAX_CONSECUTIVE_FAILURES (issue 22; in-memor
       expect(await guess(1)).to.deep.equal(['TOTP_SUSPENDED']); // 6 judged in all: one lost with Redis
     });
 
+    it('loses no failure when a lockout\'s write fails: they count again, and the next failure locks and records them', async () => {
+      const { h, guess, verify, wrong } = await setUp('lee');
+      h.faults.factors('recordLockout', 'before');
+      expect(await guess(2)).to.deep.equal(['INVALID_CODE', 'LOCKED_OUT']);
+      expect((await h.stores.factors.get('lee'))!.failures).to.include({ count: 0, lockouts: 0 });
+      expect((await h.stores.attempts.standing('lee')).failures, 'counted again in the attempt store').to.equal(2);
+      expect(await verify(wrong())).to.equal('LOCKED_OUT'); // the lockout has been waited out: the third failure locks at once
+      expect((await h.stores.factors.get('lee'))!.failures).to.include({ count: 3, lockouts: 1 });
+      h.clock.advance((await h.services.status.get('lee')).lockedUntil!.getTime() - h.clock.now().getTime());
+      expect(await guess(2)).to.deep.equal(['INVALID_CODE', 'TOTP_SUSPENDED']); // the 5th in a row suspends: none was lost
+    });
+
     it('never loses the suspension: when its write fails, the count stays at the limit and the next failure suspends', async () => {
       const { h, guess, verify, wrong } = await setUp('fay');
       await guess(4);

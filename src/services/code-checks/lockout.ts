@@ -139,8 +139,10 @@ export class Lockout {
   /**
    * The lockout's state is in Redis, so its durable count and event cannot
    * commit in the same write: they are written just after. If MongoDB fails
-   * then, they are lost (logged as an error) and the caller still gets
-   * LOCKED_OUT.
+   * then, the failures are counted again in Redis (the script cleared them
+   * when it locked), so that the next failure after this lockout locks again
+   * and writes them then; the event and this lockout's step of the escalation
+   * are lost (logged as an error), and the caller still gets LOCKED_OUT.
    */
   async #recordLockout(userId: string, failedAttempts: number): Promise<void> {
     try {
@@ -148,7 +150,10 @@ export class Lockout {
       // Also when the call was cut off just now: the lockout happened all the same.
       await runDetached(() => this.deps.factors.recordLockout(userId, failedAttempts, [event]));
     } catch (error) {
-      this.deps.logger.error({ err: error, userId }, 'the LOCKED_OUT security event was not recorded');
+      this.deps.logger.error({ err: error, userId }, 'the LOCKED_OUT security event was not recorded; its failures count again in Redis');
+      await runDetached(() => this.deps.attempts.restore(userId, failedAttempts)).catch((restoreError: unknown) =>
+        this.deps.logger.error({ err: restoreError, userId }, 'the failures of a lockout that was not recorded were lost'),
+      );
     }
   }
 }

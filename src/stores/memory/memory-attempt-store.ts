@@ -53,6 +53,12 @@ export class MemoryAttemptStore implements AttemptStore {
     this.#users.delete(userId);
   }
 
+  async restore(userId: string, failures: number): Promise<void> {
+    const user = this.#user(userId);
+    user.failures += failures;
+    this.#users.set(userId, user);
+  }
+
   /** How many users' entries are held (tests). */
   get held(): number {
     return this.#users.size;

@@ -47,4 +47,10 @@ export interface AttemptStore {
   standing(userId: string): Promise<AttemptStanding>;
   /** Forgets the user's failures and any lockout (ResetMfa; a suspension once it is durable). */
   clear(userId: string): Promise<void>;
+  /**
+   * Counts `failures` again (they never expire): a lockout cleared its count
+   * here, and the write that was to keep it in the user's record failed, so
+   * the next failure locks again rather than losing them.
+   */
+  restore(userId: string, failures: number): Promise<void>;
 }

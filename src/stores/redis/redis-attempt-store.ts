@@ -59,6 +59,11 @@ export class RedisAttemptStore implements AttemptStore {
     await redisCall(() => this.deps.redis.del(...this.#keys(userId)));
   }
 
+  async restore(userId: string, failures: number): Promise<void> {
+    // INCRBY keeps a key without a time to live as it is: the count never expires.
+    await redisCall(() => this.deps.redis.incrby(userKey(this.deps.keyPrefix, userId, 'failures'), failures));
+  }
+
   /** The user's keys, in the scripts' order: failures counter, lock flag (one hash slot). */
   #keys(userId: string): [string, string] {
     const key = (kind: string) => userKey(this.deps.keyPrefix, userId, kind);
