@@ -42,6 +42,27 @@ describe('TOTP suspension after MFA_MAX_CONSECUTIVE_FAILURES (issue 22; in-memor
     expect(await outboxTypes()).to.deep.equal(['MFA_ENABLED', 'LOCKED_OUT', 'LOCKED_OUT', 'TOTP_SUSPENDED']);
   });
 
+  it('judges no check in flight past the limit: a burst of wrong codes, with the stores slow at random, gets exactly the limit less one judged', async () => {
+    const { h, secret } = await setUp('burst', { ...settings, MFA_MAX_FAILED_ATTEMPTS: '10', MFA_MAX_CONSECUTIVE_FAILURES: '10' });
+    const slow = (store: object, method: string) => {
+      const target = store as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const original = target[method]!.bind(store);
+      target[method] = async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
+        return original(...args);
+      };
+    };
+    for (const method of ['settle', 'suspended', 'standing']) slow(h.stores.attempts, method);
+    for (const method of ['get', 'suspendTotp', 'spendProof']) slow(h.stores.factors, method);
+    // No right code among them (one of the window's could be spent before the suspension).
+    const right = [-1, 0, 1].map((steps) => h.code(secret, steps));
+    const codes = Array.from({ length: 120 }, (_, i) => String(100_000 + i)).filter((code) => !right.includes(code));
+    const reasons = await Promise.all(codes.map((code) => reasonOf(h.services.verification.verifyTotp({ userId: 'burst', code, ...noDevice }))));
+    expect(reasons.filter((r) => r === 'INVALID_CODE')).to.have.length(9);
+    expect(reasons.filter((r) => r !== 'INVALID_CODE' && r !== 'TOTP_SUSPENDED')).to.deep.equal([]);
+    expect((await h.services.status.get('burst')).totpSuspendedAt).to.not.equal(null);
+  });
+
   it('suspends instead of locking when the limit falls on a lockout', async () => {
     const { guess } = await setUp('even', { ...settings, MFA_MAX_CONSECUTIVE_FAILURES: '4' });
     expect(await guess(4)).to.deep.equal(['INVALID_CODE', 'LOCKED_OUT', 'INVALID_CODE', 'TOTP_SUSPENDED']);

@@ -94,7 +94,7 @@ export class CodeChecks {
    */
   async spend<T>(user: CheckedUser, check: CheckResult, spend: (proof: CodeProof) => Promise<T | null>): Promise<T> {
     if ('failure' in check) return this.deps.lockout.refuse(user, check.failure);
-    await this.deps.lockout.pass(user.userId);
+    await this.deps.lockout.pass(user);
     const spent = await spend(check);
     if (spent !== null) return spent;
     return this.deps.lockout.refuse(user, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);

@@ -70,10 +70,16 @@ export class Lockout {
     },
   ) {}
 
-  /** A passed check: clears the failure count, unless the user is locked out (then LOCKED_OUT). */
-  async pass(userId: string): Promise<void> {
-    const outcome = await this.deps.attempts.settle(userId, true, this.#policy(null));
+  /**
+   * A passed check: clears the failure count, unless the user is locked out
+   * (then LOCKED_OUT), or TOTP was suspended since `user` was read (then
+   * TOTP_SUSPENDED: the durable spend would be refused, and must not be
+   * counted as a replay).
+   */
+  async pass(user: CheckedUser): Promise<void> {
+    const outcome = await this.deps.attempts.settle(user.userId, true, this.#policy(user));
     if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
+    if (outcome.kind === 'suspended') throw totpSuspended();
   }
 
   /**
@@ -82,6 +88,8 @@ export class Lockout {
    */
   async refuse(user: CheckedUser, failure: CheckFailure['failure']): Promise<never> {
     const outcome = await this.deps.attempts.settle(user.userId, false, this.#policy(user));
+    // Read before a suspension that committed since: not judged, and nothing more to write.
+    if (outcome.kind === 'suspended') throw totpSuspended();
     if (outcome.kind === 'limit') {
       await this.#suspend(user.userId, user.failures.count + outcome.failures);
       throw totpSuspended();
@@ -110,26 +118,27 @@ export class Lockout {
     return !(standing.lockedMs > 0 || standing.failures > 0);
   }
 
-  /** The rule for a check of `user` (null: a pass, which neither locks nor suspends). */
-  #policy(user: CheckedUser | null) {
+  /** The rule for a check of `user`. */
+  #policy(user: CheckedUser) {
     const { maxFailures, maxConsecutiveFailures } = this.deps.settings;
-    const failures = user?.failures;
-    const lockoutMs = lockoutDurationMs(this.deps.settings, (failures?.lockouts ?? 0) + 1);
+    const { failures } = user;
+    const lockoutMs = lockoutDurationMs(this.deps.settings, failures.lockouts + 1);
     // Once suspended (or while MFA is off) failures count towards lockouts only.
-    if (failures === undefined || !user!.enabled || failures.totpSuspendedAt !== null) return { maxFailures, lockoutMs };
+    if (!user.enabled || failures.totpSuspendedAt !== null) return { maxFailures, lockoutMs };
     return { maxFailures, lockoutMs, suspendAt: Math.max(1, maxConsecutiveFailures - failures.count) };
   }
 
   /**
    * Makes the suspension durable first (also when the call was cut off), then
-   * clears the Redis count it was reached with: when the write fails, the count
-   * stays at the limit and the next failure tries again, so a suspension is
-   * never lost.
+   * forgets the Redis count it was reached with and marks the user, so that
+   * checks in flight that read the user before it are not counted from zero
+   * again (AttemptStore.suspended). When the write fails, the count stays at
+   * the limit and the next failure tries again, so a suspension is never lost.
    */
   async #suspend(userId: string, count: number): Promise<void> {
     const event = this.deps.events.make(userId, 'TOTP_SUSPENDED', { failedAttempts: count });
     const suspended = await runDetached(() => this.deps.factors.suspendTotp(userId, this.deps.clock.now(), count, [event]));
-    await runDetached(() => this.deps.attempts.clear(userId));
+    await runDetached(() => this.deps.attempts.suspended(userId));
     // Not by this call: a concurrent failure suspended it first (or MFA went off), and counted it.
     if (!suspended) return;
     this.deps.meter.totpSuspended();

@@ -4,7 +4,12 @@ import type { AttemptOutcome, AttemptStanding, AttemptStore, LockoutPolicy } fro
 interface UserAttempts {
   failures: number;
   lockedUntil: number;
+  /** Until when suspended()'s mark holds (0: none). */
+  suspendedUntil: number;
 }
+
+/** How long suspended()'s mark lives, as in Redis. */
+const SUSPENDED_MARK_MS = 86_400_000;
 
 /**
  * In-process AttemptStore with the same rules as the Redis script. A user's
@@ -20,6 +25,7 @@ export class MemoryAttemptStore implements AttemptStore {
   async settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome> {
     const now = this.clock.now().getTime();
     const user = this.#user(userId);
+    if (policy.suspendAt !== undefined && policy.suspendAt > 0 && user.suspendedUntil > now) return { kind: 'suspended' };
     if (user.lockedUntil > now) return { kind: 'locked', retryAfterMs: user.lockedUntil - now, failures: 0 };
     if (passed) {
       this.#users.delete(userId);
@@ -53,6 +59,13 @@ export class MemoryAttemptStore implements AttemptStore {
     this.#users.delete(userId);
   }
 
+  async suspended(userId: string): Promise<void> {
+    const user = this.#user(userId);
+    user.failures = 0;
+    user.suspendedUntil = this.clock.now().getTime() + SUSPENDED_MARK_MS;
+    this.#users.set(userId, user);
+  }
+
   async restore(userId: string, failures: number): Promise<void> {
     const user = this.#user(userId);
     user.failures += failures;
@@ -67,6 +80,6 @@ export class MemoryAttemptStore implements AttemptStore {
   /** A copy of the user's entry (a fresh one when none is kept); reading it stores nothing. */
   #user(userId: string): UserAttempts {
     const kept = this.#users.get(userId);
-    return kept === undefined ? { failures: 0, lockedUntil: 0 } : { ...kept };
+    return kept === undefined ? { failures: 0, lockedUntil: 0, suspendedUntil: 0 } : { ...kept };
   }
 }

@@ -6,14 +6,21 @@ export type AttemptOutcome =
   /** Locked: codes are not checked for `retryAfterMs`. `failures` is the count that locked the user when this check did, else 0. */
   | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number }
   /** A failed check that reached `suspendAt` with `failures` counted: no lockout started; the count stays until clear(). */
-  | { readonly kind: 'limit'; readonly failures: number };
+  | { readonly kind: 'limit'; readonly failures: number }
+  /** A check by a caller that read the user before the suspension (its policy has `suspendAt`), after it: judged not at all. */
+  | { readonly kind: 'suspended' };
 
 /** The rule one check is settled by: the caller works out the lockout's length and the limit from the user's record. */
 export interface LockoutPolicy {
   readonly maxFailures: number;
   /** How long the lockout this check would start lasts (the escalation: lockoutDurationMs). */
   readonly lockoutMs: number;
-  /** The failure count at which the check answers 'limit' instead (TOTP suspension, issue 22); none when unset. */
+  /**
+   * The failure count at which the check answers 'limit' instead (TOTP
+   * suspension, issue 22); none when unset. Set only by a caller that read
+   * the user as not suspended: once suspended() marked the user, its checks,
+   * passed or failed, answer 'suspended'.
+   */
   readonly suspendAt?: number;
 }
 
@@ -45,8 +52,17 @@ export interface AttemptStore {
   lockoutRemainingMs(userId: string): Promise<number>;
   /** Reads, changing nothing: the lockout left and the failures counted. */
   standing(userId: string): Promise<AttemptStanding>;
-  /** Forgets the user's failures and any lockout (ResetMfa; a suspension once it is durable). */
+  /** Forgets the user's failures, any lockout and the mark of suspended() (ResetMfa). */
   clear(userId: string): Promise<void>;
+  /**
+   * Once the suspension is durable: forgets the count and marks the user, so
+   * that checks still in flight that read the user before it (their policy
+   * has `suspendAt`) are answered 'suspended' instead of being counted from
+   * zero again (issue 22's review). A pass by a caller that read the
+   * suspension (a recovery code), or clear(), ends the mark; it also expires
+   * after a day, far beyond any call in flight.
+   */
+  suspended(userId: string): Promise<void>;
   /**
    * Counts `failures` again (they never expire): a lockout cleared its count
    * here, and the write that was to keep it in the user's record failed, so

@@ -1,20 +1,22 @@
 import type { AttemptOutcome, AttemptStanding, AttemptStore, LockoutPolicy } from '../ports/index.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
-// KEYS: failures counter, lock flag. ARGV: 'pass' | 'fail', maxFailures, lockoutMs, suspendAt (0: none).
+// KEYS: failures counter, lock flag, suspended mark. ARGV: 'pass' | 'fail', maxFailures, lockoutMs, suspendAt (0: none).
+// {4}: the caller read the user before a suspension that is marked since (suspendAt set): nothing counted or cleared.
 // Returns {0} accepted, {1, failures} rejected, {2, msLeft, failures} locked (failures: the count that locked, else 0),
 // {3, failures} the suspension limit reached: the count stays until the caller has made the suspension durable.
 // The count never expires (issue 22): a quiet period must not hand an attacker a fresh set of tries.
 // PERSIST drops the TTL that a counter written by an older version still carries.
 const SETTLE = `
+local suspendAt = tonumber(ARGV[4])
+if suspendAt > 0 and redis.call('EXISTS', KEYS[3]) == 1 then return {4} end
 local left = redis.call('PTTL', KEYS[2])
 if left > 0 then return {2, left, 0} end
 if ARGV[1] == 'pass' then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[3])
   return {0}
 end
 local failures = redis.call('INCR', KEYS[1])
-local suspendAt = tonumber(ARGV[4])
 if suspendAt > 0 and failures >= suspendAt then
   redis.call('PERSIST', KEYS[1])
   return {3, failures}
@@ -30,23 +32,27 @@ return {1, failures}`;
 // KEYS: failures counter, lock flag. Returns {ms of lockout left (negative: none), failures}.
 const STANDING = `return {redis.call('PTTL', KEYS[2]), tonumber(redis.call('GET', KEYS[1]) or '0')}`;
 
+/** How long suspended()'s mark lives: far beyond any call in flight when the suspension committed. */
+const SUSPENDED_MARK_MS = 86_400_000;
+
 /** The lockout gate: one atomic script per code check, shared by every instance. */
 export class RedisAttemptStore implements AttemptStore {
   constructor(private readonly deps: { readonly redis: RedisClient; readonly keyPrefix: string }) {}
 
   async settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome> {
     const [kind, value, failures] = (await redisCall(() =>
-      this.deps.redis.eval(SETTLE, 2, ...this.#keys(userId), passed ? 'pass' : 'fail', policy.maxFailures, policy.lockoutMs, policy.suspendAt ?? 0),
+      this.deps.redis.eval(SETTLE, 3, ...this.#keys(userId), passed ? 'pass' : 'fail', policy.maxFailures, policy.lockoutMs, policy.suspendAt ?? 0),
     )) as [number, number?, number?];
     if (kind === 0) return { kind: 'accepted' };
     if (kind === 2) return { kind: 'locked', retryAfterMs: value!, failures: failures! };
     if (kind === 3) return { kind: 'limit', failures: value! };
+    if (kind === 4) return { kind: 'suspended' };
     return { kind: 'rejected', failures: value! };
   }
 
   async standing(userId: string): Promise<AttemptStanding> {
     // Both in one round trip, from one moment (a script runs alone).
-    const [left, failures] = (await redisCall(() => this.deps.redis.eval(STANDING, 2, ...this.#keys(userId)))) as [number, number];
+    const [left, failures] = (await redisCall(() => this.deps.redis.eval(STANDING, 3, ...this.#keys(userId)))) as [number, number];
     return { lockedMs: Math.max(0, left), failures };
   }
 
@@ -59,14 +65,20 @@ export class RedisAttemptStore implements AttemptStore {
     await redisCall(() => this.deps.redis.del(...this.#keys(userId)));
   }
 
+  async suspended(userId: string): Promise<void> {
+    const [failures, , mark] = this.#keys(userId);
+    // One MULTI on one slot (the keys share the user's hash tag): never the mark without the count gone.
+    await redisCall(() => this.deps.redis.multi().del(failures).set(mark, '1', 'PX', SUSPENDED_MARK_MS).exec());
+  }
+
   async restore(userId: string, failures: number): Promise<void> {
     // INCRBY keeps a key without a time to live as it is: the count never expires.
     await redisCall(() => this.deps.redis.incrby(userKey(this.deps.keyPrefix, userId, 'failures'), failures));
   }
 
   /** The user's keys, in the scripts' order: failures counter, lock flag (one hash slot). */
-  #keys(userId: string): [string, string] {
+  #keys(userId: string): [string, string, string] {
     const key = (kind: string) => userKey(this.deps.keyPrefix, userId, kind);
-    return [key('failures'), key('lock')];
+    return [key('failures'), key('lock'), key('suspended')];
   }
 }
