@@ -149,6 +149,20 @@ describe('TOTP suspension after MFA_MAX_CONSECUTIVE_FAILURES (issue 22; in-memor
       expect((await h.services.status.get('rex')).totpSuspendedAt).to.equal(null);
     });
 
+    it('ResetMfa retried after its Redis step failed: the retry answers MFA_NOT_ENABLED and still ends the lockout', async () => {
+      const { h, guess, verify, wrong } = await setUp('rio');
+      await guess(3);
+      expect(await verify(wrong())).to.equal('LOCKED_OUT'); // the 4th failure: a 120 s lockout
+      const clear = h.stores.attempts.clear.bind(h.stores.attempts);
+      h.stores.attempts.clear = async () => {
+        throw new Error('Redis went away');
+      };
+      expect(await reasonOf(h.services.admin.resetMfa('rio', 'lost phone'))).to.match(/Redis went away/);
+      h.stores.attempts.clear = clear;
+      expect(await reasonOf(h.services.admin.resetMfa('rio', 'lost phone'))).to.equal('MFA_NOT_ENABLED');
+      expect(await h.stores.attempts.standing('rio')).to.deep.equal({ lockedMs: 0, failures: 0 });
+    });
+
     it('DisableMfa with a recovery code (a TOTP code is refused while suspended)', async () => {
       const { h, secret, guess, recoveryCodes } = await setUp('dot');
       await guess(5);

@@ -20,8 +20,13 @@ export class AdminService {
   /** Turns MFA off for a user who lost the phone and the recovery codes; revokes sessions, forgets devices and clears the lockout. */
   async resetMfa(userId: string, reason: string): Promise<{ resetAt: Date }> {
     const now = this.deps.clock.now();
-    // Checked first so that resetting a user without MFA does not log them out.
-    if (!(await this.deps.factors.get(userId))?.enabled) throw notEnabled();
+    // Checked first so that resetting a user without MFA does not log them out. The lockout is
+    // cleared all the same: a retry of a reset whose Redis step failed must still end it, or an
+    // escalated lockout (up to MFA_LOCKOUT_MAX_SECONDS) would keep the user from enrolling again.
+    if (!(await this.deps.factors.get(userId))?.enabled) {
+      await this.deps.attempts.clear(userId);
+      throw notEnabled();
+    }
     // First, so that a retried Confirm can never turn MFA back on with the lost phone's secret.
     await this.deps.pending.clear(userId);
     await this.deps.sessions.announce(userId, now);
