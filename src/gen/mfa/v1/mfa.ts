@@ -160,8 +160,8 @@ export enum SecurityEventType {
   SECURITY_EVENT_TYPE_TOTP_SUSPENDED = 13,
   /**
    * SECURITY_EVENT_TYPE_TOTP_RESTORED - A recovery code restored the user's suspended TOTP authenticators;
-   * recorded in the same write as its RECOVERY_CODE_USED (or
-   * AUTHENTICATOR_ADDED, when given as existing_code).
+   * recorded in the same write as its RECOVERY_CODE_USED (also when the
+   * recovery code was given as existing_code to add an authenticator).
    */
   SECURITY_EVENT_TYPE_TOTP_RESTORED = 14,
   UNRECOGNIZED = -1,
