@@ -147,18 +147,20 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         expect(await s.attempts.settle(user, false, { maxFailures: 3, lockoutMs: 10_000 })).to.deep.equal({ kind: 'rejected', failures: 1 });
       });
 
-      it('suspended() answers checks that read the user before it "suspended", counting nothing; others count from zero; a pass or clear() ends it', async () => {
+      it('suspended() answers checks of a record no newer than it marks "suspended", counting nothing; others count from zero; a pass or clear() ends it', async () => {
         const user = newUser();
-        const stale = { maxFailures: 3, lockoutMs: 10_000, suspendAt: 2 };
+        const stale = { maxFailures: 3, lockoutMs: 10_000, suspendAt: 2, readVersion: 7 };
         await s.attempts.settle(user, false, stale);
-        await s.attempts.suspended(user);
+        await s.attempts.suspended(user, 7);
+        expect(await s.attempts.settle(user, false, { ...stale, readVersion: 6 }), 'an older record').to.deep.equal({ kind: 'suspended' });
         expect(await s.attempts.settle(user, false, stale)).to.deep.equal({ kind: 'suspended' });
         expect(await s.attempts.settle(user, true, stale)).to.deep.equal({ kind: 'suspended' });
         expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 0 });
         expect(await s.attempts.settle(user, false, policy), 'a caller that read the suspension').to.deep.equal({ kind: 'rejected', failures: 1 });
+        expect(await s.attempts.settle(user, false, { ...stale, suspendAt: 10, readVersion: 9 }), 'a record restored since: counted').to.deep.equal({ kind: 'rejected', failures: 2 });
         expect(await s.attempts.settle(user, true, policy)).to.deep.equal({ kind: 'accepted' });
         expect(await s.attempts.settle(user, false, stale), 'the pass ended the mark').to.deep.equal({ kind: 'rejected', failures: 1 });
-        await s.attempts.suspended(user);
+        await s.attempts.suspended(user, 7);
         await s.attempts.clear(user);
         expect(await s.attempts.settle(user, false, stale), 'clear() ended the mark').to.deep.equal({ kind: 'rejected', failures: 1 });
       });

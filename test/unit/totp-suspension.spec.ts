@@ -63,6 +63,27 @@ describe('TOTP suspension after MFA_MAX_CONSECUTIVE_FAILURES (issue 22; in-memor
     expect((await h.services.status.get('burst')).totpSuspendedAt).to.not.equal(null);
   });
 
+  it('refuses nothing of a record a recovery code restored, when the suspension\'s mark lands only after the restore', async () => {
+    const { h, secret, recoveryCodes, verify, guess, wrong } = await setUp('late');
+    await guess(4);
+    const attempts = h.stores.attempts as unknown as { suspended: (...args: unknown[]) => Promise<void> };
+    const mark = attempts.suspended.bind(attempts);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    attempts.suspended = async (...args) => {
+      await held;
+      return mark(...args);
+    };
+    const suspending = verify(wrong());
+    while ((await h.services.status.get('late')).totpSuspendedAt === null) await new Promise((resolve) => setImmediate(resolve));
+    expect(await reasonOf(h.services.verification.verifyRecoveryCode({ userId: 'late', recoveryCode: recoveryCodes[0]!, ...noDevice }))).to.equal('OK');
+    release();
+    expect(await suspending).to.equal('TOTP_SUSPENDED');
+    h.clock.advance(30_000);
+    expect(await verify(h.code(secret)), 'the restored user\'s right code').to.equal('OK');
+    expect(await verify(wrong())).to.equal('INVALID_CODE');
+  });
+
   it('suspends instead of locking when the limit falls on a lockout', async () => {
     const { guess } = await setUp('even', { ...settings, MFA_MAX_CONSECUTIVE_FAILURES: '4' });
     expect(await guess(4)).to.deep.equal(['INVALID_CODE', 'LOCKED_OUT', 'INVALID_CODE', 'TOTP_SUSPENDED']);

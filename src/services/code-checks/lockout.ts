@@ -16,6 +16,8 @@ export interface CheckedUser {
   readonly userId: string;
   readonly enabled: boolean;
   readonly failures: DurableFailures;
+  /** The record's version as read (0: none yet): tells a check read before a suspension from one read after a restore. */
+  readonly version: number;
 }
 
 /** What the lockout reports as it happens (RpcMetrics: mfa_lockouts_started_total, mfa_totp_suspensions_total). */
@@ -91,7 +93,7 @@ export class Lockout {
     // Read before a suspension that committed since: not judged, and nothing more to write.
     if (outcome.kind === 'suspended') throw totpSuspended();
     if (outcome.kind === 'limit') {
-      await this.#suspend(user.userId, user.failures.count + outcome.failures);
+      await this.#suspend(user, user.failures.count + outcome.failures);
       throw totpSuspended();
     }
     if (outcome.kind === 'locked') {
@@ -125,7 +127,7 @@ export class Lockout {
     const lockoutMs = lockoutDurationMs(this.deps.settings, failures.lockouts + 1);
     // Once suspended (or while MFA is off) failures count towards lockouts only.
     if (!user.enabled || failures.totpSuspendedAt !== null) return { maxFailures, lockoutMs };
-    return { maxFailures, lockoutMs, suspendAt: Math.max(1, maxConsecutiveFailures - failures.count) };
+    return { maxFailures, lockoutMs, suspendAt: Math.max(1, maxConsecutiveFailures - failures.count), readVersion: user.version };
   }
 
   /**
@@ -135,10 +137,12 @@ export class Lockout {
    * again (AttemptStore.suspended). When the write fails, the count stays at
    * the limit and the next failure tries again, so a suspension is never lost.
    */
-  async #suspend(userId: string, count: number): Promise<void> {
+  async #suspend(user: CheckedUser, count: number): Promise<void> {
+    const { userId } = user;
     const event = this.deps.events.make(userId, 'TOTP_SUSPENDED', { failedAttempts: count });
     const suspended = await runDetached(() => this.deps.factors.suspendTotp(userId, this.deps.clock.now(), count, [event]));
-    await runDetached(() => this.deps.attempts.suspended(userId));
+    // Marks the version this check read: no check of a later record (one a recovery code restored) is refused by it.
+    await runDetached(() => this.deps.attempts.suspended(userId, user.version));
     // Not by this call: a concurrent failure suspended it first (or MFA went off), and counted it.
     if (!suspended) return;
     this.deps.meter.totpSuspended();

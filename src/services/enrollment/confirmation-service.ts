@@ -116,7 +116,7 @@ export class ConfirmationService {
       if (request.existingCode !== '') throw existingCodeViolation('must be empty when enrolling the first authenticator');
       if (record?.enabled) throw alreadyEnabled();
       const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : { authenticatorId: pending.authenticatorId, timeStep };
-      return this.deps.codeChecks.spend(record ?? { userId, enabled: false, failures: NO_FAILURES }, check, async () => {
+      return this.deps.codeChecks.spend(record ?? { userId, enabled: false, failures: NO_FAILURES, version: 0 }, check, async () => {
         const confirmation = await this.#fix(pending, timeStep!, now, record?.version ?? 0);
         return this.#turnOn(pending, confirmation, timeStep!);
       });

@@ -4,8 +4,9 @@ import type { AttemptOutcome, AttemptStanding, AttemptStore, LockoutPolicy } fro
 interface UserAttempts {
   failures: number;
   lockedUntil: number;
-  /** Until when suspended()'s mark holds (0: none). */
+  /** Until when suspended()'s mark holds (0: none), and the version it marks. */
   suspendedUntil: number;
+  suspendedVersion: number;
 }
 
 /** How long suspended()'s mark lives, as in Redis. */
@@ -25,7 +26,9 @@ export class MemoryAttemptStore implements AttemptStore {
   async settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome> {
     const now = this.clock.now().getTime();
     const user = this.#user(userId);
-    if (policy.suspendAt !== undefined && policy.suspendAt > 0 && user.suspendedUntil > now) return { kind: 'suspended' };
+    if (policy.suspendAt !== undefined && policy.suspendAt > 0 && user.suspendedUntil > now && (policy.readVersion ?? 0) <= user.suspendedVersion) {
+      return { kind: 'suspended' };
+    }
     if (user.lockedUntil > now) return { kind: 'locked', retryAfterMs: user.lockedUntil - now, failures: 0 };
     if (passed) {
       this.#users.delete(userId);
@@ -59,9 +62,10 @@ export class MemoryAttemptStore implements AttemptStore {
     this.#users.delete(userId);
   }
 
-  async suspended(userId: string): Promise<void> {
+  async suspended(userId: string, version: number): Promise<void> {
     const user = this.#user(userId);
     user.failures = 0;
+    user.suspendedVersion = version;
     user.suspendedUntil = this.clock.now().getTime() + SUSPENDED_MARK_MS;
     this.#users.set(userId, user);
   }
@@ -80,6 +84,6 @@ export class MemoryAttemptStore implements AttemptStore {
   /** A copy of the user's entry (a fresh one when none is kept); reading it stores nothing. */
   #user(userId: string): UserAttempts {
     const kept = this.#users.get(userId);
-    return kept === undefined ? { failures: 0, lockedUntil: 0, suspendedUntil: 0 } : { ...kept };
+    return kept === undefined ? { failures: 0, lockedUntil: 0, suspendedUntil: 0, suspendedVersion: 0 } : { ...kept };
   }
 }

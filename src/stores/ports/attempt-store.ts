@@ -22,6 +22,8 @@ export interface LockoutPolicy {
    * passed or failed, answer 'suspended'.
    */
   readonly suspendAt?: number;
+  /** With `suspendAt`: the version of the user's record the caller read; suspended()'s mark refuses only checks of a record no newer than the one it marks. */
+  readonly readVersion?: number;
 }
 
 /** What the gate holds for a user, read without changing it. */
@@ -55,14 +57,16 @@ export interface AttemptStore {
   /** Forgets the user's failures, any lockout and the mark of suspended() (ResetMfa). */
   clear(userId: string): Promise<void>;
   /**
-   * Once the suspension is durable: forgets the count and marks the user, so
-   * that checks still in flight that read the user before it (their policy
-   * has `suspendAt`) are answered 'suspended' instead of being counted from
-   * zero again (issue 22's review). A pass by a caller that read the
-   * suspension (a recovery code), or clear(), ends the mark; it also expires
-   * after a day, far beyond any call in flight.
+   * Once the suspension is durable: forgets the count and marks the user at
+   * `version` (the record the suspending check read), so that checks still in
+   * flight that read a record no newer (their policy has `suspendAt` and
+   * `readVersion`) are answered 'suspended' instead of being counted from
+   * zero again (issue 22's review). A record restored since has a higher
+   * version, so a mark that lands late refuses none of its checks. A pass by
+   * a caller that read the suspension (a recovery code), or clear(), ends the
+   * mark; it also expires after a day, far beyond any call in flight.
    */
-  suspended(userId: string): Promise<void>;
+  suspended(userId: string, version: number): Promise<void>;
   /**
    * Counts `failures` again (they never expire): a lockout cleared its count
    * here, and the write that was to keep it in the user's record failed, so

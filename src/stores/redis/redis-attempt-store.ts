@@ -1,7 +1,8 @@
 import type { AttemptOutcome, AttemptStanding, AttemptStore, LockoutPolicy } from '../ports/index.js';
 import { redisCall, userKey, type RedisClient } from './redis-client.js';
 
-// KEYS: failures counter, lock flag, suspended mark. ARGV: 'pass' | 'fail', maxFailures, lockoutMs, suspendAt (0: none).
+// KEYS: failures counter, lock flag, suspended mark (the version it marks). ARGV: 'pass' | 'fail', maxFailures, lockoutMs,
+// suspendAt (0: none), the version of the record the caller read.
 // {4}: the caller read the user before a suspension that is marked since (suspendAt set): nothing counted or cleared.
 // Returns {0} accepted, {1, failures} rejected, {2, msLeft, failures} locked (failures: the count that locked, else 0),
 // {3, failures} the suspension limit reached: the count stays until the caller has made the suspension durable.
@@ -9,7 +10,10 @@ import { redisCall, userKey, type RedisClient } from './redis-client.js';
 // PERSIST drops the TTL that a counter written by an older version still carries.
 const SETTLE = `
 local suspendAt = tonumber(ARGV[4])
-if suspendAt > 0 and redis.call('EXISTS', KEYS[3]) == 1 then return {4} end
+if suspendAt > 0 then
+  local marked = tonumber(redis.call('GET', KEYS[3]) or '-1')
+  if tonumber(ARGV[5]) <= marked then return {4} end
+end
 local left = redis.call('PTTL', KEYS[2])
 if left > 0 then return {2, left, 0} end
 if ARGV[1] == 'pass' then
@@ -41,7 +45,7 @@ export class RedisAttemptStore implements AttemptStore {
 
   async settle(userId: string, passed: boolean, policy: LockoutPolicy): Promise<AttemptOutcome> {
     const [kind, value, failures] = (await redisCall(() =>
-      this.deps.redis.eval(SETTLE, 3, ...this.#keys(userId), passed ? 'pass' : 'fail', policy.maxFailures, policy.lockoutMs, policy.suspendAt ?? 0),
+      this.deps.redis.eval(SETTLE, 3, ...this.#keys(userId), passed ? 'pass' : 'fail', policy.maxFailures, policy.lockoutMs, policy.suspendAt ?? 0, policy.readVersion ?? 0),
     )) as [number, number?, number?];
     if (kind === 0) return { kind: 'accepted' };
     if (kind === 2) return { kind: 'locked', retryAfterMs: value!, failures: failures! };
@@ -65,10 +69,10 @@ export class RedisAttemptStore implements AttemptStore {
     await redisCall(() => this.deps.redis.del(...this.#keys(userId)));
   }
 
-  async suspended(userId: string): Promise<void> {
+  async suspended(userId: string, version: number): Promise<void> {
     const [failures, , mark] = this.#keys(userId);
     // One MULTI on one slot (the keys share the user's hash tag): never the mark without the count gone.
-    await redisCall(() => this.deps.redis.multi().del(failures).set(mark, '1', 'PX', SUSPENDED_MARK_MS).exec());
+    await redisCall(() => this.deps.redis.multi().del(failures).set(mark, String(version), 'PX', SUSPENDED_MARK_MS).exec());
   }
 
   async restore(userId: string, failures: number): Promise<void> {
