@@ -127,7 +127,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     memoryWatch.phase = scenario;
     if (isFloor(scenario)) await generator.request({ kind: 'open-floor' });
     if (scenario === 'verify_totp') {
-      const sized = (await generator.request({ kind: 'size-users', warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000 })) as {
+      const sized = (await generator.request({ kind: 'size-users', warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, headroom: options.sizingHeadroom })) as {
         probedRps: number;
         added: number;
         users: number;

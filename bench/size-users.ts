@@ -17,12 +17,6 @@ const MIN_PROBES = 2;
 const MAX_PROBES = 4;
 /** Codes per call in flight that the first probe starts with, at least. */
 const PROBE_START_CALLS = 8;
-/**
- * Headroom over the probed rate: the window may run faster than the probes
- * (warm caches, a quieter machine); on FerretDB/PostgreSQL windows ran at
- * 1.17–1.30× them.
- */
-const HEADROOM = 1.5;
 /** The window's end may come this much later than warm-up + duration (the calls in flight then drain). */
 const DRAIN_MS = 1_000;
 /** The load may start up to this long after a count (IPC, a probe's start): every start in between is checked. */
@@ -31,6 +25,12 @@ const START_DELAY_MS = 3_000;
 const ENROLL_LIMIT_MS = 300_000;
 
 export interface SizingOptions {
+  /**
+   * Headroom over the probed rate (--sizing-headroom, 1.5 by default): the
+   * window may run faster than the probes (warm caches, a quieter machine);
+   * on FerretDB/PostgreSQL windows ran at 1.17–1.30× them.
+   */
+  readonly headroom: number;
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly concurrency: number;
@@ -75,12 +75,12 @@ export async function sizeUsers(options: SizingOptions): Promise<Sizing> {
     rps = Math.max(rps, probe.windowSuccesses / Math.max(0.001, probe.windowMs / 1000));
     if ((probes >= MIN_PROBES && probe.cutShort === null) || probes === MAX_PROBES) break;
     // Room for the next probe, at this one's rate with headroom.
-    const probeRps = HEADROOM * rps;
+    const probeRps = options.headroom * rps;
     await enrollUntil(options, PROBE_MS, (elapsedMs) => concurrency + (probeRps * elapsedMs) / 1000);
   }
   const measuredMs = options.warmupMs + options.durationMs;
   // The round-trip sample's calls before the warm-up, the calls in flight at the start, and the warm-up's and window's at the rate with headroom.
-  const callsBy = (elapsedMs: number) => ROUND_TRIP_SAMPLE + concurrency + (rps * HEADROOM * Math.min(elapsedMs, measuredMs)) / 1000;
+  const callsBy = (elapsedMs: number) => ROUND_TRIP_SAMPLE + concurrency + (rps * options.headroom * Math.min(elapsedMs, measuredMs)) / 1000;
   const topUp = () => enrollUntil(options, measuredMs + DRAIN_MS, callsBy);
   await topUp();
   return { probedRps: Math.round(rps), needed: Math.ceil(callsBy(measuredMs)), added: context.users.length - before, users: context.users.length, topUp };
