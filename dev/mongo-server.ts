@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { freePort } from './free-port.js';
-import { findOnPath, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './child-process.js';
+import { findOnPath, listens, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './child-process.js';
 
 /** A MongoDB-compatible server for tests; restart() keeps the port and the data, for outage tests. */
 export interface TestMongo {
@@ -139,18 +138,7 @@ async function assertPostgresListens(postgresUrl: string): Promise<void> {
   const url = new URL(postgresUrl);
   const host = url.hostname === '' ? '127.0.0.1' : url.hostname;
   const port = Number(url.port || 5432);
-  const listening = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host, port, timeout: 3_000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  const listening = await listens(port, host);
   if (!listening) {
     url.password = '';
     throw new Error(`no PostgreSQL listens at ${url.href} for FerretDB's postgresql handler: start one, or pass another URL`);
