@@ -1,25 +1,15 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { createMfaClient, MfaClientError, type MfaClient } from '../../src/client/index.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { MfaClientError } from '../../src/client/index.js';
+import { useMemoryService, usePublicClient } from '../support/e2e-fixture.js';
 
 // The Errors table in docs/ lists this limit and what a caller sees past it.
 describe('A request over 4 MiB (grpc-js\'s default receive limit; embedded stores)', () => {
-  let svc: TestService;
-  let mfa: MfaClient;
-
-  before(async () => {
-    svc = await startTestService({});
-    mfa = createMfaClient({ address: `127.0.0.1:${svc.service.port}` });
-  });
-
-  after(async () => {
-    mfa.close();
-    await svc.stop();
-  });
+  const service = useMemoryService();
+  const client = usePublicClient(service);
 
   it('fails RESOURCE_EXHAUSTED with grpc-js\'s message and no reason, before any handler runs', async () => {
-    const error = await mfa.getMfaStatus({ userId: 'x'.repeat(4 * 1024 * 1024) }, { deadlineMs: 10_000 }).catch((caught: unknown) => caught);
+    const error = await client.current.getMfaStatus({ userId: 'x'.repeat(4 * 1024 * 1024) }, { deadlineMs: 10_000 }).catch((caught: unknown) => caught);
     expect(error).to.be.instanceOf(MfaClientError);
     const failure = error as MfaClientError;
     expect(failure.code).to.equal(status.RESOURCE_EXHAUSTED);

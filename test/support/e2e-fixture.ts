@@ -1,6 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { createMfaClient, type MfaClient as PublicMfaClient } from '../../src/client/index.js';
 import { generateTotp } from '../../src/domain/totp.js';
 import type { MfaClient } from './grpc-client.js';
 import { startMongoServer, type TestMongo } from '../../dev/mongo-server.js';
@@ -134,6 +135,16 @@ export function useMemoryService(env: Record<string, string> = {}): { current: T
     holder.current = await startTestService(env);
   });
   after(() => holder.current?.stop());
+  return holder;
+}
+
+/** The public typed client (mfa-service/client) of a service that `service` starts, as other teams call it. */
+export function usePublicClient(service: { readonly current: TestService }): { current: PublicMfaClient } {
+  const holder = {} as { current: PublicMfaClient };
+  before(() => {
+    holder.current = createMfaClient({ address: `127.0.0.1:${service.current.service.port}` });
+  });
+  after(() => holder.current?.close());
   return holder;
 }
 
