@@ -25,9 +25,9 @@ export class SigningKeySchedule {
     readonly periodMs: number,
   ) {}
 
-  /** The slot whose period holds `at`. */
+  /** The slot whose period holds `at`; 0 before the anchor (another host's clock may run a little ahead). */
   slotAt(at: Date): number {
-    return Math.floor((at.getTime() - this.anchor.getTime()) / this.periodMs);
+    return Math.max(0, Math.floor((at.getTime() - this.anchor.getTime()) / this.periodMs));
   }
 
   slotStart(slot: number): Date {

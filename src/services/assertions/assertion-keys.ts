@@ -95,8 +95,10 @@ export class AssertionKeys {
   /** Reads the keys, makes the current and next slot's when missing, reseals the keys not yet signing with the current keyring key. */
   async #load(): Promise<KeySet> {
     const { store, clock, rotationMs } = this.deps;
+    const anchor = await store.anchor(clock.now());
+    // Read after the anchor: another instance's anchor, stored first, may be a moment later than this one's proposal.
     const now = clock.now();
-    const schedule = new SigningKeySchedule(await store.anchor(now), rotationMs);
+    const schedule = new SigningKeySchedule(anchor, rotationMs);
     let keys = await store.list();
     for (const slot of schedule.wantedSlots(now)) {
       if (keys.some((k) => k.slot === slot)) continue;
