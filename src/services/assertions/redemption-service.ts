@@ -100,15 +100,18 @@ export class RedemptionService {
   }
 
   /**
-   * Removes a bounded batch of expired redemptions, at most once a minute per
-   * instance, after a redemption's write: FerretDB has no TTL indexes, and a
-   * batch bounds the work a call adds. A failure costs nothing but a later try.
+   * Removes a bounded batch of expired redemptions after a redemption's
+   * write, at most once a minute per instance unless the last batch was full
+   * (then at the next redemption, so removal keeps up with any rate of
+   * redemptions): FerretDB has no TTL indexes, and a batch bounds the work a
+   * call adds. A failure costs nothing but a later try.
    */
   async #sweep(now: Date): Promise<void> {
     if (now.getTime() - this.#lastSweep < REDEMPTION_SWEEP.everyMs) return;
     this.#lastSweep = now.getTime();
     try {
-      await this.deps.redemptions.removeExpired(now, REDEMPTION_SWEEP.batch);
+      const removed = await this.deps.redemptions.removeExpired(now, REDEMPTION_SWEEP.batch);
+      if (removed >= REDEMPTION_SWEEP.batch) this.#lastSweep = Number.NEGATIVE_INFINITY;
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'removing expired MFA assertion redemptions failed; the next sweep tries again');
     }
