@@ -1,6 +1,8 @@
-import { createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
+import { encodeJwsHeader } from '../../domain/compact-jws.js';
 import { ErrorReason, MfaError } from '../../domain/errors.js';
 import type { Keyring } from '../../domain/keyring.js';
 import type { SecretBox } from '../../domain/secret-box.js';
@@ -8,17 +10,22 @@ import { SigningKeySchedule } from '../../domain/signing-key-schedule.js';
 import type { AssertionKeyStore, StoredSigningKey } from '../../stores/ports/index.js';
 
 /** The JWS algorithm of MFA assertions: ECDSA P-256 with SHA-256 (RFC 7518 §3.4). */
-export const ASSERTION_ALG = 'ES256';
+export const ASSERTION_ALG = 'ES256' as const;
 // A key set older than this is read again even when the schedule says nothing changed: a key
 // that another instance made or resealed shows within a minute.
 const REREAD_MS = 60_000;
 const MIN_MAX_AGE_SECONDS = 60;
 const MAX_MAX_AGE_SECONDS = 86_400;
 
+/** The JWS `typ` of an MFA assertion (RFC 8725 §3.11: explicit typing), which verifiers check. */
+export const ASSERTION_TYP = 'mfa-assertion+jwt';
+
 /** The signing key a check will sign with, opened before the check runs. */
 export interface Signer {
   readonly kid: string;
-  readonly key: CryptoKey;
+  readonly key: KeyObject;
+  /** The JWS protected header for this key, base64url-encoded once. */
+  readonly encodedHeader: string;
 }
 
 /** What the instance knows of the keys, from one read of the store. */
@@ -38,7 +45,7 @@ interface KeySet {
 export class AssertionKeys {
   #set: KeySet | null = null;
   #loading: Promise<KeySet> | null = null;
-  readonly #opened = new Map<string, CryptoKey | null>();
+  readonly #opened = new Map<string, Signer | null>();
 
   constructor(
     private readonly deps: {
@@ -62,8 +69,8 @@ export class AssertionKeys {
     const now = this.deps.clock.now();
     const order = set.schedule.signingOrder(set.keys, now, this.deps.ttlMs);
     for (const stored of order) {
-      const key = await this.#open(stored);
-      if (key !== null) return { kid: stored.kid, key };
+      const signer = await this.#open(stored);
+      if (signer !== null) return signer;
     }
     const kids = order.map((k) => k.kid);
     this.deps.logger.error({ kids, sealedWith: order.map((k) => sealedKeyId(k.sealedPrivateKey)) }, 'no MFA assertion signing key that this instance can open');
@@ -132,18 +139,19 @@ export class AssertionKeys {
     return { ...stored, sealedPrivateKey };
   }
 
-  /** The private key, or null when this instance's keyring cannot open it. */
-  async #open(stored: StoredSigningKey): Promise<CryptoKey | null> {
+  /** The key opened for signing, or null when this instance's keyring cannot open it. */
+  async #open(stored: StoredSigningKey): Promise<Signer | null> {
     const cacheKey = `${stored.kid}\u0000${sealedKeyId(stored.sealedPrivateKey)}`;
     if (this.#opened.has(cacheKey)) return this.#opened.get(cacheKey)!;
-    let key: CryptoKey | null = null;
+    let signer: Signer | null = null;
     try {
-      key = await importPKCS8(this.deps.box.open(stored.sealedPrivateKey, signingKeyContext(stored.kid)).toString('utf8'), ASSERTION_ALG);
+      const key = createPrivateKey(this.deps.box.open(stored.sealedPrivateKey, signingKeyContext(stored.kid)).toString('utf8'));
+      signer = { kid: stored.kid, key, encodedHeader: encodeJwsHeader({ alg: ASSERTION_ALG, kid: stored.kid, typ: ASSERTION_TYP }) };
     } catch {
-      key = null;
+      signer = null;
     }
-    this.#opened.set(cacheKey, key);
-    return key;
+    this.#opened.set(cacheKey, signer);
+    return signer;
   }
 }
 

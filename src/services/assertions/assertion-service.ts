@@ -1,11 +1,8 @@
-import { SignJWT } from 'jose';
 import type { Clock, RandomBytes } from '../../domain/clock.js';
 import { ErrorReason, MfaError } from '../../domain/errors.js';
 import { methodClaims, type AssertedMethod, type AssertionBinding } from '../../domain/mfa-assertion-claims.js';
-import { ASSERTION_ALG, type AssertionKeys, type Signer } from './assertion-keys.js';
-
-/** The JWS `typ` of an MFA assertion (RFC 8725 §3.11: explicit typing), which verifiers check. */
-export const ASSERTION_TYP = 'mfa-assertion+jwt';
+import { signCompactEs256 } from '../../domain/compact-jws.js';
+import type { AssertionKeys, Signer } from './assertion-keys.js';
 
 /** A signed assertion, as the check's response carries it. */
 export interface IssuedAssertion {
@@ -58,14 +55,8 @@ export class AssertionService {
     const issuedAt = Math.floor(this.deps.clock.now().getTime() / 1000);
     const expiresAt = issuedAt + Math.floor(ttlMs / 1000);
     const jti = this.deps.random(16).toString('base64url');
-    const token = await new SignJWT({ ...methodClaims(userId, checked, binding) })
-      .setProtectedHeader({ alg: ASSERTION_ALG, kid: signer.kid, typ: ASSERTION_TYP })
-      .setIssuer(issuer)
-      .setAudience(binding.audience)
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(expiresAt)
-      .setJti(jti)
-      .sign(signer.key);
+    const claims = { iss: issuer, aud: binding.audience, iat: issuedAt, exp: expiresAt, jti, ...methodClaims(userId, checked, binding) };
+    const token = signCompactEs256(signer.encodedHeader, claims, signer.key);
     return { token, jti, expiresAt: new Date(expiresAt * 1000) };
   }
 }

@@ -4,9 +4,8 @@ import type { Clock } from '../../domain/clock.js';
 import { ErrorReason, MfaError } from '../../domain/errors.js';
 import type { RedemptionStore } from '../../stores/ports/index.js';
 import type { SessionService } from '../sessions/session-service.js';
-import { ASSERTION_ALG } from './assertion-keys.js';
-import type { AssertionKeys } from './assertion-keys.js';
-import { ASSERTION_TYP, type AssertionService } from './assertion-service.js';
+import { ASSERTION_ALG, ASSERTION_TYP, type AssertionKeys } from './assertion-keys.js';
+import type { AssertionService } from './assertion-service.js';
 
 /** How often (at most) an instance removes expired redemptions, and how many at a time. */
 export const REDEMPTION_SWEEP = { everyMs: 60_000, batch: 100 } as const;
