@@ -44,6 +44,7 @@ interface KeySet {
  */
 export class AssertionKeys {
   #set: KeySet | null = null;
+  #anchor: Date | null = null;
   #loading: Promise<KeySet> | null = null;
   readonly #opened = new Map<string, Signer | null>();
 
@@ -102,7 +103,8 @@ export class AssertionKeys {
   /** Reads the keys, makes the current and next slot's when missing, reseals the keys not yet signing with the current keyring key. */
   async #load(): Promise<KeySet> {
     const { store, clock, rotationMs } = this.deps;
-    const anchor = await store.anchor(clock.now());
+    // The anchor never changes once stored: asked for once per instance.
+    const anchor = (this.#anchor ??= await store.anchor(clock.now()));
     // Read after the anchor: another instance's anchor, stored first, may be a moment later than this one's proposal.
     const now = clock.now();
     const schedule = new SigningKeySchedule(anchor, rotationMs);
