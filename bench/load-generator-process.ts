@@ -25,7 +25,7 @@ export type GeneratorCommand =
   | { readonly kind: 'enroll-users'; readonly count: number }
   | { readonly kind: 'remember-devices'; readonly count: number }
   | { readonly kind: 'begin-pending'; readonly count: number }
-  | { readonly kind: 'size-users'; readonly warmupMs: number; readonly durationMs: number; readonly headroom: number }
+  | { readonly kind: 'size-users'; readonly scenario: ScenarioName; readonly warmupMs: number; readonly durationMs: number; readonly headroom: number }
   | { readonly kind: 'open-floor' }
   | { readonly kind: 'close-floor' }
   | { readonly kind: 'calls'; readonly scenario: ScenarioName; readonly count: number }

@@ -7,6 +7,7 @@ import { enrollUser, forEachParallel, retryingSetup, type BenchUser } from './be
 import { ClientPool } from './clients.js';
 import type { GeneratorCommand, GeneratorConfig, GeneratorReply, ScenarioMeasurement } from './load-generator-process.js';
 import { runLoad } from './load-loop.js';
+import { SPENDS_CODES } from './options.js';
 import { sizeUsers } from './size-users.js';
 import { StoreFloor } from './store-floor.js';
 import { MfaCalls } from './mfa-calls.js';
@@ -67,7 +68,7 @@ async function handle(command: GeneratorCommand): Promise<unknown> {
     }
     case 'run': {
       // The round-trip sample ran since the sizing: count again, so the window starts with the codes it needs.
-      if (command.scenario === 'verify_totp') await topUpVerify?.();
+      if (SPENDS_CODES.has(command.scenario)) await topUpVerify?.();
       const window = await runLoad({
         concurrency: config.concurrency,
         warmupMs: command.warmupMs,

@@ -5,6 +5,7 @@ import {
   CheckSessionRequest,
   ConfirmTotpEnrollmentRequest,
   QrFormat,
+  type MfaAssertionRequest,
   VerifyTotpRequest,
   type BeginTotpEnrollmentResponse,
   type CheckRememberedDeviceResponse,
@@ -49,10 +50,10 @@ export class MfaCalls {
     return callUnary(client, method, ConfirmTotpEnrollmentRequest.fromPartial({ userId, enrollmentId, code }), this.#metadata);
   }
 
-  verifyTotp(userId: string, code: string, rememberDevice = false): Promise<VerifyTotpResponse> {
+  verifyTotp(userId: string, code: string, rememberDevice = false, mfaAssertionRequest?: MfaAssertionRequest): Promise<VerifyTotpResponse> {
     const client = this.pool.mfa[this.pool.nextIndex()]!;
     const method: UnaryMethod<VerifyTotpRequest, VerifyTotpResponse> = client.verifyTotp;
-    const request = VerifyTotpRequest.fromPartial({ userId, code, rememberDevice, deviceLabel: rememberDevice ? 'bench' : '' });
+    const request = VerifyTotpRequest.fromPartial({ userId, code, rememberDevice, deviceLabel: rememberDevice ? 'bench' : '', mfaAssertionRequest });
     return callUnary(client, method, request, this.#metadata);
   }
 

@@ -164,9 +164,18 @@ function targets(
     atMost('Redis bytes per pending enrollment', sizes.redisBytesPerPending, 512, 'real'),
     atMost('verify_totp Redis round trips per call (issue 4)', details['verify_totp']?.redis_round_trips_per_call, 1, 'real'),
     atMost('verify_totp MongoDB round trips per call', details['verify_totp']?.mongo_round_trips_per_call, 2, 'real'),
+    // Signing costs under 20% of verify_totp's throughput (issue 25).
+    atLeast('verify_totp_assert rps / verify_totp rps (issue 25)', ratioOf(ratios, 'verify_totp_assert', 'verify_totp'), 0.8),
+    atMost('verify_totp_assert MongoDB round trips per call (issue 25: as many as verify_totp)', details['verify_totp_assert']?.mongo_round_trips_per_call, 2, 'real'),
     atMost('check_session Redis round trips per call', details['check_session']?.redis_round_trips_per_call, 1, 'real'),
     atMost('check_session MongoDB round trips per call', details['check_session']?.mongo_round_trips_per_call, 0, 'real'),
   ];
+}
+
+/** a's req/s over b's (both against health, so health cancels out), when both ran. */
+function ratioOf(ratios: Record<string, { rps: number }>, a: string, b: string): number | null {
+  const [ra, rb] = [ratios[a]?.rps, ratios[b]?.rps];
+  return ra === undefined || rb === undefined || rb === 0 ? null : Math.round((ra / rb) * 1000) / 1000;
 }
 
 /** The report as markdown: the scenario table, then the sizes and the targets. */

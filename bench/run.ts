@@ -15,7 +15,7 @@ import { startBenchStores, withoutPassword } from './bench-stores.js';
 import { heapSnapshotNodeArgs, heapSummaryMarkdown, summariseHeapSnapshot, takeHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import { startLoadGenerator } from './load-generator-process.js';
 import { measureScenario } from './measure-scenario.js';
-import { isFloor, parseOptions, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
+import { isFloor, parseOptions, SPENDS_CODES, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
 import { clockTicksPerSecond, rssBytes } from './proc-stats.js';
 import { profileMarkdown, summariseProfile } from './profile-summary.js';
 import { buildReport, markdown, type ScenarioResult } from './report.js';
@@ -67,6 +67,8 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
       // warn: one log line per call would be measured too. 100 is the most the config takes; no check fails anyway.
       LOG_LEVEL: 'warn',
       MFA_MAX_FAILED_ATTEMPTS: '100',
+      // verify_totp_assert asks for MFA assertions (issue 25).
+      MFA_ASSERTION_ISSUER: 'https://mfa.bench',
       // The store round trips counted per call are the calls' own: no sweep for a dead instance's events
       // (there is none; every event is relayed by its writer at once) lands in a count. It runs at start.
       MFA_EVENT_SWEEP_SECONDS: '3600',
@@ -126,13 +128,13 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   for (const scenario of scenarios) {
     memoryWatch.phase = scenario;
     if (isFloor(scenario)) await generator.request({ kind: 'open-floor' });
-    if (scenario === 'verify_totp') {
-      const sized = (await generator.request({ kind: 'size-users', warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, headroom: options.sizingHeadroom })) as {
+    if (SPENDS_CODES.has(scenario)) {
+      const sized = (await generator.request({ kind: 'size-users', scenario, warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, headroom: options.sizingHeadroom })) as {
         probedRps: number;
         added: number;
         users: number;
       };
-      log(`verify_totp: probed at ${sized.probedRps} req/s (logins on the copy); enrolled ${sized.added} more users for its window (${sized.users} in all), each logged in once`);
+      log(`${scenario}: probed at ${sized.probedRps} req/s (logins on the copy); enrolled ${sized.added} more users for its window (${sized.users} in all), each logged in once`);
       // Their MFA_ENABLED events too (the load generator tops the users up right before the window if this took long).
       if (sized.added > 0) await awaitRelayed();
     }

@@ -1,5 +1,6 @@
 import { codeOf, enrollUser, type BenchUser } from './bench-users.js';
 import { UnexpectedAnswer, WorkExhausted } from './load-loop.js';
+import type { MfaAssertionRequest } from '../src/gen/mfa/v1/mfa.js';
 import type { MfaCalls } from './mfa-calls.js';
 import type { ScenarioName } from './options.js';
 import type { StoreFloor } from './store-floor.js';
@@ -32,6 +33,9 @@ export function scenarioCall(name: ScenarioName, context: ScenarioContext): Scen
       };
     case 'verify_totp':
       return () => verifyNextCode(context);
+    case 'verify_totp_assert':
+      // The same logins, each asking for an MFA assertion (issue 25): the cost of signing one.
+      return () => verifyNextCode(context, false, BENCH_ASSERTION_REQUEST);
     case 'check_session':
       return () => calls.checkSession(roundRobin(users).userId, new Date());
     case 'check_device': {
@@ -55,22 +59,30 @@ export function scenarioCall(name: ScenarioName, context: ScenarioContext): Scen
   }
 }
 
-/** One successful VerifyTotp: the next unspent code; `rememberDevice` keeps the token on the user. */
-export async function verifyNextCode(context: ScenarioContext, rememberDevice = false): Promise<void> {
+/** verify_totp_assert's request: a payment's audience, purpose and a transaction of a typical size. */
+export const BENCH_ASSERTION_REQUEST: MfaAssertionRequest = {
+  audience: 'payments',
+  purpose: 'payments.transfer',
+  transaction: Buffer.from('{"amount":"250.00","currency":"EUR","payee":"DE89370400440532013000"}'),
+};
+
+/** One successful VerifyTotp: the next unspent code; `rememberDevice` keeps the token on the user; with `assertion`, one must come back. */
+export async function verifyNextCode(context: ScenarioContext, rememberDevice = false, assertion?: MfaAssertionRequest): Promise<void> {
   const ticket = context.tickets.take();
   if (ticket === null) throw new WorkExhausted('every enrolled user\'s usable TOTP codes were spent: raise --users');
-  await verifyTicket(context.calls, ticket, rememberDevice);
+  await verifyTicket(context.calls, ticket, rememberDevice, assertion);
 }
 
 /** The VerifyTotp of `ticket`: its user's code of its step. */
-export async function verifyTicket(calls: MfaCalls, { user, step }: TotpTicket, rememberDevice = false): Promise<void> {
+export async function verifyTicket(calls: MfaCalls, { user, step }: TotpTicket, rememberDevice = false, assertion?: MfaAssertionRequest): Promise<void> {
   // Steps must reach the server in order: each call waits for the user's latest one (almost always long done),
   // so that two calls waiting on the same one do not race.
-  const send = () => calls.verifyTotp(user.userId, codeOf(user, step), rememberDevice);
+  const send = () => calls.verifyTotp(user.userId, codeOf(user, step), rememberDevice, assertion);
   const call = user.inFlight === null ? send() : user.inFlight.catch(() => {}).then(send);
   user.inFlight = call;
   try {
     const answer = await call;
+    if (assertion !== undefined && answer.mfaAssertion === '') throw new UnexpectedAnswer('NO_ASSERTION');
     user.copyCurrent = !rememberDevice;
     if (rememberDevice) user.deviceToken = answer.deviceToken;
   } finally {

@@ -5,6 +5,7 @@ import { runLoad } from './load-loop.js';
 import { ROUND_TRIP_SAMPLE } from './measure-scenario.js';
 import { scenarioCall, verifyTicket, type ScenarioContext } from './scenarios.js';
 import { usableSteps } from './totp-tickets.js';
+import type { ScenarioName } from './options.js';
 
 /** How long a probe of verify_totp's rate runs. */
 const PROBE_MS = 1_000;
@@ -31,6 +32,8 @@ export interface SizingOptions {
    * on FerretDB/PostgreSQL windows ran at 1.17–1.30× them.
    */
   readonly headroom: number;
+  /** The scenario whose window is sized, and probed: verify_totp, or verify_totp_assert. */
+  readonly scenario: ScenarioName;
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly concurrency: number;
@@ -71,7 +74,7 @@ export async function sizeUsers(options: SizingOptions): Promise<Sizing> {
   await enrollUntil(options, PROBE_MS, () => PROBE_START_CALLS * concurrency);
   let rps = 1;
   for (let probes = 1; ; probes += 1) {
-    const probe = await runLoad({ concurrency, warmupMs: 0, durationMs: PROBE_MS, serverPid: options.serverPid, call: scenarioCall('verify_totp', context) });
+    const probe = await runLoad({ concurrency, warmupMs: 0, durationMs: PROBE_MS, serverPid: options.serverPid, call: scenarioCall(options.scenario, context) });
     rps = Math.max(rps, probe.windowSuccesses / Math.max(0.001, probe.windowMs / 1000));
     if ((probes >= MIN_PROBES && probe.cutShort === null) || probes === MAX_PROBES) break;
     // Room for the next probe, at this one's rate with headroom.

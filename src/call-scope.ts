@@ -10,6 +10,8 @@ export interface CallActor {
 
 interface CallScope extends CallActor {
   readonly signal: AbortSignal;
+  /** Fields the call's one log line gets besides the middleware's own (addLogFields). */
+  readonly logFields?: Record<string, unknown>;
 }
 
 /**
@@ -34,6 +36,12 @@ export function throwIfCallEnded(): void {
 export function currentActor(): CallActor {
   const call = scope.getStore();
   return { caller: call?.caller ?? '', requestId: call?.requestId ?? '' };
+}
+
+/** Adds fields to the log line of the call being served (never a secret: an assertion's jti, say). */
+export function addLogFields(fields: Readonly<Record<string, unknown>>): void {
+  const target = scope.getStore()?.logFields;
+  if (target !== undefined) Object.assign(target, fields);
 }
 
 /**

@@ -40,6 +40,12 @@ export interface Config {
    */
   readonly loginCopySeconds: number;
   readonly storeTimeoutMs: number;
+  /** MFA_ASSERTION_ISSUER: the iss of MFA assertions (issue 25); null: assertions are off. */
+  readonly assertionIssuer: string | null;
+  /** MFA_ASSERTION_TTL_SECONDS: how long an MFA assertion is valid. */
+  readonly assertionTtlSeconds: number;
+  /** MFA_ASSERTION_KEY_ROTATION_DAYS: each signing key signs for this long, published one such period before. */
+  readonly assertionKeyRotationDays: number;
   readonly logLevel: string;
   /** LOG_FORMAT; null when unset: main.ts picks pretty on a terminal outside production, else JSON. */
   readonly logFormat: 'json' | 'pretty' | null;
@@ -139,6 +145,9 @@ export function loadConfig(env: Env = process.env): Config {
     loginCopySeconds: integer(env, 'MFA_TOTP_COPY_SECONDS', 7 * 86_400, 0, 90 * 86_400),
     // At most 2.4 s: with the MongoDB driver's one retry a call still fails within 5 s.
     storeTimeoutMs: integer(env, 'MFA_STORE_TIMEOUT_MS', 2000, 100, 2400),
+    assertionIssuer: assertionIssuer(env),
+    assertionTtlSeconds: integer(env, 'MFA_ASSERTION_TTL_SECONDS', 300, 10, 3600),
+    assertionKeyRotationDays: integer(env, 'MFA_ASSERTION_KEY_ROTATION_DAYS', 30, 1, 365),
     logLevel: logLevel(env),
     logFormat: logFormat(env),
     callerTokens,
@@ -174,6 +183,16 @@ function lockoutMaxSeconds(env: Env, lockoutSeconds: number): number {
     throw new ConfigError(`MFA_LOCKOUT_MAX_SECONDS must be at least MFA_LOCKOUT_SECONDS (${lockoutSeconds}), got "${seconds}"`);
   }
   return seconds;
+}
+
+/** MFA_ASSERTION_ISSUER: 1 to 256 printable ASCII characters, typically the service's URL; unset turns assertions off. */
+function assertionIssuer(env: Env): string | null {
+  const issuer = text(env, 'MFA_ASSERTION_ISSUER');
+  if (issuer === undefined) return null;
+  if (!/^[\x21-\x7e]{1,256}$/.test(issuer)) {
+    throw new ConfigError('MFA_ASSERTION_ISSUER must be 1 to 256 printable ASCII characters without spaces, such as https://mfa.internal');
+  }
+  return issuer;
 }
 
 /** A comma-separated list of caller names, each of which must have a token in MFA_AUTH_TOKENS. */

@@ -81,7 +81,10 @@ export async function startService(
       tls: config.tls,
       reflection: config.reflection,
     });
-    if (config.metricsPort !== null) metricsServer = await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort);
+    if (config.metricsPort !== null) {
+      const jwks = async () => (config.assertionIssuer === null ? null : services.assertionKeys.jwks());
+      metricsServer = await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort, jwks);
+    }
   } catch (error) {
     await services.relay.stop();
     await stores.close();

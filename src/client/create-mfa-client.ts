@@ -2,6 +2,7 @@ import { credentials, Metadata, type ChannelOptions, type ClientUnaryCall, type 
 import * as messages from '../gen/mfa/v1/mfa.js';
 import { MfaServiceClient, MfaServiceService, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import { MfaClientError } from './mfa-client-error.js';
+import { createMfaAssertionVerifier, type MfaAssertionClaims, type VerifyMfaAssertionOptions } from './mfa-assertion-verifier.js';
 import { retryServiceConfig, type RetryOptions } from './retry-service-config.js';
 
 /** Where and how to reach the service. */
@@ -22,6 +23,13 @@ export interface MfaClientOptions {
   readonly retry?: RetryOptions | false;
   /** More grpc-js channel options (keepalive, message sizes, ...). */
   readonly channelOptions?: ChannelOptions;
+  /**
+   * For verifyMfaAssertion: the service's MFA_ASSERTION_ISSUER, and where to
+   * get its keys (GetMfaAssertionKeys over this client's channel, unless
+   * jwksUrl names /.well-known/jwks.json); they are cached (10 minutes, or
+   * cacheMaxAgeMs) and fetched again for an unknown key id.
+   */
+  readonly assertions?: { readonly issuer: string; readonly jwksUrl?: string | URL; readonly cacheMaxAgeMs?: number; readonly now?: () => Date };
 }
 
 /** Options of one call. */
@@ -45,6 +53,13 @@ type Rpc<K extends keyof Methods> = MfaServiceServer[K] extends handleUnaryCall<
  * rejects with an MfaClientError.
  */
 export type MfaClient = { readonly [K in keyof Methods]: Rpc<K> } & {
+  /**
+   * Checks an MFA assertion offline (docs/assertions.md): its signature
+   * against the service's published keys, iss, aud, exp, purpose, the
+   * transaction's hash and, with maxAgeSeconds, auth_time. Resolves to its
+   * claims; rejects with an MfaAssertionError. Needs the `assertions` option.
+   */
+  verifyMfaAssertion(token: string, expected: VerifyMfaAssertionOptions): Promise<MfaAssertionClaims>;
   /** Closes the channel; calls made after it fail. */
   close(): void;
 };
@@ -97,5 +112,14 @@ export function createMfaClient(options: MfaClientOptions): MfaClient {
 
   const client: Record<string, unknown> = { close: () => raw.close() };
   for (const name of Object.keys(MfaServiceService) as Array<keyof Methods>) client[name] = call(name);
+  const { assertions } = options;
+  const getKeys = client['getMfaAssertionKeys'] as MfaClient['getMfaAssertionKeys'];
+  const verifier =
+    assertions &&
+    createMfaAssertionVerifier({ ...assertions, fetchKeys: async () => (await getKeys({})).jwksJson });
+  client['verifyMfaAssertion'] = (token: string, expected: VerifyMfaAssertionOptions) => {
+    if (verifier === undefined) return Promise.reject(new TypeError('verifyMfaAssertion needs the client option assertions: { issuer }'));
+    return verifier.verify(token, expected);
+  };
   return client as MfaClient;
 }

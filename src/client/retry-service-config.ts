@@ -13,7 +13,15 @@ export const RETRIED_READS = [
   'ListRememberedDevices',
   'ListAuditEvents',
   'ListAuthenticators',
+  'GetMfaAssertionKeys',
 ] as const;
+
+/**
+ * Writes that a retry cannot repeat: RedeemMfaAssertion, whose retry carries
+ * the same redemption_id (gRPC resends the same request), so that a
+ * redemption whose answer was lost is answered OK, never ASSERTION_ALREADY_USED.
+ */
+export const RETRIED_IDEMPOTENT_WRITES = ['RedeemMfaAssertion'] as const;
 
 /** How the reads are retried. */
 export interface RetryOptions {
@@ -27,8 +35,8 @@ export interface RetryOptions {
 
 /**
  * The gRPC service config (JSON, as grpc-js's `grpc.service_config` channel
- * option takes it) whose retryPolicy retries RETRIED_READS on UNAVAILABLE, and
- * nothing else. With `false`, no retry policy at all.
+ * option takes it) whose retryPolicy retries RETRIED_READS and
+ * RETRIED_IDEMPOTENT_WRITES on UNAVAILABLE, and nothing else. With `false`, no retry policy at all.
  */
 export function retryServiceConfig(retry: RetryOptions | false): string {
   if (retry === false) return JSON.stringify({ methodConfig: [] });
@@ -40,7 +48,7 @@ export function retryServiceConfig(retry: RetryOptions | false): string {
   return JSON.stringify({
     methodConfig: [
       {
-        name: RETRIED_READS.map((method) => ({ service: 'mfa.v1.MfaService', method })),
+        name: [...RETRIED_READS, ...RETRIED_IDEMPOTENT_WRITES].map((method) => ({ service: 'mfa.v1.MfaService', method })),
         retryPolicy: {
           maxAttempts,
           initialBackoff: `${initialBackoffMs / 1000}s`,

@@ -37,6 +37,14 @@ export const ErrorReason = {
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   /** MFA_MAX_CONSECUTIVE_FAILURES failed checks in a row suspended the user's TOTP authenticators (issue 22). */
   TOTP_SUSPENDED: 'TOTP_SUSPENDED',
+  /** An MFA assertion was asked for, or redeemed, while MFA_ASSERTION_ISSUER is not set (issue 25). */
+  ASSERTIONS_NOT_CONFIGURED: 'ASSERTIONS_NOT_CONFIGURED',
+  /** RedeemMfaAssertion of an assertion redeemed already, with another redemption_id. */
+  ASSERTION_ALREADY_USED: 'ASSERTION_ALREADY_USED',
+  /** RedeemMfaAssertion of an assertion issued before the user's sessions_revoked_at. */
+  ASSERTION_REVOKED: 'ASSERTION_REVOKED',
+  /** RedeemMfaAssertion, with caller tokens on, by a caller other than the assertion's audience. */
+  CALLER_NOT_AUDIENCE: 'CALLER_NOT_AUDIENCE',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

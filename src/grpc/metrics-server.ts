@@ -1,10 +1,36 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
-/** Serves the registry as Prometheus text at GET /metrics. */
-export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+/** The JWK Set of the MFA assertion keys and how long it may be cached; null while assertions are off. */
+export type JwksSource = () => Promise<{ readonly jwks: unknown; readonly maxAgeSeconds: number } | null>;
+
+/**
+ * The plain-HTTP listener of METRICS_PORT: the registry as Prometheus text at
+ * GET /metrics and, when assertions are on, the MFA assertion keys at GET
+ * /.well-known/jwks.json, with a Cache-Control max-age up to the schedule's
+ * next change. Plain HTTP: for a private network, or behind TLS.
+ */
+export async function startMetricsServer(
+  registry: Registry,
+  host: string,
+  port: number,
+  jwks: JwksSource = async () => null,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+    const path = request.url?.split('?')[0];
+    if (request.method === 'GET' && path === '/.well-known/jwks.json') {
+      jwks().then(
+        (found) =>
+          found === null
+            ? response.writeHead(404).end('MFA assertions are off (MFA_ASSERTION_ISSUER)\n')
+            : response
+                .writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': `public, max-age=${found.maxAgeSeconds}` })
+                .end(JSON.stringify(found.jwks)),
+        () => response.writeHead(503, { 'cache-control': 'no-store' }).end('keys unavailable\n'),
+      );
+      return;
+    }
+    if (request.method !== 'GET' || path !== '/metrics') {
       response.writeHead(404).end('not found\n');
       return;
     }

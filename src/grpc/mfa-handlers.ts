@@ -1,3 +1,4 @@
+import { addLogFields, currentActor } from '../call-scope.js';
 import { MAX_AUTHENTICATOR_LABEL } from '../domain/authenticators.js';
 import type { QrFormat as QrFormatName } from '../domain/qr-code.js';
 import { QrFormat, qrFormatToJSON, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
@@ -5,6 +6,7 @@ import type { AuthenticatorView } from '../services/authenticators/authenticator
 import type { MfaServices } from '../services/create-services.js';
 import { toBeginResponse, toWatchResponse } from './enrollment-responses.js';
 import { EVENT_TYPE_FILTERS, toAuditEvent, toWatchSecurityEventsResponse } from './security-event-messages.js';
+import { checkWithAssertion } from './assertion-on-check.js';
 import type { ServerStream } from './server-stream.js';
 import type { Unary } from './unary.js';
 import { validate, type RequestValidator } from './validation.js';
@@ -24,6 +26,7 @@ export const MAX_REFRESHES = 60;
 /** The MfaService handlers: validate the request, call one service, shape the response (access and metrics: rpc-policies.ts). */
 export function createMfaHandlers(services: MfaServices, middleware: { readonly unary: Unary; readonly serverStream: ServerStream }): MfaServiceServer {
   const { enrollment, watch, confirmation, authenticators, verification, devices, sessions, status, admin, audit, securityEvents } = services;
+  const { assertions, assertionKeys, redemptions } = services;
   const { unary, serverStream } = middleware;
   return {
     beginTotpEnrollment: unary('BeginTotpEnrollment', async (request) => {
@@ -67,13 +70,20 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
         code: v.totpCode(request.code),
         rememberDevice: request.rememberDevice,
         deviceLabel: v.optionalText('device_label', request.deviceLabel, 128),
+        assertion: v.assertionRequest('mfa_assertion_request', request.mfaAssertionRequest),
       }));
-      const verified = await verification.verifyTotp(input);
+      const { result: verified, assertion } = await checkWithAssertion(
+        assertions,
+        input.assertion,
+        () => verification.verifyTotp(input),
+        (v) => ({ userId: input.userId, checked: { method: 'totp', authenticatorId: v.authenticatorId ?? '', authTime: v.verifiedAt } }),
+      );
       return {
         verifiedAt: verified.verifiedAt,
         deviceToken: verified.device?.token ?? '',
         deviceExpiresAt: verified.device?.expiresAt,
         authenticatorId: verified.authenticatorId ?? '',
+        ...assertion,
       };
     }),
 
@@ -83,13 +93,20 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
         recoveryCode: v.recoveryCode(request.recoveryCode),
         rememberDevice: request.rememberDevice,
         deviceLabel: v.optionalText('device_label', request.deviceLabel, 128),
+        assertion: v.assertionRequest('mfa_assertion_request', request.mfaAssertionRequest),
       }));
-      const verified = await verification.verifyRecoveryCode(input);
+      const { result: verified, assertion } = await checkWithAssertion(
+        assertions,
+        input.assertion,
+        () => verification.verifyRecoveryCode(input),
+        (v) => ({ userId: input.userId, checked: { method: 'recovery_code', authenticatorId: null, authTime: v.verifiedAt } }),
+      );
       return {
         verifiedAt: verified.verifiedAt,
         recoveryCodesRemaining: verified.recoveryCodesRemaining,
         deviceToken: verified.device?.token ?? '',
         deviceExpiresAt: verified.device?.expiresAt,
+        ...assertion,
       };
     }),
 
@@ -210,6 +227,22 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
       }));
       const { removedAt } = await authenticators.remove(input);
       return { removedAt, sessionsRevokedAt: removedAt };
+    }),
+
+    getMfaAssertionKeys: unary('GetMfaAssertionKeys', async () => {
+      assertions.configured();
+      return { jwksJson: JSON.stringify((await assertionKeys.jwks()).jwks) };
+    }),
+
+    redeemMfaAssertion: unary('RedeemMfaAssertion', async (request) => {
+      const input = validate((v) => ({
+        token: v.id('mfa_assertion', request.mfaAssertion, 8192),
+        audience: v.assertionAudience('audience', request.audience),
+        redemptionId: v.id('redemption_id', request.redemptionId),
+      }));
+      const redeemed = await redemptions.redeem({ ...input, caller: currentActor().caller });
+      addLogFields({ assertionJti: redeemed.assertionId });
+      return { redeemedAt: redeemed.redeemedAt, userId: redeemed.userId, assertionId: redeemed.assertionId };
     }),
   };
 }

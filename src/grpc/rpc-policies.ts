@@ -69,6 +69,9 @@ export const RPC_POLICIES: RpcPolicies = {
     },
   },
   WatchSecurityEvents: { access: 'events', checksCode: false },
+  GetMfaAssertionKeys: { access: 'caller', checksCode: false },
+  // Any caller with a token; only the assertion's audience may redeem it (RedemptionService).
+  RedeemMfaAssertion: { access: 'caller', checksCode: false },
 };
 
 /**

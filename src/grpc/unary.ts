@@ -20,6 +20,7 @@ export function createUnary(deps: RpcDeps): Unary {
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       const rpc = startRpcCall<Req, Res>(deps, method, 'unary', call);
       let answered = false;
+      const logFields: Record<string, unknown> = {};
       const answer = (error: ServiceError | null, response?: Res) => {
         answered = true;
         rpc.detach();
@@ -32,18 +33,18 @@ export function createUnary(deps: RpcDeps): Unary {
       };
       const run = async (): Promise<Res> => {
         const request = rpc.admit();
-        return runInCallScope({ signal: rpc.ended, ...rpc.actor() }, () => handle(request));
+        return runInCallScope({ signal: rpc.ended, ...rpc.actor(), logFields }, () => handle(request));
       };
       run()
         .then(
           (response) => {
             rpc.succeeded(response);
-            rpc.finish(status.OK, null);
+            rpc.finish(status.OK, null, undefined, logFields);
             answer(null, response);
           },
           (error: unknown) => {
             const serviceError = rpc.statusOf(error);
-            rpc.finish(serviceError.code, serviceError.reason, error);
+            rpc.finish(serviceError.code, serviceError.reason, error, logFields);
             answer(serviceError);
           },
         )

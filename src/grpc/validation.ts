@@ -1,6 +1,7 @@
 import { ErrorReason, MfaError, type FieldViolation } from '../domain/errors.js';
 import { AUTHENTICATOR_ID_PATTERN } from '../domain/authenticators.js';
 import { DEVICE_ID_PATTERN } from '../domain/device-tokens.js';
+import { ASSERTION_AUDIENCE, ASSERTION_PURPOSE, MAX_ASSERTION_TRANSACTION_BYTES, type AssertionBinding } from '../domain/mfa-assertion-claims.js';
 import { normalizeRecoveryCode } from '../domain/recovery-codes.js';
 import { normalizeTotpCode } from '../domain/totp.js';
 
@@ -97,6 +98,23 @@ export class RequestValidator {
       else picked.add(known.value);
     }
     return picked;
+  }
+
+  /** An MFA assertion's audience: 1..128 printable ASCII characters. */
+  assertionAudience(field: string, value: string): string {
+    if (value === '') this.#add(field, 'is required');
+    else if (!ASSERTION_AUDIENCE.test(value)) this.#add(field, 'must be 1 to 128 printable ASCII characters');
+    return value;
+  }
+
+  /** An MfaAssertionRequest (fields named under `field`); null when it is not set. */
+  assertionRequest(field: string, value: { audience: string; purpose: string; transaction: Uint8Array } | undefined): AssertionBinding | null {
+    if (value === undefined) return null;
+    const audience = this.assertionAudience(`${field}.audience`, value.audience);
+    if (value.purpose === '') this.#add(`${field}.purpose`, 'is required');
+    else if (!ASSERTION_PURPOSE.test(value.purpose)) this.#add(`${field}.purpose`, 'must be 1 to 64 of a-z 0-9 _ . : -, such as payments.transfer');
+    if (value.transaction.length > MAX_ASSERTION_TRANSACTION_BYTES) this.#add(`${field}.transaction`, `must be at most ${MAX_ASSERTION_TRANSACTION_BYTES} bytes`);
+    return { audience, purpose: value.purpose, transaction: value.transaction.length === 0 ? null : Buffer.from(value.transaction) };
   }
 
   timestamp(field: string, value: Date | undefined): Date {

@@ -5,6 +5,9 @@ import { RecoveryCodes } from '../domain/recovery-codes.js';
 import { SecretBox } from '../domain/secret-box.js';
 import type { Stores } from '../stores/open-stores.js';
 import { AdminService } from './admin/admin-service.js';
+import { AssertionKeys } from './assertions/assertion-keys.js';
+import { AssertionService } from './assertions/assertion-service.js';
+import { RedemptionService } from './assertions/redemption-service.js';
 import { AuthenticatorService } from './authenticators/authenticator-service.js';
 import { CodeChecks } from './code-checks/code-checks.js';
 import { Lockout, NO_LOCKOUT_METER, type LockoutMeter } from './code-checks/lockout.js';
@@ -38,6 +41,10 @@ export interface ServiceSettings {
   /** MFA_TOTP_COPY_SECONDS: the login copy's time to live; 0 turns it off. */
   readonly loginCopySeconds: number;
   readonly storeTimeoutMs: number;
+  /** MFA_ASSERTION_ISSUER; null: MFA assertions are off. */
+  readonly assertionIssuer: string | null;
+  readonly assertionTtlSeconds: number;
+  readonly assertionKeyRotationDays: number;
 }
 
 /** The services the gRPC handlers call, one per capability. */
@@ -53,6 +60,10 @@ export interface MfaServices {
   readonly admin: AdminService;
   readonly audit: AuditService;
   readonly securityEvents: SecurityEventWatchService;
+  /** MFA assertions: issued after a passed check on request, their keys, their redemption (issue 25). */
+  readonly assertions: AssertionService;
+  readonly assertionKeys: AssertionKeys;
+  readonly redemptions: RedemptionService;
 }
 
 /** The services, and the relay of their security events (which the caller starts and stops). */
@@ -120,6 +131,21 @@ export function createServices(
     factors, pending, box, clock, random, issuer: config.issuer, enrollmentTtlMs, maxAuthenticators,
     finishConfirmation: (confirmed) => confirmation.finish(confirmed),
   });
+  const assertionKeys = new AssertionKeys({
+    store: stores.assertionKeys,
+    box,
+    keyring,
+    clock,
+    logger: logger.child({ component: 'assertion-keys' }),
+    rotationMs: config.assertionKeyRotationDays * 86_400_000,
+    ttlMs: config.assertionTtlSeconds * 1000,
+  });
+  const assertions = new AssertionService({
+    settings: config.assertionIssuer === null ? null : { issuer: config.assertionIssuer, ttlMs: config.assertionTtlSeconds * 1000 },
+    keys: assertionKeys,
+    clock,
+    random,
+  });
   return {
     enrollment,
     watch: new EnrollmentWatchService({ enrollment, factors, pending, confirmations: stores.confirmations, clock }),
@@ -139,6 +165,11 @@ export function createServices(
       notifier: stores.eventNotices,
       clock,
       heartbeatMs: config.eventHeartbeatSeconds * 1000,
+    }),
+    assertions,
+    assertionKeys,
+    redemptions: new RedemptionService({
+      assertions, keys: assertionKeys, redemptions: stores.redemptions, sessions, clock, logger: logger.child({ component: 'redemptions' }),
     }),
     relay,
   };

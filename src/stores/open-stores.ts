@@ -9,10 +9,14 @@ import { MemoryPendingEnrollmentStore } from './memory/memory-pending-enrollment
 import { MemoryRevocationCache } from './memory/memory-revocation-cache.js';
 import { MemorySecurityEventLog } from './memory/memory-security-event-log.js';
 import { MemoryLoginCopyStore } from './memory/memory-login-copy-store.js';
+import { MemoryAssertionKeyStore } from './memory/memory-assertion-key-store.js';
+import { MemoryRedemptionStore } from './memory/memory-redemption-store.js';
+import { MongoAssertionKeyStore } from './mongo/mongo-assertion-key-store.js';
+import { MongoRedemptionStore } from './mongo/mongo-redemption-store.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
 import { MongoSecurityEventLog } from './mongo/mongo-security-event-log.js';
-import type { AttemptStore, FactorStore, Notifier, OutboxStore, PendingEnrollmentStore, RevocationCache, SecurityEventLog, LoginCopyStore } from './ports/index.js';
+import type { AssertionKeyStore, AttemptStore, FactorStore, RedemptionStore, Notifier, OutboxStore, PendingEnrollmentStore, RevocationCache, SecurityEventLog, LoginCopyStore } from './ports/index.js';
 import { connectRedis, createRedis, userKey, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisNotifier } from './redis/redis-notifier.js';
@@ -53,6 +57,10 @@ export interface Stores {
   readonly confirmations: Notifier;
   /** Relayed security events (WatchSecurityEvents). */
   readonly eventNotices: Notifier;
+  /** The signing keys of MFA assertions (issue 25). */
+  readonly assertionKeys: AssertionKeyStore;
+  /** Redeemed MFA assertions (RedeemMfaAssertion). */
+  readonly redemptions: RedemptionStore;
   readonly probes: readonly StoreProbe[];
   close(): Promise<void>;
 }
@@ -81,6 +89,8 @@ export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Pro
       securityEvents: new MemorySecurityEventLog(),
       confirmations: new MemoryNotifier(),
       eventNotices: new MemoryNotifier(),
+      assertionKeys: new MemoryAssertionKeyStore(),
+      redemptions: new MemoryRedemptionStore(),
       probes: [],
       close: async () => {},
     };
@@ -133,6 +143,8 @@ async function storesOn(
   // FerretDB has no TTL indexes: EventRelay removes expired events there.
   const securityEvents = new MongoSecurityEventLog(db, { retentionSeconds: deps.eventRetentionSeconds, ttlIndexes: !ferretDb });
   await securityEvents.ensureIndexes();
+  const redemptions = new MongoRedemptionStore(db);
+  await redemptions.ensureIndexes();
   const { timeoutMs } = deps;
   logger.info({ mongoDb: config.mongoDb, ferretDb }, 'connected to Redis and MongoDB');
   return {
@@ -145,6 +157,8 @@ async function storesOn(
     confirmations: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (userId) => userKey(keyPrefix, userId, 'confirmed') }),
     // One channel for the whole deployment (its hash tag puts it on one Cluster shard).
     eventNotices: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (topic) => `${keyPrefix}{${topic}}:relayed` }),
+    assertionKeys: new MongoAssertionKeyStore(db),
+    redemptions,
     probes: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongodb', ping: () => db.command({ ping: 1 }) },

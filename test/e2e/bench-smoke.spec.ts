@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import { listens } from '../../dev/child-process.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const RPC_SCENARIOS = ['health', 'verify_totp', 'check_session', 'check_device', 'enroll'];
+const RPC_SCENARIOS = ['health', 'verify_totp', 'verify_totp_assert', 'check_session', 'check_device', 'enroll'];
 // With Redis and MongoDB, each store floor runs right before its RPC.
-const SCENARIOS = ['health', 'floor_verify', 'verify_totp', 'check_session', 'floor_device', 'check_device', 'enroll'];
+const SCENARIOS = ['health', 'floor_verify', 'verify_totp', 'verify_totp_assert', 'check_session', 'floor_device', 'check_device', 'enroll'];
 
 interface BenchJson {
   scenarios: Record<string, { rps: number; p50_ms: number; p90_ms: number; p99_ms: number; server_cpu_us: number; errors: Record<string, number> }>;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { createMfaClient, MfaClientError, RETRIED_READS, type MfaClient, type MfaClientOptions } from '../../src/client/index.js';
+import { createMfaClient, MfaClientError, RETRIED_IDEMPOTENT_WRITES, RETRIED_READS, type MfaClient, type MfaClientOptions } from '../../src/client/index.js';
 import { retryServiceConfig } from '../../src/client/retry-service-config.js';
 import { buildDist } from '../support/build-dist.js';
 import { codeAt, newUserId, useRealStores } from '../support/e2e-fixture.js';
@@ -126,10 +126,11 @@ describe('The typed client (mfa-service/client)', function () {
   });
 
   describe('retries, through the service config', () => {
-    it('retries the reads, and only them, on UNAVAILABLE', () => {
+    it('retries the reads, and RedeemMfaAssertion (resent as is: the same redemption_id), and only them, on UNAVAILABLE', () => {
       const config = JSON.parse(retryServiceConfig({})) as { methodConfig: Array<{ name: Array<{ method: string }>; retryPolicy: { retryableStatusCodes: string[] } }> };
       expect(config.methodConfig).to.have.length(1);
-      expect(config.methodConfig[0]!.name.map((n) => n.method)).to.have.members([...RETRIED_READS]);
+      expect(config.methodConfig[0]!.name.map((n) => n.method)).to.have.members([...RETRIED_READS, ...RETRIED_IDEMPOTENT_WRITES]);
+      expect([...RETRIED_IDEMPOTENT_WRITES]).to.deep.equal(['RedeemMfaAssertion']);
       expect(config.methodConfig[0]!.retryPolicy.retryableStatusCodes).to.deep.equal(['UNAVAILABLE']);
       for (const check of ['VerifyTotp', 'VerifyRecoveryCode', 'DisableMfa', 'RegenerateRecoveryCodes', 'ConfirmTotpEnrollment', 'RemoveAuthenticator']) {
         expect(RETRIED_READS as readonly string[]).to.not.include(check);

@@ -49,6 +49,7 @@ describe('grpcurl against a running service with caller tokens', function () {
       ...stores.env,
       MFA_AUTH_TOKENS: `login-service:${TOKEN},support-console:${SUPPORT_TOKEN}`,
       MFA_ADMIN_CALLERS: 'support-console',
+      MFA_ASSERTION_ISSUER: 'https://mfa.internal',
     });
     stores.cleanups.push(() => service.stop());
   });
@@ -68,7 +69,7 @@ describe('grpcurl against a running service with caller tokens', function () {
 
     it('all succeed against a running server (without tokens, or with them where they carry one)', async () => {
       // A 1 s TTL, so that the README's WatchTotpEnrollment (max_refreshes 2) ends well within the command timeout.
-      const open = await startServiceProcess({ ...stores.env, MFA_ENROLLMENT_TTL_SECONDS: '1' });
+      const open = await startServiceProcess({ ...stores.env, MFA_ENROLLMENT_TTL_SECONDS: '1', MFA_ASSERTION_ISSUER: 'https://mfa.internal' });
       stores.cleanups.push(() => open.stop());
       const dir = await mkdtemp(join(tmpdir(), 'readme-'));
       for (const command of commands) {

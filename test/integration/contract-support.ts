@@ -1,5 +1,6 @@
 import type { RecoveryCodeSet } from '../../src/domain/recovery-codes.js';
 import type {
+  AssertionKeyStore,
   AttemptStore,
   AuthenticatorRecord,
   Notifier,
@@ -10,6 +11,7 @@ import type {
   RevocationCache,
   SecurityEventLog,
   LoginCopyStore,
+  RedemptionStore,
 } from '../../src/stores/ports/index.js';
 import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
 
@@ -21,6 +23,8 @@ export interface StoreFixture {
   revocations: RevocationCache;
   loginCopies: LoginCopyStore;
   securityEvents: SecurityEventLog;
+  assertionKeys: AssertionKeyStore;
+  redemptions: RedemptionStore;
   /** The notifiers of two instances sharing the stores; in memory, one process's notifier twice. */
   notifiers: readonly [Notifier, Notifier];
   clock: FakeClock | OffsetClock;

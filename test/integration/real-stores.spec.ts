@@ -44,6 +44,8 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
       revocations: stores.revocations,
       loginCopies: stores.loginCopies,
       securityEvents: stores.securityEvents,
+      assertionKeys: stores.assertionKeys,
+      redemptions: stores.redemptions,
       notifiers: [stores.confirmations, otherInstance.confirmations],
       elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }));

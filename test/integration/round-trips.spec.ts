@@ -7,6 +7,8 @@ import { loadConfig } from '../../src/config.js';
 import { Keyring } from '../../src/domain/keyring.js';
 import { generateTotp } from '../../src/domain/totp.js';
 import { createServices, type MfaServices } from '../../src/services/create-services.js';
+import { MemoryAssertionKeyStore } from '../../src/stores/memory/memory-assertion-key-store.js';
+import { MemoryRedemptionStore } from '../../src/stores/memory/memory-redemption-store.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MongoSecurityEventLog } from '../../src/stores/mongo/mongo-security-event-log.js';
 import { MongoFactorStore } from '../../src/stores/mongo/mongo-factor-store.js';
@@ -106,6 +108,8 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         // No stream watches here: the notices need not leave the process.
         confirmations: new MemoryNotifier(),
         eventNotices: new MemoryNotifier(),
+        assertionKeys: new MemoryAssertionKeyStore(),
+        redemptions: new MemoryRedemptionStore(),
       },
       deps,
     );

@@ -1,3 +1,4 @@
+import { assertionStoresContract } from './assertion-stores-contract.js';
 import { confirmationNotifierContract } from './notifier-contract.js';
 import type { StoreFixture } from './contract-support.js';
 import { factorStoreContract } from './factor-store-contract.js';
@@ -17,5 +18,6 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
     shortLivedStoresContract(setup);
     securityEventLogContract(setup);
     confirmationNotifierContract(setup);
+    assertionStoresContract(setup);
   });
 }

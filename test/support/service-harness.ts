@@ -6,6 +6,8 @@ import { Keyring } from '../../src/domain/keyring.js';
 import { generateTotp, TOTP_SECRET_BYTES } from '../../src/domain/totp.js';
 import { createServices } from '../../src/services/create-services.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
+import { MemoryAssertionKeyStore } from '../../src/stores/memory/memory-assertion-key-store.js';
+import { MemoryRedemptionStore } from '../../src/stores/memory/memory-redemption-store.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
 import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pending-enrollment-store.js';
@@ -59,7 +61,12 @@ export function serviceHarness(env: Record<string, string> = {}, options: Harnes
   const confirmations = new MemoryNotifier();
   const securityEvents = new MemorySecurityEventLog();
   const loginCopies = new MemoryLoginCopyStore({ clock, ttlMs: 7 * 86_400_000 });
-  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), loginCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier() };
+  const assertionKeys = new MemoryAssertionKeyStore();
+  const redemptions = new MemoryRedemptionStore();
+  const stores = {
+    factors, pending, attempts, revocations: new MemoryRevocationCache(), loginCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier(),
+    assertionKeys, redemptions,
+  };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random, logger: pino({ level: 'silent' }) });
   const services = build(keyring);

@@ -150,3 +150,24 @@ describe('loadConfig: MFA_LOCKOUT_MAX_SECONDS (issue 22)', () => {
     });
   }
 });
+
+describe('loadConfig: MFA assertions (issue 25)', () => {
+  it('leaves assertions off by default, with a 300 s TTL and 30-day rotation ready', () => {
+    expect(loadConfig({})).to.include({ assertionIssuer: null, assertionTtlSeconds: 300, assertionKeyRotationDays: 30 });
+  });
+
+  it('turns them on with MFA_ASSERTION_ISSUER, and reads the TTL and rotation', () => {
+    const config = loadConfig({ MFA_ASSERTION_ISSUER: 'https://mfa.internal', MFA_ASSERTION_TTL_SECONDS: '3600', MFA_ASSERTION_KEY_ROTATION_DAYS: '7' });
+    expect(config).to.include({ assertionIssuer: 'https://mfa.internal', assertionTtlSeconds: 3600, assertionKeyRotationDays: 7 });
+  });
+
+  for (const [what, env, message] of [
+    ['an issuer with a space', { MFA_ASSERTION_ISSUER: 'mfa service' }, /^MFA_ASSERTION_ISSUER must be 1 to 256 printable ASCII characters without spaces/],
+    ['a TTL over an hour', { MFA_ASSERTION_TTL_SECONDS: '3601' }, /^MFA_ASSERTION_TTL_SECONDS must be a whole number from 10 to 3600, got "3601"$/],
+    ['a rotation of 0 days', { MFA_ASSERTION_KEY_ROTATION_DAYS: '0' }, /^MFA_ASSERTION_KEY_ROTATION_DAYS must be a whole number from 1 to 365, got "0"$/],
+  ] as const) {
+    it(`stops start-up with a one-line ConfigError naming it for ${what}`, () => {
+      expect(() => loadConfig(env)).to.throw(ConfigError, message);
+    });
+  }
+});

@@ -1,3 +1,5 @@
+import { MemoryAssertionKeyStore } from '../../src/stores/memory/memory-assertion-key-store.js';
+import { MemoryRedemptionStore } from '../../src/stores/memory/memory-redemption-store.js';
 import { MemoryAttemptStore } from '../../src/stores/memory/memory-attempt-store.js';
 import { MemoryNotifier } from '../../src/stores/memory/memory-notifier.js';
 import { MemoryFactorStore } from '../../src/stores/memory/memory-factor-store.js';
@@ -20,6 +22,8 @@ storeContract('in-memory', () => {
     revocations: new MemoryRevocationCache(),
     loginCopies: new MemoryLoginCopyStore({ clock, ttlMs: 300 }),
     securityEvents: new MemorySecurityEventLog(),
+    assertionKeys: new MemoryAssertionKeyStore(),
+    redemptions: new MemoryRedemptionStore(),
     elapse: async (ms) => clock.advance(ms),
   };
 });

@@ -14,3 +14,5 @@ export * from './outbox-store.js';
 export * from './pending-enrollment-store.js';
 export * from './revocation-cache.js';
 export * from './security-event-log.js';
+export * from './assertion-key-store.js';
+export * from './redemption-store.js';

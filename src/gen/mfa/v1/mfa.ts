@@ -370,6 +370,8 @@ export interface VerifyTotpRequest {
   rememberDevice: boolean;
   /** A label for the remembered device, such as "Firefox on Linux" (at most 128 characters). */
   deviceLabel: string;
+  /** Asks for a signed MFA assertion when the code passes; none when unset. */
+  mfaAssertionRequest?: MfaAssertionRequest | undefined;
 }
 
 /** VerifyTotpResponse reports a successful check. */
@@ -386,6 +388,10 @@ export interface VerifyTotpResponse {
     | undefined;
   /** The authenticator whose code was accepted. */
   authenticatorId: string;
+  /** The signed MFA assertion (a compact JWS); only when mfa_assertion_request was set. */
+  mfaAssertion: string;
+  /** When mfa_assertion expires (its exp claim); only when mfa_assertion_request was set. */
+  mfaAssertionExpiresAt?: Date | undefined;
 }
 
 /** VerifyRecoveryCodeRequest checks a one-time recovery code at login. */
@@ -398,6 +404,8 @@ export interface VerifyRecoveryCodeRequest {
   rememberDevice: boolean;
   /** A label for the remembered device (at most 128 characters). */
   deviceLabel: string;
+  /** Asks for a signed MFA assertion when the code passes; none when unset. */
+  mfaAssertionRequest?: MfaAssertionRequest | undefined;
 }
 
 /** VerifyRecoveryCodeResponse reports a successful check; the code is used up. */
@@ -411,7 +419,13 @@ export interface VerifyRecoveryCodeResponse {
   /** The device token, returned once; only when remember_device was set. */
   deviceToken: string;
   /** When the device stops being remembered; only when remember_device was set. */
-  deviceExpiresAt?: Date | undefined;
+  deviceExpiresAt?:
+    | Date
+    | undefined;
+  /** The signed MFA assertion (a compact JWS); only when mfa_assertion_request was set. */
+  mfaAssertion: string;
+  /** When mfa_assertion expires (its exp claim); only when mfa_assertion_request was set. */
+  mfaAssertionExpiresAt?: Date | undefined;
 }
 
 /** DisableMfaRequest turns MFA off. */
@@ -815,6 +829,60 @@ export interface WatchSecurityEventsResponse {
 export interface SecurityEventsHeartbeat {
   /** Every event up to here (of the requested types) was sent: store it like an event's cursor. */
   cursor: string;
+}
+
+/**
+ * MfaAssertionRequest asks for a signed, short-lived proof of the check,
+ * bound to the service that will check it, a purpose and a transaction.
+ */
+export interface MfaAssertionRequest {
+  /**
+   * The service that will check the assertion (its aud claim): 1..128
+   * printable ASCII characters. With caller tokens, the caller name that may redeem it.
+   */
+  audience: string;
+  /** What the check approves (the purpose claim): 1..64 of a-z 0-9 _ . : -, such as payments.transfer. */
+  purpose: string;
+  /**
+   * What is being approved, such as the canonical JSON of an amount and a
+   * payee (at most 4096 bytes; optional): the assertion carries its SHA-256 as txn_hash.
+   */
+  transaction: Buffer;
+}
+
+/** GetMfaAssertionKeysRequest asks for the public keys of MFA assertions. */
+export interface GetMfaAssertionKeysRequest {
+}
+
+/** GetMfaAssertionKeysResponse is the JWK Set of the published keys. */
+export interface GetMfaAssertionKeysResponse {
+  /** The JWK Set (RFC 7517) as JSON: {"keys":[...]}, each key with kid, alg ES256 and use sig. */
+  jwksJson: string;
+}
+
+/** RedeemMfaAssertionRequest redeems an MFA assertion once. */
+export interface RedeemMfaAssertionRequest {
+  /** The assertion, as VerifyTotp or VerifyRecoveryCode returned it. */
+  mfaAssertion: string;
+  /** The audience the consumer expects: must be the assertion's aud. */
+  audience: string;
+  /**
+   * The consumer's id of this redemption (1..128 printable characters): a retry
+   * with the same id after a lost answer is OK again; make a new one per redemption.
+   */
+  redemptionId: string;
+}
+
+/** RedeemMfaAssertionResponse reports a first redemption (or its retry). */
+export interface RedeemMfaAssertionResponse {
+  /** When the assertion was redeemed (the first time, for a retry). */
+  redeemedAt?:
+    | Date
+    | undefined;
+  /** The user the assertion is about (its sub claim). */
+  userId: string;
+  /** The assertion's id (its jti claim). */
+  assertionId: string;
 }
 
 function createBaseBeginTotpEnrollmentRequest(): BeginTotpEnrollmentRequest {
@@ -1683,7 +1751,7 @@ export const CancelTotpEnrollmentResponse: MessageFns<CancelTotpEnrollmentRespon
 };
 
 function createBaseVerifyTotpRequest(): VerifyTotpRequest {
-  return { userId: "", code: "", rememberDevice: false, deviceLabel: "" };
+  return { userId: "", code: "", rememberDevice: false, deviceLabel: "", mfaAssertionRequest: undefined };
 }
 
 export const VerifyTotpRequest: MessageFns<VerifyTotpRequest> = {
@@ -1699,6 +1767,9 @@ export const VerifyTotpRequest: MessageFns<VerifyTotpRequest> = {
     }
     if (message.deviceLabel !== "") {
       writer.uint32(34).string(message.deviceLabel);
+    }
+    if (message.mfaAssertionRequest !== undefined) {
+      MfaAssertionRequest.encode(message.mfaAssertionRequest, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1748,6 +1819,14 @@ export const VerifyTotpRequest: MessageFns<VerifyTotpRequest> = {
             message.deviceLabel = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mfaAssertionRequest = MfaAssertionRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1778,6 +1857,11 @@ export const VerifyTotpRequest: MessageFns<VerifyTotpRequest> = {
         : isSet(object.device_label)
         ? globalThis.String(object.device_label)
         : "",
+      mfaAssertionRequest: isSet(object.mfaAssertionRequest)
+        ? MfaAssertionRequest.fromJSON(object.mfaAssertionRequest)
+        : isSet(object.mfa_assertion_request)
+        ? MfaAssertionRequest.fromJSON(object.mfa_assertion_request)
+        : undefined,
     };
   },
 
@@ -1795,6 +1879,9 @@ export const VerifyTotpRequest: MessageFns<VerifyTotpRequest> = {
     if (message.deviceLabel !== "") {
       obj.deviceLabel = message.deviceLabel;
     }
+    if (message.mfaAssertionRequest !== undefined) {
+      obj.mfaAssertionRequest = MfaAssertionRequest.toJSON(message.mfaAssertionRequest);
+    }
     return obj;
   },
 
@@ -1807,12 +1894,22 @@ export const VerifyTotpRequest: MessageFns<VerifyTotpRequest> = {
     message.code = object.code ?? "";
     message.rememberDevice = object.rememberDevice ?? false;
     message.deviceLabel = object.deviceLabel ?? "";
+    message.mfaAssertionRequest = (object.mfaAssertionRequest !== undefined && object.mfaAssertionRequest !== null)
+      ? MfaAssertionRequest.fromPartial(object.mfaAssertionRequest)
+      : undefined;
     return message;
   },
 };
 
 function createBaseVerifyTotpResponse(): VerifyTotpResponse {
-  return { verifiedAt: undefined, deviceToken: "", deviceExpiresAt: undefined, authenticatorId: "" };
+  return {
+    verifiedAt: undefined,
+    deviceToken: "",
+    deviceExpiresAt: undefined,
+    authenticatorId: "",
+    mfaAssertion: "",
+    mfaAssertionExpiresAt: undefined,
+  };
 }
 
 export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
@@ -1828,6 +1925,12 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
     }
     if (message.authenticatorId !== "") {
       writer.uint32(34).string(message.authenticatorId);
+    }
+    if (message.mfaAssertion !== "") {
+      writer.uint32(42).string(message.mfaAssertion);
+    }
+    if (message.mfaAssertionExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.mfaAssertionExpiresAt), writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1877,6 +1980,22 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
             message.authenticatorId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mfaAssertion = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.mfaAssertionExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1911,6 +2030,16 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
         : isSet(object.authenticator_id)
         ? globalThis.String(object.authenticator_id)
         : "",
+      mfaAssertion: isSet(object.mfaAssertion)
+        ? globalThis.String(object.mfaAssertion)
+        : isSet(object.mfa_assertion)
+        ? globalThis.String(object.mfa_assertion)
+        : "",
+      mfaAssertionExpiresAt: isSet(object.mfaAssertionExpiresAt)
+        ? fromJsonTimestamp(object.mfaAssertionExpiresAt)
+        : isSet(object.mfa_assertion_expires_at)
+        ? fromJsonTimestamp(object.mfa_assertion_expires_at)
+        : undefined,
     };
   },
 
@@ -1928,6 +2057,12 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
     if (message.authenticatorId !== "") {
       obj.authenticatorId = message.authenticatorId;
     }
+    if (message.mfaAssertion !== "") {
+      obj.mfaAssertion = message.mfaAssertion;
+    }
+    if (message.mfaAssertionExpiresAt !== undefined) {
+      obj.mfaAssertionExpiresAt = message.mfaAssertionExpiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -1940,12 +2075,14 @@ export const VerifyTotpResponse: MessageFns<VerifyTotpResponse> = {
     message.deviceToken = object.deviceToken ?? "";
     message.deviceExpiresAt = object.deviceExpiresAt ?? undefined;
     message.authenticatorId = object.authenticatorId ?? "";
+    message.mfaAssertion = object.mfaAssertion ?? "";
+    message.mfaAssertionExpiresAt = object.mfaAssertionExpiresAt ?? undefined;
     return message;
   },
 };
 
 function createBaseVerifyRecoveryCodeRequest(): VerifyRecoveryCodeRequest {
-  return { userId: "", recoveryCode: "", rememberDevice: false, deviceLabel: "" };
+  return { userId: "", recoveryCode: "", rememberDevice: false, deviceLabel: "", mfaAssertionRequest: undefined };
 }
 
 export const VerifyRecoveryCodeRequest: MessageFns<VerifyRecoveryCodeRequest> = {
@@ -1961,6 +2098,9 @@ export const VerifyRecoveryCodeRequest: MessageFns<VerifyRecoveryCodeRequest> = 
     }
     if (message.deviceLabel !== "") {
       writer.uint32(34).string(message.deviceLabel);
+    }
+    if (message.mfaAssertionRequest !== undefined) {
+      MfaAssertionRequest.encode(message.mfaAssertionRequest, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2010,6 +2150,14 @@ export const VerifyRecoveryCodeRequest: MessageFns<VerifyRecoveryCodeRequest> = 
             message.deviceLabel = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mfaAssertionRequest = MfaAssertionRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2044,6 +2192,11 @@ export const VerifyRecoveryCodeRequest: MessageFns<VerifyRecoveryCodeRequest> = 
         : isSet(object.device_label)
         ? globalThis.String(object.device_label)
         : "",
+      mfaAssertionRequest: isSet(object.mfaAssertionRequest)
+        ? MfaAssertionRequest.fromJSON(object.mfaAssertionRequest)
+        : isSet(object.mfa_assertion_request)
+        ? MfaAssertionRequest.fromJSON(object.mfa_assertion_request)
+        : undefined,
     };
   },
 
@@ -2061,6 +2214,9 @@ export const VerifyRecoveryCodeRequest: MessageFns<VerifyRecoveryCodeRequest> = 
     if (message.deviceLabel !== "") {
       obj.deviceLabel = message.deviceLabel;
     }
+    if (message.mfaAssertionRequest !== undefined) {
+      obj.mfaAssertionRequest = MfaAssertionRequest.toJSON(message.mfaAssertionRequest);
+    }
     return obj;
   },
 
@@ -2073,12 +2229,22 @@ export const VerifyRecoveryCodeRequest: MessageFns<VerifyRecoveryCodeRequest> = 
     message.recoveryCode = object.recoveryCode ?? "";
     message.rememberDevice = object.rememberDevice ?? false;
     message.deviceLabel = object.deviceLabel ?? "";
+    message.mfaAssertionRequest = (object.mfaAssertionRequest !== undefined && object.mfaAssertionRequest !== null)
+      ? MfaAssertionRequest.fromPartial(object.mfaAssertionRequest)
+      : undefined;
     return message;
   },
 };
 
 function createBaseVerifyRecoveryCodeResponse(): VerifyRecoveryCodeResponse {
-  return { verifiedAt: undefined, recoveryCodesRemaining: 0, deviceToken: "", deviceExpiresAt: undefined };
+  return {
+    verifiedAt: undefined,
+    recoveryCodesRemaining: 0,
+    deviceToken: "",
+    deviceExpiresAt: undefined,
+    mfaAssertion: "",
+    mfaAssertionExpiresAt: undefined,
+  };
 }
 
 export const VerifyRecoveryCodeResponse: MessageFns<VerifyRecoveryCodeResponse> = {
@@ -2094,6 +2260,12 @@ export const VerifyRecoveryCodeResponse: MessageFns<VerifyRecoveryCodeResponse> 
     }
     if (message.deviceExpiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.deviceExpiresAt), writer.uint32(34).fork()).join();
+    }
+    if (message.mfaAssertion !== "") {
+      writer.uint32(42).string(message.mfaAssertion);
+    }
+    if (message.mfaAssertionExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.mfaAssertionExpiresAt), writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -2143,6 +2315,22 @@ export const VerifyRecoveryCodeResponse: MessageFns<VerifyRecoveryCodeResponse> 
             message.deviceExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mfaAssertion = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.mfaAssertionExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2177,6 +2365,16 @@ export const VerifyRecoveryCodeResponse: MessageFns<VerifyRecoveryCodeResponse> 
         : isSet(object.device_expires_at)
         ? fromJsonTimestamp(object.device_expires_at)
         : undefined,
+      mfaAssertion: isSet(object.mfaAssertion)
+        ? globalThis.String(object.mfaAssertion)
+        : isSet(object.mfa_assertion)
+        ? globalThis.String(object.mfa_assertion)
+        : "",
+      mfaAssertionExpiresAt: isSet(object.mfaAssertionExpiresAt)
+        ? fromJsonTimestamp(object.mfaAssertionExpiresAt)
+        : isSet(object.mfa_assertion_expires_at)
+        ? fromJsonTimestamp(object.mfa_assertion_expires_at)
+        : undefined,
     };
   },
 
@@ -2194,6 +2392,12 @@ export const VerifyRecoveryCodeResponse: MessageFns<VerifyRecoveryCodeResponse> 
     if (message.deviceExpiresAt !== undefined) {
       obj.deviceExpiresAt = message.deviceExpiresAt.toISOString();
     }
+    if (message.mfaAssertion !== "") {
+      obj.mfaAssertion = message.mfaAssertion;
+    }
+    if (message.mfaAssertionExpiresAt !== undefined) {
+      obj.mfaAssertionExpiresAt = message.mfaAssertionExpiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -2206,6 +2410,8 @@ export const VerifyRecoveryCodeResponse: MessageFns<VerifyRecoveryCodeResponse> 
     message.recoveryCodesRemaining = object.recoveryCodesRemaining ?? 0;
     message.deviceToken = object.deviceToken ?? "";
     message.deviceExpiresAt = object.deviceExpiresAt ?? undefined;
+    message.mfaAssertion = object.mfaAssertion ?? "";
+    message.mfaAssertionExpiresAt = object.mfaAssertionExpiresAt ?? undefined;
     return message;
   },
 };
@@ -6093,6 +6299,454 @@ export const SecurityEventsHeartbeat: MessageFns<SecurityEventsHeartbeat> = {
   },
 };
 
+function createBaseMfaAssertionRequest(): MfaAssertionRequest {
+  return { audience: "", purpose: "", transaction: Buffer.alloc(0) };
+}
+
+export const MfaAssertionRequest: MessageFns<MfaAssertionRequest> = {
+  encode(message: MfaAssertionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.audience !== "") {
+      writer.uint32(10).string(message.audience);
+    }
+    if (message.purpose !== "") {
+      writer.uint32(18).string(message.purpose);
+    }
+    if (message.transaction.length !== 0) {
+      writer.uint32(26).bytes(message.transaction);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MfaAssertionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMfaAssertionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.audience = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.transaction = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MfaAssertionRequest {
+    return {
+      audience: isSet(object.audience) ? globalThis.String(object.audience) : "",
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+      transaction: isSet(object.transaction) ? Buffer.from(bytesFromBase64(object.transaction)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: MfaAssertionRequest): unknown {
+    const obj: any = {};
+    if (message.audience !== "") {
+      obj.audience = message.audience;
+    }
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    if (message.transaction.length !== 0) {
+      obj.transaction = base64FromBytes(message.transaction);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MfaAssertionRequest>, I>>(base?: I): MfaAssertionRequest {
+    return MfaAssertionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MfaAssertionRequest>, I>>(object: I): MfaAssertionRequest {
+    const message = createBaseMfaAssertionRequest();
+    message.audience = object.audience ?? "";
+    message.purpose = object.purpose ?? "";
+    message.transaction = object.transaction ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseGetMfaAssertionKeysRequest(): GetMfaAssertionKeysRequest {
+  return {};
+}
+
+export const GetMfaAssertionKeysRequest: MessageFns<GetMfaAssertionKeysRequest> = {
+  encode(_: GetMfaAssertionKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMfaAssertionKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMfaAssertionKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetMfaAssertionKeysRequest {
+    return {};
+  },
+
+  toJSON(_: GetMfaAssertionKeysRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetMfaAssertionKeysRequest>, I>>(base?: I): GetMfaAssertionKeysRequest {
+    return GetMfaAssertionKeysRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetMfaAssertionKeysRequest>, I>>(_: I): GetMfaAssertionKeysRequest {
+    const message = createBaseGetMfaAssertionKeysRequest();
+    return message;
+  },
+};
+
+function createBaseGetMfaAssertionKeysResponse(): GetMfaAssertionKeysResponse {
+  return { jwksJson: "" };
+}
+
+export const GetMfaAssertionKeysResponse: MessageFns<GetMfaAssertionKeysResponse> = {
+  encode(message: GetMfaAssertionKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jwksJson !== "") {
+      writer.uint32(10).string(message.jwksJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMfaAssertionKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMfaAssertionKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jwksJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMfaAssertionKeysResponse {
+    return {
+      jwksJson: isSet(object.jwksJson)
+        ? globalThis.String(object.jwksJson)
+        : isSet(object.jwks_json)
+        ? globalThis.String(object.jwks_json)
+        : "",
+    };
+  },
+
+  toJSON(message: GetMfaAssertionKeysResponse): unknown {
+    const obj: any = {};
+    if (message.jwksJson !== "") {
+      obj.jwksJson = message.jwksJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetMfaAssertionKeysResponse>, I>>(base?: I): GetMfaAssertionKeysResponse {
+    return GetMfaAssertionKeysResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetMfaAssertionKeysResponse>, I>>(object: I): GetMfaAssertionKeysResponse {
+    const message = createBaseGetMfaAssertionKeysResponse();
+    message.jwksJson = object.jwksJson ?? "";
+    return message;
+  },
+};
+
+function createBaseRedeemMfaAssertionRequest(): RedeemMfaAssertionRequest {
+  return { mfaAssertion: "", audience: "", redemptionId: "" };
+}
+
+export const RedeemMfaAssertionRequest: MessageFns<RedeemMfaAssertionRequest> = {
+  encode(message: RedeemMfaAssertionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mfaAssertion !== "") {
+      writer.uint32(10).string(message.mfaAssertion);
+    }
+    if (message.audience !== "") {
+      writer.uint32(18).string(message.audience);
+    }
+    if (message.redemptionId !== "") {
+      writer.uint32(26).string(message.redemptionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedeemMfaAssertionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedeemMfaAssertionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mfaAssertion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.audience = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.redemptionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedeemMfaAssertionRequest {
+    return {
+      mfaAssertion: isSet(object.mfaAssertion)
+        ? globalThis.String(object.mfaAssertion)
+        : isSet(object.mfa_assertion)
+        ? globalThis.String(object.mfa_assertion)
+        : "",
+      audience: isSet(object.audience) ? globalThis.String(object.audience) : "",
+      redemptionId: isSet(object.redemptionId)
+        ? globalThis.String(object.redemptionId)
+        : isSet(object.redemption_id)
+        ? globalThis.String(object.redemption_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RedeemMfaAssertionRequest): unknown {
+    const obj: any = {};
+    if (message.mfaAssertion !== "") {
+      obj.mfaAssertion = message.mfaAssertion;
+    }
+    if (message.audience !== "") {
+      obj.audience = message.audience;
+    }
+    if (message.redemptionId !== "") {
+      obj.redemptionId = message.redemptionId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RedeemMfaAssertionRequest>, I>>(base?: I): RedeemMfaAssertionRequest {
+    return RedeemMfaAssertionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RedeemMfaAssertionRequest>, I>>(object: I): RedeemMfaAssertionRequest {
+    const message = createBaseRedeemMfaAssertionRequest();
+    message.mfaAssertion = object.mfaAssertion ?? "";
+    message.audience = object.audience ?? "";
+    message.redemptionId = object.redemptionId ?? "";
+    return message;
+  },
+};
+
+function createBaseRedeemMfaAssertionResponse(): RedeemMfaAssertionResponse {
+  return { redeemedAt: undefined, userId: "", assertionId: "" };
+}
+
+export const RedeemMfaAssertionResponse: MessageFns<RedeemMfaAssertionResponse> = {
+  encode(message: RedeemMfaAssertionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redeemedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.redeemedAt), writer.uint32(10).fork()).join();
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.assertionId !== "") {
+      writer.uint32(26).string(message.assertionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedeemMfaAssertionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedeemMfaAssertionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.redeemedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.assertionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedeemMfaAssertionResponse {
+    return {
+      redeemedAt: isSet(object.redeemedAt)
+        ? fromJsonTimestamp(object.redeemedAt)
+        : isSet(object.redeemed_at)
+        ? fromJsonTimestamp(object.redeemed_at)
+        : undefined,
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      assertionId: isSet(object.assertionId)
+        ? globalThis.String(object.assertionId)
+        : isSet(object.assertion_id)
+        ? globalThis.String(object.assertion_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RedeemMfaAssertionResponse): unknown {
+    const obj: any = {};
+    if (message.redeemedAt !== undefined) {
+      obj.redeemedAt = message.redeemedAt.toISOString();
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.assertionId !== "") {
+      obj.assertionId = message.assertionId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RedeemMfaAssertionResponse>, I>>(base?: I): RedeemMfaAssertionResponse {
+    return RedeemMfaAssertionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RedeemMfaAssertionResponse>, I>>(object: I): RedeemMfaAssertionResponse {
+    const message = createBaseRedeemMfaAssertionResponse();
+    message.redeemedAt = object.redeemedAt ?? undefined;
+    message.userId = object.userId ?? "";
+    message.assertionId = object.assertionId ?? "";
+    return message;
+  },
+};
+
 /**
  * MfaService runs authenticator-app (TOTP, RFC 6238) multi-factor authentication
  * for the users of the calling backend services.
@@ -6111,7 +6765,11 @@ export const SecurityEventsHeartbeat: MessageFns<SecurityEventsHeartbeat> = {
  * (FAILED_PRECONDITION: events after that cursor were removed by retention),
  * TOTP_SUSPENDED (FAILED_PRECONDITION: MFA_MAX_CONSECUTIVE_FAILURES failed code
  * checks in a row suspended the user's TOTP authenticators; a recovery code, or
- * ResetMfa, restores them).
+ * ResetMfa, restores them), ASSERTIONS_NOT_CONFIGURED (FAILED_PRECONDITION: an
+ * mfa_assertion_request, or RedeemMfaAssertion, while MFA_ASSERTION_ISSUER is
+ * not set), ASSERTION_ALREADY_USED and ASSERTION_REVOKED (FAILED_PRECONDITION:
+ * RedeemMfaAssertion), CALLER_NOT_AUDIENCE (PERMISSION_DENIED: RedeemMfaAssertion
+ * by a caller other than the assertion's audience).
  *
  * When the server has caller tokens (MFA_AUTH_TOKENS), every call must carry
  * `authorization: Bearer <token>` metadata, else UNAUTHENTICATED (UNAUTHENTICATED).
@@ -6192,7 +6850,10 @@ export const MfaServiceService = {
   },
   /**
    * Verifies a code from the app at login; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
+   * With mfa_assertion_request, a passed check also returns a signed MFA
+   * assertion (docs/assertions.md); the request is checked before the code.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyTotp: {
@@ -6207,8 +6868,10 @@ export const MfaServiceService = {
   /**
    * Verifies and consumes a one-time recovery code; optionally remembers the device.
    * A recovery code that passes restores suspended TOTP authenticators.
+   * With mfa_assertion_request, a passed check also returns a signed MFA
+   * assertion (docs/assertions.md); the request is checked before the code.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED:
-   * the failure that suspends TOTP); PERMISSION_DENIED
+   * the failure that suspends TOTP; ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyRecoveryCode: {
@@ -6486,6 +7149,49 @@ export const MfaServiceService = {
       Buffer.from(WatchSecurityEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchSecurityEventsResponse => WatchSecurityEventsResponse.decode(value),
   },
+  /**
+   * The public keys that verify MFA assertions, as a JWK Set (RFC 7517): the
+   * key that signs now, the next one (published one MFA_ASSERTION_KEY_ROTATION_DAYS
+   * period before it signs) and the older ones whose tokens may still be valid.
+   * The same set is served at /.well-known/jwks.json on METRICS_PORT.
+   * Errors: FAILED_PRECONDITION (ASSERTIONS_NOT_CONFIGURED).
+   */
+  getMfaAssertionKeys: {
+    path: "/mfa.v1.MfaService/GetMfaAssertionKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMfaAssertionKeysRequest): Buffer =>
+      Buffer.from(GetMfaAssertionKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMfaAssertionKeysRequest => GetMfaAssertionKeysRequest.decode(value),
+    responseSerialize: (value: GetMfaAssertionKeysResponse): Buffer =>
+      Buffer.from(GetMfaAssertionKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetMfaAssertionKeysResponse => GetMfaAssertionKeysResponse.decode(value),
+  },
+  /**
+   * Redeems an MFA assertion once, for a consumer that must refuse a second
+   * use or a revoked one (an offline check sees neither). The first redemption
+   * of a valid assertion is OK, and so is a retry with the same redemption_id;
+   * any other redemption, on any instance, is ASSERTION_ALREADY_USED.
+   * Redemptions are kept in MongoDB until the assertion expires. With caller
+   * tokens (MFA_AUTH_TOKENS), only the caller named by the assertion's audience
+   * may redeem it.
+   * Errors: INVALID_ARGUMENT (INVALID_REQUEST, with a BadRequest on
+   * mfa_assertion: not an assertion of this service, tampered, expired, or for
+   * another audience); FAILED_PRECONDITION (ASSERTION_ALREADY_USED;
+   * ASSERTION_REVOKED: issued before the user's sessions_revoked_at;
+   * ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED (CALLER_NOT_AUDIENCE).
+   */
+  redeemMfaAssertion: {
+    path: "/mfa.v1.MfaService/RedeemMfaAssertion" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RedeemMfaAssertionRequest): Buffer =>
+      Buffer.from(RedeemMfaAssertionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RedeemMfaAssertionRequest => RedeemMfaAssertionRequest.decode(value),
+    responseSerialize: (value: RedeemMfaAssertionResponse): Buffer =>
+      Buffer.from(RedeemMfaAssertionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RedeemMfaAssertionResponse => RedeemMfaAssertionResponse.decode(value),
+  },
 } as const;
 
 export interface MfaServiceServer extends UntypedServiceImplementation {
@@ -6528,15 +7234,20 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
   cancelTotpEnrollment: handleUnaryCall<CancelTotpEnrollmentRequest, CancelTotpEnrollmentResponse>;
   /**
    * Verifies a code from the app at login; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
+   * With mfa_assertion_request, a passed check also returns a signed MFA
+   * assertion (docs/assertions.md); the request is checked before the code.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyTotp: handleUnaryCall<VerifyTotpRequest, VerifyTotpResponse>;
   /**
    * Verifies and consumes a one-time recovery code; optionally remembers the device.
    * A recovery code that passes restores suspended TOTP authenticators.
+   * With mfa_assertion_request, a passed check also returns a signed MFA
+   * assertion (docs/assertions.md); the request is checked before the code.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED:
-   * the failure that suspends TOTP); PERMISSION_DENIED
+   * the failure that suspends TOTP; ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyRecoveryCode: handleUnaryCall<VerifyRecoveryCodeRequest, VerifyRecoveryCodeResponse>;
@@ -6658,6 +7369,29 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * with the last cursor, another instance answers).
    */
   watchSecurityEvents: handleServerStreamingCall<WatchSecurityEventsRequest, WatchSecurityEventsResponse>;
+  /**
+   * The public keys that verify MFA assertions, as a JWK Set (RFC 7517): the
+   * key that signs now, the next one (published one MFA_ASSERTION_KEY_ROTATION_DAYS
+   * period before it signs) and the older ones whose tokens may still be valid.
+   * The same set is served at /.well-known/jwks.json on METRICS_PORT.
+   * Errors: FAILED_PRECONDITION (ASSERTIONS_NOT_CONFIGURED).
+   */
+  getMfaAssertionKeys: handleUnaryCall<GetMfaAssertionKeysRequest, GetMfaAssertionKeysResponse>;
+  /**
+   * Redeems an MFA assertion once, for a consumer that must refuse a second
+   * use or a revoked one (an offline check sees neither). The first redemption
+   * of a valid assertion is OK, and so is a retry with the same redemption_id;
+   * any other redemption, on any instance, is ASSERTION_ALREADY_USED.
+   * Redemptions are kept in MongoDB until the assertion expires. With caller
+   * tokens (MFA_AUTH_TOKENS), only the caller named by the assertion's audience
+   * may redeem it.
+   * Errors: INVALID_ARGUMENT (INVALID_REQUEST, with a BadRequest on
+   * mfa_assertion: not an assertion of this service, tampered, expired, or for
+   * another audience); FAILED_PRECONDITION (ASSERTION_ALREADY_USED;
+   * ASSERTION_REVOKED: issued before the user's sessions_revoked_at;
+   * ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED (CALLER_NOT_AUDIENCE).
+   */
+  redeemMfaAssertion: handleUnaryCall<RedeemMfaAssertionRequest, RedeemMfaAssertionResponse>;
 }
 
 export interface MfaServiceClient extends Client {
@@ -6742,7 +7476,10 @@ export interface MfaServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Verifies a code from the app at login; optionally remembers the device.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
+   * With mfa_assertion_request, a passed check also returns a signed MFA
+   * assertion (docs/assertions.md); the request is checked before the code.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED
    * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyTotp(
@@ -6763,8 +7500,10 @@ export interface MfaServiceClient extends Client {
   /**
    * Verifies and consumes a one-time recovery code; optionally remembers the device.
    * A recovery code that passes restores suspended TOTP authenticators.
+   * With mfa_assertion_request, a passed check also returns a signed MFA
+   * assertion (docs/assertions.md); the request is checked before the code.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED:
-   * the failure that suspends TOTP); PERMISSION_DENIED
+   * the failure that suspends TOTP; ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED
    * (INVALID_CODE); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   verifyRecoveryCode(
@@ -7098,6 +7837,57 @@ export interface MfaServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchSecurityEventsResponse>;
+  /**
+   * The public keys that verify MFA assertions, as a JWK Set (RFC 7517): the
+   * key that signs now, the next one (published one MFA_ASSERTION_KEY_ROTATION_DAYS
+   * period before it signs) and the older ones whose tokens may still be valid.
+   * The same set is served at /.well-known/jwks.json on METRICS_PORT.
+   * Errors: FAILED_PRECONDITION (ASSERTIONS_NOT_CONFIGURED).
+   */
+  getMfaAssertionKeys(
+    request: GetMfaAssertionKeysRequest,
+    callback: (error: ServiceError | null, response: GetMfaAssertionKeysResponse) => void,
+  ): ClientUnaryCall;
+  getMfaAssertionKeys(
+    request: GetMfaAssertionKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMfaAssertionKeysResponse) => void,
+  ): ClientUnaryCall;
+  getMfaAssertionKeys(
+    request: GetMfaAssertionKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMfaAssertionKeysResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Redeems an MFA assertion once, for a consumer that must refuse a second
+   * use or a revoked one (an offline check sees neither). The first redemption
+   * of a valid assertion is OK, and so is a retry with the same redemption_id;
+   * any other redemption, on any instance, is ASSERTION_ALREADY_USED.
+   * Redemptions are kept in MongoDB until the assertion expires. With caller
+   * tokens (MFA_AUTH_TOKENS), only the caller named by the assertion's audience
+   * may redeem it.
+   * Errors: INVALID_ARGUMENT (INVALID_REQUEST, with a BadRequest on
+   * mfa_assertion: not an assertion of this service, tampered, expired, or for
+   * another audience); FAILED_PRECONDITION (ASSERTION_ALREADY_USED;
+   * ASSERTION_REVOKED: issued before the user's sessions_revoked_at;
+   * ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED (CALLER_NOT_AUDIENCE).
+   */
+  redeemMfaAssertion(
+    request: RedeemMfaAssertionRequest,
+    callback: (error: ServiceError | null, response: RedeemMfaAssertionResponse) => void,
+  ): ClientUnaryCall;
+  redeemMfaAssertion(
+    request: RedeemMfaAssertionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RedeemMfaAssertionResponse) => void,
+  ): ClientUnaryCall;
+  redeemMfaAssertion(
+    request: RedeemMfaAssertionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RedeemMfaAssertionResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const MfaServiceClient = makeGenericClientConstructor(MfaServiceService, "mfa.v1.MfaService") as unknown as {

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { decodeProtectedHeader, jwtVerify, createLocalJWKSet } from 'jose';
+import { pino } from 'pino';
+import { MfaError } from '../../src/domain/errors.js';
+import { Keyring } from '../../src/domain/keyring.js';
+import { SecretBox } from '../../src/domain/secret-box.js';
+import { AssertionKeys } from '../../src/services/assertions/assertion-keys.js';
+import { AssertionService } from '../../src/services/assertions/assertion-service.js';
+import { MemoryAssertionKeyStore } from '../../src/stores/memory/memory-assertion-key-store.js';
+import type { AssertionKeyStore } from '../../src/stores/ports/index.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+const DAY = 86_400_000;
+const TTL_MS = 300_000;
+
+/** One instance's view of the keys: its own cache and keyring, over a shared store and clock. */
+function instance(store: AssertionKeyStore, clock: FakeClock, keyring: Keyring) {
+  const keys = new AssertionKeys({ store, box: new SecretBox(keyring, randomBytes), keyring, clock, logger: pino({ level: 'silent' }), rotationMs: 30 * DAY, ttlMs: TTL_MS });
+  const assertions = new AssertionService({ settings: { issuer: 'https://mfa.test', ttlMs: TTL_MS }, keys, clock, random: randomBytes });
+  const sign = async () => {
+    const signer = await assertions.prepare();
+    const checked = { method: 'totp' as const, authenticatorId: 'aut_aaaaaaaaaaaaaaaa', authTime: clock.now() };
+    return (await assertions.issue(signer, 'alice', checked, { audience: 'payments', purpose: 'payments.transfer', transaction: null })).token;
+  };
+  const kids = async () => (await keys.jwks()).jwks.keys.map((k) => k.kid);
+  const verify = async (token: string) =>
+    jwtVerify(token, createLocalJWKSet((await keys.jwks()).jwks), { issuer: 'https://mfa.test', audience: 'payments', currentDate: clock.now() });
+  return { keys, sign, kids, verify };
+}
+
+const ring = (...ids: string[]) => new Keyring(ids.map((id) => ({ id, key: KEYS[id]! })));
+const KEYS: Record<string, Buffer> = { k1: randomBytes(32), k2: randomBytes(32) };
+
+describe('AssertionKeys: the signing keys and their rotation (issue 25, fake clock)', () => {
+  it('signs with the very first key at once, and publishes the next one a whole period before it signs', async () => {
+    const clock = new FakeClock();
+    const a = instance(new MemoryAssertionKeyStore(), clock, ring('k1'));
+    const first = await a.sign();
+    const [k0, k1] = await a.kids();
+    expect(decodeProtectedHeader(first).kid).to.equal(k0);
+    expect(k1).to.be.a('string').and.not.equal(k0);
+    clock.advance(30 * DAY - 1000);
+    expect(decodeProtectedHeader(await a.sign()).kid, 'a second before the rotation').to.equal(k0);
+    clock.advance(1000);
+    expect(decodeProtectedHeader(await a.sign()).kid, 'at the rotation').to.equal(k1);
+  });
+
+  it('keeps a token signed just before a rotation verifiable until it expires, and the key after that only as long as published', async () => {
+    const clock = new FakeClock();
+    const a = instance(new MemoryAssertionKeyStore(), clock, ring('k1'));
+    await a.sign();
+    clock.advance(30 * DAY - 1000);
+    const old = await a.sign();
+    const [k0] = await a.kids();
+    clock.advance(1000);
+    const next = await a.sign();
+    clock.advance(TTL_MS - 2000);
+    expect((await a.verify(old)).payload.sub).to.equal('alice');
+    expect(await a.kids(), 'published with the signing key and the one after it').to.include(k0);
+    await a.verify(next);
+    clock.advance(30 * DAY);
+    expect(await a.kids(), 'a period after it stopped signing').to.not.include(k0);
+  });
+
+  it('sets the JWK Set cache age from the schedule: never past the next change', async () => {
+    const clock = new FakeClock();
+    const a = instance(new MemoryAssertionKeyStore(), clock, ring('k1'));
+    await a.sign();
+    clock.advance(30 * DAY - 600_000);
+    expect((await a.keys.jwks()).maxAgeSeconds).to.equal(600);
+    clock.advance(600_000 - 10_000);
+    expect((await a.keys.jwks()).maxAgeSeconds, 'at least a minute').to.equal(60);
+  });
+
+  it('has two instances starting at once make one key per slot', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryAssertionKeyStore();
+    const [a, b] = [instance(store, clock, ring('k1')), instance(store, clock, ring('k1'))];
+    const [ta, tb] = await Promise.all([a.sign(), b.sign()]);
+    expect(decodeProtectedHeader(ta).kid).to.equal(decodeProtectedHeader(tb).kid);
+    expect((await store.list()).length).to.equal(2);
+    await a.verify(tb);
+    await b.verify(ta);
+  });
+
+  it('after a keyring rotation, reseals the next key with the new key; an instance signs with the newest key it can open', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryAssertionKeyStore();
+    const old = instance(store, clock, ring('k1'));
+    await old.sign();
+    const [k0, k1] = await old.kids();
+    expect((await store.list()).map((k) => k.sealedPrivateKey.split('.')[1])).to.deep.equal(['k1', 'k1']);
+    const rotated = instance(store, clock, ring('k2', 'k1'));
+    await rotated.sign();
+    expect((await store.list()).map((k) => k.sealedPrivateKey.split('.')[1]), 'the signing key stays; the next is resealed').to.deep.equal(['k1', 'k2']);
+    clock.advance(30 * DAY);
+    expect(decodeProtectedHeader(await rotated.sign()).kid).to.equal(k1);
+    // An instance not yet given k2 falls back to the key before, published long enough for its tokens.
+    const lagging = instance(store, clock, ring('k1'));
+    const fallback = await lagging.sign();
+    expect(decodeProtectedHeader(fallback).kid).to.equal(k0);
+    await rotated.verify(fallback);
+  });
+
+  it('fails INTERNAL, naming the key ids, when the instance can open no signing key', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryAssertionKeyStore();
+    await instance(store, clock, ring('k1')).sign();
+    const stranger = instance(store, clock, ring('k2'));
+    const error = await stranger.sign().then(() => null, (e: unknown) => e);
+    expect(error).to.be.instanceOf(MfaError);
+    expect(error).to.include({ reason: 'INTERNAL' });
+    expect((error as Error).message).to.match(/kids: mfa-\w+-0/);
+  });
+});
