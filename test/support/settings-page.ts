@@ -42,7 +42,7 @@ export function appCode(secret: string, periodsAhead = 0): string {
 /** axe-core's violations of impact serious or critical on what the page shows now, as "rule: target" lines. */
 export async function seriousViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol, so the page's Content-Security-Policy does not apply to it.
-  await page.evaluate(axe.source);
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source);
   const violations = await page.evaluate(async () => {
     const results = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] });
     return results.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => n.target.join(' ')) }));
@@ -116,8 +116,10 @@ export class Person {
     await this.page.getByRole('button', { name: 'Enable Two-Factor Authentication' }).click();
     await this.snap('choose-method');
     await this.page.getByRole('button', { name: 'Use an Authenticator App' }).click();
+    await this.snap('before-the-qr-code');
     await this.page.getByRole('button', { name: 'Continue' }).click();
     await this.page.getByRole('timer').filter({ hasText: /refreshes in/ }).waitFor();
+    await this.snap('qr-code');
   }
 
   qrCode() {
@@ -154,6 +156,7 @@ export class Person {
   async recoveryCodes(): Promise<string[]> {
     const list = this.page.getByRole('dialog', { name: 'Save your recovery codes' }).getByRole('listitem');
     await list.first().waitFor();
+    await this.snap('recovery-codes');
     return list.allTextContents();
   }
 

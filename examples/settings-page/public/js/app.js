@@ -12,12 +12,14 @@ let current = null;
 
 /** Shows `name` ('sign-in', 'code' or 'settings'), with an optional notice for the person. */
 async function goTo(name, message = '') {
+  if (current !== null && current !== name) views[current].leave?.();
+  // Load first, then show: the view never shows what it showed last time.
+  if ((await views[name].load?.()) === false) return;
   notice.textContent = message;
   notice.hidden = message === '';
-  if (current !== null && current !== name) views[current].leave?.();
   for (const [view, { element }] of Object.entries(views)) element.hidden = view !== name;
   current = name;
-  await views[name].enter();
+  views[name].enter();
 }
 
 const app = { goTo };

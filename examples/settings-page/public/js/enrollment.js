@@ -21,6 +21,7 @@ let enrollment = null; // the QR code shown: { enrollmentId, secret, qrCode, sec
 let ticker = null;
 let adding = false;
 let hooks = null;
+let signedOut = false; // enabling ended the session: nothing to refresh when the dialog closes
 
 function showStep(id) {
   for (const step of steps) step.hidden = step.id !== id;
@@ -89,6 +90,7 @@ document.getElementById('enroll-scan').addEventListener('submit', async (event) 
       showStep('enroll-added');
       return document.getElementById('enroll-added-done').focus();
     }
+    signedOut = true;
     dialog.close();
     showRecoveryCodes({
       recoveryCodes: answer.recoveryCodes,
@@ -99,6 +101,7 @@ document.getElementById('enroll-scan').addEventListener('submit', async (event) 
     });
   } catch (failure) {
     if (failure.signedOut) {
+      signedOut = true;
       dialog.close();
       return hooks.onSignedOut(failure.message);
     }
@@ -116,7 +119,7 @@ dialog.addEventListener('close', () => {
   stopStream();
   enrollment = null;
   if (pending !== null) api('/api/enrollment/cancel', { enrollmentId: pending.enrollmentId }).catch(() => {});
-  hooks?.onClosed();
+  if (!signedOut) hooks.onClosed();
 });
 
 /**
@@ -127,6 +130,7 @@ dialog.addEventListener('close', () => {
 export function openEnrollment(add, callbacks) {
   adding = add;
   hooks = callbacks;
+  signedOut = false;
   document.getElementById('enroll-title').textContent = add ? 'Add an authenticator app' : 'Enable Two-Factor Authentication';
   existingField.hidden = !add;
   existing.required = add;

@@ -18,9 +18,10 @@ function button(text, label, onClick, className = 'secondary') {
 
 function row(what, when, ...buttons) {
   const li = document.createElement('li');
-  li.append(Object.assign(document.createElement('span'), { className: 'what', textContent: what }));
-  if (when) li.append(Object.assign(document.createElement('span'), { className: 'when', textContent: when }));
-  li.append(...buttons);
+  const text = Object.assign(document.createElement('div'), { className: 'what' });
+  text.append(Object.assign(document.createElement('span'), { textContent: what }));
+  if (when) text.append(Object.assign(document.createElement('span'), { className: 'when', textContent: when }));
+  li.append(text, ...buttons);
   return li;
 }
 
@@ -30,12 +31,14 @@ export function initSettings(app) {
   const signedOut = (message) => app.goTo('sign-in', message);
   const onSignedOut = (error) => signedOut(error.message);
 
+  /** Reads the account and shows it; false when the session turned out to be over (then on to sign in). */
   async function refresh() {
     try {
       account = await api('/api/account');
     } catch (failure) {
-      if (failure.signedOut) return signedOut(failure.message);
-      throw failure;
+      if (!failure.signedOut) throw failure;
+      await signedOut(failure.message);
+      return false;
     }
     $('account-user').textContent = account.userId;
     $('mfa-off').hidden = account.mfaEnabled;
@@ -47,6 +50,7 @@ export function initSettings(app) {
     $('recovery-left').textContent = `${account.recoveryCodesRemaining} recovery codes left.`;
     $('authenticator-list').replaceChildren(...account.authenticators.map(authenticatorRow));
     $('device-list').replaceChildren(...(account.devices.length > 0 ? account.devices.map(deviceRow) : [row('No remembered devices.', '')]));
+    return true;
   }
 
   function showNotice(message) {
@@ -131,9 +135,12 @@ export function initSettings(app) {
   );
 
   return {
-    async enter() {
-      await refresh();
+    async load() {
+      if (!(await refresh())) return false;
       await followActivity();
+      return true;
+    },
+    enter() {
       $('settings-title').focus({ preventScroll: true });
     },
     leave: stopActivity,
