@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { buildDist } from '../support/build-dist.js';
 import { ensureChromium, launchChromium } from '../support/chromium.js';
+import { eventually } from '../support/eventually.js';
 import { appCode, Person, seriousViolations, startDemo, type Demo } from '../support/settings-page.js';
 
 /**
@@ -140,6 +141,40 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
       await carol.page.getByRole('button', { name: 'Enable Two-Factor Authentication' }).waitFor();
     } finally {
       await carol.close();
+    }
+  });
+
+  it('works with the keyboard alone, and closing the QR code (Escape) ends the enrollment stream on the service', async () => {
+    const dave = await Person.open(browser, demo, 'dave');
+    const focused = () => dave.page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.id);
+    try {
+      await dave.heading('Sign in').waitFor();
+      expect(await focused()).to.equal('sign-in-user');
+      await dave.page.keyboard.type('dave');
+      await dave.page.keyboard.press('Tab');
+      await dave.page.keyboard.type('demo');
+      await dave.page.keyboard.press('Enter');
+      await dave.heading('Sign-in & Security').waitFor();
+      for (let tabs = 0; tabs < 5 && (await focused()) !== 'Enable Two-Factor Authentication'; tabs += 1) await dave.page.keyboard.press('Tab');
+      expect(await focused()).to.equal('Enable Two-Factor Authentication');
+      await dave.page.keyboard.press('Enter');
+      expect(await focused()).to.equal('Use an Authenticator App');
+      await dave.page.keyboard.press('Enter');
+      expect(await focused()).to.equal('Continue');
+      await dave.page.keyboard.press('Enter');
+      await dave.page.getByRole('timer').filter({ hasText: /refreshes in/ }).waitFor();
+      expect(await focused()).to.equal('enroll-code');
+
+      await dave.page.keyboard.press('Escape');
+      await dave.page.getByRole('dialog').waitFor({ state: 'hidden' });
+      expect(await focused(), 'the focus goes back to the button that opened it').to.equal('Enable Two-Factor Authentication');
+      // The browser closed its event stream; the backend cancelled the gRPC stream (the service logs how each call ended).
+      await eventually(async () => {
+        const lines = (await demo.serviceLog()).split('\n').filter((line) => line.includes('"method":"WatchTotpEnrollment"') && line.includes('"caller":"settings-page"'));
+        expect(lines.some((line) => line.includes('"reason":"CALL_ENDED"')), 'a WatchTotpEnrollment call that ended CANCELLED').to.equal(true);
+      }, 5000);
+    } finally {
+      await dave.close();
     }
   });
 });

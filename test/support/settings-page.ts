@@ -5,6 +5,7 @@
  * Chromium by what is on screen (labels, button texts, the QR image), reading
  * the TOTP secret from the QR code as a phone would.
  */
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import axe from 'axe-core';
@@ -20,6 +21,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface Demo {
   readonly url: string;
   readonly output: () => string;
+  /** The log of the service the demo started (the file its first lines name). */
+  serviceLog(): Promise<string>;
   stop(): Promise<number | null>;
 }
 
@@ -31,7 +34,12 @@ export async function startDemo(env: Record<string, string>): Promise<Demo> {
     env: { ...process.env, REDIS_URL: '', MONGO_URL: '', MFA_ADDR: '', ...env, DEMO_PORT: String(port) },
   });
   await child.waitUntil('the settings page demo', () => child.output().includes('the settings page is on'), 60_000);
-  return { url: `http://localhost:${port}/`, output: child.output, stop: () => child.stop() };
+  const serviceLog = async () => {
+    const file = /\(its log: (.+)\)/.exec(child.output())?.[1];
+    if (file === undefined) throw new Error(`the demo did not name its service's log:\n${child.output()}`);
+    return readFile(file, 'utf8');
+  };
+  return { url: `http://localhost:${port}/`, output: child.output, serviceLog, stop: () => child.stop() };
 }
 
 /** The TOTP code an authenticator app shows for `secret`, `periodsAhead` periods from now (one ahead is accepted at once). */

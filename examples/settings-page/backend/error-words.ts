@@ -19,6 +19,10 @@ const WORDS: Record<string, string> = {
   DEVICE_NOT_FOUND: 'That device is no longer remembered.',
   STORE_UNAVAILABLE: 'The service is busy. Try again in a moment.',
   SHUTTING_DOWN: 'The service is restarting. Try again in a moment.',
+  UNAVAILABLE: 'The sign-in service cannot be reached. Try again in a moment.',
+  // This backend's own tokens do not allow the call: a setup error of the demo (MFA_TOKEN, MFA_ADMIN_TOKEN).
+  UNAUTHENTICATED: 'This page is not allowed to call the sign-in service (its token is missing or wrong).',
+  ADMIN_REQUIRED: 'The activity cannot be shown: this page is not an admin caller of the service (MFA_ADMIN_TOKEN).',
 };
 
 /** The HTTP status the page gets for a failed call. */

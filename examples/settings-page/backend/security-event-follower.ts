@@ -5,9 +5,9 @@
  * this to its notifications service and read from there. It follows from
  * "now" and keeps its cursor in memory, reconnecting after a second when the
  * stream ends (a restart of the service, say): no event is missed while the
- * backend runs.
+ * backend runs. A token that may not follow is reported once, not retried.
  */
-import type { ClientReadableStream, Metadata } from '@grpc/grpc-js';
+import { status, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { MfaServiceClient, SecurityEvent, WatchSecurityEventsResponse } from 'mfa-service/client';
 
 type Listener = (event: SecurityEvent) => void;
@@ -38,7 +38,14 @@ export class SecurityEventFollower {
       this.deps.log(`security events: ${why}; following again in 1 s`);
       this.retry = setTimeout(() => this.start(), 1000);
     };
-    call.on('error', (error: Error) => again(error.message));
+    call.on('error', (error: ServiceError) => {
+      if (error.code === status.PERMISSION_DENIED || error.code === status.UNAUTHENTICATED) {
+        // Calling again will not help: the token is not an event caller's (MFA_EVENTS_TOKEN).
+        this.deps.log(`security events: not followed (${error.details}); the activity list shows no live updates`);
+        return;
+      }
+      again(error.message);
+    });
     call.on('end', () => again('the stream ended'));
   }
 

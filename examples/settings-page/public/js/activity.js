@@ -18,9 +18,14 @@ export async function followActivity() {
   stopActivity();
   source = new EventSource('/api/activity/events');
   source.addEventListener('activity', (event) => list.prepend(item(JSON.parse(event.data))));
-  const { items } = await api('/api/activity');
-  list.replaceChildren(...items.map(item));
-  if (items.length === 0) list.append(Object.assign(document.createElement('li'), { className: 'empty', textContent: 'Nothing yet.' }));
+  const empty = (text) => Object.assign(document.createElement('li'), { className: 'empty', textContent: text });
+  try {
+    const { items } = await api('/api/activity');
+    list.replaceChildren(...(items.length > 0 ? items.map(item) : [empty('Nothing yet.')]));
+  } catch (failure) {
+    if (failure.signedOut) throw failure;
+    list.replaceChildren(empty(failure.message));
+  }
 }
 
 export function stopActivity() {
