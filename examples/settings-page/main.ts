@@ -17,6 +17,10 @@ import { startWebApp } from './backend/web-app.js';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
 const log = (line: string) => process.stdout.write(`settings-page: ${line}\n`);
+function fail(error: Error): never {
+  process.stderr.write(`settings-page: ${error.message}\n`);
+  process.exit(1);
+}
 
 let config: DemoConfig;
 try {
@@ -27,15 +31,15 @@ try {
   process.exit(2);
 }
 
-const started = config.external === null ? await startService() : null;
+const started = config.external === null ? await startService().catch(fail) : null;
 if (started !== null) log(`started the MFA service on ${started.address} (its log: ${started.logFile})`);
 const backend = createBackend(config.external ?? started!, log);
 backend.activity.start();
 const routes = [...signInRoutes(backend), ...settingsRoutes(backend), ...enrollmentRoutes(backend), ...activityRoutes(backend)];
 const server = await startWebApp(backend, routes, PUBLIC_DIR, config.port).catch(async (error: NodeJS.ErrnoException) => {
+  backend.close();
   await started?.stop();
-  process.stderr.write(`settings-page: ${error.code === 'EADDRINUSE' ? `port ${config.port} is in use; set DEMO_PORT` : error.message}\n`);
-  process.exit(1);
+  return fail(error.code === 'EADDRINUSE' ? new Error(`port ${config.port} is in use; set DEMO_PORT`) : error);
 });
 const address = server.address();
 log(`the settings page is on http://localhost:${typeof address === 'object' && address !== null ? address.port : config.port}/ (Ctrl-C stops it)`);

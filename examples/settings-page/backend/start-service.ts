@@ -53,15 +53,21 @@ export async function startService(env: NodeJS.ProcessEnv = process.env): Promis
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const line = output.split('\n').find((l) => l.includes('"msg":"mfa-service listening"') && l.endsWith('}'));
-      if (line !== undefined) resolve((JSON.parse(line) as { port: number }).port);
+      if (line === undefined) return;
+      // Started: from here on its output goes to the log file only.
+      child.stdout.off('data', onData);
+      child.stderr.off('data', onData);
+      child.off('exit', onExit);
+      resolve((JSON.parse(line) as { port: number }).port);
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
+    const onExit = (code: number | null) => {
       // A configuration error is one line starting "mfa-service:"; show it as it is.
       const reason = output.split('\n').find((line) => line.startsWith('mfa-service:')) ?? `exit code ${code}; see ${logFile}`;
       reject(new Error(`the MFA service did not start: ${reason}`));
-    });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', onExit);
   });
 
   const address = `127.0.0.1:${port}`;
