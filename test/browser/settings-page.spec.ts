@@ -9,7 +9,7 @@ import { appCode, Person, seriousViolations, startDemo, type Demo } from '../sup
  * Issue 24: the settings page, through Chromium, as a person uses it. One
  * Chromium and one demo (with its own service on the embedded stores) for
  * the file; each flow has its own demo user and browser context. A QR code
- * lasts 6 s here, so that the test sees it refresh; a lockout lasts 1 s.
+ * lasts 5 s here, so that the test sees it refresh; a lockout lasts 1 s.
  * Codes: Confirm spends the current period's code, and the next period's
  * code is accepted at once, so no flow waits for a period to pass.
  */
@@ -21,10 +21,10 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
   before(async function () {
     this.timeout(600_000); // installing Chromium, the first time on a fresh machine
     await ensureChromium((line) => console.log(`      ${line}`));
-    await buildDist(); // the demo starts dist/main.js, as `npm run demo` does after its build
     [browser, demo] = await Promise.all([
       launchChromium(),
-      startDemo({ MFA_ENROLLMENT_TTL_SECONDS: '6', MFA_LOCKOUT_SECONDS: '1', MFA_MAX_FAILED_ATTEMPTS: '3' }),
+      // The demo starts dist/main.js, as `npm run demo` does after its build.
+      buildDist().then(() => startDemo({ MFA_ENROLLMENT_TTL_SECONDS: '5', MFA_LOCKOUT_SECONDS: '1', MFA_MAX_FAILED_ATTEMPTS: '3' })),
     ]);
   });
 
@@ -48,9 +48,9 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
       await alice.page.getByRole('timer').filter({ hasText: /refreshes in (1|2) seconds?|Refreshing/ }).waitFor();
       const before = await alice.countdown();
       await alice.waitForNewQrCode();
+      expect(await alice.countdown(), 'the countdown of the new QR code').to.be.greaterThan(Math.max(before, 2));
       const secret = await alice.scanQrCode();
       expect(secret).to.not.equal(first);
-      expect(await alice.countdown()).to.be.greaterThan(Math.max(before, 2));
 
       await alice.verifyEnrollment(appCode(secret));
       const recoveryCodes = await alice.recoveryCodes();
@@ -97,9 +97,9 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
   it('tells a reused code, a wrong code and the lockout with its time left in words, the reason in a tooltip', async () => {
     const bob = await Person.open(browser, demo, 'bob');
     try {
-      const { secret } = await bob.enableTwoFactor();
+      const { secret, spentCode } = await bob.enableTwoFactor();
       await bob.signIn();
-      await bob.enterCode(appCode(secret)); // the code that turned MFA on
+      await bob.enterCode(spentCode); // the code that turned MFA on (its period may have ended since: still in the window)
       expect(await bob.alert().textContent()).to.equal('That code was already used. Wait for the next code in your authenticator app.');
       expect(await bob.alert().getAttribute('title')).to.equal('Reason: CODE_REUSED');
       // The code box keeps the focus (its text selected), so the next try is typed at once.
@@ -125,7 +125,7 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
     }
   });
 
-  it('signs in with a recovery code, then turns MFA off with a code from the app, which signs the user out', async () => {
+  it('signs in with recovery codes, adds and removes an authenticator app, then turns MFA off with a code from the app, which signs the user out', async () => {
     const carol = await Person.open(browser, demo, 'carol');
     try {
       const { secret, recoveryCodes } = await carol.enableTwoFactor();
@@ -134,7 +134,24 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
       await carol.heading('Sign-in & Security').waitFor();
       await carol.page.getByText('9 recovery codes left.').waitFor();
 
-      await carol.turnOff(appCode(secret, 1));
+      // A second app: its own code, and a recovery code as the proof of an existing factor.
+      const second = await carol.addAuthenticatorApp(recoveryCodes[1]!);
+      const authenticators = carol.page.getByRole('region', { name: 'Authenticators' });
+      await authenticators.getByRole('listitem').nth(1).waitFor();
+      expect(await authenticators.getByRole('listitem').count()).to.equal(2);
+      // Removing one (with the next code of that app: its first one was spent) signs the user out everywhere.
+      await authenticators.getByRole('button', { name: 'Remove Authenticator app' }).nth(1).click();
+      const remove = carol.page.getByRole('dialog', { name: 'Remove Authenticator app' });
+      await remove.getByRole('textbox').fill(appCode(second, 1));
+      await remove.getByRole('button', { name: 'Remove' }).click();
+      await carol.heading('Sign in').waitFor();
+      expect(await carol.notice().textContent()).to.match(/was removed, and you were signed out everywhere/);
+
+      await carol.signIn();
+      await carol.enterCode(recoveryCodes[2]!);
+      await carol.heading('Sign-in & Security').waitFor();
+      expect(await authenticators.getByRole('listitem').count()).to.equal(1);
+      await carol.turnOff(appCode(secret, 1)); // the first app's period after the one Confirm spent
       await carol.heading('Sign in').waitFor();
       expect(await carol.notice().textContent()).to.equal('Two-factor authentication is off, and you were signed out everywhere. Sign in again.');
       await carol.signIn(); // no code step any more

@@ -170,19 +170,38 @@ export class Person {
 
   /**
    * Signs in without MFA and turns it on with the first QR code (or the next
-   * one, when fewer than 3 seconds are left of it): the secret and the
-   * recovery codes. Leaves the person signed out, as enabling does.
+   * one, when fewer than 3 seconds are left of it): the secret, the
+   * recovery codes and the code that Confirm spent. Leaves the person signed
+   * out, as enabling does.
    */
-  async enableTwoFactor(): Promise<{ secret: string; recoveryCodes: string[] }> {
+  async enableTwoFactor(): Promise<{ secret: string; recoveryCodes: string[]; spentCode: string }> {
     await this.signIn();
     await this.startEnrollment();
     if ((await this.countdown()) < 3) await this.waitForNewQrCode();
     const secret = await this.scanQrCode();
-    await this.verifyEnrollment(appCode(secret));
+    const spentCode = appCode(secret);
+    await this.verifyEnrollment(spentCode);
     const recoveryCodes = await this.recoveryCodes();
     await this.page.getByRole('button', { name: 'I saved them, sign in again' }).click();
     await this.heading('Sign in').waitFor();
-    return { secret, recoveryCodes };
+    return { secret, recoveryCodes, spentCode };
+  }
+
+  /** "Add an authenticator app": scans the new QR code, confirms with its code and `existingCode`; the new app's secret. */
+  async addAuthenticatorApp(existingCode: string): Promise<string> {
+    await this.page.getByRole('button', { name: 'Add an authenticator app' }).click();
+    const dialog = this.page.getByRole('dialog', { name: 'Add an authenticator app' });
+    await dialog.getByRole('button', { name: 'Use an Authenticator App' }).click();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await this.page.getByRole('timer').filter({ hasText: /refreshes in/ }).waitFor();
+    if ((await this.countdown()) < 3) await this.waitForNewQrCode();
+    const secret = await this.scanQrCode();
+    await dialog.getByRole('textbox', { name: 'Code from the app' }).fill(appCode(secret));
+    await dialog.getByRole('textbox', { name: 'A code from an authenticator you already have, or a recovery code' }).fill(existingCode);
+    await dialog.getByRole('button', { name: 'Verify' }).click();
+    await dialog.getByText('The authenticator app was added.').waitFor();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    return secret;
   }
 
   /** Clicks the two-factor switch, and turns it off with `code`. */

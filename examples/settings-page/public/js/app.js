@@ -17,6 +17,7 @@ async function goTo(name, message = '') {
   if ((await views[name].load?.()) === false) return;
   notice.textContent = message;
   notice.hidden = message === '';
+  notice.removeAttribute('title');
   for (const [view, { element }] of Object.entries(views)) element.hidden = view !== name;
   current = name;
   views[name].enter();

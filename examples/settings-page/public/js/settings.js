@@ -26,13 +26,13 @@ function row(what, when, ...buttons) {
 }
 
 export function initSettings(app) {
-  let account = null;
   // What a change that logs the user out (or a revoked session) leads to.
   const signedOut = (message) => app.goTo('sign-in', message);
   const onSignedOut = (error) => signedOut(error.message);
 
   /** Reads the account and shows it; false when the session turned out to be over (then on to sign in). */
   async function refresh() {
+    let account;
     try {
       account = await api('/api/account');
     } catch (failure) {
@@ -53,9 +53,12 @@ export function initSettings(app) {
     return true;
   }
 
-  function showNotice(message) {
+  /** A failed change outside a dialog: said at the top of the page (or, when the session is over, at sign-in). */
+  function report(failure) {
+    if (failure.signedOut) return signedOut(failure.message);
     const notice = $('notice');
-    notice.textContent = message;
+    notice.textContent = failure.message;
+    notice.title = `Reason: ${failure.reason}`;
     notice.hidden = false;
   }
 
@@ -86,7 +89,7 @@ export function initSettings(app) {
     form.append(Object.assign(document.createElement('button'), { type: 'submit', textContent: 'Save' }), button('Cancel', 'Cancel renaming', () => refresh()));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      await api('/api/authenticators/rename', { authenticatorId: authenticator.id, label: input.value }).then(() => refresh(), (failure) => showNotice(failure.message));
+      await api('/api/authenticators/rename', { authenticatorId: authenticator.id, label: input.value }).then(() => refresh(), report);
     });
     li.replaceChildren(form);
     input.select();
@@ -94,7 +97,7 @@ export function initSettings(app) {
 
   function deviceRow(device) {
     return row(device.label, `Remembered ${date(device.createdAt)}, until ${date(device.expiresAt)}`, button('Forget', `Forget ${device.label}`, async () => {
-      await api('/api/devices/forget', { deviceId: device.id }).catch((failure) => showNotice(failure.message));
+      await api('/api/devices/forget', { deviceId: device.id }).catch(report);
       await refresh();
     }));
   }
