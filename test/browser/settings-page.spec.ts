@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { buildDist } from '../support/build-dist.js';
@@ -55,6 +56,9 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
       await alice.verifyEnrollment(appCode(secret));
       const recoveryCodes = await alice.recoveryCodes();
       expect(recoveryCodes).to.have.length(10);
+      const [download] = await Promise.all([alice.page.waitForEvent('download'), alice.page.getByRole('button', { name: 'Download' }).click()]);
+      expect(download.suggestedFilename()).to.equal('recovery-codes.txt');
+      expect(await readFile((await download.path())!, 'utf8')).to.equal(`${recoveryCodes.join('\n')}\n`);
       expect(await seriousViolations(alice.page), 'the recovery codes').to.deep.equal([]);
       await alice.page.getByRole('button', { name: 'I saved them, sign in again' }).click();
       await alice.heading('Sign in').waitFor();
