@@ -38,7 +38,8 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
     const alice = await Person.open(browser, demo, 'alice');
     try {
       await alice.signIn();
-      expect(await seriousViolations(alice.page), 'sign-in, settings').to.deep.equal([]);
+      await alice.heading('Sign-in & Security').waitFor();
+      expect(await seriousViolations(alice.page), 'the settings with MFA off').to.deep.equal([]);
       await alice.startEnrollment();
       // The code box has the focus at once: scan, then type.
       expect(await alice.page.evaluate(() => document.activeElement?.id)).to.equal('enroll-code');
@@ -170,6 +171,7 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
     const focused = () => dave.page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.id);
     try {
       await dave.heading('Sign in').waitFor();
+      expect(await seriousViolations(dave.page), 'the sign-in page').to.deep.equal([]);
       expect(await focused()).to.equal('sign-in-user');
       await dave.page.keyboard.type('dave');
       await dave.page.keyboard.press('Tab');
