@@ -4,7 +4,8 @@ import type { Browser } from 'playwright-core';
 import { buildDist } from '../support/build-dist.js';
 import { ensureChromium, launchChromium } from '../support/chromium.js';
 import { eventually } from '../support/eventually.js';
-import { appCode, Person, seriousViolations, startDemo, type Demo } from '../support/settings-page.js';
+import { seriousViolations } from '../support/accessibility.js';
+import { appCode, Person, startDemo, type Demo } from '../support/settings-page.js';
 
 /**
  * Issue 24: the settings page, through Chromium, as a person uses it. One

@@ -8,7 +8,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startChild, type Child } from '../../dev/child-process.js';
 import { freePort } from '../../dev/free-port.js';
@@ -45,17 +44,6 @@ export async function startDemo(env: Record<string, string>): Promise<Demo> {
 /** The TOTP code an authenticator app shows for `secret`, `periodsAhead` periods from now (one ahead is accepted at once). */
 export function appCode(secret: string, periodsAhead = 0): string {
   return generateTotp(secret, new Date(Date.now() + periodsAhead * 30_000));
-}
-
-/** axe-core's violations of impact serious or critical on what the page shows now, as "rule: target" lines. */
-export async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol, so the page's Content-Security-Policy does not apply to it.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const results = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] });
-    return results.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
 }
 
 /** Called at each step worth a screenshot (the screenshots script saves them; tests pass nothing). */
