@@ -1,0 +1,37 @@
+// The second step of signing in: a code from the app or a recovery code,
+// and "Remember this device".
+import { api, showError } from './api.js';
+
+export function initCodeStep(app) {
+  const form = document.getElementById('code-form');
+  const code = document.getElementById('code-input');
+  const remember = document.getElementById('remember-device');
+  const error = form.querySelector('.error');
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    showError(error, null);
+    try {
+      await api('/api/sign-in/code', { code: code.value, rememberDevice: remember.checked });
+      await app.goTo('settings');
+    } catch (failure) {
+      if (failure.signedOut) return app.goTo('sign-in', failure.message);
+      showError(error, failure);
+      code.select();
+    }
+  });
+
+  document.getElementById('code-cancel').addEventListener('click', async () => {
+    await api('/api/sign-out', {});
+    await app.goTo('sign-in');
+  });
+
+  return {
+    enter() {
+      showError(error, null);
+      code.value = '';
+      remember.checked = false;
+      code.focus();
+    },
+  };
+}
