@@ -37,6 +37,14 @@ export const ErrorReason = {
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   /** MFA_MAX_CONSECUTIVE_FAILURES failed checks in a row suspended the user's TOTP authenticators (issue 22). */
   TOTP_SUSPENDED: 'TOTP_SUSPENDED',
+  /** MFA_WEBAUTHN_RP_ID and MFA_WEBAUTHN_ORIGINS are not set: security keys are off (issue 23). */
+  WEBAUTHN_NOT_CONFIGURED: 'WEBAUTHN_NOT_CONFIGURED',
+  /** An unknown, expired, already used, cross-purpose or another user's WebAuthn challenge or registration. */
+  CHALLENGE_NOT_FOUND: 'CHALLENGE_NOT_FOUND',
+  /** The security key's credential is registered already, to this user or another. */
+  CREDENTIAL_IN_USE: 'CREDENTIAL_IN_USE',
+  /** A security key's answer failed a check (origin, RP ID, signature, challenge, user verification, counter); the log says which. */
+  WEBAUTHN_INVALID: 'WEBAUTHN_INVALID',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

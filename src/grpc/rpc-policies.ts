@@ -69,6 +69,10 @@ export const RPC_POLICIES: RpcPolicies = {
     },
   },
   WatchSecurityEvents: { access: 'events', checksCode: false },
+  BeginWebAuthnRegistration: { access: 'caller', checksCode: false },
+  FinishWebAuthnRegistration: { access: 'caller', checksCode: true },
+  BeginWebAuthnAuthentication: { access: 'caller', checksCode: false },
+  VerifyWebAuthn: { access: 'caller', checksCode: true },
 };
 
 /**

@@ -20,6 +20,10 @@ import { SecurityEventWatchService } from './security-events/security-event-watc
 import { SessionService } from './sessions/session-service.js';
 import { StatusService } from './status/status-service.js';
 import { VerificationService } from './verification/verification-service.js';
+import type { WebAuthnSettings } from '../domain/webauthn.js';
+import { AssertionChecks } from './webauthn/assertion-checks.js';
+import { AuthenticationService } from './webauthn/authentication-service.js';
+import { RegistrationService } from './webauthn/registration-service.js';
 
 /** The settings the services read (config.ts documents each; a Config has them all). */
 export interface ServiceSettings {
@@ -38,6 +42,8 @@ export interface ServiceSettings {
   /** MFA_TOTP_COPY_SECONDS: the login copy's time to live; 0 turns it off. */
   readonly loginCopySeconds: number;
   readonly storeTimeoutMs: number;
+  /** Security keys (MFA_WEBAUTHN_*); null or absent: off (WEBAUTHN_NOT_CONFIGURED). */
+  readonly webauthn?: WebAuthnSettings | null;
 }
 
 /** The services the gRPC handlers call, one per capability. */
@@ -53,6 +59,8 @@ export interface MfaServices {
   readonly admin: AdminService;
   readonly audit: AuditService;
   readonly securityEvents: SecurityEventWatchService;
+  readonly webauthnRegistration: RegistrationService;
+  readonly webauthnAuthentication: AuthenticationService;
 }
 
 /** The services, and the relay of their security events (which the caller starts and stops). */
@@ -100,7 +108,13 @@ export function createServices(
       maxConsecutiveFailures: config.maxConsecutiveFailures,
     },
   });
-  const codeChecks = new CodeChecks({ lockout, box, recoveryCodes });
+  const webauthn = config.webauthn ?? null;
+  const { challenges } = stores;
+  const assertions =
+    webauthn === null
+      ? null
+      : new AssertionChecks({ settings: webauthn, challenges, factors, lockout, events, logger: logger.child({ component: 'webauthn' }) });
+  const codeChecks = new CodeChecks({ lockout, box, recoveryCodes, assertions });
   const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
   const devices = new DeviceService({
     factors,
@@ -140,6 +154,11 @@ export function createServices(
       clock,
       heartbeatMs: config.eventHeartbeatSeconds * 1000,
     }),
+    webauthnRegistration: new RegistrationService({
+      settings: webauthn, factors, challenges, claims: stores.credentialClaims, codeChecks, sessions, box, recoveryCodes, events, clock, random,
+      maxAuthenticators, logger: logger.child({ component: 'webauthn' }),
+    }),
+    webauthnAuthentication: new AuthenticationService({ settings: webauthn, factors, challenges, clock, random }),
     relay,
   };
 }

@@ -12,7 +12,11 @@ import { MemoryLoginCopyStore } from './memory/memory-login-copy-store.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
 import { MongoSecurityEventLog } from './mongo/mongo-security-event-log.js';
-import type { AttemptStore, FactorStore, Notifier, OutboxStore, PendingEnrollmentStore, RevocationCache, SecurityEventLog, LoginCopyStore } from './ports/index.js';
+import type { AttemptStore, CredentialClaimStore, FactorStore, Notifier, OutboxStore, PendingEnrollmentStore, RevocationCache, SecurityEventLog, LoginCopyStore, WebAuthnChallengeStore } from './ports/index.js';
+import { MemoryCredentialClaimStore } from './memory/memory-credential-claim-store.js';
+import { MemoryWebAuthnChallengeStore } from './memory/memory-webauthn-challenge-store.js';
+import { MongoCredentialClaimStore } from './mongo/mongo-credential-claim-store.js';
+import { RedisWebAuthnChallengeStore } from './redis/redis-webauthn-challenge-store.js';
 import { connectRedis, createRedis, userKey, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisNotifier } from './redis/redis-notifier.js';
@@ -53,6 +57,10 @@ export interface Stores {
   readonly confirmations: Notifier;
   /** Relayed security events (WatchSecurityEvents). */
   readonly eventNotices: Notifier;
+  /** WebAuthn challenges and registrations (Redis). */
+  readonly challenges: WebAuthnChallengeStore;
+  /** Which user each WebAuthn credential ID belongs to (MongoDB). */
+  readonly credentialClaims: CredentialClaimStore;
   readonly probes: readonly StoreProbe[];
   close(): Promise<void>;
 }
@@ -81,6 +89,8 @@ export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Pro
       securityEvents: new MemorySecurityEventLog(),
       confirmations: new MemoryNotifier(),
       eventNotices: new MemoryNotifier(),
+      challenges: new MemoryWebAuthnChallengeStore(clock),
+      credentialClaims: new MemoryCredentialClaimStore(),
       probes: [],
       close: async () => {},
     };
@@ -145,6 +155,8 @@ async function storesOn(
     confirmations: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (userId) => userKey(keyPrefix, userId, 'confirmed') }),
     // One channel for the whole deployment (its hash tag puts it on one Cluster shard).
     eventNotices: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (topic) => `${keyPrefix}{${topic}}:relayed` }),
+    challenges: new RedisWebAuthnChallengeStore({ redis, clock, keyPrefix }),
+    credentialClaims: new MongoCredentialClaimStore(db),
     probes: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongodb', ping: () => db.command({ ping: 1 }) },

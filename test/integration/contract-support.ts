@@ -1,7 +1,7 @@
 import type { RecoveryCodeSet } from '../../src/domain/recovery-codes.js';
 import type {
   AttemptStore,
-  AuthenticatorRecord,
+  TotpAuthenticatorRecord,
   Notifier,
   DeviceRecord,
   FactorStore,
@@ -52,6 +52,6 @@ export function device(id: string, at: Date, overrides: Partial<DeviceRecord> = 
 /** The id of the authenticator the contract tests enable with. */
 export const FIRST = 'aut_aaaaaaaaaaaaaaaa';
 
-export function authenticator(id: string, at: Date, overrides: Partial<AuthenticatorRecord> = {}): AuthenticatorRecord {
+export function authenticator(id: string, at: Date, overrides: Partial<TotpAuthenticatorRecord> = {}): TotpAuthenticatorRecord {
   return { authenticatorId: id, label: `label ${id.slice(4, 8)}`, sealedSecret: `sealed-${id}`, lastTimeStep: 0, createdAt: at, lastUsedAt: null, ...overrides };
 }

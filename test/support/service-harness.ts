@@ -1,3 +1,5 @@
+import { MemoryCredentialClaimStore } from '../../src/stores/memory/memory-credential-claim-store.js';
+import { MemoryWebAuthnChallengeStore } from '../../src/stores/memory/memory-webauthn-challenge-store.js';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
@@ -59,7 +61,7 @@ export function serviceHarness(env: Record<string, string> = {}, options: Harnes
   const confirmations = new MemoryNotifier();
   const securityEvents = new MemorySecurityEventLog();
   const loginCopies = new MemoryLoginCopyStore({ clock, ttlMs: 7 * 86_400_000 });
-  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), loginCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier() };
+  const stores = { factors, pending, attempts, revocations: new MemoryRevocationCache(), loginCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier(), challenges: new MemoryWebAuthnChallengeStore(clock), credentialClaims: new MemoryCredentialClaimStore() };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random, logger: pino({ level: 'silent' }) });
   const services = build(keyring);

@@ -14,3 +14,5 @@ export * from './outbox-store.js';
 export * from './pending-enrollment-store.js';
 export * from './revocation-cache.js';
 export * from './security-event-log.js';
+export * from './credential-claim-store.js';
+export * from './webauthn-challenge-store.js';
