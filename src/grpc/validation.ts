@@ -154,8 +154,8 @@ export class RequestValidator {
     }
     if (assertion !== undefined) return { code: '', assertion: this.assertion(fields.assertion, assertion) };
     if (!hasCode && required) {
-      this.#add(fields.code, `one of ${fields.code} and ${fields.assertion} is required`);
-      this.#add(fields.assertion, `one of ${fields.code} and ${fields.assertion} is required`);
+      this.#add(fields.code, 'is required');
+      this.#add(fields.assertion, `is required when ${fields.code} is empty`);
       return { code, assertion: null };
     }
     return { code: hasCode ? checkCode(code) : '', assertion: null };

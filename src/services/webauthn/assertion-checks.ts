@@ -1,6 +1,7 @@
 import { verifyAuthenticationResponse, type AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Logger } from 'pino';
 import { runDetached } from '../../call-scope.js';
+import type { Clock } from '../../domain/clock.js';
 import { ErrorReason } from '../../domain/errors.js';
 import { counterRegressed, type WebAuthnProof, type WebAuthnSettings } from '../../domain/webauthn.js';
 import { isWebAuthn, type FactorRecord, type FactorStore, type WebAuthnChallengeStore } from '../../stores/ports/index.js';
@@ -45,6 +46,7 @@ export class AssertionChecks {
       readonly factors: FactorStore;
       readonly lockout: Lockout;
       readonly events: SecurityEventFactory;
+      readonly clock: Clock;
       readonly logger: Logger;
     },
   ) {}
@@ -54,7 +56,8 @@ export class AssertionChecks {
     const { userId } = record;
     await this.deps.lockout.throwIfLocked(userId);
     const challenge = await this.deps.challenges.take(userId, 'authentication', input.challengeId);
-    if (challenge === null) throw challengeNotFound();
+    // Redis's TTL ends it too; the time is checked here as well, so that it ends on the service's clock.
+    if (challenge === null || challenge.expiresAt.getTime() <= this.deps.clock.now().getTime()) throw challengeNotFound();
     const refuse = (check: string, detail?: Record<string, unknown>): CheckFailure => {
       this.deps.logger.info({ userId, check, ...detail }, "a security key's answer was refused");
       return { failure: ErrorReason.WEBAUTHN_INVALID };

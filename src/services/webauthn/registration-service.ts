@@ -152,6 +152,8 @@ export class RegistrationService {
     const response = JSON.parse(request.credentialJson) as RegistrationResponseJSON;
     const recordedText = await this.deps.challenges.outcome(userId, registrationId);
     const recorded = recordedText === null ? null : parseOutcome(recordedText);
+    // Redis's TTL ends it too; checked on the service's clock as well. A finished one is kept longer, for retries.
+    if (recorded === null && registration.expiresAt.getTime() <= this.deps.clock.now().getTime()) throw challengeNotFound('registration');
     // Finished with another key already: this registration is spent.
     if (recorded !== null && recorded.credentialId !== response.id) throw challengeNotFound('registration');
     const record = await this.deps.factors.get(userId);
