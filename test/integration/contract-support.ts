@@ -10,6 +10,8 @@ import type {
   RevocationCache,
   SecurityEventLog,
   LoginCopyStore,
+  CredentialClaimStore,
+  WebAuthnChallengeStore,
 } from '../../src/stores/ports/index.js';
 import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
 
@@ -21,6 +23,8 @@ export interface StoreFixture {
   revocations: RevocationCache;
   loginCopies: LoginCopyStore;
   securityEvents: SecurityEventLog;
+  challenges: WebAuthnChallengeStore;
+  credentialClaims: CredentialClaimStore;
   /** The notifiers of two instances sharing the stores; in memory, one process's notifier twice. */
   notifiers: readonly [Notifier, Notifier];
   clock: FakeClock | OffsetClock;

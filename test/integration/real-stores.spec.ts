@@ -44,6 +44,8 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
       revocations: stores.revocations,
       loginCopies: stores.loginCopies,
       securityEvents: stores.securityEvents,
+      challenges: stores.challenges,
+      credentialClaims: stores.credentialClaims,
       notifiers: [stores.confirmations, otherInstance.confirmations],
       elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }));

@@ -3,6 +3,7 @@ import type { StoreFixture } from './contract-support.js';
 import { factorStoreContract } from './factor-store-contract.js';
 import { securityEventLogContract } from './security-event-log-contract.js';
 import { shortLivedStoresContract } from './short-lived-contract.js';
+import { webauthnStoresContract } from './webauthn-contract.js';
 
 export type { StoreFixture } from './contract-support.js';
 
@@ -17,5 +18,6 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
     shortLivedStoresContract(setup);
     securityEventLogContract(setup);
     confirmationNotifierContract(setup);
+    webauthnStoresContract(setup);
   });
 }

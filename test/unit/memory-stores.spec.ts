@@ -5,6 +5,8 @@ import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pen
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
 import { MemoryLoginCopyStore } from '../../src/stores/memory/memory-login-copy-store.js';
 import { MemorySecurityEventLog } from '../../src/stores/memory/memory-security-event-log.js';
+import { MemoryCredentialClaimStore } from '../../src/stores/memory/memory-credential-claim-store.js';
+import { MemoryWebAuthnChallengeStore } from '../../src/stores/memory/memory-webauthn-challenge-store.js';
 import { storeContract } from '../integration/store-contract.js';
 import { FakeClock } from '../support/fake-clock.js';
 
@@ -20,6 +22,8 @@ storeContract('in-memory', () => {
     revocations: new MemoryRevocationCache(),
     loginCopies: new MemoryLoginCopyStore({ clock, ttlMs: 300 }),
     securityEvents: new MemorySecurityEventLog(),
+    challenges: new MemoryWebAuthnChallengeStore(clock),
+    credentialClaims: new MemoryCredentialClaimStore(),
     elapse: async (ms) => clock.advance(ms),
   };
 });
