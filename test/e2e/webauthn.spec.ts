@@ -324,6 +324,37 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     expect((await strict.client.verifyWebAuthn({ userId, assertion: await assertion(strict.client, userId, key) })).userVerified).to.equal(true);
   });
 
+  it('counts WEBAUTHN_INVALID towards lockouts only; a key restores suspended TOTP as a recovery code does', async () => {
+    const strict = await startTestService({ ...stores.env, ...WEBAUTHN_ENV, MFA_MAX_FAILED_ATTEMPTS: '3', MFA_MAX_CONSECUTIVE_FAILURES: '3' });
+    stores.cleanups.push(() => strict.stop());
+    const { client, clock } = strict;
+    const addKey = async (user: { userId: string; secret: string }) => {
+      const key = newKey();
+      const begun = await client.beginWebAuthnRegistration({ userId: user.userId, userName: 'ada', addAuthenticator: true });
+      await client.finishWebAuthnRegistration({ userId: user.userId, registrationId: begun.registrationId, credentialJson: key.register(begun.optionsJson), existingCode: codeAt(user.secret, clock) });
+      clock.advance(30_000);
+      return key;
+    };
+    // Three bad assertions in a row: a lockout, not a suspension.
+    const first = await enrollUser(client, clock);
+    const key = await addKey(first);
+    key.origin = 'https://phish.example.net';
+    for (let i = 0; i < 2; i += 1) await expectFailure(client.verifyWebAuthn({ userId: first.userId, assertion: await assertion(client, first.userId, key) }), status.PERMISSION_DENIED, 'WEBAUTHN_INVALID');
+    await expectFailure(client.verifyWebAuthn({ userId: first.userId, assertion: await assertion(client, first.userId, key) }), status.RESOURCE_EXHAUSTED, 'LOCKED_OUT');
+    expect((await client.getMfaStatus({ userId: first.userId })).totpSuspendedAt).to.equal(undefined);
+
+    // Three wrong codes suspend TOTP; the key's assertion restores it and ends the run.
+    const second = await enrollUser(client, clock);
+    const other = await addKey(second);
+    for (let i = 0; i < 2; i += 1) await expectFailure(client.verifyTotp({ userId: second.userId, code: '000000' }), status.PERMISSION_DENIED, 'INVALID_CODE');
+    await expectFailure(client.verifyTotp({ userId: second.userId, code: '000000' }), status.FAILED_PRECONDITION, 'TOTP_SUSPENDED');
+    await client.verifyWebAuthn({ userId: second.userId, assertion: await assertion(client, second.userId, other) });
+    expect((await client.getMfaStatus({ userId: second.userId })).totpSuspendedAt).to.equal(undefined);
+    expect((await eventsOf(stores, second.userId)).map((e) => e.type)).to.include('TOTP_RESTORED');
+    clock.advance(30_000);
+    await client.verifyTotp({ userId: second.userId, code: codeAt(second.secret, clock) });
+  });
+
   it('answers WEBAUTHN_NOT_CONFIGURED without the settings', async () => {
     const bare = await startTestService(stores.env);
     stores.cleanups.push(() => bare.stop());
