@@ -1,5 +1,6 @@
 import { codeOf, enrollUser, type BenchUser } from './bench-users.js';
 import { UnexpectedAnswer, WorkExhausted } from './load-loop.js';
+import { loginWithKey, type KeyUser } from './key-users.js';
 import type { MfaCalls } from './mfa-calls.js';
 import type { ScenarioName } from './options.js';
 import type { StoreFloor } from './store-floor.js';
@@ -9,6 +10,8 @@ import type { TotpTicket, TotpTickets } from './totp-tickets.js';
 export interface ScenarioContext {
   readonly calls: MfaCalls;
   readonly users: readonly BenchUser[];
+  /** The users whose one authenticator is a software security key (verify_webauthn). */
+  readonly keyUsers: readonly KeyUser[];
   readonly tickets: TotpTickets;
   /** A user id never used before in this run or any other (the run id is part of it). */
   readonly freshUserId: (label: string) => string;
@@ -32,6 +35,11 @@ export function scenarioCall(name: ScenarioName, context: ScenarioContext): Scen
       };
     case 'verify_totp':
       return () => verifyNextCode(context);
+    case 'verify_webauthn': {
+      // One request is the pair BeginWebAuthnAuthentication + VerifyWebAuthn, as enroll counts its two calls.
+      if (context.keyUsers.length === 0) throw new Error('verify_webauthn needs users with a security key (setup registered none)');
+      return () => loginWithKey(calls, roundRobin(context.keyUsers));
+    }
     case 'check_session':
       return () => calls.checkSession(roundRobin(users).userId, new Date());
     case 'check_device': {

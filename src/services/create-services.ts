@@ -113,7 +113,7 @@ export function createServices(
   const assertions =
     webauthn === null
       ? null
-      : new AssertionChecks({ settings: webauthn, challenges, factors, lockout, events, clock, logger: logger.child({ component: 'webauthn' }) });
+      : new AssertionChecks({ settings: webauthn, challenges, factors, events, clock, logger: logger.child({ component: 'webauthn' }) });
   const codeChecks = new CodeChecks({ lockout, box, recoveryCodes, assertions });
   const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
   const devices = new DeviceService({
