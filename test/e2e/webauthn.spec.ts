@@ -133,6 +133,8 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     expect((await client.checkRememberedDevice({ userId, deviceToken: remembered.deviceToken })).remembered).to.equal(true);
     const [listed] = (await client.listAuthenticators({ userId })).authenticators;
     expect(listed!.lastUsedAt!.getTime()).to.equal(remembered.verifiedAt!.getTime());
+    const renamed = await client.renameAuthenticator({ userId, authenticatorId: finished.authenticatorId, label: 'Blue key' });
+    expect(renamed.authenticator).to.deep.include({ label: 'Blue key', kind: AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN });
     const doc = await stores.mongo.db(stores.mongoDb).collection(FACTORS_COLLECTION).findOne({ _id: userId as never });
     expect((doc!['authenticators'] as Record<string, { signCount: number }>)[finished.authenticatorId]!.signCount).to.equal(2);
   });

@@ -154,12 +154,14 @@ export class VerificationService {
     const now = this.deps.clock.now();
     const check = await this.deps.codeChecks.given(record, request, now, true);
     const issued = this.deps.recoveryCodes.issue(userId);
+    const change = {
+      replaceRecoveryCodes: issued.set,
+      usedAt: now,
+      events: [this.deps.events.make(userId, 'RECOVERY_CODES_REGENERATED', { recoveryCodesRemaining: issued.codes.length })],
+    };
     await this.deps.codeChecks.spend(record, check, (proof) =>
-      this.deps.factors.spendProof(userId, proof, {
-        replaceRecoveryCodes: issued.set,
-        usedAt: now,
-        events: [this.deps.events.make(userId, 'RECOVERY_CODES_REGENERATED', { recoveryCodesRemaining: issued.codes.length })],
-      }),
+      // A security key's spend may restore suspended TOTP: spendOnCurrent says so in the same write (TOTP_RESTORED).
+      'signCount' in proof ? spendOnCurrent(this.deps, proof, record, () => ({ change, result: null })) : this.deps.factors.spendProof(userId, proof, change),
     );
     return issued.codes;
   }
