@@ -291,11 +291,19 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     expect(first!['userId']).to.equal(userId);
   });
 
-  it('answers VerifyTotp for a user with only keys INVALID_CODE', async () => {
-    const { client } = svc.current;
+  it('answers VerifyTotp for a user with only keys INVALID_CODE; such a user adds an app with an assertion', async () => {
+    const { client, clock } = svc.current;
     const userId = newUserId('key-only');
-    await registerFirst(client, userId, newKey());
+    const key = newKey();
+    await registerFirst(client, userId, key);
     await expectFailure(client.verifyTotp({ userId, code: '123456' }), status.PERMISSION_DENIED, 'INVALID_CODE');
+    const begun = await client.beginTotpEnrollment({ userId, addAuthenticator: true });
+    const confirmed = await client.confirmTotpEnrollment({
+      userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, clock), webauthnAssertion: await assertion(client, userId, key),
+    });
+    expect(confirmed.recoveryCodes).to.deep.equal([]);
+    clock.advance(30_000);
+    expect((await client.verifyTotp({ userId, code: codeAt(begun.secret, clock) })).authenticatorId).to.equal(begun.authenticatorId);
   });
 
   it('gives one success of 20 concurrent uses of one assertion over two instances; the others are CHALLENGE_NOT_FOUND and count nothing', async () => {
