@@ -10,7 +10,6 @@ import {
   isWebAuthn,
   NO_FAILURES,
   type CredentialClaimStore,
-  type FactorRecord,
   type FactorStore,
   type WebAuthnAuthenticatorRecord,
   type WebAuthnChallenge,
@@ -23,7 +22,9 @@ import { alreadyEnabled, authenticatorLimit } from '../enrollment/enrollment-err
 import { existingProofRequired } from '../enrollment/confirmation-service.js';
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 import type { SessionService } from '../sessions/session-service.js';
-import { challengeNotFound, credentialInUse, requireSettings } from './webauthn-errors.js';
+import { holds, parseOutcome, serializeOutcome, type Outcome } from './registration-outcome.js';
+import { claimCredential } from './claim-credential.js';
+import { challengeNotFound, requireSettings } from './webauthn-errors.js';
 
 /** COSE algorithms offered and accepted: Ed25519, ES256, RS256 (the library's defaults, stated). */
 const ALGORITHMS = [-8, -7, -257];
@@ -47,17 +48,6 @@ export interface FinishedRegistration {
   readonly enabledAt: Date;
   readonly recoveryCodes: string[];
   readonly sessionsRevokedAt: Date | null;
-}
-
-/** What a registration's first verified Finish fixed (kept with the registration), so that every retry answers the same. */
-interface Outcome {
-  readonly credentialId: string;
-  readonly authenticator: WebAuthnAuthenticatorRecord;
-  readonly enabledAt: Date;
-  /** The recovery codes issued, sealed by SecretBox; empty when adding. */
-  readonly sealedRecoveryCodes: string;
-  /** The user's record version the outcome was fixed on: turning MFA on applies only to it. */
-  readonly recordVersion: number;
 }
 
 /**
@@ -156,19 +146,19 @@ export class RegistrationService {
     if (recorded === null && registration.expiresAt.getTime() <= this.deps.clock.now().getTime()) throw challengeNotFound('registration');
     // Finished with another key already: this registration is spent.
     if (recorded !== null && recorded.credentialId !== response.id) throw challengeNotFound('registration');
-    const record = await this.deps.factors.get(userId);
-    if (recorded !== null && record?.enabled && holds(record, recorded.authenticator)) {
-      // Durable already: the answer again, not a check (it neither clears nor counts failures).
+    const [record, verified] = await Promise.all([this.deps.factors.get(userId), this.#verify(settings, registration, response)]);
+    if (recorded !== null && verified !== null && record?.enabled && holds(record, recorded.authenticator)) {
+      // Durable already: the answer (recovery codes included) again, only to the same verified response, as
+      // Confirm's only to the same code; not a check (it neither clears nor counts failures).
       return this.deps.codeChecks.replay(userId, () => this.#answer(registration, recorded));
     }
     const now = this.deps.clock.now();
-    const verified = await this.#verify(settings, registration, response);
     if (adding) return this.#add(registration, verified, request, recorded, now);
     if (record?.enabled) throw alreadyEnabled();
     const user = record ?? { userId, enabled: false, failures: NO_FAILURES, version: 0 };
     const check = verified === null ? { failure: ErrorReason.WEBAUTHN_INVALID } : { authenticatorId: verified.authenticatorId, signCount: 0, previousSignCount: 0 };
     return this.deps.codeChecks.spend(user, check, async () => {
-      await this.#claim(verified!.credentialId, userId, record);
+      await claimCredential(this.deps, verified!.credentialId, userId, record);
       const outcome = await this.#fix(registration, recorded ?? this.#propose(registration, verified!, now, record?.version ?? 0), now);
       return this.#turnOn(registration, outcome);
     });
@@ -209,25 +199,6 @@ export class RegistrationService {
     }
   }
 
-  /**
-   * Claims the credential for the user before the user's document is
-   * written: CREDENTIAL_IN_USE when the user holds it already, or another
-   * user who still holds it has the claim. A claim naming a user who does not
-   * hold the key (a registration cut off, a key removed) is taken over.
-   */
-  async #claim(credentialId: string, userId: string, record: FactorRecord | null): Promise<void> {
-    if (record?.enabled && record.authenticators.some((a) => isWebAuthn(a) && a.credentialId === credentialId)) throw credentialInUse();
-    const { claims, factors } = this.deps;
-    for (let tries = 0; tries < 3; tries += 1) {
-      const owner = await claims.claim(credentialId, userId);
-      if (owner === userId) return;
-      const other = await factors.get(owner);
-      if (other?.enabled && other.authenticators.some((a) => isWebAuthn(a) && a.credentialId === credentialId)) throw credentialInUse();
-      if (await claims.reclaim(credentialId, owner, userId)) return;
-    }
-    throw credentialInUse();
-  }
-
   /** An additional key: the proof (a code or another key's assertion) is spent and the key added in one durable write. */
   async #add(
     registration: WebAuthnChallenge,
@@ -244,7 +215,7 @@ export class RegistrationService {
     const check = verified === null ? { failure: ErrorReason.WEBAUTHN_INVALID } : existing;
     return codeChecks.spend(record, check, async (spendable) => {
       if (record.authenticators.length >= maxAuthenticators) throw authenticatorLimit(maxAuthenticators);
-      await this.#claim(verified!.credentialId, userId, record);
+      await claimCredential(this.deps, verified!.credentialId, userId, record);
       const outcome = await this.#fix(registration, recorded ?? this.#propose(registration, verified!, now, record.version), now);
       const spent = await spendOnCurrent(this.deps, spendable, record, (current) => {
         if (current.authenticators.length >= maxAuthenticators) throw authenticatorLimit(maxAuthenticators);
@@ -314,23 +285,7 @@ export class RegistrationService {
   }
 }
 
-/** Whether the record holds this key, durably: the registration went through. */
-function holds(record: FactorRecord, key: WebAuthnAuthenticatorRecord): boolean {
-  return record.authenticators.some((a) => a.authenticatorId === key.authenticatorId && isWebAuthn(a) && a.credentialId === key.credentialId);
-}
 
-function serializeOutcome(outcome: Outcome): string {
-  return JSON.stringify(outcome);
-}
-
-function parseOutcome(text: string): Outcome {
-  const parsed = JSON.parse(text) as Outcome & { enabledAt: string; authenticator: { createdAt: string } };
-  return {
-    ...parsed,
-    enabledAt: new Date(parsed.enabledAt),
-    authenticator: { ...parsed.authenticator, createdAt: new Date(parsed.authenticator.createdAt), lastUsedAt: null },
-  };
-}
 
 function proofViolation(field: string, description: string): MfaError {
   return new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${field}`, { fieldViolations: [{ field, description }] });
