@@ -31,6 +31,8 @@ export interface WebAuthnProof {
   readonly authenticatorId: string;
   readonly signCount: number;
   readonly previousSignCount: number;
+  /** The credential's backup state as the assertion's BS flag says (a passkey may be synced later); kept with the counter. */
+  readonly backedUp?: boolean;
 }
 
 /**

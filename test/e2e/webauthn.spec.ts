@@ -133,6 +133,15 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     expect((await client.checkRememberedDevice({ userId, deviceToken: remembered.deviceToken })).remembered).to.equal(true);
     const [listed] = (await client.listAuthenticators({ userId })).authenticators;
     expect(listed!.lastUsedAt!.getTime()).to.equal(remembered.verifiedAt!.getTime());
+    // A passkey that is backup eligible, not yet synced at registration, synced by its next use.
+    const passkeyUser = newUserId('passkey');
+    const passkey = newKey({ backupEligible: true });
+    passkey.backedUp = false;
+    await registerFirst(client, passkeyUser, passkey);
+    expect((await client.listAuthenticators({ userId: passkeyUser })).authenticators[0]).to.deep.include({ backupEligible: true, backedUp: false });
+    passkey.backedUp = true;
+    expect((await client.verifyWebAuthn({ userId: passkeyUser, assertion: await assertion(client, passkeyUser, passkey) })).authenticatorId).to.not.equal('');
+    expect((await client.listAuthenticators({ userId: passkeyUser })).authenticators[0]).to.deep.include({ backupEligible: true, backedUp: true });
     const renamed = await client.renameAuthenticator({ userId, authenticatorId: finished.authenticatorId, label: 'Blue key' });
     expect(renamed.authenticator).to.deep.include({ label: 'Blue key', kind: AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN });
     const doc = await stores.mongo.db(stores.mongoDb).collection(FACTORS_COLLECTION).findOne({ _id: userId as never });

@@ -102,6 +102,9 @@ export function webauthnStoresContract(fixture: () => StoreFixture): void {
       expect([6, 7, 8]).to.include(stored.signCount);
       expect(stored.lastUsedAt!.getTime()).to.equal(at.getTime());
       expect(await s.factors.spendProof(user, { authenticatorId: FIRST, signCount: 9, previousSignCount: 5 }, {})).to.equal(null);
+      // The backup state the assertion said is kept with the counter (a passkey synced since its registration).
+      await s.factors.spendProof(user, { authenticatorId: FIRST, signCount: 20, previousSignCount: stored.signCount, backedUp: true }, {});
+      expect((await s.factors.get(user))!.authenticators[0]).to.deep.include({ signCount: 20, backedUp: true });
     });
   });
 }

@@ -21,6 +21,8 @@ export class SoftAuthenticator {
   readonly counterless: boolean;
   readonly aaguid: Buffer;
   readonly backupEligible: boolean;
+  /** The BS flag: the credential is synced (only with backupEligible). */
+  backedUp: boolean;
   readonly #keys: { privateKey: KeyObject; publicKey: KeyObject };
   readonly credentialId = randomBytes(32);
   /** The user handle of the options register() answered. */
@@ -42,6 +44,7 @@ export class SoftAuthenticator {
     this.userVerified = options.userVerified ?? true;
     this.counterless = options.counterless ?? false;
     this.backupEligible = options.backupEligible ?? false;
+    this.backedUp = this.backupEligible;
     this.aaguid = Buffer.from('a1b2c3d4e5f60718293a4b5c6d7e8f90', 'hex');
     this.#keys = this.algorithm === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
   }
@@ -104,7 +107,7 @@ export class SoftAuthenticator {
 
   /** rpIdHash, flags (UP, UV, BE, BS and `extra`), signCount: WebAuthn §6.1. */
   #authDataHead(extra: number, count: number): Buffer {
-    const flags = 0x01 | (this.userVerified ? 0x04 : 0) | (this.backupEligible ? 0x18 : 0) | extra;
+    const flags = 0x01 | (this.userVerified ? 0x04 : 0) | (this.backupEligible ? 0x08 : 0) | (this.backupEligible && this.backedUp ? 0x10 : 0) | extra;
     return Buffer.concat([createHash('sha256').update(this.rpId).digest(), Buffer.from([flags]), u32(count)]);
   }
 

@@ -65,7 +65,7 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
           : 'timeStep' in proof && 'lastTimeStep' in a
             ? { ...a, lastTimeStep: proof.timeStep, lastUsedAt: change.usedAt ?? a.lastUsedAt }
             : 'signCount' in proof && 'signCount' in a
-              ? { ...a, signCount: proof.signCount, lastUsedAt: change.usedAt ?? a.lastUsedAt }
+              ? { ...a, signCount: proof.signCount, backedUp: proof.backedUp ?? a.backedUp, lastUsedAt: change.usedAt ?? a.lastUsedAt }
               : a,
       );
     if (change.addAuthenticator) authenticators = [...authenticators, change.addAuthenticator];

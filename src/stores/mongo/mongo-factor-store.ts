@@ -79,7 +79,10 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     if (!('recoveryCodeHash' in proof) && proof.authenticatorId !== change.removeAuthenticatorId) {
       const path = `authenticators.${authenticatorPath(proof.authenticatorId)}`;
       if ('timeStep' in proof) set[`${path}.lastTimeStep`] = proof.timeStep;
-      else set[`${path}.signCount`] = proof.signCount;
+      else {
+        set[`${path}.signCount`] = proof.signCount;
+        if (proof.backedUp !== undefined) set[`${path}.backedUp`] = proof.backedUp;
+      }
       if (change.usedAt) set[`${path}.lastUsedAt`] = change.usedAt;
     }
     if ('recoveryCodeHash' in proof) update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
