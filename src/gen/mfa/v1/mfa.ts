@@ -781,7 +781,7 @@ export interface Authenticator {
   transports: string[];
   /** The credential may be synced to other devices (a passkey); false for an authenticator app. */
   backupEligible: boolean;
-  /** The credential is synced (a backed-up passkey); false for an authenticator app. */
+  /** The credential is synced (a backed-up passkey), as its last assertion said; false for an authenticator app. */
   backedUp: boolean;
 }
 
