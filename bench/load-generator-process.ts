@@ -25,6 +25,7 @@ export type GeneratorCommand =
   | { readonly kind: 'enroll-users'; readonly count: number }
   | { readonly kind: 'remember-devices'; readonly count: number }
   | { readonly kind: 'begin-pending'; readonly count: number }
+  | { readonly kind: 'register-keys'; readonly count: number }
   | { readonly kind: 'size-users'; readonly scenario: ScenarioName; readonly warmupMs: number; readonly durationMs: number; readonly headroom: number }
   | { readonly kind: 'open-floor' }
   | { readonly kind: 'close-floor' }

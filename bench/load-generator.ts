@@ -11,6 +11,7 @@ import { SPENDS_CODES } from './options.js';
 import { sizeUsers } from './size-users.js';
 import { StoreFloor } from './store-floor.js';
 import { MfaCalls } from './mfa-calls.js';
+import { registerKeyUser, type KeyUser } from './key-users.js';
 import { scenarioCall, verifyNextCode, type ScenarioContext } from './scenarios.js';
 import { TotpTickets } from './totp-tickets.js';
 
@@ -20,7 +21,8 @@ const calls = new MfaCalls(pool, config.authToken);
 const users: BenchUser[] = [];
 let userSerial = 0;
 const freshUserId = (label: string) => `${label}-${config.runId}-${userSerial++}`;
-const context: ScenarioContext = { calls, users, tickets: new TotpTickets(users), freshUserId, floor: null };
+const keyUsers: KeyUser[] = [];
+const context: ScenarioContext = { calls, users, keyUsers, tickets: new TotpTickets(users), freshUserId, floor: null };
 const SETUP_CONCURRENCY = config.setupConcurrency;
 /** From the last size-users command: enrolls what verify_totp's window still needs right before it. */
 let topUpVerify: (() => Promise<void>) | null = null;
@@ -53,6 +55,9 @@ async function handle(command: GeneratorCommand): Promise<unknown> {
       await forEachParallel(devices, SETUP_CONCURRENCY, () => retryingSetup(() => verifyNextCode(context, true)));
       return { devices: users.filter((user) => user.deviceToken !== null).length };
     }
+    case 'register-keys':
+      keyUsers.push(...(await forEachParallel(command.count, SETUP_CONCURRENCY, () => retryingSetup(() => registerKeyUser(calls, freshUserId('key'))))));
+      return { keyUsers: keyUsers.length };
     case 'begin-pending':
       await forEachParallel(command.count, SETUP_CONCURRENCY, () => {
         const userId = freshUserId('pending');

@@ -1,6 +1,14 @@
 import { Metadata } from '@grpc/grpc-js';
 import {
   BeginTotpEnrollmentRequest,
+  BeginWebAuthnAuthenticationRequest,
+  BeginWebAuthnRegistrationRequest,
+  FinishWebAuthnRegistrationRequest,
+  VerifyWebAuthnRequest,
+  type BeginWebAuthnAuthenticationResponse,
+  type BeginWebAuthnRegistrationResponse,
+  type FinishWebAuthnRegistrationResponse,
+  type VerifyWebAuthnResponse,
   CheckRememberedDeviceRequest,
   CheckSessionRequest,
   ConfirmTotpEnrollmentRequest,
@@ -55,6 +63,30 @@ export class MfaCalls {
     const method: UnaryMethod<VerifyTotpRequest, VerifyTotpResponse> = client.verifyTotp;
     const request = VerifyTotpRequest.fromPartial({ userId, code, rememberDevice, deviceLabel: rememberDevice ? 'bench' : '', mfaAssertionRequest });
     return callUnary(client, method, request, this.#metadata);
+  }
+
+  beginWebAuthnRegistration(userId: string): Promise<BeginWebAuthnRegistrationResponse> {
+    const client = this.pool.mfa[this.pool.nextIndex()]!;
+    const method: UnaryMethod<BeginWebAuthnRegistrationRequest, BeginWebAuthnRegistrationResponse> = client.beginWebAuthnRegistration;
+    return callUnary(client, method, BeginWebAuthnRegistrationRequest.fromPartial({ userId, userName: userId }), this.#metadata);
+  }
+
+  finishWebAuthnRegistration(userId: string, registrationId: string, credentialJson: string): Promise<FinishWebAuthnRegistrationResponse> {
+    const client = this.pool.mfa[this.pool.nextIndex()]!;
+    const method: UnaryMethod<FinishWebAuthnRegistrationRequest, FinishWebAuthnRegistrationResponse> = client.finishWebAuthnRegistration;
+    return callUnary(client, method, FinishWebAuthnRegistrationRequest.fromPartial({ userId, registrationId, credentialJson }), this.#metadata);
+  }
+
+  beginWebAuthnAuthentication(userId: string): Promise<BeginWebAuthnAuthenticationResponse> {
+    const client = this.pool.mfa[this.pool.nextIndex()]!;
+    const method: UnaryMethod<BeginWebAuthnAuthenticationRequest, BeginWebAuthnAuthenticationResponse> = client.beginWebAuthnAuthentication;
+    return callUnary(client, method, BeginWebAuthnAuthenticationRequest.fromPartial({ userId }), this.#metadata);
+  }
+
+  verifyWebAuthn(userId: string, challengeId: string, credentialJson: string): Promise<VerifyWebAuthnResponse> {
+    const client = this.pool.mfa[this.pool.nextIndex()]!;
+    const method: UnaryMethod<VerifyWebAuthnRequest, VerifyWebAuthnResponse> = client.verifyWebAuthn;
+    return callUnary(client, method, VerifyWebAuthnRequest.fromPartial({ userId, assertion: { challengeId, credentialJson } }), this.#metadata);
   }
 
   checkSession(userId: string, sessionIssuedAt: Date): Promise<CheckSessionResponse> {

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
  * store floors of verify_totp and check_device (bench/store-floor.ts): they
  * run, right before their RPC, whenever it does, on Redis and MongoDB only.
  */
-export const SCENARIO_NAMES = ['health', 'floor_verify', 'verify_totp', 'verify_totp_assert', 'check_session', 'floor_device', 'check_device', 'enroll'] as const;
+export const SCENARIO_NAMES = ['health', 'floor_verify', 'verify_totp', 'verify_totp_assert', 'verify_webauthn', 'check_session', 'floor_device', 'check_device', 'enroll'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** The scenarios that spend TOTP codes: the users are sized to each one's window before it runs. */

@@ -15,6 +15,7 @@ import { startBenchStores, withoutPassword } from './bench-stores.js';
 import { heapSnapshotNodeArgs, heapSummaryMarkdown, summariseHeapSnapshot, takeHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import { startLoadGenerator } from './load-generator-process.js';
 import { measureScenario } from './measure-scenario.js';
+import { BENCH_ORIGIN, BENCH_RP_ID } from './key-users.js';
 import { isFloor, parseOptions, SPENDS_CODES, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options.js';
 import { clockTicksPerSecond, rssBytes } from './proc-stats.js';
 import { profileMarkdown, summariseProfile } from './profile-summary.js';
@@ -72,6 +73,9 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
       // The store round trips counted per call are the calls' own: no sweep for a dead instance's events
       // (there is none; every event is relayed by its writer at once) lands in a count. It runs at start.
       MFA_EVENT_SWEEP_SECONDS: '3600',
+      // verify_webauthn's software keys answer for this relying party.
+      MFA_WEBAUTHN_RP_ID: BENCH_RP_ID,
+      MFA_WEBAUTHN_ORIGINS: BENCH_ORIGIN,
     },
   });
   let serverStopped = false;
@@ -114,6 +118,13 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   const usedMemoryBefore = await probe?.redisUsedMemory();
   await generator.request({ kind: 'begin-pending', count: options.pending });
   const usedMemoryAfter = await probe?.redisUsedMemory();
+  if (options.scenarios.includes('verify_webauthn')) {
+    // Several keys per call in flight: each user's logins go one at a time (the key's counter moves in order).
+    const count = Math.max(4 * options.concurrency, 64);
+    log(`registering ${count} users with a software security key`);
+    await generator.request({ kind: 'register-keys', count });
+    await awaitRelayed();
+  }
   if (options.scenarios.includes('check_device')) {
     await generator.request({ kind: 'remember-devices', count: Math.min(DEVICE_USERS, Math.ceil(options.users / 5)) });
     await awaitRelayed();

@@ -1,6 +1,7 @@
 import { codeOf, enrollUser, type BenchUser } from './bench-users.js';
 import { UnexpectedAnswer, WorkExhausted } from './load-loop.js';
 import type { MfaAssertionRequest } from '../src/gen/mfa/v1/mfa.js';
+import { loginWithKey, type KeyUser } from './key-users.js';
 import type { MfaCalls } from './mfa-calls.js';
 import type { ScenarioName } from './options.js';
 import type { StoreFloor } from './store-floor.js';
@@ -10,6 +11,8 @@ import type { TotpTicket, TotpTickets } from './totp-tickets.js';
 export interface ScenarioContext {
   readonly calls: MfaCalls;
   readonly users: readonly BenchUser[];
+  /** The users whose one authenticator is a software security key (verify_webauthn). */
+  readonly keyUsers: readonly KeyUser[];
   readonly tickets: TotpTickets;
   /** A user id never used before in this run or any other (the run id is part of it). */
   readonly freshUserId: (label: string) => string;
@@ -36,6 +39,11 @@ export function scenarioCall(name: ScenarioName, context: ScenarioContext): Scen
     case 'verify_totp_assert':
       // The same logins, each asking for an MFA assertion (issue 25): the cost of signing one.
       return () => verifyNextCode(context, false, BENCH_ASSERTION_REQUEST);
+    case 'verify_webauthn': {
+      // One request is the pair BeginWebAuthnAuthentication + VerifyWebAuthn, as enroll counts its two calls.
+      if (context.keyUsers.length === 0) throw new Error('verify_webauthn needs users with a security key (setup registered none)');
+      return () => loginWithKey(calls, roundRobin(context.keyUsers));
+    }
     case 'check_session':
       return () => calls.checkSession(roundRobin(users).userId, new Date());
     case 'check_device': {

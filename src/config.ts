@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseKeyring, type Keyring } from './domain/keyring.js';
+import type { WebAuthnSettings } from './domain/webauthn.js';
 import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
 import type { TlsConfig } from './grpc/server.js';
 import { assertDurableMongoUrl } from './stores/mongo/mongo-client.js';
@@ -61,6 +62,8 @@ export interface Config {
   readonly metricsHost: string;
   readonly shutdownGraceSeconds: number;
   readonly production: boolean;
+  /** Security keys (MFA_WEBAUTHN_*, issue 23); null when MFA_WEBAUTHN_RP_ID and MFA_WEBAUTHN_ORIGINS are not set. */
+  readonly webauthn: WebAuthnSettings | null;
 }
 
 /** A setting that is missing or malformed; its message is one line for the operator. */
@@ -159,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsHost: text(env, 'METRICS_HOST') ?? '0.0.0.0',
     shutdownGraceSeconds: integer(env, 'MFA_SHUTDOWN_GRACE_SECONDS', 10, 0, 300),
     production: env['NODE_ENV'] === 'production',
+    webauthn: webauthnSettings(env, issuer),
   });
 }
 
@@ -270,4 +274,51 @@ function tlsConfig(env: Env): TlsConfig | null {
     key: read('GRPC_TLS_KEY', keyPath),
     clientCa: caPath === undefined ? null : read('GRPC_TLS_CLIENT_CA', caPath),
   };
+}
+
+/**
+ * MFA_WEBAUTHN_*: security keys and passkeys (issue 23), on when both
+ * MFA_WEBAUTHN_RP_ID and MFA_WEBAUTHN_ORIGINS are set; null (off) when
+ * neither is. Origins are full origins (scheme, host, port); the RP ID is
+ * their registrable domain or a suffix of it (WebAuthn §5.1.3 checks it).
+ */
+function webauthnSettings(env: Env, issuer: string): WebAuthnSettings | null {
+  const rpId = text(env, 'MFA_WEBAUTHN_RP_ID');
+  const originsText = text(env, 'MFA_WEBAUTHN_ORIGINS');
+  if (rpId === undefined && originsText === undefined) return null;
+  if (rpId === undefined || originsText === undefined) throw new ConfigError('set both MFA_WEBAUTHN_RP_ID and MFA_WEBAUTHN_ORIGINS to turn security keys on');
+  if (!/^[a-z0-9.-]{1,253}$/.test(rpId)) throw new ConfigError(`MFA_WEBAUTHN_RP_ID must be a domain such as example.com, got "${rpId}"`);
+  const origins = originsText.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = null;
+    }
+    if (parsed === null || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      throw new ConfigError(`MFA_WEBAUTHN_ORIGINS must list origins such as https://example.com (no path or trailing slash), got "${origin}"`);
+    }
+  }
+  const rpName = text(env, 'MFA_WEBAUTHN_RP_NAME') ?? issuer;
+  if (rpName.length > 64) throw new ConfigError('MFA_WEBAUTHN_RP_NAME must be at most 64 characters');
+  const attestation = oneOf(env, 'MFA_WEBAUTHN_ATTESTATION', ['none', 'direct'] as const, 'none');
+  if (attestation === 'direct') {
+    throw new ConfigError('MFA_WEBAUTHN_ATTESTATION=direct (with MFA_WEBAUTHN_ATTESTATION_ROOTS) is not implemented yet; use none');
+  }
+  return Object.freeze({
+    rpId,
+    rpName,
+    origins: Object.freeze(origins),
+    userVerification: oneOf(env, 'MFA_WEBAUTHN_USER_VERIFICATION', ['preferred', 'required', 'discouraged'] as const, 'preferred'),
+    residentKey: oneOf(env, 'MFA_WEBAUTHN_RESIDENT_KEY', ['discouraged', 'preferred', 'required'] as const, 'discouraged'),
+    challengeMs: integer(env, 'MFA_WEBAUTHN_CHALLENGE_SECONDS', 120, 30, 600) * 1000,
+    attestation,
+  });
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = text(env, name) ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
 }

@@ -45,6 +45,14 @@ export const ErrorReason = {
   ASSERTION_REVOKED: 'ASSERTION_REVOKED',
   /** RedeemMfaAssertion, with caller tokens on, by a caller other than the assertion's audience. */
   CALLER_NOT_AUDIENCE: 'CALLER_NOT_AUDIENCE',
+  /** MFA_WEBAUTHN_RP_ID and MFA_WEBAUTHN_ORIGINS are not set: security keys are off (issue 23). */
+  WEBAUTHN_NOT_CONFIGURED: 'WEBAUTHN_NOT_CONFIGURED',
+  /** An unknown, expired, already used, cross-purpose or another user's WebAuthn challenge or registration. */
+  CHALLENGE_NOT_FOUND: 'CHALLENGE_NOT_FOUND',
+  /** The security key's credential is registered already, to this user or another. */
+  CREDENTIAL_IN_USE: 'CREDENTIAL_IN_USE',
+  /** A security key's answer failed a check (origin, RP ID, signature, challenge, user verification, counter); the log says which. */
+  WEBAUTHN_INVALID: 'WEBAUTHN_INVALID',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

@@ -1,11 +1,12 @@
 import type { RecoveryCodeSet } from './recovery-codes.js';
+import type { WebAuthnProof } from './webauthn.js';
 
 /**
  * What proves a code-checked change: a TOTP step newer than the last one
  * spent, or an unused recovery code. Spending it durably is what makes a code
  * single-use (RFC 6238 §5.2), on every instance.
  */
-export type CodeProof = StepProof | { readonly recoveryCodeHash: string };
+export type CodeProof = StepProof | { readonly recoveryCodeHash: string } | WebAuthnProof;
 
 /** A TOTP code's proof: its authenticator's step. */
 export interface StepProof {
@@ -22,11 +23,16 @@ export interface StepProof {
  */
 export function isSpendable(record: SpendableState, proof: CodeProof): boolean {
   if (!record.enabled) return false;
+  if ('signCount' in proof) {
+    // A security key's counter moves only from the value its check read (the conditional write).
+    const key = record.authenticators.find((a) => a.authenticatorId === proof.authenticatorId);
+    return key !== undefined && 'signCount' in key && key.signCount === proof.previousSignCount;
+  }
   if ('timeStep' in proof) {
     // Suspended TOTP (issue 22) spends no step until a recovery code restores it.
     if ((record.failures?.totpSuspendedAt ?? null) !== null) return false;
     const authenticator = record.authenticators.find((a) => a.authenticatorId === proof.authenticatorId);
-    return authenticator !== undefined && proof.timeStep > authenticator.lastTimeStep;
+    return authenticator !== undefined && 'lastTimeStep' in authenticator && proof.timeStep > authenticator.lastTimeStep;
   }
   return record.recoveryCodes?.hashes.includes(proof.recoveryCodeHash) ?? false;
 }
@@ -34,7 +40,7 @@ export function isSpendable(record: SpendableState, proof: CodeProof): boolean {
 /** What isSpendable reads: a FactorRecord, or (for a TOTP proof) VerifyTotp's copy of one. */
 export interface SpendableState {
   readonly enabled: boolean;
-  readonly authenticators: readonly { readonly authenticatorId: string; readonly lastTimeStep: number }[];
+  readonly authenticators: readonly ({ readonly authenticatorId: string; readonly lastTimeStep: number } | { readonly authenticatorId: string; readonly signCount: number })[];
   readonly recoveryCodes?: RecoveryCodeSet | null;
   /** totpSuspendedAt is set while the user's TOTP authenticators are suspended (a copy has none: its version decides). */
   readonly failures?: { readonly totpSuspendedAt: Date | null };

@@ -19,6 +19,7 @@ export const SECURITY_EVENT_TYPES = [
   'LOCKED_OUT',
   'TOTP_SUSPENDED',
   'TOTP_RESTORED',
+  'WEBAUTHN_COUNTER_REGRESSED',
 ] as const;
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 
@@ -30,7 +31,12 @@ export interface SecurityEventDetails {
   readonly failedAttempts?: number;
   /** The reason an admin gave for a reset. */
   readonly reason?: string;
+  /** The kind of the authenticator concerned (MFA_ENABLED, AUTHENTICATOR_ADDED, AUTHENTICATOR_REMOVED). */
+  readonly authenticatorKind?: AuthenticatorKind;
 }
+
+/** An authenticator app (TOTP) or a security key (WebAuthn). */
+export type AuthenticatorKind = 'totp' | 'webauthn';
 
 /** One event as made by the service and kept in the user's outbox until relayed. */
 export interface SecurityEventRecord extends SecurityEventDetails {
@@ -80,6 +86,8 @@ export function auditNaming(event: SecurityEventRecord): { event: string; outcom
     case 'TOTP_SUSPENDED':
       return { event: 'totp.suspended', outcome: 'failure', detail: `${event.failedAttempts} failed code checks in a row` };
     case 'TOTP_RESTORED':
-      return success('totp.restored', 'by a recovery code');
+      return success('totp.restored', 'by a recovery code or a security key');
+    case 'WEBAUTHN_COUNTER_REGRESSED':
+      return { event: 'webauthn.counter_regressed', outcome: 'failure', detail: `${event.authenticatorId}: possibly a cloned key` };
   }
 }

@@ -1,7 +1,7 @@
 import { addLogFields, currentActor } from '../call-scope.js';
 import { MAX_AUTHENTICATOR_LABEL } from '../domain/authenticators.js';
 import type { QrFormat as QrFormatName } from '../domain/qr-code.js';
-import { QrFormat, qrFormatToJSON, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
+import { AuthenticatorKind, QrFormat, qrFormatToJSON, type MfaServiceServer } from '../gen/mfa/v1/mfa.js';
 import type { AuthenticatorView } from '../services/authenticators/authenticator-service.js';
 import type { MfaServices } from '../services/create-services.js';
 import { toBeginResponse, toWatchResponse } from './enrollment-responses.js';
@@ -27,6 +27,7 @@ export const MAX_REFRESHES = 60;
 export function createMfaHandlers(services: MfaServices, middleware: { readonly unary: Unary; readonly serverStream: ServerStream }): MfaServiceServer {
   const { enrollment, watch, confirmation, authenticators, verification, devices, sessions, status, admin, audit, securityEvents } = services;
   const { assertions, assertionKeys, redemptions } = services;
+  const { webauthnRegistration, webauthnAuthentication } = services;
   const { unary, serverStream } = middleware;
   return {
     beginTotpEnrollment: unary('BeginTotpEnrollment', async (request) => {
@@ -49,7 +50,7 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
         userId: v.userId(request.userId),
         enrollmentId: v.id('enrollment_id', request.enrollmentId),
         code: v.totpCode(request.code),
-        existingCode: request.existingCode === '' ? '' : v.totpOrRecoveryCode(request.existingCode, 'existing_code'),
+        ...existingProof(v, request),
       }));
       const confirmed = await confirmation.confirm(input);
       return { ...confirmed, sessionsRevokedAt: confirmed.sessionsRevokedAt ?? undefined };
@@ -111,13 +112,19 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
     }),
 
     disableMfa: unary('DisableMfa', async (request) => {
-      const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpOrRecoveryCode(request.code) }));
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        ...v.codeOrAssertion(PROOF_FIELDS, request.code, request.webauthnAssertion, true, (code) => v.totpOrRecoveryCode(code)),
+      }));
       const { disabledAt } = await verification.disable(input);
       return { disabledAt, sessionsRevokedAt: disabledAt };
     }),
 
     regenerateRecoveryCodes: unary('RegenerateRecoveryCodes', async (request) => {
-      const input = validate((v) => ({ userId: v.userId(request.userId), code: v.totpCode(request.code) }));
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        ...v.codeOrAssertion(PROOF_FIELDS, request.code, request.webauthnAssertion, true, (code) => v.totpCode(code)),
+      }));
       return { recoveryCodes: await verification.regenerateRecoveryCodes(input) };
     }),
 
@@ -223,7 +230,7 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
       const input = validate((v) => ({
         userId: v.userId(request.userId),
         authenticatorId: v.authenticatorId(request.authenticatorId),
-        code: v.totpOrRecoveryCode(request.code),
+        ...v.codeOrAssertion(PROOF_FIELDS, request.code, request.webauthnAssertion, true, (code) => v.totpOrRecoveryCode(code)),
       }));
       const { removedAt } = await authenticators.remove(input);
       return { removedAt, sessionsRevokedAt: removedAt };
@@ -244,6 +251,64 @@ export function createMfaHandlers(services: MfaServices, middleware: { readonly 
       addLogFields({ assertionJti: redeemed.assertionId });
       return { redeemedAt: redeemed.redeemedAt, userId: redeemed.userId, assertionId: redeemed.assertionId };
     }),
+
+    beginWebAuthnRegistration: unary('BeginWebAuthnRegistration', async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        userName: v.id('user_name', request.userName, 128),
+        userDisplayName: v.optionalText('user_display_name', request.userDisplayName, 64),
+        authenticatorLabel: v.label('authenticator_label', request.authenticatorLabel, MAX_AUTHENTICATOR_LABEL, false),
+        addAuthenticator: request.addAuthenticator,
+      }));
+      return webauthnRegistration.begin(input);
+    }),
+
+    finishWebAuthnRegistration: unary('FinishWebAuthnRegistration', async (request) => {
+      const input = validate((v) => {
+        const { existingCode, existingAssertion } = existingProof(v, request);
+        return {
+          userId: v.userId(request.userId),
+          registrationId: v.id('registration_id', request.registrationId),
+          credentialJson: v.credentialJson('credential_json', request.credentialJson),
+          code: existingCode,
+          assertion: existingAssertion,
+        };
+      });
+      const finished = await webauthnRegistration.finish(input);
+      return { ...finished, sessionsRevokedAt: finished.sessionsRevokedAt ?? undefined };
+    }),
+
+    beginWebAuthnAuthentication: unary('BeginWebAuthnAuthentication', async (request) => {
+      const userId = validate((v) => v.userId(request.userId));
+      return webauthnAuthentication.begin(userId);
+    }),
+
+    verifyWebAuthn: unary('VerifyWebAuthn', async (request) => {
+      const input = validate((v) => ({
+        userId: v.userId(request.userId),
+        assertion: request.assertion === undefined ? v.assertion('assertion', { challengeId: '', credentialJson: '' }) : v.assertion('assertion', request.assertion),
+        rememberDevice: request.rememberDevice,
+        deviceLabel: v.optionalText('device_label', request.deviceLabel, 128),
+        mfaAssertion: v.assertionRequest('mfa_assertion_request', request.mfaAssertionRequest),
+      }));
+      const { result: verified, assertion } = await checkWithAssertion(
+        assertions,
+        input.mfaAssertion,
+        () => verification.verifyWebAuthn(input),
+        (v) => ({
+          userId: input.userId,
+          checked: { method: 'webauthn', authenticatorId: v.authenticatorId, authTime: v.verifiedAt, userVerified: v.userVerified, backedUp: v.backedUp },
+        }),
+      );
+      return {
+        verifiedAt: verified.verifiedAt,
+        authenticatorId: verified.authenticatorId,
+        userVerified: verified.userVerified,
+        deviceToken: verified.device?.token ?? '',
+        deviceExpiresAt: verified.device?.expiresAt,
+        ...assertion,
+      };
+    }),
   };
 }
 
@@ -261,7 +326,32 @@ function beginInput(
   };
 }
 
+/** The code field and its alternative, a security key's assertion, on DisableMfa, RegenerateRecoveryCodes and RemoveAuthenticator. */
+const PROOF_FIELDS = { code: 'code', assertion: 'webauthn_assertion' };
+
+/**
+ * existing_code or webauthn_assertion, for adding an authenticator
+ * (ConfirmTotpEnrollment, FinishWebAuthnRegistration): at most one here;
+ * whether one is required (adding) or refused (a first one) is the service's
+ * to say, once it has read the enrollment.
+ */
+function existingProof(v: RequestValidator, request: { existingCode: string; webauthnAssertion?: { challengeId: string; credentialJson: string } | undefined }) {
+  const fields = { code: 'existing_code', assertion: 'webauthn_assertion' };
+  const given = v.codeOrAssertion(fields, request.existingCode, request.webauthnAssertion, false, (code) => v.totpOrRecoveryCode(code, 'existing_code'));
+  return { existingCode: given.code === '' ? '' : given.code, existingAssertion: given.assertion };
+}
+
 /** An authenticator as callers see it: never its secret. */
 function toAuthenticator(a: AuthenticatorView) {
-  return { authenticatorId: a.authenticatorId, label: a.label, createdAt: a.createdAt, lastUsedAt: a.lastUsedAt ?? undefined };
+  return {
+    authenticatorId: a.authenticatorId,
+    label: a.label,
+    createdAt: a.createdAt,
+    lastUsedAt: a.lastUsedAt ?? undefined,
+    kind: a.kind === 'webauthn' ? AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN : AuthenticatorKind.AUTHENTICATOR_KIND_TOTP,
+    aaguid: a.aaguid,
+    transports: [...a.transports],
+    backupEligible: a.backupEligible,
+    backedUp: a.backedUp,
+  };
 }

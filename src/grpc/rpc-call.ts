@@ -66,6 +66,8 @@ const CODE_CHECK_FAILURES: ReadonlySet<ErrorReason> = new Set([
   ErrorReason.CODE_REUSED,
   ErrorReason.LOCKED_OUT,
   ErrorReason.TOTP_SUSPENDED,
+  ErrorReason.WEBAUTHN_INVALID,
+  ErrorReason.CHALLENGE_NOT_FOUND,
 ]);
 
 /**

@@ -72,6 +72,10 @@ export const RPC_POLICIES: RpcPolicies = {
   GetMfaAssertionKeys: { access: 'caller', checksCode: false },
   // Any caller with a token; only the assertion's audience may redeem it (RedemptionService).
   RedeemMfaAssertion: { access: 'caller', checksCode: false },
+  BeginWebAuthnRegistration: { access: 'caller', checksCode: false },
+  FinishWebAuthnRegistration: { access: 'caller', checksCode: true },
+  BeginWebAuthnAuthentication: { access: 'caller', checksCode: false },
+  VerifyWebAuthn: { access: 'caller', checksCode: true },
 };
 
 /**

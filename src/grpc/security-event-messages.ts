@@ -1,6 +1,7 @@
 import type { AuditTrailEntry } from '../domain/audit-trail.js';
-import { auditNaming, SECURITY_EVENT_TYPES, type SecurityEventRecord, type SecurityEventType } from '../domain/security-events.js';
+import { auditNaming, SECURITY_EVENT_TYPES, type AuthenticatorKind, type SecurityEventRecord, type SecurityEventType } from '../domain/security-events.js';
 import {
+  AuthenticatorKind as ProtoKind,
   SecurityEventType as ProtoType,
   securityEventTypeFromJSON,
   securityEventTypeToJSON,
@@ -35,6 +36,7 @@ export function toSecurityEvent(event: SecurityEventRecord, cursor: string): Sec
     recoveryCodesRemaining: event.recoveryCodesRemaining ?? 0,
     failedAttempts: event.failedAttempts ?? 0,
     reason: event.reason ?? '',
+    authenticatorKind: toProtoKind(event.authenticatorKind),
   };
 }
 
@@ -51,4 +53,11 @@ export function toAuditEvent(entry: AuditTrailEntry): AuditEvent {
   }
   const security = toSecurityEvent(entry, '');
   return { ...common, ...auditNaming(entry), type: security.type, securityEvent: security };
+}
+
+/** The proto's AuthenticatorKind of an authenticator's kind (UNSPECIFIED when the event names none). */
+export function toProtoKind(kind: AuthenticatorKind | undefined): ProtoKind {
+  if (kind === 'totp') return ProtoKind.AUTHENTICATOR_KIND_TOTP;
+  if (kind === 'webauthn') return ProtoKind.AUTHENTICATOR_KIND_WEBAUTHN;
+  return ProtoKind.AUTHENTICATOR_KIND_UNSPECIFIED;
 }

@@ -4,6 +4,7 @@ import { DEVICE_ID_PATTERN } from '../domain/device-tokens.js';
 import { ASSERTION_AUDIENCE, ASSERTION_PURPOSE, MAX_ASSERTION_TRANSACTION_BYTES, type AssertionBinding } from '../domain/mfa-assertion-claims.js';
 import { normalizeRecoveryCode } from '../domain/recovery-codes.js';
 import { normalizeTotpCode } from '../domain/totp.js';
+import { MAX_CREDENTIAL_JSON } from '../domain/webauthn.js';
 
 /**
  * Request validation: collects every bad field, then throws one
@@ -121,6 +122,61 @@ export class RequestValidator {
     if (value === undefined) this.#add(field, 'is required');
     else if (Number.isNaN(value.getTime())) this.#add(field, 'is not a valid time');
     return value ?? new Date(0);
+  }
+
+  /**
+   * A RegistrationResponseJSON or AuthenticationResponseJSON as the browser
+   * returns it: a JSON object with a string id, at most MAX_CREDENTIAL_JSON
+   * bytes. The WebAuthn checks themselves are the service's.
+   */
+  credentialJson(field: string, value: string): string {
+    if (value === '') {
+      this.#add(field, 'is required');
+    } else if (Buffer.byteLength(value) > MAX_CREDENTIAL_JSON) {
+      this.#add(field, `must be at most ${MAX_CREDENTIAL_JSON} bytes`);
+    } else {
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        parsed = null;
+      }
+      const id = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
+      if (typeof id !== 'string' || id === '' || id.length > 1400) this.#add(field, 'must be the JSON the browser returned (an object with an "id")');
+    }
+    return value;
+  }
+
+  /** A WebAuthnAssertion: its challenge_id and credential_json, each named under `field`. */
+  assertion(field: string, value: { challengeId: string; credentialJson: string }): { challengeId: string; credentialJson: string } {
+    return { challengeId: this.id(`${field}.challenge_id`, value.challengeId), credentialJson: this.credentialJson(`${field}.credential_json`, value.credentialJson) };
+  }
+
+  /**
+   * A code or, instead, a security key's assertion (issue 23): exactly one of
+   * the two when `required`, at most one otherwise; both (or, when required,
+   * neither) is a violation naming both fields. `checkCode` validates a code.
+   */
+  codeOrAssertion(
+    fields: { code: string; assertion: string },
+    code: string,
+    assertion: { challengeId: string; credentialJson: string } | undefined,
+    required: boolean,
+    checkCode: (code: string) => string,
+  ): { code: string; assertion: { challengeId: string; credentialJson: string } | null } {
+    const hasCode = code.trim() !== '';
+    if (hasCode && assertion !== undefined) {
+      this.#add(fields.code, `give either ${fields.code} or ${fields.assertion}, not both`);
+      this.#add(fields.assertion, `give either ${fields.code} or ${fields.assertion}, not both`);
+      return { code, assertion: null };
+    }
+    if (assertion !== undefined) return { code: '', assertion: this.assertion(fields.assertion, assertion) };
+    if (!hasCode && required) {
+      this.#add(fields.code, 'is required');
+      this.#add(fields.assertion, `is required when ${fields.code} is empty`);
+      return { code, assertion: null };
+    }
+    return { code: hasCode ? checkCode(code) : '', assertion: null };
   }
 
   /** Throws INVALID_REQUEST when any field was bad. */

@@ -23,6 +23,10 @@ import { SecurityEventWatchService } from './security-events/security-event-watc
 import { SessionService } from './sessions/session-service.js';
 import { StatusService } from './status/status-service.js';
 import { VerificationService } from './verification/verification-service.js';
+import type { WebAuthnSettings } from '../domain/webauthn.js';
+import { AssertionChecks } from './webauthn/assertion-checks.js';
+import { AuthenticationService } from './webauthn/authentication-service.js';
+import { RegistrationService } from './webauthn/registration-service.js';
 
 /** The settings the services read (config.ts documents each; a Config has them all). */
 export interface ServiceSettings {
@@ -45,6 +49,8 @@ export interface ServiceSettings {
   readonly assertionIssuer: string | null;
   readonly assertionTtlSeconds: number;
   readonly assertionKeyRotationDays: number;
+  /** Security keys (MFA_WEBAUTHN_*); null or absent: off (WEBAUTHN_NOT_CONFIGURED). */
+  readonly webauthn?: WebAuthnSettings | null;
 }
 
 /** The services the gRPC handlers call, one per capability. */
@@ -64,6 +70,8 @@ export interface MfaServices {
   readonly assertions: AssertionService;
   readonly assertionKeys: AssertionKeys;
   readonly redemptions: RedemptionService;
+  readonly webauthnRegistration: RegistrationService;
+  readonly webauthnAuthentication: AuthenticationService;
 }
 
 /** The services, and the relay of their security events (which the caller starts and stops). */
@@ -111,7 +119,14 @@ export function createServices(
       maxConsecutiveFailures: config.maxConsecutiveFailures,
     },
   });
-  const codeChecks = new CodeChecks({ lockout, box, recoveryCodes });
+  const webauthn = config.webauthn ?? null;
+  const { challenges } = stores;
+  // A security key's answers (WebAuthn assertions), not the signed MFA assertions of issue 25.
+  const keyAnswers =
+    webauthn === null
+      ? null
+      : new AssertionChecks({ settings: webauthn, challenges, factors, events, clock, logger: logger.child({ component: 'webauthn' }) });
+  const codeChecks = new CodeChecks({ lockout, box, recoveryCodes, assertions: keyAnswers });
   const sessions = new SessionService({ factors, cache: stores.revocations, events, clock, logger: logger.child({ component: 'sessions' }) });
   const devices = new DeviceService({
     factors,
@@ -171,6 +186,11 @@ export function createServices(
     redemptions: new RedemptionService({
       assertions, keys: assertionKeys, redemptions: stores.redemptions, sessions, clock, logger: logger.child({ component: 'redemptions' }),
     }),
+    webauthnRegistration: new RegistrationService({
+      settings: webauthn, factors, challenges, claims: stores.credentialClaims, codeChecks, sessions, box, recoveryCodes, events, clock, random,
+      maxAuthenticators, logger: logger.child({ component: 'webauthn' }),
+    }),
+    webauthnAuthentication: new AuthenticationService({ settings: webauthn, factors, challenges, clock, random }),
     relay,
   };
 }

@@ -16,7 +16,11 @@ import { MongoRedemptionStore } from './mongo/mongo-redemption-store.js';
 import { createMongoClient } from './mongo/mongo-client.js';
 import { MongoFactorStore } from './mongo/mongo-factor-store.js';
 import { MongoSecurityEventLog } from './mongo/mongo-security-event-log.js';
-import type { AssertionKeyStore, AttemptStore, FactorStore, RedemptionStore, Notifier, OutboxStore, PendingEnrollmentStore, RevocationCache, SecurityEventLog, LoginCopyStore } from './ports/index.js';
+import type { AssertionKeyStore, AttemptStore, CredentialClaimStore, FactorStore, RedemptionStore, Notifier, OutboxStore, PendingEnrollmentStore, RevocationCache, SecurityEventLog, LoginCopyStore, WebAuthnChallengeStore } from './ports/index.js';
+import { MemoryCredentialClaimStore } from './memory/memory-credential-claim-store.js';
+import { MemoryWebAuthnChallengeStore } from './memory/memory-webauthn-challenge-store.js';
+import { MongoCredentialClaimStore } from './mongo/mongo-credential-claim-store.js';
+import { RedisWebAuthnChallengeStore } from './redis/redis-webauthn-challenge-store.js';
 import { connectRedis, createRedis, userKey, type RedisClient } from './redis/redis-client.js';
 import { RedisAttemptStore } from './redis/redis-attempt-store.js';
 import { RedisNotifier } from './redis/redis-notifier.js';
@@ -61,6 +65,10 @@ export interface Stores {
   readonly assertionKeys: AssertionKeyStore;
   /** Redeemed MFA assertions (RedeemMfaAssertion). */
   readonly redemptions: RedemptionStore;
+  /** WebAuthn challenges and registrations (Redis). */
+  readonly challenges: WebAuthnChallengeStore;
+  /** Which user each WebAuthn credential ID belongs to (MongoDB). */
+  readonly credentialClaims: CredentialClaimStore;
   readonly probes: readonly StoreProbe[];
   close(): Promise<void>;
 }
@@ -91,6 +99,8 @@ export async function openStores(config: StoreConfig, deps: OpenStoresDeps): Pro
       eventNotices: new MemoryNotifier(),
       assertionKeys: new MemoryAssertionKeyStore(),
       redemptions: new MemoryRedemptionStore(),
+      challenges: new MemoryWebAuthnChallengeStore(clock),
+      credentialClaims: new MemoryCredentialClaimStore(),
       probes: [],
       close: async () => {},
     };
@@ -159,6 +169,8 @@ async function storesOn(
     eventNotices: new RedisNotifier({ redis, subscriber, timeoutMs, channel: (topic) => `${keyPrefix}{${topic}}:relayed` }),
     assertionKeys: new MongoAssertionKeyStore(db),
     redemptions,
+    challenges: new RedisWebAuthnChallengeStore({ redis, clock, keyPrefix }),
+    credentialClaims: new MongoCredentialClaimStore(db),
     probes: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongodb', ping: () => db.command({ ping: 1 }) },

@@ -82,7 +82,7 @@ describe('Several authenticators per user (gRPC, real Redis and MongoDB)', funct
       status.INVALID_ARGUMENT,
       'INVALID_REQUEST',
     );
-    expect(missing.badFields).to.deep.equal(['existing_code']);
+    expect(missing.badFields).to.deep.equal(['existing_code', 'webauthn_assertion']);
     await addAuthenticator(client, clock, user.userId, user.secret, 'two');
     clock.advance(30_000);
     await addAuthenticator(client, clock, user.userId, user.secret, 'three');

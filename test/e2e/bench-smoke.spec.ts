@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import { listens } from '../../dev/child-process.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const RPC_SCENARIOS = ['health', 'verify_totp', 'verify_totp_assert', 'check_session', 'check_device', 'enroll'];
+const RPC_SCENARIOS = ['health', 'verify_totp', 'verify_totp_assert', 'verify_webauthn', 'check_session', 'check_device', 'enroll'];
 // With Redis and MongoDB, each store floor runs right before its RPC.
-const SCENARIOS = ['health', 'floor_verify', 'verify_totp', 'verify_totp_assert', 'check_session', 'floor_device', 'check_device', 'enroll'];
+const SCENARIOS = ['health', 'floor_verify', 'verify_totp', 'verify_totp_assert', 'verify_webauthn', 'check_session', 'floor_device', 'check_device', 'enroll'];
 
 interface BenchJson {
   scenarios: Record<string, { rps: number; p50_ms: number; p90_ms: number; p99_ms: number; server_cpu_us: number; errors: Record<string, number> }>;
@@ -96,6 +96,10 @@ describe('npm run bench, a short smoke run', function () {
     expect(report.redis_bytes_per_pending).to.be.greaterThan(0);
     expect(report.details.scenarios['check_session']!.redis_round_trips_per_call).to.be.greaterThan(0);
     expect(report.details.scenarios['verify_totp']!.mongo_round_trips_per_call).to.be.greaterThan(0);
+  });
+
+  it('reports verify_webauthn (Begin + Verify as one request) against verify_totp of the same run', () => {
+    expect(stdout).to.match(/^\| verify_webauthn rps \/ verify_totp rps \(issue 23\) \| \d+(\.\d+)? \| 0\.5 \|/m);
   });
 
   it('prints the results as a markdown table', () => {

@@ -58,20 +58,22 @@ describe('Codes as people type them (embedded stores)', () => {
 
   describe('a missing code', () => {
     const required = [{ field: 'code', description: 'is required' }];
+    // Where a security key's assertion may stand in for the code (issue 23), both fields are named.
+    const requiredOrAssertion = [...required, { field: 'webauthn_assertion', description: 'is required when code is empty' }];
     it('says "is required" on VerifyTotp, ConfirmTotpEnrollment and RegenerateRecoveryCodes', async () => {
       expect(await violations(client.current.verifyTotp({ userId: 'a' }))).to.deep.equal(required);
       expect(await violations(client.current.confirmTotpEnrollment({ userId: 'a', enrollmentId: 'enr_x' }))).to.deep.equal(required);
-      expect(await violations(client.current.regenerateRecoveryCodes({ userId: 'a' }))).to.deep.equal(required);
+      expect(await violations(client.current.regenerateRecoveryCodes({ userId: 'a' }))).to.deep.equal(requiredOrAssertion);
     });
 
     it('says "is required" for a code of spaces only, not "must be exactly 6 digits"', async () => {
       expect(await violations(client.current.verifyTotp({ userId: 'a', code: '   ' }))).to.deep.equal(required);
-      expect(await violations(client.current.disableMfa({ userId: 'a', code: ' ' }))).to.deep.equal(required);
+      expect(await violations(client.current.disableMfa({ userId: 'a', code: ' ' }))).to.deep.equal(requiredOrAssertion);
     });
 
     it('says "is required" on DisableMfa and RemoveAuthenticator (a TOTP code or a recovery code)', async () => {
-      expect(await violations(client.current.disableMfa({ userId: 'a' }))).to.deep.equal(required);
-      expect(await violations(client.current.removeAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa' }))).to.deep.equal(required);
+      expect(await violations(client.current.disableMfa({ userId: 'a' }))).to.deep.equal(requiredOrAssertion);
+      expect(await violations(client.current.removeAuthenticator({ userId: 'a', authenticatorId: 'aut_aaaaaaaaaaaaaaaa' }))).to.deep.equal(requiredOrAssertion);
     });
   });
 });

@@ -2,7 +2,7 @@ import type { RecoveryCodeSet } from '../../src/domain/recovery-codes.js';
 import type {
   AssertionKeyStore,
   AttemptStore,
-  AuthenticatorRecord,
+  TotpAuthenticatorRecord,
   Notifier,
   DeviceRecord,
   FactorStore,
@@ -12,6 +12,8 @@ import type {
   SecurityEventLog,
   LoginCopyStore,
   RedemptionStore,
+  CredentialClaimStore,
+  WebAuthnChallengeStore,
 } from '../../src/stores/ports/index.js';
 import type { FakeClock, OffsetClock } from '../support/fake-clock.js';
 
@@ -25,6 +27,8 @@ export interface StoreFixture {
   securityEvents: SecurityEventLog;
   assertionKeys: AssertionKeyStore;
   redemptions: RedemptionStore;
+  challenges: WebAuthnChallengeStore;
+  credentialClaims: CredentialClaimStore;
   /** The notifiers of two instances sharing the stores; in memory, one process's notifier twice. */
   notifiers: readonly [Notifier, Notifier];
   clock: FakeClock | OffsetClock;
@@ -56,6 +60,6 @@ export function device(id: string, at: Date, overrides: Partial<DeviceRecord> = 
 /** The id of the authenticator the contract tests enable with. */
 export const FIRST = 'aut_aaaaaaaaaaaaaaaa';
 
-export function authenticator(id: string, at: Date, overrides: Partial<AuthenticatorRecord> = {}): AuthenticatorRecord {
+export function authenticator(id: string, at: Date, overrides: Partial<TotpAuthenticatorRecord> = {}): TotpAuthenticatorRecord {
   return { authenticatorId: id, label: `label ${id.slice(4, 8)}`, sealedSecret: `sealed-${id}`, lastTimeStep: 0, createdAt: at, lastUsedAt: null, ...overrides };
 }

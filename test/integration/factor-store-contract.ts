@@ -1,3 +1,4 @@
+import type { TotpAuthenticatorRecord } from '../../src/stores/ports/index.js';
 import { expect } from 'chai';
 import { authenticator, codes, device, FIRST, newUser, type StoreFixture } from './contract-support.js';
 import { securityEvent } from './security-event-log-contract.js';
@@ -21,7 +22,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
       /** A TOTP proof of the first authenticator. */
       const step = (timeStep: number, authenticatorId = FIRST) => ({ authenticatorId, timeStep });
       const lastStep = async (user: string, authenticatorId = FIRST) =>
-        (await s.factors.get(user))!.authenticators.find((a) => a.authenticatorId === authenticatorId)!.lastTimeStep;
+        ((await s.factors.get(user))!.authenticators.find((a) => a.authenticatorId === authenticatorId) as TotpAuthenticatorRecord).lastTimeStep;
 
       it('returns null for an unknown user', async () => {
         expect(await s.factors.get(newUser())).to.equal(null);
@@ -124,7 +125,7 @@ export function factorStoreContract(fixture: () => StoreFixture): void {
         expect(await s.factors.spendProof(user, step(101), { usedAt }, moved.version)).to.deep.equal({ recoveryCodesRemaining: 3 });
         const login = (await s.factors.get(user))!;
         expect(login.version, 'a plain login').to.equal(moved.version);
-        expect(login.authenticators[0]!.lastTimeStep).to.equal(101);
+        expect((login.authenticators[0] as TotpAuthenticatorRecord).lastTimeStep).to.equal(101);
         expect(login.authenticators[0]!.lastUsedAt!.getTime()).to.equal(usedAt.getTime());
         await s.factors.spendProof(user, { recoveryCodeHash: 'h1' }, {});
         const recovered = (await s.factors.get(user))!;

@@ -1,3 +1,4 @@
+import type { TotpAuthenticatorRecord } from '../../src/stores/ports/index.js';
 import { expect } from 'chai';
 import { MongoClient, type Db } from 'mongodb';
 import { LEGACY_AUTHENTICATOR_ID } from '../../src/domain/authenticators.js';
@@ -56,7 +57,7 @@ describe('MongoFactorStore on documents written by earlier versions', function (
     const proof = { authenticatorId: LEGACY_AUTHENTICATOR_ID, timeStep: 101 };
     expect(await store.spendProof('legacy-user', proof, {}, 0)).to.equal(null);
     expect(await store.spendProof('legacy-user', proof, {}, 1)).to.deep.equal({ recoveryCodesRemaining: 2 });
-    expect((await store.get('legacy-user'))!.authenticators[0]!.lastTimeStep).to.equal(101);
+    expect(((await store.get('legacy-user'))!.authenticators[0] as TotpAuthenticatorRecord).lastTimeStep).to.equal(101);
   });
 
   it('reads a user that the first version enabled after today\'s code turned MFA off (empty authenticators, top-level secret) as legacy', async () => {
@@ -77,10 +78,10 @@ describe('MongoFactorStore on documents written by earlier versions', function (
     const store = new MongoFactorStore(db);
     const record = (await store.get('rolling-user'))!;
     expect(record.legacy).to.equal(true);
-    expect(record.authenticators.map((a) => [a.authenticatorId, a.sealedSecret, a.lastTimeStep])).to.deep.equal([[LEGACY_AUTHENTICATOR_ID, 'v1.k.iv.other', 7]]);
+    expect((record.authenticators as TotpAuthenticatorRecord[]).map((a) => [a.authenticatorId, a.sealedSecret, a.lastTimeStep])).to.deep.equal([[LEGACY_AUTHENTICATOR_ID, 'v1.k.iv.other', 7]]);
     await store.upgrade('rolling-user');
     const upgraded = (await store.get('rolling-user'))!;
     expect(upgraded).to.deep.include({ legacy: false, version: 5 });
-    expect(upgraded.authenticators.map((a) => a.sealedSecret)).to.deep.equal(['v1.k.iv.other']);
+    expect((upgraded.authenticators as TotpAuthenticatorRecord[]).map((a) => a.sealedSecret)).to.deep.equal(['v1.k.iv.other']);
   });
 });

@@ -46,6 +46,8 @@ function realStoresContract(name: string, startRedis: () => Promise<{ url: strin
       securityEvents: stores.securityEvents,
       assertionKeys: stores.assertionKeys,
       redemptions: stores.redemptions,
+      challenges: stores.challenges,
+      credentialClaims: stores.credentialClaims,
       notifiers: [stores.confirmations, otherInstance.confirmations],
       elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }));

@@ -1,3 +1,5 @@
+import { MongoCredentialClaimStore } from '../../src/stores/mongo/mongo-credential-claim-store.js';
+import { RedisWebAuthnChallengeStore } from '../../src/stores/redis/redis-webauthn-challenge-store.js';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
@@ -110,6 +112,8 @@ describe('store round trips per call (real Redis and MongoDB-compatible server)'
         eventNotices: new MemoryNotifier(),
         assertionKeys: new MemoryAssertionKeyStore(),
         redemptions: new MemoryRedemptionStore(),
+        challenges: new RedisWebAuthnChallengeStore({ redis, clock, keyPrefix }),
+        credentialClaims: new MongoCredentialClaimStore(mongo.db(DB_NAME)),
       },
       deps,
     );

@@ -4,6 +4,7 @@ import type { StoreFixture } from './contract-support.js';
 import { factorStoreContract } from './factor-store-contract.js';
 import { securityEventLogContract } from './security-event-log-contract.js';
 import { shortLivedStoresContract } from './short-lived-contract.js';
+import { webauthnStoresContract } from './webauthn-contract.js';
 
 export type { StoreFixture } from './contract-support.js';
 
@@ -19,5 +20,6 @@ export function storeContract(name: string, setup: () => StoreFixture): void {
     securityEventLogContract(setup);
     confirmationNotifierContract(setup);
     assertionStoresContract(setup);
+    webauthnStoresContract(setup);
   });
 }

@@ -1,3 +1,5 @@
+import { MemoryCredentialClaimStore } from '../../src/stores/memory/memory-credential-claim-store.js';
+import { MemoryWebAuthnChallengeStore } from '../../src/stores/memory/memory-webauthn-challenge-store.js';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
@@ -65,7 +67,7 @@ export function serviceHarness(env: Record<string, string> = {}, options: Harnes
   const redemptions = new MemoryRedemptionStore();
   const stores = {
     factors, pending, attempts, revocations: new MemoryRevocationCache(), loginCopies, securityEvents, confirmations, eventNotices: new MemoryNotifier(),
-    assertionKeys, redemptions,
+    assertionKeys, redemptions, challenges: new MemoryWebAuthnChallengeStore(clock), credentialClaims: new MemoryCredentialClaimStore(),
   };
   const faults = { factors: injectFaults(factors), pending: injectFaults(pending) };
   const build = (ring: Keyring) => createServices(loadConfig(env), stores, { keyring: ring, clock, random, logger: pino({ level: 'silent' }) });

@@ -7,6 +7,8 @@ import { MemoryPendingEnrollmentStore } from '../../src/stores/memory/memory-pen
 import { MemoryRevocationCache } from '../../src/stores/memory/memory-revocation-cache.js';
 import { MemoryLoginCopyStore } from '../../src/stores/memory/memory-login-copy-store.js';
 import { MemorySecurityEventLog } from '../../src/stores/memory/memory-security-event-log.js';
+import { MemoryCredentialClaimStore } from '../../src/stores/memory/memory-credential-claim-store.js';
+import { MemoryWebAuthnChallengeStore } from '../../src/stores/memory/memory-webauthn-challenge-store.js';
 import { storeContract } from '../integration/store-contract.js';
 import { FakeClock } from '../support/fake-clock.js';
 
@@ -24,6 +26,8 @@ storeContract('in-memory', () => {
     securityEvents: new MemorySecurityEventLog(),
     assertionKeys: new MemoryAssertionKeyStore(),
     redemptions: new MemoryRedemptionStore(),
+    challenges: new MemoryWebAuthnChallengeStore(clock),
+    credentialClaims: new MemoryCredentialClaimStore(),
     elapse: async (ms) => clock.advance(ms),
   };
 });

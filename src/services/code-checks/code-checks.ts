@@ -2,16 +2,26 @@ import { ErrorReason } from '../../domain/errors.js';
 import { normalizeRecoveryCode, type RecoveryCodes } from '../../domain/recovery-codes.js';
 import { type SecretBox, totpSecretContext } from '../../domain/secret-box.js';
 import { isTotpCodeFormat, matchTotp } from '../../domain/totp.js';
-import type { CodeProof, FactorRecord, StepProof, TotpKey } from '../../stores/ports/index.js';
+import { isTotp, type CodeProof, type FactorRecord, type StepProof, type TotpKey } from '../../stores/ports/index.js';
 import { isSpendable } from '../../domain/proof.js';
 import { totpSuspended, type CheckedUser, type CheckFailure, type Lockout } from './lockout.js';
+import type { AssertionChecks, AssertionInput, PassedAssertion } from '../webauthn/assertion-checks.js';
+import { notConfigured } from '../webauthn/webauthn-errors.js';
 
 export type { CheckedUser, CheckFailure };
+
+/** What a call gives to prove a change: a code, or (with an empty code) a security key's assertion. */
+export interface CodeOrAssertion {
+  readonly code: string;
+  /** Absent or null: the code proves it. */
+  readonly assertion?: AssertionInput | null;
+}
 
 /** What a TOTP check reads: a user's record, or VerifyTotp's copy of it (which has no failures: its version decides). */
 export interface TotpState {
   readonly userId: string;
   readonly enabled: boolean;
+  /** The TOTP authenticators only: a check never opens anything else (a security key has no secret). */
   readonly authenticators: readonly TotpKey[];
   readonly failures?: { readonly totpSuspendedAt: Date | null };
 }
@@ -46,8 +56,25 @@ export class CodeChecks {
       readonly lockout: Lockout;
       readonly box: SecretBox;
       readonly recoveryCodes: RecoveryCodes;
+      /** Security keys' assertions; null when security keys are not configured (WEBAUTHN_NOT_CONFIGURED). */
+      readonly assertions: AssertionChecks | null;
     },
   ) {}
+
+  /**
+   * Checks what proves a change: a code (TOTP or recovery, or TOTP only when
+   * `totpOnly`), or a security key's assertion (validation let exactly one through).
+   */
+  async given(record: FactorRecord, given: CodeOrAssertion, now: Date, totpOnly = false): Promise<CheckResult> {
+    if (given.assertion) return this.assertion(record, given.assertion);
+    return totpOnly ? this.totp(totpState(record), given.code, now) : this.anyCode(record, given.code, now);
+  }
+
+  /** Checks a security key's assertion (AssertionChecks): takes its challenge, so it is used up whatever the outcome. */
+  async assertion(record: FactorRecord, input: AssertionInput): Promise<PassedAssertion | CheckFailure> {
+    if (this.deps.assertions === null) throw notConfigured();
+    return this.deps.assertions.check(record, input);
+  }
 
   /**
    * Checks a TOTP code against each of the user's authenticators: the proof
@@ -81,7 +108,7 @@ export class CodeChecks {
 
   /** Checks a code that may be either kind: 6 digits are a TOTP code, anything else a recovery code. */
   anyCode(record: FactorRecord, code: string, now: Date): CheckResult {
-    return isTotpCodeFormat(code) ? this.totp(record, code, now) : this.recoveryCode(record, code);
+    return isTotpCodeFormat(code) ? this.totp(totpState(record), code, now) : this.recoveryCode(record, code);
   }
 
   /**
@@ -94,10 +121,11 @@ export class CodeChecks {
    */
   async spend<T>(user: CheckedUser, check: CheckResult, spend: (proof: CodeProof) => Promise<T | null>): Promise<T> {
     if ('failure' in check) return this.deps.lockout.refuse(user, check.failure);
-    await this.deps.lockout.pass(user);
+    // A security key's pass ends a suspension's mark as a recovery code's does (issue 23).
+    await this.deps.lockout.pass(user, 'signCount' in check);
     const spent = await spend(check);
     if (spent !== null) return spent;
-    return this.deps.lockout.refuse(user, 'timeStep' in check ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE);
+    return this.deps.lockout.refuse(user, refusedSpend(check));
   }
 
   /**
@@ -125,4 +153,15 @@ export class CodeChecks {
     await this.deps.lockout.throwIfLocked(userId);
     return answer();
   }
+}
+
+/** What a TOTP check reads of a user's record: its TOTP authenticators only. */
+export function totpState(record: FactorRecord): TotpState {
+  return { userId: record.userId, enabled: record.enabled, authenticators: record.authenticators.filter(isTotp), failures: record.failures };
+}
+
+/** The failure of a proof the durable store refused: a step spent meanwhile, a recovery code gone, a key's counter moved. */
+function refusedSpend(proof: CodeProof): CheckFailure['failure'] {
+  if ('signCount' in proof) return ErrorReason.WEBAUTHN_INVALID;
+  return 'timeStep' in proof ? ErrorReason.CODE_REUSED : ErrorReason.INVALID_CODE;
 }

@@ -8,7 +8,8 @@ import type { SecurityEventFactory } from '../security-events/security-event-fac
 
 /** A failed code check: a wrong code, or a right one whose step was already spent. */
 export interface CheckFailure {
-  readonly failure: typeof ErrorReason.INVALID_CODE | typeof ErrorReason.CODE_REUSED;
+  /** WEBAUTHN_INVALID: a security key's answer that is not valid; counts towards lockouts, never towards TOTP's suspension. */
+  readonly failure: typeof ErrorReason.INVALID_CODE | typeof ErrorReason.CODE_REUSED | typeof ErrorReason.WEBAUTHN_INVALID;
 }
 
 /** The user a check is for, as the lockout reads it: a FactorRecord (or, before any, no failures). */
@@ -78,8 +79,8 @@ export class Lockout {
    * TOTP_SUSPENDED: the durable spend would be refused, and must not be
    * counted as a replay).
    */
-  async pass(user: CheckedUser): Promise<void> {
-    const outcome = await this.deps.attempts.settle(user.userId, true, this.#policy(user));
+  async pass(user: CheckedUser, lockoutOnly = false): Promise<void> {
+    const outcome = await this.deps.attempts.settle(user.userId, true, this.#policy(user, lockoutOnly));
     if (outcome.kind === 'locked') throw lockedOut(outcome.retryAfterMs);
     if (outcome.kind === 'suspended') throw totpSuspended();
   }
@@ -89,7 +90,8 @@ export class Lockout {
    * locks the user (or it was locked), else the failure.
    */
   async refuse(user: CheckedUser, failure: CheckFailure['failure']): Promise<never> {
-    const outcome = await this.deps.attempts.settle(user.userId, false, this.#policy(user));
+    // Guessing a signature is not possible: a security key's failure counts towards lockouts only (issue 23).
+    const outcome = await this.deps.attempts.settle(user.userId, false, this.#policy(user, failure === ErrorReason.WEBAUTHN_INVALID));
     // Read before a suspension that committed since: not judged, and nothing more to write.
     if (outcome.kind === 'suspended') throw totpSuspended();
     if (outcome.kind === 'limit') {
@@ -103,6 +105,7 @@ export class Lockout {
       }
       throw lockedOut(outcome.retryAfterMs);
     }
+    if (failure === ErrorReason.WEBAUTHN_INVALID) throw new MfaError(failure, "the security key's answer is not valid");
     throw failure === ErrorReason.CODE_REUSED
       ? new MfaError(failure, 'this code was already used; wait for the next one')
       : new MfaError(failure, 'the code is not valid');
@@ -121,12 +124,13 @@ export class Lockout {
   }
 
   /** The rule for a check of `user`. */
-  #policy(user: CheckedUser) {
+  #policy(user: CheckedUser, lockoutOnly: boolean) {
     const { maxFailures, maxConsecutiveFailures } = this.deps.settings;
     const { failures } = user;
     const lockoutMs = lockoutDurationMs(this.deps.settings, failures.lockouts + 1);
-    // Once suspended (or while MFA is off) failures count towards lockouts only.
-    if (!user.enabled || failures.totpSuspendedAt !== null) return { maxFailures, lockoutMs };
+    // Once suspended (or while MFA is off, or for a security key) failures count towards lockouts only;
+    // a security key's pass, like a recovery code's, also ends a suspension's mark.
+    if (lockoutOnly || !user.enabled || failures.totpSuspendedAt !== null) return { maxFailures, lockoutMs };
     return { maxFailures, lockoutMs, suspendAt: Math.max(1, maxConsecutiveFailures - failures.count), readVersion: user.version };
   }
 

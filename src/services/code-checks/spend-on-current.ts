@@ -17,7 +17,7 @@ const MAX_ROUNDS = 16;
  * A recovery code spent this way records RECOVERY_CODE_USED with the number
  * left, exact because the write applies to the record it was counted on
  * (unless the change replaces the codes, and says so in its own event), and
- * TOTP_RESTORED when it restores the user's suspended TOTP.
+ * TOTP_RESTORED when it (or a security key's assertion) restores the user's suspended TOTP.
  */
 export async function spendOnCurrent<T>(
   { factors, events }: { readonly factors: FactorStore; readonly events: SecurityEventFactory },
@@ -33,8 +33,9 @@ export async function spendOnCurrent<T>(
       'recoveryCodeHash' in proof && planned.change.replaceRecoveryCodes === undefined
         ? [events.make(userId, 'RECOVERY_CODE_USED', { recoveryCodesRemaining: (record.recoveryCodes?.hashes.length ?? 1) - 1 })]
         : [];
-    // The spend restores suspended TOTP (every spend clears the failures): said in the same write (issue 22).
-    const restored = 'recoveryCodeHash' in proof && record.failures.totpSuspendedAt !== null ? [events.make(userId, 'TOTP_RESTORED')] : [];
+    // The spend restores suspended TOTP (every spend clears the failures): said in the same write (issue 22);
+    // a security key's assertion restores it too (issue 23).
+    const restored = !('timeStep' in proof) && record.failures.totpSuspendedAt !== null ? [events.make(userId, 'TOTP_RESTORED')] : [];
     const withEvents = { ...planned.change, events: [...(planned.change.events ?? []), ...used, ...restored] };
     const spent = await factors.spendProof(userId, proof, withEvents, record.version);
     if (spent !== null) return { ...spent, result: planned.result };

@@ -15,7 +15,8 @@ import type {
   PendingEnrollment,
   PendingEnrollmentStore,
 } from '../../stores/ports/index.js';
-import type { CodeChecks } from '../code-checks/code-checks.js';
+import type { CodeChecks, CodeOrAssertion } from '../code-checks/code-checks.js';
+import type { AssertionInput } from '../webauthn/assertion-checks.js';
 import { NO_FAILURES } from '../../stores/ports/index.js';
 import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
 import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
@@ -30,6 +31,8 @@ export interface ConfirmEnrollment {
   readonly code: string;
   /** Adding an authenticator: a code of one the user has, or a recovery code. Empty otherwise. */
   readonly existingCode: string;
+  /** Adding an authenticator, instead of existingCode: an assertion of one of the user's security keys. */
+  readonly existingAssertion?: AssertionInput | null;
 }
 
 export interface ConfirmedEnrollment {
@@ -97,7 +100,7 @@ export class ConfirmationService {
     const { userId, enrollmentId, code } = request;
     const [record, pending] = await Promise.all([this.deps.factors.get(userId), this.deps.pending.get(userId)]);
     if (pending === null || pending.enrollmentId !== enrollmentId) {
-      throw record?.enabled && request.existingCode === '' ? alreadyEnabled() : enrollmentNotFound();
+      throw record?.enabled && request.existingCode === '' && !request.existingAssertion ? alreadyEnabled() : enrollmentNotFound();
     }
     const secret = this.deps.box.open(pending.sealedSecret, totpSecretContext(userId, pending.authenticatorId));
     const prior = pending.confirmation;
@@ -114,6 +117,7 @@ export class ConfirmationService {
     const timeStep = isRetry ? prior.timeStep : matchTotp(secret, code, now);
     if (!pending.adding) {
       if (request.existingCode !== '') throw existingCodeViolation('must be empty when enrolling the first authenticator');
+      if (request.existingAssertion) throw existingProofViolation('webauthn_assertion', 'must be unset when enrolling the first authenticator');
       if (record?.enabled) throw alreadyEnabled();
       const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : { authenticatorId: pending.authenticatorId, timeStep };
       return this.deps.codeChecks.spend(record ?? { userId, enabled: false, failures: NO_FAILURES, version: 0 }, check, async () => {
@@ -121,10 +125,8 @@ export class ConfirmationService {
         return this.#turnOn(pending, confirmation, timeStep!);
       });
     }
-    if (request.existingCode === '') {
-      throw existingCodeViolation("is required to add an authenticator: a code of one of the user's authenticators, or a recovery code");
-    }
-    return this.#add(pending, timeStep, request.existingCode, now);
+    if (request.existingCode === '' && !request.existingAssertion) throw existingProofRequired();
+    return this.#add(pending, timeStep, { code: request.existingCode, assertion: request.existingAssertion ?? null }, now);
   }
 
   /**
@@ -163,7 +165,7 @@ export class ConfirmationService {
       recoveryCodes,
       sessionsRevokedAt: confirmation.enabledAt,
       ifVersion: confirmation.recordVersion,
-      events: [this.deps.events.make(userId, 'MFA_ENABLED', { authenticatorId: pending.authenticatorId })],
+      events: [this.deps.events.make(userId, 'MFA_ENABLED', { authenticatorId: pending.authenticatorId, authenticatorKind: 'totp' })],
     });
     if (enabled) return answer;
     // Not enabled by this write: a concurrent finish of this same confirmation did it (same answer), or
@@ -176,11 +178,11 @@ export class ConfirmationService {
   }
 
   /** An additional authenticator: spends the existing code and adds it in one durable write. */
-  async #add(pending: PendingEnrollment, timeStep: number | null, existingCode: string, now: Date): Promise<ConfirmedEnrollment> {
+  async #add(pending: PendingEnrollment, timeStep: number | null, existingProof: CodeOrAssertion, now: Date): Promise<ConfirmedEnrollment> {
     const { userId } = pending;
     const record = await enabledRecordForWrite(this.deps.factors, userId);
     const { codeChecks } = this.deps;
-    const existing = codeChecks.anyCode(record, existingCode, now);
+    const existing = await codeChecks.given(record, existingProof, now);
     // Both codes are checked; one call counts as one failure whichever is wrong.
     const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : existing;
     return codeChecks.spend(record, check, async (proof) => {
@@ -189,7 +191,7 @@ export class ConfirmationService {
       const authenticator = this.#authenticator(pending, confirmation, timeStep!);
       const spent = await spendOnCurrent(this.deps, proof, record, (current) => {
         if (current.authenticators.length >= this.deps.maxAuthenticators) throw authenticatorLimit(this.deps.maxAuthenticators);
-        const events = [this.deps.events.make(userId, 'AUTHENTICATOR_ADDED', { authenticatorId: authenticator.authenticatorId })];
+        const events = [this.deps.events.make(userId, 'AUTHENTICATOR_ADDED', { authenticatorId: authenticator.authenticatorId, authenticatorKind: 'totp' })];
         return { change: { addAuthenticator: authenticator, usedAt: now, events }, result: null };
       });
       return spent && this.#answer(pending, confirmation, record.enabledAt!);
@@ -245,7 +247,7 @@ export class ConfirmationService {
 
 /** Whether the record has this enrollment's authenticator, durably: the confirmation went through. */
 function holds(record: FactorRecord, pending: PendingEnrollment): boolean {
-  return record.authenticators.some((a) => a.authenticatorId === pending.authenticatorId && a.sealedSecret === pending.sealedSecret);
+  return record.authenticators.some((a) => a.authenticatorId === pending.authenticatorId && 'sealedSecret' in a && a.sealedSecret === pending.sealedSecret);
 }
 
 /** Whether the user's recovery codes are still (what is left of) `issued`: RegenerateRecoveryCodes has not replaced them. */
@@ -255,7 +257,22 @@ function sameCodes(record: FactorRecord, issued: RecoveryCodeSet): boolean {
 }
 
 function existingCodeViolation(description: string): MfaError {
-  return new MfaError(ErrorReason.INVALID_REQUEST, 'invalid request: existing_code', { fieldViolations: [{ field: 'existing_code', description }] });
+  return existingProofViolation('existing_code', description);
+}
+
+function existingProofViolation(field: string, description: string): MfaError {
+  return new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${field}`, { fieldViolations: [{ field, description }] });
+}
+
+/** Adding an authenticator without a proof: INVALID_ARGUMENT naming both fields, one of which is required. */
+export function existingProofRequired(): MfaError {
+  const description = "one of existing_code (a code of one of the user's authenticators, or a recovery code) and webauthn_assertion is required to add an authenticator";
+  return new MfaError(ErrorReason.INVALID_REQUEST, 'invalid request: existing_code, webauthn_assertion', {
+    fieldViolations: [
+      { field: 'existing_code', description },
+      { field: 'webauthn_assertion', description },
+    ],
+  });
 }
 
 function confirmedAlready(): MfaError {

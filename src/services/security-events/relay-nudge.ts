@@ -25,6 +25,7 @@ const EVENTS_OF: { readonly [K in FactorStoreWrite]: (...args: Parameters<Factor
   disable: (_userId, _proof, _sessionsRevokedAt, events) => events,
   renameAuthenticator: (_userId, _authenticatorId, _label, events) => events,
   upgrade: () => undefined,
+  userHandle: () => undefined,
   reset: (_userId, _sessionsRevokedAt, events) => events,
   raiseSessionsRevokedAt: (_userId, _at, events) => events,
   touchDevice: () => undefined,

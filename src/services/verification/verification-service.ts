@@ -1,7 +1,9 @@
 import type { Clock } from '../../domain/clock.js';
 import type { RecoveryCodes } from '../../domain/recovery-codes.js';
 import type { CodeProof, FactorRecord, FactorStore, PendingEnrollmentStore, LoginCopyStore } from '../../stores/ports/index.js';
-import type { CheckResult, CodeChecks } from '../code-checks/code-checks.js';
+import { totpState, type CheckResult, type CodeChecks, type CodeOrAssertion } from '../code-checks/code-checks.js';
+import type { AssertionInput, PassedAssertion } from '../webauthn/assertion-checks.js';
+import { isTotp } from '../../stores/ports/index.js';
 import type { DeviceService } from '../devices/device-service.js';
 import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
 import { spendOnCurrent } from '../code-checks/spend-on-current.js';
@@ -19,6 +21,15 @@ export interface Verified {
   readonly authenticatorId: string | null;
   readonly device: { readonly token: string; readonly expiresAt: Date } | null;
   readonly recoveryCodesRemaining: number;
+}
+
+/** A security key's assertion accepted at login. */
+export interface VerifiedWebAuthn extends Verified {
+  readonly authenticatorId: string;
+  /** The key verified the user (a PIN, a fingerprint), not only their presence. */
+  readonly userVerified: boolean;
+  /** The credential is backed up (a synced passkey). */
+  readonly backedUp: boolean;
 }
 
 /**
@@ -47,7 +58,7 @@ export class VerificationService {
       const verified = await this.#verifyOnCopy(request.userId, request.code);
       if (verified !== null) return verified;
     }
-    return this.#verify(request.userId, (record, now) => this.deps.codeChecks.totp(record, request.code, now), request, true);
+    return this.#verify(request.userId, (record, now) => this.deps.codeChecks.totp(totpState(record), request.code, now), request, true);
   }
 
   /**
@@ -90,7 +101,7 @@ export class VerificationService {
       version: record.version,
       authenticators: suspended
         ? []
-        : record.authenticators.map(({ authenticatorId, sealedSecret, lastTimeStep }) => ({ authenticatorId, sealedSecret, lastTimeStep })),
+        : record.authenticators.filter(isTotp).map(({ authenticatorId, sealedSecret, lastTimeStep }) => ({ authenticatorId, sealedSecret, lastTimeStep })),
       recoveryCodesRemaining: record.recoveryCodes?.hashes.length ?? 0,
     };
     await loginCopies.put(copy).catch(() => {});
@@ -100,13 +111,33 @@ export class VerificationService {
     return this.#verify(request.userId, (record) => this.deps.codeChecks.recoveryCode(record, request.recoveryCode), request);
   }
 
-  /** Turns MFA off with a TOTP code (6 digits) or a recovery code. */
-  async disable(request: { userId: string; code: string }): Promise<{ disabledAt: Date }> {
+  /**
+   * A security key's assertion at login (VerifyWebAuthn): like a recovery
+   * code, a pass ends a run of failures and restores suspended TOTP. Says
+   * what an assertion of it needs later: the key, user verification, backup.
+   */
+  async verifyWebAuthn(request: { userId: string; assertion: AssertionInput } & RememberRequest): Promise<VerifiedWebAuthn> {
+    let passed: PassedAssertion | null = null;
+    const verified = await this.#verify(
+      request.userId,
+      async (record) => {
+        const check = await this.deps.codeChecks.assertion(record, request.assertion);
+        if (!('failure' in check)) passed = check;
+        return check;
+      },
+      request,
+    );
+    const { userVerified, backedUp } = passed!;
+    return { ...verified, authenticatorId: verified.authenticatorId!, userVerified, backedUp };
+  }
+
+  /** Turns MFA off with a TOTP code (6 digits), a recovery code, or a security key's assertion. */
+  async disable(request: { userId: string } & CodeOrAssertion): Promise<{ disabledAt: Date }> {
     const { userId } = request;
     const record = await enabledRecordForWrite(this.deps.factors, userId);
     const now = this.deps.clock.now();
     const { codeChecks } = this.deps;
-    const check = codeChecks.anyCode(record, request.code, now);
+    const check = await codeChecks.given(record, request, now);
     await codeChecks.spend(record, check, async (proof) => {
       // First, so that a retried Confirm can never turn MFA back on with the old secret and codes.
       await this.deps.pending.clear(userId);
@@ -117,25 +148,27 @@ export class VerificationService {
     return { disabledAt: now };
   }
 
-  async regenerateRecoveryCodes(request: { userId: string; code: string }): Promise<string[]> {
+  async regenerateRecoveryCodes(request: { userId: string } & CodeOrAssertion): Promise<string[]> {
     const { userId } = request;
     const record = await enabledRecordForWrite(this.deps.factors, userId);
     const now = this.deps.clock.now();
-    const check = this.deps.codeChecks.totp(record, request.code, now);
+    const check = await this.deps.codeChecks.given(record, request, now, true);
     const issued = this.deps.recoveryCodes.issue(userId);
+    const change = {
+      replaceRecoveryCodes: issued.set,
+      usedAt: now,
+      events: [this.deps.events.make(userId, 'RECOVERY_CODES_REGENERATED', { recoveryCodesRemaining: issued.codes.length })],
+    };
     await this.deps.codeChecks.spend(record, check, (proof) =>
-      this.deps.factors.spendProof(userId, proof, {
-        replaceRecoveryCodes: issued.set,
-        usedAt: now,
-        events: [this.deps.events.make(userId, 'RECOVERY_CODES_REGENERATED', { recoveryCodesRemaining: issued.codes.length })],
-      }),
+      // A security key's spend may restore suspended TOTP: spendOnCurrent says so in the same write (TOTP_RESTORED).
+      'signCount' in proof ? spendOnCurrent(this.deps, proof, record, () => ({ change, result: null })) : this.deps.factors.spendProof(userId, proof, change),
     );
     return issued.codes;
   }
 
   async #verify(
     userId: string,
-    check: (record: FactorRecord, now: Date) => CheckResult,
+    check: (record: FactorRecord, now: Date) => CheckResult | Promise<CheckResult>,
     remember: RememberRequest,
     keepCopy = false,
   ): Promise<Verified> {
@@ -143,11 +176,12 @@ export class VerificationService {
     if (keepCopy) await this.#keepCopy(record);
     const now = this.deps.clock.now();
     let authenticatorId: string | null = null;
-    const spent = await this.deps.codeChecks.spend(record, check(record, now), async (proof) => {
+    const spent = await this.deps.codeChecks.spend(record, await check(record, now), async (proof) => {
       if ('authenticatorId' in proof) authenticatorId = proof.authenticatorId;
       if (remember.rememberDevice) return this.#spendRemembering(proof, record, remember.deviceLabel, now);
-      // A recovery code records how many are left, counted on the record the write applies to.
-      if ('recoveryCodeHash' in proof) {
+      // A recovery code records how many are left, counted on the record the write applies to; a
+      // security key's spend may restore suspended TOTP, which is said in its write (spendOnCurrent).
+      if (!('timeStep' in proof)) {
         const spent = await spendOnCurrent(this.deps, proof, record, () => ({ change: {}, result: null }));
         return spent && { ...spent, device: null };
       }

@@ -45,6 +45,7 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
       devices: [],
       sessionsRevokedAt: later(current?.sessionsRevokedAt ?? null, change.sessionsRevokedAt),
       failures: NO_FAILURES,
+      webauthnUserHandle: current?.webauthnUserHandle ?? null,
     }, change.events);
     return true;
   }
@@ -59,9 +60,13 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
     let authenticators = current.authenticators
       .filter((a) => a.authenticatorId !== change.removeAuthenticatorId && a.authenticatorId !== change.addAuthenticator?.authenticatorId)
       .map((a): AuthenticatorRecord =>
-        'timeStep' in proof && a.authenticatorId === proof.authenticatorId
-          ? { ...a, lastTimeStep: proof.timeStep, lastUsedAt: change.usedAt ?? a.lastUsedAt }
-          : a,
+        'recoveryCodeHash' in proof || a.authenticatorId !== proof.authenticatorId
+          ? a
+          : 'timeStep' in proof && 'lastTimeStep' in a
+            ? { ...a, lastTimeStep: proof.timeStep, lastUsedAt: change.usedAt ?? a.lastUsedAt }
+            : 'signCount' in proof && 'signCount' in a
+              ? { ...a, signCount: proof.signCount, backedUp: proof.backedUp ?? a.backedUp, lastUsedAt: change.usedAt ?? a.lastUsedAt }
+              : a,
       );
     if (change.addAuthenticator) authenticators = [...authenticators, change.addAuthenticator];
     const hashes = current.recoveryCodes?.hashes ?? [];
@@ -118,6 +123,13 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
     const renamed = { ...found, label };
     this.#write({ ...current, authenticators: current.authenticators.map((a) => (a === found ? renamed : a)) }, events);
     return renamed;
+  }
+
+  async userHandle(userId: string, proposed: string): Promise<string> {
+    const current = this.#records.get(userId) ?? emptyRecord(userId);
+    if (current.webauthnUserHandle !== null) return current.webauthnUserHandle;
+    this.#write({ ...current, webauthnUserHandle: proposed });
+    return proposed;
   }
 
   async upgrade(): Promise<void> {
@@ -193,6 +205,6 @@ function later(a: Date | null, b: Date): Date {
 function emptyRecord(userId: string): FactorRecord {
   return {
     userId, enabled: false, enabledAt: null, authenticators: [], legacy: false, recoveryCodes: null, devices: [], sessionsRevokedAt: null, version: 0,
-    failures: NO_FAILURES,
+    failures: NO_FAILURES, webauthnUserHandle: null,
   };
 }

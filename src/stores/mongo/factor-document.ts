@@ -39,6 +39,8 @@ export interface FactorDocument {
   failedChecks?: number;
   lockouts?: number;
   totpSuspendedAt?: Date;
+  /** FactorRecord.webauthnUserHandle; missing until the first BeginWebAuthnRegistration, kept when MFA goes off. */
+  webauthnUserHandle?: string;
 }
 
 // The durable failures, removed by every spend of a code and by turning MFA on or off.
@@ -98,5 +100,6 @@ export function toRecord(doc: FactorDocument): FactorRecord {
     sessionsRevokedAt: doc.sessionsRevokedAt ?? null,
     version: doc.version ?? 0,
     failures: { count: doc.failedChecks ?? 0, lockouts: doc.lockouts ?? 0, totpSuspendedAt: doc.totpSuspendedAt ?? null },
+    webauthnUserHandle: doc.webauthnUserHandle ?? null,
   };
 }

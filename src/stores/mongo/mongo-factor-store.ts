@@ -76,9 +76,13 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     const unset: Record<string, ''> = { ...FAILURE_FIELDS };
     const update: Record<string, unknown> = isPlainLogin(proof, change) ? {} : { $inc: { version: 1 } };
     // A removed authenticator's entry goes whole: setting its fields too would be a conflicting update.
-    if ('timeStep' in proof && proof.authenticatorId !== change.removeAuthenticatorId) {
+    if (!('recoveryCodeHash' in proof) && proof.authenticatorId !== change.removeAuthenticatorId) {
       const path = `authenticators.${authenticatorPath(proof.authenticatorId)}`;
-      set[`${path}.lastTimeStep`] = proof.timeStep;
+      if ('timeStep' in proof) set[`${path}.lastTimeStep`] = proof.timeStep;
+      else {
+        set[`${path}.signCount`] = proof.signCount;
+        if (proof.backedUp !== undefined) set[`${path}.backedUp`] = proof.backedUp;
+      }
       if (change.usedAt) set[`${path}.lastUsedAt`] = change.usedAt;
     }
     if ('recoveryCodeHash' in proof) update.$pull = { 'recoveryCodes.hashes': proof.recoveryCodeHash };
@@ -146,7 +150,7 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     const path = `authenticators.${authenticatorId}`;
     const after = await mongoCall(() =>
       this.#factors.findOneAndUpdate(
-        { _id: userId, enabled: true, [`${path}.sealedSecret`]: { $exists: true } },
+        { _id: userId, enabled: true, [`${path}.label`]: { $exists: true } },
         { $set: { [`${path}.label`]: label }, $inc: { version: 1 }, ...pushEvents(events) },
         { returnDocument: 'after' },
       ),
@@ -169,6 +173,16 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
       if (result.matchedCount === 1) return;
     }
     throw new Error('the legacy document kept changing while being upgraded');
+  }
+
+  async userHandle(userId: string, proposed: string): Promise<string> {
+    // Set only where none is: a concurrent call's handle, once written, is the one every caller reads back.
+    await mongoCall(() => this.#factors.updateOne({ _id: userId, webauthnUserHandle: { $exists: false } }, { $set: { webauthnUserHandle: proposed } }));
+    const found = await mongoCall(() => this.#factors.findOne({ _id: userId }, { projection: { webauthnUserHandle: 1 } }));
+    if (found?.webauthnUserHandle !== undefined) return found.webauthnUserHandle;
+    // No document yet: create one (MFA off) holding the handle.
+    await this.#upsert(userId, { $set: {} });
+    return this.userHandle(userId, proposed);
   }
 
   async raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void> {
@@ -264,6 +278,10 @@ async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
 
 /** The query form of isSpendable (domain/proof.ts): matches the user's document only while the proof is unspent. */
 function proofFilter(userId: string, proof: CodeProof): Filter<FactorDocument> {
+  if ('signCount' in proof) {
+    // The conditional counter write (issue 23): of concurrent assertions of one key, one moves it.
+    return { _id: userId, enabled: true, [`authenticators.${authenticatorPath(proof.authenticatorId)}.signCount`]: proof.previousSignCount };
+  }
   return 'timeStep' in proof
     ? {
         _id: userId,

@@ -1,4 +1,4 @@
-import type { SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
+import type { AuthenticatorKind, SecurityEventRecord, SecurityEventType } from '../../domain/security-events.js';
 
 /** A security event as its user's document holds it (the user id is the document's). */
 export interface OutboxEntry {
@@ -12,6 +12,7 @@ export interface OutboxEntry {
   recoveryCodesRemaining?: number;
   failedAttempts?: number;
   reason?: string;
+  authenticatorKind?: AuthenticatorKind;
 }
 
 /**
@@ -32,6 +33,8 @@ export function toOutboxEntry(event: SecurityEventRecord): OutboxEntry {
   if (event.recoveryCodesRemaining !== undefined) entry.recoveryCodesRemaining = event.recoveryCodesRemaining;
   if (event.failedAttempts !== undefined) entry.failedAttempts = event.failedAttempts;
   if (event.reason !== undefined) entry.reason = event.reason;
+  // Appended last (issue 23): entries pushed before it existed keep their exact shape.
+  if (event.authenticatorKind !== undefined) entry.authenticatorKind = event.authenticatorKind;
   return entry;
 }
 

@@ -18,8 +18,10 @@ export interface DeviceRecord {
 }
 
 /** One authenticator app (or hardware TOTP key) of a user. */
-export interface AuthenticatorRecord {
+export interface TotpAuthenticatorRecord {
   readonly authenticatorId: string;
+  /** Absent on entries written before security keys: they are all TOTP. */
+  readonly kind?: 'totp';
   readonly label: string;
   /** Its TOTP secret, sealed by SecretBox bound to the user and this id. */
   readonly sealedSecret: string;
@@ -28,6 +30,40 @@ export interface AuthenticatorRecord {
   readonly createdAt: Date;
   /** Null until a code of it is first accepted after its enrollment. */
   readonly lastUsedAt: Date | null;
+}
+
+/** One security key or passkey (WebAuthn) of a user: its public key, never a secret. */
+export interface WebAuthnAuthenticatorRecord {
+  readonly authenticatorId: string;
+  readonly kind: 'webauthn';
+  readonly label: string;
+  /** The credential ID, base64url. Claimed for this user in the CredentialClaimStore before it was written here. */
+  readonly credentialId: string;
+  /** The COSE public key, base64url. */
+  readonly publicKey: string;
+  /** The last signature counter accepted; moved only by a conditional write (WebAuthnProof). */
+  readonly signCount: number;
+  readonly transports: readonly string[];
+  /** UUID text; all zeros when the key does not say. */
+  readonly aaguid: string;
+  readonly backupEligible: boolean;
+  readonly backedUp: boolean;
+  readonly createdAt: Date;
+  /** Null until an assertion of it is first accepted. */
+  readonly lastUsedAt: Date | null;
+}
+
+/** One authenticator of a user, of either kind. */
+export type AuthenticatorRecord = TotpAuthenticatorRecord | WebAuthnAuthenticatorRecord;
+
+/** Whether `a` is a TOTP authenticator (entries without a kind are). */
+export function isTotp(a: AuthenticatorRecord): a is TotpAuthenticatorRecord {
+  return a.kind !== 'webauthn';
+}
+
+/** Whether `a` is a security key. */
+export function isWebAuthn(a: AuthenticatorRecord): a is WebAuthnAuthenticatorRecord {
+  return a.kind === 'webauthn';
 }
 
 /** One user's durable MFA state. */
@@ -56,6 +92,12 @@ export interface FactorRecord {
   readonly version: number;
   /** The user's failed code checks in a row, as far as written durably (issue 22). */
   readonly failures: DurableFailures;
+  /**
+   * The user's WebAuthn user handle (base64url of 32 random bytes; WebAuthn
+   * §14.6.1: never the user id); null until the first BeginWebAuthnRegistration.
+   * Kept when MFA is turned off, so a key registered before still names the same user.
+   */
+  readonly webauthnUserHandle: string | null;
 }
 
 /**
@@ -96,7 +138,7 @@ export interface ProvenChange {
   /** Forget these devices (the service prunes expired and surplus ones when it adds one). */
   readonly removeDeviceIds?: readonly string[];
   readonly replaceRecoveryCodes?: RecoveryCodeSet;
-  /** With a TOTP proof: its authenticator's lastUsedAt. */
+  /** With a TOTP proof or a security key's: its authenticator's lastUsedAt. */
   readonly usedAt?: Date;
   readonly addAuthenticator?: AuthenticatorRecord;
   readonly removeAuthenticatorId?: string;

@@ -49,6 +49,12 @@ export interface FactorStore {
   disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean>;
   /** Relabels an authenticator; null when the user has no such authenticator. */
   renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null>;
+  /**
+   * The user's WebAuthn user handle: the one stored, or else `proposed`,
+   * stored now (of concurrent calls, one's is kept and all return it).
+   * Creates the record when needed; moves no version.
+   */
+  userHandle(userId: string, proposed: string): Promise<string>;
   /** Rewrites a `legacy` record in today's shape, keeping what it says; does nothing to any other. */
   upgrade(userId: string): Promise<void>;
   /** Turns MFA off without a proof (an admin reset). False when MFA is off. */
@@ -91,6 +97,7 @@ export const FACTOR_STORE_METHODS = {
   disable: 'write',
   renameAuthenticator: 'write',
   upgrade: 'write',
+  userHandle: 'write',
   reset: 'write',
   raiseSessionsRevokedAt: 'write',
   touchDevice: 'write',

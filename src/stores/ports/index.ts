@@ -16,3 +16,5 @@ export * from './revocation-cache.js';
 export * from './security-event-log.js';
 export * from './assertion-key-store.js';
 export * from './redemption-store.js';
+export * from './credential-claim-store.js';
+export * from './webauthn-challenge-store.js';

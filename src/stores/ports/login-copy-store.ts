@@ -1,7 +1,7 @@
-import type { AuthenticatorRecord } from './factor-records.js';
+import type { TotpAuthenticatorRecord } from './factor-records.js';
 
 /** What a TOTP check reads of an authenticator. */
-export type TotpKey = Pick<AuthenticatorRecord, 'authenticatorId' | 'sealedSecret' | 'lastTimeStep'>;
+export type TotpKey = Pick<TotpAuthenticatorRecord, 'authenticatorId' | 'sealedSecret' | 'lastTimeStep'>;
 
 /**
  * The login copy: what VerifyTotp reads of an enabled user's record, kept in Redis so that a

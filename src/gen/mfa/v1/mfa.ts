@@ -161,9 +161,15 @@ export enum SecurityEventType {
   /**
    * SECURITY_EVENT_TYPE_TOTP_RESTORED - A recovery code restored the user's suspended TOTP authenticators;
    * recorded in the same write as its RECOVERY_CODE_USED (also when the
-   * recovery code was given as existing_code to add an authenticator).
+   * recovery code was given as existing_code to add an authenticator), or by a
+   * security key's assertion.
    */
   SECURITY_EVENT_TYPE_TOTP_RESTORED = 14,
+  /**
+   * SECURITY_EVENT_TYPE_WEBAUTHN_COUNTER_REGRESSED - A security key answered with a signature counter that did not move
+   * forward: it may have been cloned. The assertion was refused. Sets authenticator_id.
+   */
+  SECURITY_EVENT_TYPE_WEBAUTHN_COUNTER_REGRESSED = 15,
   UNRECOGNIZED = -1,
 }
 
@@ -214,6 +220,9 @@ export function securityEventTypeFromJSON(object: any): SecurityEventType {
     case 14:
     case "SECURITY_EVENT_TYPE_TOTP_RESTORED":
       return SecurityEventType.SECURITY_EVENT_TYPE_TOTP_RESTORED;
+    case 15:
+    case "SECURITY_EVENT_TYPE_WEBAUTHN_COUNTER_REGRESSED":
+      return SecurityEventType.SECURITY_EVENT_TYPE_WEBAUTHN_COUNTER_REGRESSED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -253,7 +262,52 @@ export function securityEventTypeToJSON(object: SecurityEventType): string {
       return "SECURITY_EVENT_TYPE_TOTP_SUSPENDED";
     case SecurityEventType.SECURITY_EVENT_TYPE_TOTP_RESTORED:
       return "SECURITY_EVENT_TYPE_TOTP_RESTORED";
+    case SecurityEventType.SECURITY_EVENT_TYPE_WEBAUTHN_COUNTER_REGRESSED:
+      return "SECURITY_EVENT_TYPE_WEBAUTHN_COUNTER_REGRESSED";
     case SecurityEventType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** AuthenticatorKind says what kind of authenticator an Authenticator is. */
+export enum AuthenticatorKind {
+  /** AUTHENTICATOR_KIND_UNSPECIFIED - Not set. */
+  AUTHENTICATOR_KIND_UNSPECIFIED = 0,
+  /** AUTHENTICATOR_KIND_TOTP - An authenticator app (or hardware TOTP key): 6-digit codes. */
+  AUTHENTICATOR_KIND_TOTP = 1,
+  /** AUTHENTICATOR_KIND_WEBAUTHN - A security key or passkey (WebAuthn). */
+  AUTHENTICATOR_KIND_WEBAUTHN = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function authenticatorKindFromJSON(object: any): AuthenticatorKind {
+  switch (object) {
+    case 0:
+    case "AUTHENTICATOR_KIND_UNSPECIFIED":
+      return AuthenticatorKind.AUTHENTICATOR_KIND_UNSPECIFIED;
+    case 1:
+    case "AUTHENTICATOR_KIND_TOTP":
+      return AuthenticatorKind.AUTHENTICATOR_KIND_TOTP;
+    case 2:
+    case "AUTHENTICATOR_KIND_WEBAUTHN":
+      return AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AuthenticatorKind.UNRECOGNIZED;
+  }
+}
+
+export function authenticatorKindToJSON(object: AuthenticatorKind): string {
+  switch (object) {
+    case AuthenticatorKind.AUTHENTICATOR_KIND_UNSPECIFIED:
+      return "AUTHENTICATOR_KIND_UNSPECIFIED";
+    case AuthenticatorKind.AUTHENTICATOR_KIND_TOTP:
+      return "AUTHENTICATOR_KIND_TOTP";
+    case AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN:
+      return "AUTHENTICATOR_KIND_WEBAUTHN";
+    case AuthenticatorKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -327,6 +381,11 @@ export interface ConfirmTotpEnrollmentRequest {
    * authenticators, or a recovery code. Must be empty for the first enrollment.
    */
   existingCode: string;
+  /**
+   * Adding an authenticator: instead of existing_code, an assertion of one of
+   * the user's security keys. Must be unset for the first enrollment.
+   */
+  webauthnAssertion?: WebAuthnAssertion | undefined;
 }
 
 /** ConfirmTotpEnrollmentResponse reports that MFA is on, or that an authenticator was added. */
@@ -432,8 +491,10 @@ export interface VerifyRecoveryCodeResponse {
 export interface DisableMfaRequest {
   /** The user. */
   userId: string;
-  /** A code from the app (6 digits) or a recovery code. */
+  /** A code from the app (6 digits) or a recovery code; empty when webauthn_assertion is given. */
   code: string;
+  /** Instead of code: an assertion of one of the user's security keys. */
+  webauthnAssertion?: WebAuthnAssertion | undefined;
 }
 
 /** DisableMfaResponse reports that MFA is off. */
@@ -450,8 +511,10 @@ export interface DisableMfaResponse {
 export interface RegenerateRecoveryCodesRequest {
   /** The user. */
   userId: string;
-  /** The 6-digit code the app shows now. */
+  /** The 6-digit code the app shows now; empty when webauthn_assertion is given. */
   code: string;
+  /** Instead of code: an assertion of one of the user's security keys. */
+  webauthnAssertion?: WebAuthnAssertion | undefined;
 }
 
 /** RegenerateRecoveryCodesResponse holds the new codes; all old ones stop working. */
@@ -691,6 +754,8 @@ export interface SecurityEvent {
   failedAttempts: number;
   /** The reason the admin gave (MFA_RESET); else empty. */
   reason: string;
+  /** The kind of the authenticator concerned (MFA_ENABLED, AUTHENTICATOR_ADDED, AUTHENTICATOR_REMOVED); else unspecified. */
+  authenticatorKind: AuthenticatorKind;
 }
 
 /** ListAuthenticatorsRequest asks for a user's authenticators. */
@@ -705,7 +770,10 @@ export interface ListAuthenticatorsResponse {
   authenticators: Authenticator[];
 }
 
-/** Authenticator describes one authenticator app or TOTP key of a user; its secret is never shown again. */
+/**
+ * Authenticator describes one authenticator app, TOTP key, security key or
+ * passkey of a user; its secret is never shown again.
+ */
 export interface Authenticator {
   /** Identifies the authenticator in RenameAuthenticator and RemoveAuthenticator. */
   authenticatorId: string;
@@ -715,8 +783,20 @@ export interface Authenticator {
   createdAt?:
     | Date
     | undefined;
-  /** When a code of it was last accepted after its enrollment; unset until then. */
-  lastUsedAt?: Date | undefined;
+  /** When a code (or, for a security key, an assertion) of it was last accepted after its enrollment; unset until then. */
+  lastUsedAt?:
+    | Date
+    | undefined;
+  /** An authenticator app or a security key. */
+  kind: AuthenticatorKind;
+  /** A security key's AAGUID (its model) as UUID text; empty for an authenticator app. */
+  aaguid: string;
+  /** How the browser can reach the security key ("usb", "nfc", "ble", "hybrid", "internal"); empty for an authenticator app. */
+  transports: string[];
+  /** The credential may be synced to other devices (a passkey); false for an authenticator app. */
+  backupEligible: boolean;
+  /** The credential is synced (a backed-up passkey), as its last assertion said; false for an authenticator app. */
+  backedUp: boolean;
 }
 
 /** RenameAuthenticatorRequest relabels an authenticator. */
@@ -741,8 +821,13 @@ export interface RemoveAuthenticatorRequest {
   userId: string;
   /** The authenticator_id from ListAuthenticators. */
   authenticatorId: string;
-  /** A 6-digit code of any of the user's authenticators (the removed one included), or a recovery code. */
+  /**
+   * A 6-digit code of any of the user's authenticators (the removed one included), or a recovery code;
+   * empty when webauthn_assertion is given.
+   */
   code: string;
+  /** Instead of code: an assertion of one of the user's security keys (the removed one included). */
+  webauthnAssertion?: WebAuthnAssertion | undefined;
 }
 
 /** RemoveAuthenticatorResponse reports the removal. */
@@ -883,6 +968,133 @@ export interface RedeemMfaAssertionResponse {
   userId: string;
   /** The assertion's id (its jti claim). */
   assertionId: string;
+}
+
+/** WebAuthnAssertion is a security key's answer to a challenge of BeginWebAuthnAuthentication. */
+export interface WebAuthnAssertion {
+  /** The challenge_id from BeginWebAuthnAuthentication. */
+  challengeId: string;
+  /** The AuthenticationResponseJSON the browser returned (at most 16384 bytes). */
+  credentialJson: string;
+}
+
+/** BeginWebAuthnRegistrationRequest asks to register a security key or passkey. */
+export interface BeginWebAuthnRegistrationRequest {
+  /** The user, as the caller identifies it: 1..128 printable characters. */
+  userId: string;
+  /** What the authenticator shows for the account, such as an e-mail address (1..128 characters). */
+  userName: string;
+  /** The user's name for people (at most 64 characters); empty means user_name. */
+  userDisplayName: string;
+  /** The authenticator's name in ListAuthenticators (at most 64 characters); empty means "Security key". */
+  authenticatorLabel: string;
+  /** Registers an additional authenticator for a user with MFA on; false registers the first one. */
+  addAuthenticator: boolean;
+}
+
+/** BeginWebAuthnRegistrationResponse holds the options for navigator.credentials.create. */
+export interface BeginWebAuthnRegistrationResponse {
+  /** Identifies this registration in FinishWebAuthnRegistration. */
+  registrationId: string;
+  /**
+   * The PublicKeyCredentialCreationOptionsJSON of WebAuthn Level 3, for
+   * PublicKeyCredential.parseCreationOptionsFromJSON or @simplewebauthn/browser's startRegistration.
+   */
+  optionsJson: string;
+  /** When the registration stops working (NOT_FOUND afterwards). */
+  expiresAt?: Date | undefined;
+}
+
+/** FinishWebAuthnRegistrationRequest completes a registration with the browser's answer. */
+export interface FinishWebAuthnRegistrationRequest {
+  /** The user who began the registration. */
+  userId: string;
+  /** The registration_id returned by BeginWebAuthnRegistration. */
+  registrationId: string;
+  /** The RegistrationResponseJSON the browser returned (at most 16384 bytes). */
+  credentialJson: string;
+  /**
+   * Adding an authenticator: a code of one of the user's authenticators, or a
+   * recovery code (or give webauthn_assertion instead). Must be empty for the first one.
+   */
+  existingCode: string;
+  /**
+   * Adding an authenticator: instead of existing_code, an assertion of one of
+   * the user's security keys. Must be unset for the first one.
+   */
+  webauthnAssertion?: WebAuthnAssertion | undefined;
+}
+
+/** FinishWebAuthnRegistrationResponse reports that MFA is on, or that the key was added. */
+export interface FinishWebAuthnRegistrationResponse {
+  /** The id of the new authenticator. */
+  authenticatorId: string;
+  /** When MFA was turned on (for an added authenticator: when it was turned on before). */
+  enabledAt?:
+    | Date
+    | undefined;
+  /** 10 one-time recovery codes (XXXXX-XXXXX), shown once; empty when an authenticator was added. */
+  recoveryCodes: string[];
+  /** Sessions issued before this time are revoked (CheckSession); unset when an authenticator was added. */
+  sessionsRevokedAt?: Date | undefined;
+}
+
+/** BeginWebAuthnAuthenticationRequest asks for a challenge for the user's security keys. */
+export interface BeginWebAuthnAuthenticationRequest {
+  /** The user logging in (or proving a change). */
+  userId: string;
+}
+
+/** BeginWebAuthnAuthenticationResponse holds the options for navigator.credentials.get. */
+export interface BeginWebAuthnAuthenticationResponse {
+  /** Identifies the challenge in a WebAuthnAssertion. */
+  challengeId: string;
+  /**
+   * The PublicKeyCredentialRequestOptionsJSON of WebAuthn Level 3, with
+   * allowCredentials listing the user's security keys, for
+   * PublicKeyCredential.parseRequestOptionsFromJSON or @simplewebauthn/browser's startAuthentication.
+   */
+  optionsJson: string;
+  /** When the challenge stops working (NOT_FOUND afterwards). */
+  expiresAt?: Date | undefined;
+}
+
+/** VerifyWebAuthnRequest checks a security key's assertion at login. */
+export interface VerifyWebAuthnRequest {
+  /** The user logging in. */
+  userId: string;
+  /** The security key's answer to a challenge of BeginWebAuthnAuthentication. */
+  assertion?:
+    | WebAuthnAssertion
+    | undefined;
+  /** When true, a device token is issued so this device is not asked again for a while. */
+  rememberDevice: boolean;
+  /** A label for the remembered device, such as "Firefox on Linux" (at most 128 characters). */
+  deviceLabel: string;
+  /** Asks for a signed MFA assertion when the key's answer passes; none when unset. */
+  mfaAssertionRequest?: MfaAssertionRequest | undefined;
+}
+
+/** VerifyWebAuthnResponse reports a successful check. */
+export interface VerifyWebAuthnResponse {
+  /** When the assertion was accepted. */
+  verifiedAt?:
+    | Date
+    | undefined;
+  /** The security key that answered. */
+  authenticatorId: string;
+  /** Whether the key verified the user (a PIN or a fingerprint), not only their presence. */
+  userVerified: boolean;
+  /** The device token, returned once; only when remember_device was set. Keep it secret. */
+  deviceToken: string;
+  /** When the device stops being remembered; only when remember_device was set. */
+  deviceExpiresAt?:
+    | Date
+    | undefined;
+  /** The signed MFA assertion (a compact JWS); only when mfa_assertion_request was set. */
+  mfaAssertion: string;
+  /** When mfa_assertion expires (its exp claim); only when mfa_assertion_request was set. */
+  mfaAssertionExpiresAt?: Date | undefined;
 }
 
 function createBaseBeginTotpEnrollmentRequest(): BeginTotpEnrollmentRequest {
@@ -1342,7 +1554,7 @@ export const BeginTotpEnrollmentResponse: MessageFns<BeginTotpEnrollmentResponse
 };
 
 function createBaseConfirmTotpEnrollmentRequest(): ConfirmTotpEnrollmentRequest {
-  return { userId: "", enrollmentId: "", code: "", existingCode: "" };
+  return { userId: "", enrollmentId: "", code: "", existingCode: "", webauthnAssertion: undefined };
 }
 
 export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentRequest> = {
@@ -1358,6 +1570,9 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
     }
     if (message.existingCode !== "") {
       writer.uint32(34).string(message.existingCode);
+    }
+    if (message.webauthnAssertion !== undefined) {
+      WebAuthnAssertion.encode(message.webauthnAssertion, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1407,6 +1622,14 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
             message.existingCode = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.webauthnAssertion = WebAuthnAssertion.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1437,6 +1660,11 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
         : isSet(object.existing_code)
         ? globalThis.String(object.existing_code)
         : "",
+      webauthnAssertion: isSet(object.webauthnAssertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthnAssertion)
+        : isSet(object.webauthn_assertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthn_assertion)
+        : undefined,
     };
   },
 
@@ -1454,6 +1682,9 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
     if (message.existingCode !== "") {
       obj.existingCode = message.existingCode;
     }
+    if (message.webauthnAssertion !== undefined) {
+      obj.webauthnAssertion = WebAuthnAssertion.toJSON(message.webauthnAssertion);
+    }
     return obj;
   },
 
@@ -1466,6 +1697,9 @@ export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentReque
     message.enrollmentId = object.enrollmentId ?? "";
     message.code = object.code ?? "";
     message.existingCode = object.existingCode ?? "";
+    message.webauthnAssertion = (object.webauthnAssertion !== undefined && object.webauthnAssertion !== null)
+      ? WebAuthnAssertion.fromPartial(object.webauthnAssertion)
+      : undefined;
     return message;
   },
 };
@@ -2417,7 +2651,7 @@ export const VerifyRecoveryCodeResponse: MessageFns<VerifyRecoveryCodeResponse> 
 };
 
 function createBaseDisableMfaRequest(): DisableMfaRequest {
-  return { userId: "", code: "" };
+  return { userId: "", code: "", webauthnAssertion: undefined };
 }
 
 export const DisableMfaRequest: MessageFns<DisableMfaRequest> = {
@@ -2427,6 +2661,9 @@ export const DisableMfaRequest: MessageFns<DisableMfaRequest> = {
     }
     if (message.code !== "") {
       writer.uint32(18).string(message.code);
+    }
+    if (message.webauthnAssertion !== undefined) {
+      WebAuthnAssertion.encode(message.webauthnAssertion, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2460,6 +2697,14 @@ export const DisableMfaRequest: MessageFns<DisableMfaRequest> = {
             message.code = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.webauthnAssertion = WebAuthnAssertion.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2480,6 +2725,11 @@ export const DisableMfaRequest: MessageFns<DisableMfaRequest> = {
         ? globalThis.String(object.user_id)
         : "",
       code: isSet(object.code) ? globalThis.String(object.code) : "",
+      webauthnAssertion: isSet(object.webauthnAssertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthnAssertion)
+        : isSet(object.webauthn_assertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthn_assertion)
+        : undefined,
     };
   },
 
@@ -2491,6 +2741,9 @@ export const DisableMfaRequest: MessageFns<DisableMfaRequest> = {
     if (message.code !== "") {
       obj.code = message.code;
     }
+    if (message.webauthnAssertion !== undefined) {
+      obj.webauthnAssertion = WebAuthnAssertion.toJSON(message.webauthnAssertion);
+    }
     return obj;
   },
 
@@ -2501,6 +2754,9 @@ export const DisableMfaRequest: MessageFns<DisableMfaRequest> = {
     const message = createBaseDisableMfaRequest();
     message.userId = object.userId ?? "";
     message.code = object.code ?? "";
+    message.webauthnAssertion = (object.webauthnAssertion !== undefined && object.webauthnAssertion !== null)
+      ? WebAuthnAssertion.fromPartial(object.webauthnAssertion)
+      : undefined;
     return message;
   },
 };
@@ -2599,7 +2855,7 @@ export const DisableMfaResponse: MessageFns<DisableMfaResponse> = {
 };
 
 function createBaseRegenerateRecoveryCodesRequest(): RegenerateRecoveryCodesRequest {
-  return { userId: "", code: "" };
+  return { userId: "", code: "", webauthnAssertion: undefined };
 }
 
 export const RegenerateRecoveryCodesRequest: MessageFns<RegenerateRecoveryCodesRequest> = {
@@ -2609,6 +2865,9 @@ export const RegenerateRecoveryCodesRequest: MessageFns<RegenerateRecoveryCodesR
     }
     if (message.code !== "") {
       writer.uint32(18).string(message.code);
+    }
+    if (message.webauthnAssertion !== undefined) {
+      WebAuthnAssertion.encode(message.webauthnAssertion, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2642,6 +2901,14 @@ export const RegenerateRecoveryCodesRequest: MessageFns<RegenerateRecoveryCodesR
             message.code = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.webauthnAssertion = WebAuthnAssertion.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2662,6 +2929,11 @@ export const RegenerateRecoveryCodesRequest: MessageFns<RegenerateRecoveryCodesR
         ? globalThis.String(object.user_id)
         : "",
       code: isSet(object.code) ? globalThis.String(object.code) : "",
+      webauthnAssertion: isSet(object.webauthnAssertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthnAssertion)
+        : isSet(object.webauthn_assertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthn_assertion)
+        : undefined,
     };
   },
 
@@ -2672,6 +2944,9 @@ export const RegenerateRecoveryCodesRequest: MessageFns<RegenerateRecoveryCodesR
     }
     if (message.code !== "") {
       obj.code = message.code;
+    }
+    if (message.webauthnAssertion !== undefined) {
+      obj.webauthnAssertion = WebAuthnAssertion.toJSON(message.webauthnAssertion);
     }
     return obj;
   },
@@ -2685,6 +2960,9 @@ export const RegenerateRecoveryCodesRequest: MessageFns<RegenerateRecoveryCodesR
     const message = createBaseRegenerateRecoveryCodesRequest();
     message.userId = object.userId ?? "";
     message.code = object.code ?? "";
+    message.webauthnAssertion = (object.webauthnAssertion !== undefined && object.webauthnAssertion !== null)
+      ? WebAuthnAssertion.fromPartial(object.webauthnAssertion)
+      : undefined;
     return message;
   },
 };
@@ -4690,6 +4968,7 @@ function createBaseSecurityEvent(): SecurityEvent {
     recoveryCodesRemaining: 0,
     failedAttempts: 0,
     reason: "",
+    authenticatorKind: 0,
   };
 }
 
@@ -4730,6 +5009,9 @@ export const SecurityEvent: MessageFns<SecurityEvent> = {
     }
     if (message.reason !== "") {
       writer.uint32(98).string(message.reason);
+    }
+    if (message.authenticatorKind !== 0) {
+      writer.uint32(104).int32(message.authenticatorKind);
     }
     return writer;
   },
@@ -4843,6 +5125,14 @@ export const SecurityEvent: MessageFns<SecurityEvent> = {
             message.reason = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.authenticatorKind = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4901,6 +5191,11 @@ export const SecurityEvent: MessageFns<SecurityEvent> = {
         ? globalThis.Number(object.failed_attempts)
         : 0,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      authenticatorKind: isSet(object.authenticatorKind)
+        ? authenticatorKindFromJSON(object.authenticatorKind)
+        : isSet(object.authenticator_kind)
+        ? authenticatorKindFromJSON(object.authenticator_kind)
+        : 0,
     };
   },
 
@@ -4942,6 +5237,9 @@ export const SecurityEvent: MessageFns<SecurityEvent> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.authenticatorKind !== 0) {
+      obj.authenticatorKind = authenticatorKindToJSON(message.authenticatorKind);
+    }
     return obj;
   },
 
@@ -4962,6 +5260,7 @@ export const SecurityEvent: MessageFns<SecurityEvent> = {
     message.recoveryCodesRemaining = object.recoveryCodesRemaining ?? 0;
     message.failedAttempts = object.failedAttempts ?? 0;
     message.reason = object.reason ?? "";
+    message.authenticatorKind = object.authenticatorKind ?? 0;
     return message;
   },
 };
@@ -5111,7 +5410,17 @@ export const ListAuthenticatorsResponse: MessageFns<ListAuthenticatorsResponse> 
 };
 
 function createBaseAuthenticator(): Authenticator {
-  return { authenticatorId: "", label: "", createdAt: undefined, lastUsedAt: undefined };
+  return {
+    authenticatorId: "",
+    label: "",
+    createdAt: undefined,
+    lastUsedAt: undefined,
+    kind: 0,
+    aaguid: "",
+    transports: [],
+    backupEligible: false,
+    backedUp: false,
+  };
 }
 
 export const Authenticator: MessageFns<Authenticator> = {
@@ -5127,6 +5436,21 @@ export const Authenticator: MessageFns<Authenticator> = {
     }
     if (message.lastUsedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.lastUsedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.kind !== 0) {
+      writer.uint32(40).int32(message.kind);
+    }
+    if (message.aaguid !== "") {
+      writer.uint32(50).string(message.aaguid);
+    }
+    for (const v of message.transports) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.backupEligible !== false) {
+      writer.uint32(64).bool(message.backupEligible);
+    }
+    if (message.backedUp !== false) {
+      writer.uint32(72).bool(message.backedUp);
     }
     return writer;
   },
@@ -5176,6 +5500,46 @@ export const Authenticator: MessageFns<Authenticator> = {
             message.lastUsedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.aaguid = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.transports.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.backupEligible = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.backedUp = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5206,6 +5570,21 @@ export const Authenticator: MessageFns<Authenticator> = {
         : isSet(object.last_used_at)
         ? fromJsonTimestamp(object.last_used_at)
         : undefined,
+      kind: isSet(object.kind) ? authenticatorKindFromJSON(object.kind) : 0,
+      aaguid: isSet(object.aaguid) ? globalThis.String(object.aaguid) : "",
+      transports: globalThis.Array.isArray(object?.transports)
+        ? object.transports.map((e: any) => globalThis.String(e))
+        : [],
+      backupEligible: isSet(object.backupEligible)
+        ? globalThis.Boolean(object.backupEligible)
+        : isSet(object.backup_eligible)
+        ? globalThis.Boolean(object.backup_eligible)
+        : false,
+      backedUp: isSet(object.backedUp)
+        ? globalThis.Boolean(object.backedUp)
+        : isSet(object.backed_up)
+        ? globalThis.Boolean(object.backed_up)
+        : false,
     };
   },
 
@@ -5223,6 +5602,21 @@ export const Authenticator: MessageFns<Authenticator> = {
     if (message.lastUsedAt !== undefined) {
       obj.lastUsedAt = message.lastUsedAt.toISOString();
     }
+    if (message.kind !== 0) {
+      obj.kind = authenticatorKindToJSON(message.kind);
+    }
+    if (message.aaguid !== "") {
+      obj.aaguid = message.aaguid;
+    }
+    if (message.transports?.length) {
+      obj.transports = message.transports;
+    }
+    if (message.backupEligible !== false) {
+      obj.backupEligible = message.backupEligible;
+    }
+    if (message.backedUp !== false) {
+      obj.backedUp = message.backedUp;
+    }
     return obj;
   },
 
@@ -5235,6 +5629,11 @@ export const Authenticator: MessageFns<Authenticator> = {
     message.label = object.label ?? "";
     message.createdAt = object.createdAt ?? undefined;
     message.lastUsedAt = object.lastUsedAt ?? undefined;
+    message.kind = object.kind ?? 0;
+    message.aaguid = object.aaguid ?? "";
+    message.transports = object.transports?.map((e) => e) || [];
+    message.backupEligible = object.backupEligible ?? false;
+    message.backedUp = object.backedUp ?? false;
     return message;
   },
 };
@@ -5418,7 +5817,7 @@ export const RenameAuthenticatorResponse: MessageFns<RenameAuthenticatorResponse
 };
 
 function createBaseRemoveAuthenticatorRequest(): RemoveAuthenticatorRequest {
-  return { userId: "", authenticatorId: "", code: "" };
+  return { userId: "", authenticatorId: "", code: "", webauthnAssertion: undefined };
 }
 
 export const RemoveAuthenticatorRequest: MessageFns<RemoveAuthenticatorRequest> = {
@@ -5431,6 +5830,9 @@ export const RemoveAuthenticatorRequest: MessageFns<RemoveAuthenticatorRequest> 
     }
     if (message.code !== "") {
       writer.uint32(26).string(message.code);
+    }
+    if (message.webauthnAssertion !== undefined) {
+      WebAuthnAssertion.encode(message.webauthnAssertion, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -5472,6 +5874,14 @@ export const RemoveAuthenticatorRequest: MessageFns<RemoveAuthenticatorRequest> 
             message.code = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.webauthnAssertion = WebAuthnAssertion.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5497,6 +5907,11 @@ export const RemoveAuthenticatorRequest: MessageFns<RemoveAuthenticatorRequest> 
         ? globalThis.String(object.authenticator_id)
         : "",
       code: isSet(object.code) ? globalThis.String(object.code) : "",
+      webauthnAssertion: isSet(object.webauthnAssertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthnAssertion)
+        : isSet(object.webauthn_assertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthn_assertion)
+        : undefined,
     };
   },
 
@@ -5511,6 +5926,9 @@ export const RemoveAuthenticatorRequest: MessageFns<RemoveAuthenticatorRequest> 
     if (message.code !== "") {
       obj.code = message.code;
     }
+    if (message.webauthnAssertion !== undefined) {
+      obj.webauthnAssertion = WebAuthnAssertion.toJSON(message.webauthnAssertion);
+    }
     return obj;
   },
 
@@ -5522,6 +5940,9 @@ export const RemoveAuthenticatorRequest: MessageFns<RemoveAuthenticatorRequest> 
     message.userId = object.userId ?? "";
     message.authenticatorId = object.authenticatorId ?? "";
     message.code = object.code ?? "";
+    message.webauthnAssertion = (object.webauthnAssertion !== undefined && object.webauthnAssertion !== null)
+      ? WebAuthnAssertion.fromPartial(object.webauthnAssertion)
+      : undefined;
     return message;
   },
 };
@@ -6747,6 +7168,1217 @@ export const RedeemMfaAssertionResponse: MessageFns<RedeemMfaAssertionResponse> 
   },
 };
 
+function createBaseWebAuthnAssertion(): WebAuthnAssertion {
+  return { challengeId: "", credentialJson: "" };
+}
+
+export const WebAuthnAssertion: MessageFns<WebAuthnAssertion> = {
+  encode(message: WebAuthnAssertion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.challengeId !== "") {
+      writer.uint32(10).string(message.challengeId);
+    }
+    if (message.credentialJson !== "") {
+      writer.uint32(18).string(message.credentialJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WebAuthnAssertion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWebAuthnAssertion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.challengeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.credentialJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WebAuthnAssertion {
+    return {
+      challengeId: isSet(object.challengeId)
+        ? globalThis.String(object.challengeId)
+        : isSet(object.challenge_id)
+        ? globalThis.String(object.challenge_id)
+        : "",
+      credentialJson: isSet(object.credentialJson)
+        ? globalThis.String(object.credentialJson)
+        : isSet(object.credential_json)
+        ? globalThis.String(object.credential_json)
+        : "",
+    };
+  },
+
+  toJSON(message: WebAuthnAssertion): unknown {
+    const obj: any = {};
+    if (message.challengeId !== "") {
+      obj.challengeId = message.challengeId;
+    }
+    if (message.credentialJson !== "") {
+      obj.credentialJson = message.credentialJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WebAuthnAssertion>, I>>(base?: I): WebAuthnAssertion {
+    return WebAuthnAssertion.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WebAuthnAssertion>, I>>(object: I): WebAuthnAssertion {
+    const message = createBaseWebAuthnAssertion();
+    message.challengeId = object.challengeId ?? "";
+    message.credentialJson = object.credentialJson ?? "";
+    return message;
+  },
+};
+
+function createBaseBeginWebAuthnRegistrationRequest(): BeginWebAuthnRegistrationRequest {
+  return { userId: "", userName: "", userDisplayName: "", authenticatorLabel: "", addAuthenticator: false };
+}
+
+export const BeginWebAuthnRegistrationRequest: MessageFns<BeginWebAuthnRegistrationRequest> = {
+  encode(message: BeginWebAuthnRegistrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.userName !== "") {
+      writer.uint32(18).string(message.userName);
+    }
+    if (message.userDisplayName !== "") {
+      writer.uint32(26).string(message.userDisplayName);
+    }
+    if (message.authenticatorLabel !== "") {
+      writer.uint32(34).string(message.authenticatorLabel);
+    }
+    if (message.addAuthenticator !== false) {
+      writer.uint32(40).bool(message.addAuthenticator);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginWebAuthnRegistrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginWebAuthnRegistrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userDisplayName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.authenticatorLabel = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.addAuthenticator = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BeginWebAuthnRegistrationRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      userName: isSet(object.userName)
+        ? globalThis.String(object.userName)
+        : isSet(object.user_name)
+        ? globalThis.String(object.user_name)
+        : "",
+      userDisplayName: isSet(object.userDisplayName)
+        ? globalThis.String(object.userDisplayName)
+        : isSet(object.user_display_name)
+        ? globalThis.String(object.user_display_name)
+        : "",
+      authenticatorLabel: isSet(object.authenticatorLabel)
+        ? globalThis.String(object.authenticatorLabel)
+        : isSet(object.authenticator_label)
+        ? globalThis.String(object.authenticator_label)
+        : "",
+      addAuthenticator: isSet(object.addAuthenticator)
+        ? globalThis.Boolean(object.addAuthenticator)
+        : isSet(object.add_authenticator)
+        ? globalThis.Boolean(object.add_authenticator)
+        : false,
+    };
+  },
+
+  toJSON(message: BeginWebAuthnRegistrationRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.userName !== "") {
+      obj.userName = message.userName;
+    }
+    if (message.userDisplayName !== "") {
+      obj.userDisplayName = message.userDisplayName;
+    }
+    if (message.authenticatorLabel !== "") {
+      obj.authenticatorLabel = message.authenticatorLabel;
+    }
+    if (message.addAuthenticator !== false) {
+      obj.addAuthenticator = message.addAuthenticator;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BeginWebAuthnRegistrationRequest>, I>>(
+    base?: I,
+  ): BeginWebAuthnRegistrationRequest {
+    return BeginWebAuthnRegistrationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BeginWebAuthnRegistrationRequest>, I>>(
+    object: I,
+  ): BeginWebAuthnRegistrationRequest {
+    const message = createBaseBeginWebAuthnRegistrationRequest();
+    message.userId = object.userId ?? "";
+    message.userName = object.userName ?? "";
+    message.userDisplayName = object.userDisplayName ?? "";
+    message.authenticatorLabel = object.authenticatorLabel ?? "";
+    message.addAuthenticator = object.addAuthenticator ?? false;
+    return message;
+  },
+};
+
+function createBaseBeginWebAuthnRegistrationResponse(): BeginWebAuthnRegistrationResponse {
+  return { registrationId: "", optionsJson: "", expiresAt: undefined };
+}
+
+export const BeginWebAuthnRegistrationResponse: MessageFns<BeginWebAuthnRegistrationResponse> = {
+  encode(message: BeginWebAuthnRegistrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.registrationId !== "") {
+      writer.uint32(10).string(message.registrationId);
+    }
+    if (message.optionsJson !== "") {
+      writer.uint32(18).string(message.optionsJson);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginWebAuthnRegistrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginWebAuthnRegistrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.registrationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.optionsJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BeginWebAuthnRegistrationResponse {
+    return {
+      registrationId: isSet(object.registrationId)
+        ? globalThis.String(object.registrationId)
+        : isSet(object.registration_id)
+        ? globalThis.String(object.registration_id)
+        : "",
+      optionsJson: isSet(object.optionsJson)
+        ? globalThis.String(object.optionsJson)
+        : isSet(object.options_json)
+        ? globalThis.String(object.options_json)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: BeginWebAuthnRegistrationResponse): unknown {
+    const obj: any = {};
+    if (message.registrationId !== "") {
+      obj.registrationId = message.registrationId;
+    }
+    if (message.optionsJson !== "") {
+      obj.optionsJson = message.optionsJson;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BeginWebAuthnRegistrationResponse>, I>>(
+    base?: I,
+  ): BeginWebAuthnRegistrationResponse {
+    return BeginWebAuthnRegistrationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BeginWebAuthnRegistrationResponse>, I>>(
+    object: I,
+  ): BeginWebAuthnRegistrationResponse {
+    const message = createBaseBeginWebAuthnRegistrationResponse();
+    message.registrationId = object.registrationId ?? "";
+    message.optionsJson = object.optionsJson ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseFinishWebAuthnRegistrationRequest(): FinishWebAuthnRegistrationRequest {
+  return { userId: "", registrationId: "", credentialJson: "", existingCode: "", webauthnAssertion: undefined };
+}
+
+export const FinishWebAuthnRegistrationRequest: MessageFns<FinishWebAuthnRegistrationRequest> = {
+  encode(message: FinishWebAuthnRegistrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.registrationId !== "") {
+      writer.uint32(18).string(message.registrationId);
+    }
+    if (message.credentialJson !== "") {
+      writer.uint32(26).string(message.credentialJson);
+    }
+    if (message.existingCode !== "") {
+      writer.uint32(34).string(message.existingCode);
+    }
+    if (message.webauthnAssertion !== undefined) {
+      WebAuthnAssertion.encode(message.webauthnAssertion, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FinishWebAuthnRegistrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinishWebAuthnRegistrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.registrationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.credentialJson = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.existingCode = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.webauthnAssertion = WebAuthnAssertion.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FinishWebAuthnRegistrationRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      registrationId: isSet(object.registrationId)
+        ? globalThis.String(object.registrationId)
+        : isSet(object.registration_id)
+        ? globalThis.String(object.registration_id)
+        : "",
+      credentialJson: isSet(object.credentialJson)
+        ? globalThis.String(object.credentialJson)
+        : isSet(object.credential_json)
+        ? globalThis.String(object.credential_json)
+        : "",
+      existingCode: isSet(object.existingCode)
+        ? globalThis.String(object.existingCode)
+        : isSet(object.existing_code)
+        ? globalThis.String(object.existing_code)
+        : "",
+      webauthnAssertion: isSet(object.webauthnAssertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthnAssertion)
+        : isSet(object.webauthn_assertion)
+        ? WebAuthnAssertion.fromJSON(object.webauthn_assertion)
+        : undefined,
+    };
+  },
+
+  toJSON(message: FinishWebAuthnRegistrationRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.registrationId !== "") {
+      obj.registrationId = message.registrationId;
+    }
+    if (message.credentialJson !== "") {
+      obj.credentialJson = message.credentialJson;
+    }
+    if (message.existingCode !== "") {
+      obj.existingCode = message.existingCode;
+    }
+    if (message.webauthnAssertion !== undefined) {
+      obj.webauthnAssertion = WebAuthnAssertion.toJSON(message.webauthnAssertion);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FinishWebAuthnRegistrationRequest>, I>>(
+    base?: I,
+  ): FinishWebAuthnRegistrationRequest {
+    return FinishWebAuthnRegistrationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FinishWebAuthnRegistrationRequest>, I>>(
+    object: I,
+  ): FinishWebAuthnRegistrationRequest {
+    const message = createBaseFinishWebAuthnRegistrationRequest();
+    message.userId = object.userId ?? "";
+    message.registrationId = object.registrationId ?? "";
+    message.credentialJson = object.credentialJson ?? "";
+    message.existingCode = object.existingCode ?? "";
+    message.webauthnAssertion = (object.webauthnAssertion !== undefined && object.webauthnAssertion !== null)
+      ? WebAuthnAssertion.fromPartial(object.webauthnAssertion)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseFinishWebAuthnRegistrationResponse(): FinishWebAuthnRegistrationResponse {
+  return { authenticatorId: "", enabledAt: undefined, recoveryCodes: [], sessionsRevokedAt: undefined };
+}
+
+export const FinishWebAuthnRegistrationResponse: MessageFns<FinishWebAuthnRegistrationResponse> = {
+  encode(message: FinishWebAuthnRegistrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authenticatorId !== "") {
+      writer.uint32(10).string(message.authenticatorId);
+    }
+    if (message.enabledAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.enabledAt), writer.uint32(18).fork()).join();
+    }
+    for (const v of message.recoveryCodes) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.sessionsRevokedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sessionsRevokedAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FinishWebAuthnRegistrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinishWebAuthnRegistrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enabledAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.recoveryCodes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sessionsRevokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FinishWebAuthnRegistrationResponse {
+    return {
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
+      enabledAt: isSet(object.enabledAt)
+        ? fromJsonTimestamp(object.enabledAt)
+        : isSet(object.enabled_at)
+        ? fromJsonTimestamp(object.enabled_at)
+        : undefined,
+      recoveryCodes: globalThis.Array.isArray(object?.recoveryCodes)
+        ? object.recoveryCodes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.recovery_codes)
+        ? object.recovery_codes.map((e: any) => globalThis.String(e))
+        : [],
+      sessionsRevokedAt: isSet(object.sessionsRevokedAt)
+        ? fromJsonTimestamp(object.sessionsRevokedAt)
+        : isSet(object.sessions_revoked_at)
+        ? fromJsonTimestamp(object.sessions_revoked_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: FinishWebAuthnRegistrationResponse): unknown {
+    const obj: any = {};
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
+    if (message.enabledAt !== undefined) {
+      obj.enabledAt = message.enabledAt.toISOString();
+    }
+    if (message.recoveryCodes?.length) {
+      obj.recoveryCodes = message.recoveryCodes;
+    }
+    if (message.sessionsRevokedAt !== undefined) {
+      obj.sessionsRevokedAt = message.sessionsRevokedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FinishWebAuthnRegistrationResponse>, I>>(
+    base?: I,
+  ): FinishWebAuthnRegistrationResponse {
+    return FinishWebAuthnRegistrationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FinishWebAuthnRegistrationResponse>, I>>(
+    object: I,
+  ): FinishWebAuthnRegistrationResponse {
+    const message = createBaseFinishWebAuthnRegistrationResponse();
+    message.authenticatorId = object.authenticatorId ?? "";
+    message.enabledAt = object.enabledAt ?? undefined;
+    message.recoveryCodes = object.recoveryCodes?.map((e) => e) || [];
+    message.sessionsRevokedAt = object.sessionsRevokedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseBeginWebAuthnAuthenticationRequest(): BeginWebAuthnAuthenticationRequest {
+  return { userId: "" };
+}
+
+export const BeginWebAuthnAuthenticationRequest: MessageFns<BeginWebAuthnAuthenticationRequest> = {
+  encode(message: BeginWebAuthnAuthenticationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginWebAuthnAuthenticationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginWebAuthnAuthenticationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BeginWebAuthnAuthenticationRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: BeginWebAuthnAuthenticationRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BeginWebAuthnAuthenticationRequest>, I>>(
+    base?: I,
+  ): BeginWebAuthnAuthenticationRequest {
+    return BeginWebAuthnAuthenticationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BeginWebAuthnAuthenticationRequest>, I>>(
+    object: I,
+  ): BeginWebAuthnAuthenticationRequest {
+    const message = createBaseBeginWebAuthnAuthenticationRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseBeginWebAuthnAuthenticationResponse(): BeginWebAuthnAuthenticationResponse {
+  return { challengeId: "", optionsJson: "", expiresAt: undefined };
+}
+
+export const BeginWebAuthnAuthenticationResponse: MessageFns<BeginWebAuthnAuthenticationResponse> = {
+  encode(message: BeginWebAuthnAuthenticationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.challengeId !== "") {
+      writer.uint32(10).string(message.challengeId);
+    }
+    if (message.optionsJson !== "") {
+      writer.uint32(18).string(message.optionsJson);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginWebAuthnAuthenticationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginWebAuthnAuthenticationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.challengeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.optionsJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BeginWebAuthnAuthenticationResponse {
+    return {
+      challengeId: isSet(object.challengeId)
+        ? globalThis.String(object.challengeId)
+        : isSet(object.challenge_id)
+        ? globalThis.String(object.challenge_id)
+        : "",
+      optionsJson: isSet(object.optionsJson)
+        ? globalThis.String(object.optionsJson)
+        : isSet(object.options_json)
+        ? globalThis.String(object.options_json)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: BeginWebAuthnAuthenticationResponse): unknown {
+    const obj: any = {};
+    if (message.challengeId !== "") {
+      obj.challengeId = message.challengeId;
+    }
+    if (message.optionsJson !== "") {
+      obj.optionsJson = message.optionsJson;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BeginWebAuthnAuthenticationResponse>, I>>(
+    base?: I,
+  ): BeginWebAuthnAuthenticationResponse {
+    return BeginWebAuthnAuthenticationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BeginWebAuthnAuthenticationResponse>, I>>(
+    object: I,
+  ): BeginWebAuthnAuthenticationResponse {
+    const message = createBaseBeginWebAuthnAuthenticationResponse();
+    message.challengeId = object.challengeId ?? "";
+    message.optionsJson = object.optionsJson ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseVerifyWebAuthnRequest(): VerifyWebAuthnRequest {
+  return { userId: "", assertion: undefined, rememberDevice: false, deviceLabel: "", mfaAssertionRequest: undefined };
+}
+
+export const VerifyWebAuthnRequest: MessageFns<VerifyWebAuthnRequest> = {
+  encode(message: VerifyWebAuthnRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.assertion !== undefined) {
+      WebAuthnAssertion.encode(message.assertion, writer.uint32(18).fork()).join();
+    }
+    if (message.rememberDevice !== false) {
+      writer.uint32(24).bool(message.rememberDevice);
+    }
+    if (message.deviceLabel !== "") {
+      writer.uint32(34).string(message.deviceLabel);
+    }
+    if (message.mfaAssertionRequest !== undefined) {
+      MfaAssertionRequest.encode(message.mfaAssertionRequest, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyWebAuthnRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyWebAuthnRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assertion = WebAuthnAssertion.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rememberDevice = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deviceLabel = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mfaAssertionRequest = MfaAssertionRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyWebAuthnRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      assertion: isSet(object.assertion) ? WebAuthnAssertion.fromJSON(object.assertion) : undefined,
+      rememberDevice: isSet(object.rememberDevice)
+        ? globalThis.Boolean(object.rememberDevice)
+        : isSet(object.remember_device)
+        ? globalThis.Boolean(object.remember_device)
+        : false,
+      deviceLabel: isSet(object.deviceLabel)
+        ? globalThis.String(object.deviceLabel)
+        : isSet(object.device_label)
+        ? globalThis.String(object.device_label)
+        : "",
+      mfaAssertionRequest: isSet(object.mfaAssertionRequest)
+        ? MfaAssertionRequest.fromJSON(object.mfaAssertionRequest)
+        : isSet(object.mfa_assertion_request)
+        ? MfaAssertionRequest.fromJSON(object.mfa_assertion_request)
+        : undefined,
+    };
+  },
+
+  toJSON(message: VerifyWebAuthnRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.assertion !== undefined) {
+      obj.assertion = WebAuthnAssertion.toJSON(message.assertion);
+    }
+    if (message.rememberDevice !== false) {
+      obj.rememberDevice = message.rememberDevice;
+    }
+    if (message.deviceLabel !== "") {
+      obj.deviceLabel = message.deviceLabel;
+    }
+    if (message.mfaAssertionRequest !== undefined) {
+      obj.mfaAssertionRequest = MfaAssertionRequest.toJSON(message.mfaAssertionRequest);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyWebAuthnRequest>, I>>(base?: I): VerifyWebAuthnRequest {
+    return VerifyWebAuthnRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyWebAuthnRequest>, I>>(object: I): VerifyWebAuthnRequest {
+    const message = createBaseVerifyWebAuthnRequest();
+    message.userId = object.userId ?? "";
+    message.assertion = (object.assertion !== undefined && object.assertion !== null)
+      ? WebAuthnAssertion.fromPartial(object.assertion)
+      : undefined;
+    message.rememberDevice = object.rememberDevice ?? false;
+    message.deviceLabel = object.deviceLabel ?? "";
+    message.mfaAssertionRequest = (object.mfaAssertionRequest !== undefined && object.mfaAssertionRequest !== null)
+      ? MfaAssertionRequest.fromPartial(object.mfaAssertionRequest)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseVerifyWebAuthnResponse(): VerifyWebAuthnResponse {
+  return {
+    verifiedAt: undefined,
+    authenticatorId: "",
+    userVerified: false,
+    deviceToken: "",
+    deviceExpiresAt: undefined,
+    mfaAssertion: "",
+    mfaAssertionExpiresAt: undefined,
+  };
+}
+
+export const VerifyWebAuthnResponse: MessageFns<VerifyWebAuthnResponse> = {
+  encode(message: VerifyWebAuthnResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.verifiedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.verifiedAt), writer.uint32(10).fork()).join();
+    }
+    if (message.authenticatorId !== "") {
+      writer.uint32(18).string(message.authenticatorId);
+    }
+    if (message.userVerified !== false) {
+      writer.uint32(24).bool(message.userVerified);
+    }
+    if (message.deviceToken !== "") {
+      writer.uint32(34).string(message.deviceToken);
+    }
+    if (message.deviceExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deviceExpiresAt), writer.uint32(42).fork()).join();
+    }
+    if (message.mfaAssertion !== "") {
+      writer.uint32(50).string(message.mfaAssertion);
+    }
+    if (message.mfaAssertionExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.mfaAssertionExpiresAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyWebAuthnResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyWebAuthnResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.verifiedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authenticatorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.userVerified = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deviceToken = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.deviceExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.mfaAssertion = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.mfaAssertionExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyWebAuthnResponse {
+    return {
+      verifiedAt: isSet(object.verifiedAt)
+        ? fromJsonTimestamp(object.verifiedAt)
+        : isSet(object.verified_at)
+        ? fromJsonTimestamp(object.verified_at)
+        : undefined,
+      authenticatorId: isSet(object.authenticatorId)
+        ? globalThis.String(object.authenticatorId)
+        : isSet(object.authenticator_id)
+        ? globalThis.String(object.authenticator_id)
+        : "",
+      userVerified: isSet(object.userVerified)
+        ? globalThis.Boolean(object.userVerified)
+        : isSet(object.user_verified)
+        ? globalThis.Boolean(object.user_verified)
+        : false,
+      deviceToken: isSet(object.deviceToken)
+        ? globalThis.String(object.deviceToken)
+        : isSet(object.device_token)
+        ? globalThis.String(object.device_token)
+        : "",
+      deviceExpiresAt: isSet(object.deviceExpiresAt)
+        ? fromJsonTimestamp(object.deviceExpiresAt)
+        : isSet(object.device_expires_at)
+        ? fromJsonTimestamp(object.device_expires_at)
+        : undefined,
+      mfaAssertion: isSet(object.mfaAssertion)
+        ? globalThis.String(object.mfaAssertion)
+        : isSet(object.mfa_assertion)
+        ? globalThis.String(object.mfa_assertion)
+        : "",
+      mfaAssertionExpiresAt: isSet(object.mfaAssertionExpiresAt)
+        ? fromJsonTimestamp(object.mfaAssertionExpiresAt)
+        : isSet(object.mfa_assertion_expires_at)
+        ? fromJsonTimestamp(object.mfa_assertion_expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: VerifyWebAuthnResponse): unknown {
+    const obj: any = {};
+    if (message.verifiedAt !== undefined) {
+      obj.verifiedAt = message.verifiedAt.toISOString();
+    }
+    if (message.authenticatorId !== "") {
+      obj.authenticatorId = message.authenticatorId;
+    }
+    if (message.userVerified !== false) {
+      obj.userVerified = message.userVerified;
+    }
+    if (message.deviceToken !== "") {
+      obj.deviceToken = message.deviceToken;
+    }
+    if (message.deviceExpiresAt !== undefined) {
+      obj.deviceExpiresAt = message.deviceExpiresAt.toISOString();
+    }
+    if (message.mfaAssertion !== "") {
+      obj.mfaAssertion = message.mfaAssertion;
+    }
+    if (message.mfaAssertionExpiresAt !== undefined) {
+      obj.mfaAssertionExpiresAt = message.mfaAssertionExpiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyWebAuthnResponse>, I>>(base?: I): VerifyWebAuthnResponse {
+    return VerifyWebAuthnResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyWebAuthnResponse>, I>>(object: I): VerifyWebAuthnResponse {
+    const message = createBaseVerifyWebAuthnResponse();
+    message.verifiedAt = object.verifiedAt ?? undefined;
+    message.authenticatorId = object.authenticatorId ?? "";
+    message.userVerified = object.userVerified ?? false;
+    message.deviceToken = object.deviceToken ?? "";
+    message.deviceExpiresAt = object.deviceExpiresAt ?? undefined;
+    message.mfaAssertion = object.mfaAssertion ?? "";
+    message.mfaAssertionExpiresAt = object.mfaAssertionExpiresAt ?? undefined;
+    return message;
+  },
+};
+
 /**
  * MfaService runs authenticator-app (TOTP, RFC 6238) multi-factor authentication
  * for the users of the calling backend services.
@@ -6764,8 +8396,14 @@ export const RedeemMfaAssertionResponse: MessageFns<RedeemMfaAssertionResponse> 
  * named in MFA_EVENT_CALLERS or MFA_ADMIN_CALLERS), CURSOR_EXPIRED
  * (FAILED_PRECONDITION: events after that cursor were removed by retention),
  * TOTP_SUSPENDED (FAILED_PRECONDITION: MFA_MAX_CONSECUTIVE_FAILURES failed code
- * checks in a row suspended the user's TOTP authenticators; a recovery code, or
- * ResetMfa, restores them), ASSERTIONS_NOT_CONFIGURED (FAILED_PRECONDITION: an
+ * checks in a row suspended the user's TOTP authenticators; a recovery code, a
+ * security key, or ResetMfa, restores them), WEBAUTHN_NOT_CONFIGURED
+ * (FAILED_PRECONDITION: MFA_WEBAUTHN_RP_ID and MFA_WEBAUTHN_ORIGINS are not set),
+ * CHALLENGE_NOT_FOUND (NOT_FOUND: an unknown, expired, already used, cross-purpose
+ * or another user's WebAuthn challenge or registration), CREDENTIAL_IN_USE
+ * (ALREADY_EXISTS: the security key's credential is registered already, to this
+ * user or another), WEBAUTHN_INVALID (PERMISSION_DENIED: the security key's answer
+ * is not valid), ASSERTIONS_NOT_CONFIGURED (FAILED_PRECONDITION: an
  * mfa_assertion_request, or RedeemMfaAssertion, while MFA_ASSERTION_ISSUER is
  * not set), ASSERTION_ALREADY_USED and ASSERTION_REVOKED (FAILED_PRECONDITION:
  * RedeemMfaAssertion), CALLER_NOT_AUDIENCE (PERMISSION_DENIED: RedeemMfaAssertion
@@ -6816,8 +8454,11 @@ export const MfaServiceService = {
    * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
    * A confirmation superseded by a change of the user's MFA state before it
    * took effect (a retry after DisableMfa, say) is NOT_FOUND.
-   * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * Instead of existing_code, webauthn_assertion may prove the addition with one
+   * of the user's security keys (exactly one of the two).
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND, CHALLENGE_NOT_FOUND);
+   * PERMISSION_DENIED (INVALID_CODE, CODE_REUSED for existing_code; WEBAUTHN_INVALID);
+   * RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED);
    * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
    * AUTHENTICATOR_LIMIT: adding an authenticator; TOTP_SUSPENDED: a TOTP code as
    * existing_code while TOTP is suspended, or the failure that suspends it).
@@ -6886,10 +8527,13 @@ export const MfaServiceService = {
     responseDeserialize: (value: Buffer): VerifyRecoveryCodeResponse => VerifyRecoveryCodeResponse.decode(value),
   },
   /**
-   * Turns MFA off after checking a code from the app or a recovery code; revokes
-   * sessions and forgets remembered devices.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * Turns MFA off after checking a code from the app, a recovery code, or a
+   * security key's assertion (webauthn_assertion; exactly one of code and it);
+   * revokes sessions and forgets remembered devices. The user's WebAuthn user
+   * handle is kept.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * WEBAUTHN_NOT_CONFIGURED); NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   disableMfa: {
     path: "/mfa.v1.MfaService/DisableMfa" as const,
@@ -6901,9 +8545,11 @@ export const MfaServiceService = {
     responseDeserialize: (value: Buffer): DisableMfaResponse => DisableMfaResponse.decode(value),
   },
   /**
-   * Replaces all recovery codes with 10 new ones after checking a code from the app.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * Replaces all recovery codes with 10 new ones after checking a code from the
+   * app or a security key's assertion (webauthn_assertion; exactly one of the two).
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * WEBAUTHN_NOT_CONFIGURED); NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   regenerateRecoveryCodes: {
     path: "/mfa.v1.MfaService/RegenerateRecoveryCodes" as const,
@@ -7071,11 +8717,14 @@ export const MfaServiceService = {
   },
   /**
    * Removes one of the user's authenticators (a lost phone) after checking a
-   * code of any of them, the removed one included, or a recovery code; revokes
-   * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
+   * code of any of them, the removed one included, or a recovery code, or an
+   * assertion of one of the user's security keys (webauthn_assertion; exactly
+   * one of code and it); revokes the user's sessions. Security keys and apps
+   * alike: the last one cannot be removed: DisableMfa turns MFA off.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * LAST_AUTHENTICATOR, TOTP_SUSPENDED); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * LAST_AUTHENTICATOR, TOTP_SUSPENDED, WEBAUTHN_NOT_CONFIGURED); NOT_FOUND
+   * (AUTHENTICATOR_NOT_FOUND, CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   removeAuthenticator: {
     path: "/mfa.v1.MfaService/RemoveAuthenticator" as const,
@@ -7192,6 +8841,97 @@ export const MfaServiceService = {
       Buffer.from(RedeemMfaAssertionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RedeemMfaAssertionResponse => RedeemMfaAssertionResponse.decode(value),
   },
+  /**
+   * Starts registering a security key or passkey (WebAuthn) as a second factor:
+   * the PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create,
+   * valid for MFA_WEBAUTHN_CHALLENGE_SECONDS. With add_authenticator, registers
+   * an additional authenticator for a user with MFA on (the same rules as
+   * BeginTotpEnrollment's); without it, the key becomes the first factor.
+   * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED);
+   * FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, AUTHENTICATOR_LIMIT).
+   */
+  beginWebAuthnRegistration: {
+    path: "/mfa.v1.MfaService/BeginWebAuthnRegistration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BeginWebAuthnRegistrationRequest): Buffer =>
+      Buffer.from(BeginWebAuthnRegistrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BeginWebAuthnRegistrationRequest =>
+      BeginWebAuthnRegistrationRequest.decode(value),
+    responseSerialize: (value: BeginWebAuthnRegistrationResponse): Buffer =>
+      Buffer.from(BeginWebAuthnRegistrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BeginWebAuthnRegistrationResponse =>
+      BeginWebAuthnRegistrationResponse.decode(value),
+  },
+  /**
+   * Finishes a registration with the browser's RegistrationResponseJSON. As the
+   * first factor it does what ConfirmTotpEnrollment does: MFA is on, 10
+   * recovery codes are issued, sessions are revoked and remembered devices
+   * forgotten. An additional one needs exactly one of existing_code and
+   * webauthn_assertion, and issues no codes and revokes nothing.
+   * Idempotent: the same registration and credential again, within
+   * MFA_WEBAUTHN_CHALLENGE_SECONDS, answer the same (recovery codes included).
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (CHALLENGE_NOT_FOUND); ALREADY_EXISTS
+   * (MFA_ALREADY_ENABLED, CREDENTIAL_IN_USE); PERMISSION_DENIED (WEBAUTHN_INVALID,
+   * INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION
+   * (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, AUTHENTICATOR_LIMIT, TOTP_SUSPENDED).
+   */
+  finishWebAuthnRegistration: {
+    path: "/mfa.v1.MfaService/FinishWebAuthnRegistration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FinishWebAuthnRegistrationRequest): Buffer =>
+      Buffer.from(FinishWebAuthnRegistrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FinishWebAuthnRegistrationRequest =>
+      FinishWebAuthnRegistrationRequest.decode(value),
+    responseSerialize: (value: FinishWebAuthnRegistrationResponse): Buffer =>
+      Buffer.from(FinishWebAuthnRegistrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FinishWebAuthnRegistrationResponse =>
+      FinishWebAuthnRegistrationResponse.decode(value),
+  },
+  /**
+   * Starts an assertion by one of the user's security keys: the
+   * PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get, whose
+   * challenge is used at most once, by VerifyWebAuthn or as the
+   * webauthn_assertion of another call, within MFA_WEBAUTHN_CHALLENGE_SECONDS.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED,
+   * MFA_NOT_ENABLED: MFA is off or the user has no security key).
+   */
+  beginWebAuthnAuthentication: {
+    path: "/mfa.v1.MfaService/BeginWebAuthnAuthentication" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BeginWebAuthnAuthenticationRequest): Buffer =>
+      Buffer.from(BeginWebAuthnAuthenticationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BeginWebAuthnAuthenticationRequest =>
+      BeginWebAuthnAuthenticationRequest.decode(value),
+    responseSerialize: (value: BeginWebAuthnAuthenticationResponse): Buffer =>
+      Buffer.from(BeginWebAuthnAuthenticationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BeginWebAuthnAuthenticationResponse =>
+      BeginWebAuthnAuthenticationResponse.decode(value),
+  },
+  /**
+   * Verifies a security key's assertion at login; optionally remembers the
+   * device. A success ends a run of failed checks and restores suspended TOTP
+   * authenticators, as a recovery code does. A retry after its challenge was
+   * used is NOT_FOUND (CHALLENGE_NOT_FOUND): begin again. With
+   * mfa_assertion_request, a passed check also returns a signed MFA assertion
+   * (docs/assertions.md); the request is checked before the challenge is taken.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION
+   * (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, ASSERTIONS_NOT_CONFIGURED).
+   */
+  verifyWebAuthn: {
+    path: "/mfa.v1.MfaService/VerifyWebAuthn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyWebAuthnRequest): Buffer =>
+      Buffer.from(VerifyWebAuthnRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyWebAuthnRequest => VerifyWebAuthnRequest.decode(value),
+    responseSerialize: (value: VerifyWebAuthnResponse): Buffer =>
+      Buffer.from(VerifyWebAuthnResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyWebAuthnResponse => VerifyWebAuthnResponse.decode(value),
+  },
 } as const;
 
 export interface MfaServiceServer extends UntypedServiceImplementation {
@@ -7220,8 +8960,11 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
    * A confirmation superseded by a change of the user's MFA state before it
    * took effect (a retry after DisableMfa, say) is NOT_FOUND.
-   * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * Instead of existing_code, webauthn_assertion may prove the addition with one
+   * of the user's security keys (exactly one of the two).
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND, CHALLENGE_NOT_FOUND);
+   * PERMISSION_DENIED (INVALID_CODE, CODE_REUSED for existing_code; WEBAUTHN_INVALID);
+   * RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED);
    * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
    * AUTHENTICATOR_LIMIT: adding an authenticator; TOTP_SUSPENDED: a TOTP code as
    * existing_code while TOTP is suspended, or the failure that suspends it).
@@ -7252,16 +8995,21 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    */
   verifyRecoveryCode: handleUnaryCall<VerifyRecoveryCodeRequest, VerifyRecoveryCodeResponse>;
   /**
-   * Turns MFA off after checking a code from the app or a recovery code; revokes
-   * sessions and forgets remembered devices.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * Turns MFA off after checking a code from the app, a recovery code, or a
+   * security key's assertion (webauthn_assertion; exactly one of code and it);
+   * revokes sessions and forgets remembered devices. The user's WebAuthn user
+   * handle is kept.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * WEBAUTHN_NOT_CONFIGURED); NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   disableMfa: handleUnaryCall<DisableMfaRequest, DisableMfaResponse>;
   /**
-   * Replaces all recovery codes with 10 new ones after checking a code from the app.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * Replaces all recovery codes with 10 new ones after checking a code from the
+   * app or a security key's assertion (webauthn_assertion; exactly one of the two).
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * WEBAUTHN_NOT_CONFIGURED); NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   regenerateRecoveryCodes: handleUnaryCall<RegenerateRecoveryCodesRequest, RegenerateRecoveryCodesResponse>;
   /**
@@ -7321,11 +9069,14 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
   renameAuthenticator: handleUnaryCall<RenameAuthenticatorRequest, RenameAuthenticatorResponse>;
   /**
    * Removes one of the user's authenticators (a lost phone) after checking a
-   * code of any of them, the removed one included, or a recovery code; revokes
-   * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
+   * code of any of them, the removed one included, or a recovery code, or an
+   * assertion of one of the user's security keys (webauthn_assertion; exactly
+   * one of code and it); revokes the user's sessions. Security keys and apps
+   * alike: the last one cannot be removed: DisableMfa turns MFA off.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * LAST_AUTHENTICATOR, TOTP_SUSPENDED); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * LAST_AUTHENTICATOR, TOTP_SUSPENDED, WEBAUTHN_NOT_CONFIGURED); NOT_FOUND
+   * (AUTHENTICATOR_NOT_FOUND, CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   removeAuthenticator: handleUnaryCall<RemoveAuthenticatorRequest, RemoveAuthenticatorResponse>;
   /**
@@ -7392,6 +9143,51 @@ export interface MfaServiceServer extends UntypedServiceImplementation {
    * ASSERTIONS_NOT_CONFIGURED); PERMISSION_DENIED (CALLER_NOT_AUDIENCE).
    */
   redeemMfaAssertion: handleUnaryCall<RedeemMfaAssertionRequest, RedeemMfaAssertionResponse>;
+  /**
+   * Starts registering a security key or passkey (WebAuthn) as a second factor:
+   * the PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create,
+   * valid for MFA_WEBAUTHN_CHALLENGE_SECONDS. With add_authenticator, registers
+   * an additional authenticator for a user with MFA on (the same rules as
+   * BeginTotpEnrollment's); without it, the key becomes the first factor.
+   * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED);
+   * FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, AUTHENTICATOR_LIMIT).
+   */
+  beginWebAuthnRegistration: handleUnaryCall<BeginWebAuthnRegistrationRequest, BeginWebAuthnRegistrationResponse>;
+  /**
+   * Finishes a registration with the browser's RegistrationResponseJSON. As the
+   * first factor it does what ConfirmTotpEnrollment does: MFA is on, 10
+   * recovery codes are issued, sessions are revoked and remembered devices
+   * forgotten. An additional one needs exactly one of existing_code and
+   * webauthn_assertion, and issues no codes and revokes nothing.
+   * Idempotent: the same registration and credential again, within
+   * MFA_WEBAUTHN_CHALLENGE_SECONDS, answer the same (recovery codes included).
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (CHALLENGE_NOT_FOUND); ALREADY_EXISTS
+   * (MFA_ALREADY_ENABLED, CREDENTIAL_IN_USE); PERMISSION_DENIED (WEBAUTHN_INVALID,
+   * INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION
+   * (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, AUTHENTICATOR_LIMIT, TOTP_SUSPENDED).
+   */
+  finishWebAuthnRegistration: handleUnaryCall<FinishWebAuthnRegistrationRequest, FinishWebAuthnRegistrationResponse>;
+  /**
+   * Starts an assertion by one of the user's security keys: the
+   * PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get, whose
+   * challenge is used at most once, by VerifyWebAuthn or as the
+   * webauthn_assertion of another call, within MFA_WEBAUTHN_CHALLENGE_SECONDS.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED,
+   * MFA_NOT_ENABLED: MFA is off or the user has no security key).
+   */
+  beginWebAuthnAuthentication: handleUnaryCall<BeginWebAuthnAuthenticationRequest, BeginWebAuthnAuthenticationResponse>;
+  /**
+   * Verifies a security key's assertion at login; optionally remembers the
+   * device. A success ends a run of failed checks and restores suspended TOTP
+   * authenticators, as a recovery code does. A retry after its challenge was
+   * used is NOT_FOUND (CHALLENGE_NOT_FOUND): begin again. With
+   * mfa_assertion_request, a passed check also returns a signed MFA assertion
+   * (docs/assertions.md); the request is checked before the challenge is taken.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION
+   * (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, ASSERTIONS_NOT_CONFIGURED).
+   */
+  verifyWebAuthn: handleUnaryCall<VerifyWebAuthnRequest, VerifyWebAuthnResponse>;
 }
 
 export interface MfaServiceClient extends Client {
@@ -7434,8 +9230,11 @@ export interface MfaServiceClient extends Client {
    * DEADLINE_EXCEEDED, a crash) returns the same response, recovery codes included.
    * A confirmation superseded by a change of the user's MFA state before it
    * took effect (a retry after DisableMfa, say) is NOT_FOUND.
-   * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED for existing_code); RESOURCE_EXHAUSTED (LOCKED_OUT);
+   * Instead of existing_code, webauthn_assertion may prove the addition with one
+   * of the user's security keys (exactly one of the two).
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (ENROLLMENT_NOT_FOUND, CHALLENGE_NOT_FOUND);
+   * PERMISSION_DENIED (INVALID_CODE, CODE_REUSED for existing_code; WEBAUTHN_INVALID);
+   * RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED);
    * ALREADY_EXISTS (MFA_ALREADY_ENABLED); FAILED_PRECONDITION (MFA_NOT_ENABLED,
    * AUTHENTICATOR_LIMIT: adding an authenticator; TOTP_SUSPENDED: a TOTP code as
    * existing_code while TOTP is suspended, or the failure that suspends it).
@@ -7522,10 +9321,13 @@ export interface MfaServiceClient extends Client {
     callback: (error: ServiceError | null, response: VerifyRecoveryCodeResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Turns MFA off after checking a code from the app or a recovery code; revokes
-   * sessions and forgets remembered devices.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * Turns MFA off after checking a code from the app, a recovery code, or a
+   * security key's assertion (webauthn_assertion; exactly one of code and it);
+   * revokes sessions and forgets remembered devices. The user's WebAuthn user
+   * handle is kept.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * WEBAUTHN_NOT_CONFIGURED); NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   disableMfa(
     request: DisableMfaRequest,
@@ -7543,9 +9345,11 @@ export interface MfaServiceClient extends Client {
     callback: (error: ServiceError | null, response: DisableMfaResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Replaces all recovery codes with 10 new ones after checking a code from the app.
-   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * Replaces all recovery codes with 10 new ones after checking a code from the
+   * app or a security key's assertion (webauthn_assertion; exactly one of the two).
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED, TOTP_SUSPENDED,
+   * WEBAUTHN_NOT_CONFIGURED); NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   regenerateRecoveryCodes(
     request: RegenerateRecoveryCodesRequest,
@@ -7759,11 +9563,14 @@ export interface MfaServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Removes one of the user's authenticators (a lost phone) after checking a
-   * code of any of them, the removed one included, or a recovery code; revokes
-   * the user's sessions. The last one cannot be removed: DisableMfa turns MFA off.
+   * code of any of them, the removed one included, or a recovery code, or an
+   * assertion of one of the user's security keys (webauthn_assertion; exactly
+   * one of code and it); revokes the user's sessions. Security keys and apps
+   * alike: the last one cannot be removed: DisableMfa turns MFA off.
    * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (MFA_NOT_ENABLED,
-   * LAST_AUTHENTICATOR, TOTP_SUSPENDED); NOT_FOUND (AUTHENTICATOR_NOT_FOUND); PERMISSION_DENIED
-   * (INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT).
+   * LAST_AUTHENTICATOR, TOTP_SUSPENDED, WEBAUTHN_NOT_CONFIGURED); NOT_FOUND
+   * (AUTHENTICATOR_NOT_FOUND, CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (INVALID_CODE, CODE_REUSED, WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT).
    */
   removeAuthenticator(
     request: RemoveAuthenticatorRequest,
@@ -7887,6 +9694,107 @@ export interface MfaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RedeemMfaAssertionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Starts registering a security key or passkey (WebAuthn) as a second factor:
+   * the PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create,
+   * valid for MFA_WEBAUTHN_CHALLENGE_SECONDS. With add_authenticator, registers
+   * an additional authenticator for a user with MFA on (the same rules as
+   * BeginTotpEnrollment's); without it, the key becomes the first factor.
+   * Errors: INVALID_ARGUMENT; ALREADY_EXISTS (MFA_ALREADY_ENABLED);
+   * FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, AUTHENTICATOR_LIMIT).
+   */
+  beginWebAuthnRegistration(
+    request: BeginWebAuthnRegistrationRequest,
+    callback: (error: ServiceError | null, response: BeginWebAuthnRegistrationResponse) => void,
+  ): ClientUnaryCall;
+  beginWebAuthnRegistration(
+    request: BeginWebAuthnRegistrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BeginWebAuthnRegistrationResponse) => void,
+  ): ClientUnaryCall;
+  beginWebAuthnRegistration(
+    request: BeginWebAuthnRegistrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BeginWebAuthnRegistrationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Finishes a registration with the browser's RegistrationResponseJSON. As the
+   * first factor it does what ConfirmTotpEnrollment does: MFA is on, 10
+   * recovery codes are issued, sessions are revoked and remembered devices
+   * forgotten. An additional one needs exactly one of existing_code and
+   * webauthn_assertion, and issues no codes and revokes nothing.
+   * Idempotent: the same registration and credential again, within
+   * MFA_WEBAUTHN_CHALLENGE_SECONDS, answer the same (recovery codes included).
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (CHALLENGE_NOT_FOUND); ALREADY_EXISTS
+   * (MFA_ALREADY_ENABLED, CREDENTIAL_IN_USE); PERMISSION_DENIED (WEBAUTHN_INVALID,
+   * INVALID_CODE, CODE_REUSED); RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION
+   * (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, AUTHENTICATOR_LIMIT, TOTP_SUSPENDED).
+   */
+  finishWebAuthnRegistration(
+    request: FinishWebAuthnRegistrationRequest,
+    callback: (error: ServiceError | null, response: FinishWebAuthnRegistrationResponse) => void,
+  ): ClientUnaryCall;
+  finishWebAuthnRegistration(
+    request: FinishWebAuthnRegistrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FinishWebAuthnRegistrationResponse) => void,
+  ): ClientUnaryCall;
+  finishWebAuthnRegistration(
+    request: FinishWebAuthnRegistrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FinishWebAuthnRegistrationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Starts an assertion by one of the user's security keys: the
+   * PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get, whose
+   * challenge is used at most once, by VerifyWebAuthn or as the
+   * webauthn_assertion of another call, within MFA_WEBAUTHN_CHALLENGE_SECONDS.
+   * Errors: INVALID_ARGUMENT; FAILED_PRECONDITION (WEBAUTHN_NOT_CONFIGURED,
+   * MFA_NOT_ENABLED: MFA is off or the user has no security key).
+   */
+  beginWebAuthnAuthentication(
+    request: BeginWebAuthnAuthenticationRequest,
+    callback: (error: ServiceError | null, response: BeginWebAuthnAuthenticationResponse) => void,
+  ): ClientUnaryCall;
+  beginWebAuthnAuthentication(
+    request: BeginWebAuthnAuthenticationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BeginWebAuthnAuthenticationResponse) => void,
+  ): ClientUnaryCall;
+  beginWebAuthnAuthentication(
+    request: BeginWebAuthnAuthenticationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BeginWebAuthnAuthenticationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Verifies a security key's assertion at login; optionally remembers the
+   * device. A success ends a run of failed checks and restores suspended TOTP
+   * authenticators, as a recovery code does. A retry after its challenge was
+   * used is NOT_FOUND (CHALLENGE_NOT_FOUND): begin again. With
+   * mfa_assertion_request, a passed check also returns a signed MFA assertion
+   * (docs/assertions.md); the request is checked before the challenge is taken.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND (CHALLENGE_NOT_FOUND); PERMISSION_DENIED
+   * (WEBAUTHN_INVALID); RESOURCE_EXHAUSTED (LOCKED_OUT); FAILED_PRECONDITION
+   * (WEBAUTHN_NOT_CONFIGURED, MFA_NOT_ENABLED, ASSERTIONS_NOT_CONFIGURED).
+   */
+  verifyWebAuthn(
+    request: VerifyWebAuthnRequest,
+    callback: (error: ServiceError | null, response: VerifyWebAuthnResponse) => void,
+  ): ClientUnaryCall;
+  verifyWebAuthn(
+    request: VerifyWebAuthnRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyWebAuthnResponse) => void,
+  ): ClientUnaryCall;
+  verifyWebAuthn(
+    request: VerifyWebAuthnRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyWebAuthnResponse) => void,
   ): ClientUnaryCall;
 }
 
