@@ -4,6 +4,7 @@
  * Turning MFA off and removing an authenticator log the user out everywhere,
  * so they end this session too.
  */
+import { AuthenticatorKind } from 'mfa-service/client';
 import type { Backend } from './backend.js';
 import { field } from './http-kit.js';
 import { signOut, type Route } from './web-app.js';
@@ -28,7 +29,12 @@ export function settingsRoutes(backend: Backend): Route[] {
           enabledAt: status.enabledAt ?? null,
           recoveryCodesRemaining: status.recoveryCodesRemaining,
           totpSuspended: status.totpSuspendedAt !== undefined,
-          authenticators: authenticators.map((a) => ({ id: a.authenticatorId, label: a.label, createdAt: a.createdAt ?? null, lastUsedAt: a.lastUsedAt ?? null })),
+          authenticators: authenticators.map((a) => ({
+            id: a.authenticatorId,
+            label: a.label,
+            kind: a.kind === AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN ? 'security-key' : 'app',
+            createdAt: a.createdAt ?? null, lastUsedAt: a.lastUsedAt ?? null,
+          })),
           devices: devices.map((d) => ({ id: d.deviceId, label: d.label, createdAt: d.createdAt ?? null, expiresAt: d.expiresAt ?? null })),
         };
       },

@@ -45,7 +45,7 @@ export function initSettings(app) {
     $('mfa-on').hidden = !account.mfaEnabled;
     $('authenticators-card').hidden = !account.mfaEnabled;
     $('recovery-card').hidden = !account.mfaEnabled;
-    $('mfa-since').textContent = account.mfaEnabled ? `On since ${date(account.enabledAt)}. You sign in with your password and a code from your authenticator app.` : '';
+    $('mfa-since').textContent = account.mfaEnabled ? `On since ${date(account.enabledAt)}. You sign in with your password, then with one of your authenticators below.` : '';
     $('mfa-suspended').hidden = !account.totpSuspended;
     $('recovery-left').textContent = `${account.recoveryCodesRemaining} recovery codes left.`;
     $('authenticator-list').replaceChildren(...account.authenticators.map(authenticatorRow));
@@ -63,7 +63,8 @@ export function initSettings(app) {
   }
 
   function authenticatorRow(authenticator) {
-    const li = row(authenticator.label, `Added ${date(authenticator.createdAt)}${authenticator.lastUsedAt ? `, last used ${date(authenticator.lastUsedAt)}` : ''}`);
+    const kind = authenticator.kind === 'security-key' ? 'Security key' : 'Authenticator app';
+    const li = row(authenticator.label, `${kind}, added ${date(authenticator.createdAt)}${authenticator.lastUsedAt ? `, last used ${date(authenticator.lastUsedAt)}` : ''}`);
     li.append(
       button('Rename', `Rename ${authenticator.label}`, () => rename(li, authenticator)),
       button('Remove', `Remove ${authenticator.label}`, () =>
@@ -110,6 +111,7 @@ export function initSettings(app) {
   const enrollmentHooks = { onSignedOut: signedOut, onClosed: () => refresh() };
   $('enable-mfa').addEventListener('click', () => openEnrollment(false, enrollmentHooks));
   $('add-authenticator-app').addEventListener('click', () => openEnrollment(true, enrollmentHooks));
+  $('add-security-key').addEventListener('click', () => openEnrollment(true, enrollmentHooks, true));
 
   $('mfa-switch').addEventListener('click', () =>
     askForCode({
