@@ -181,6 +181,8 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
       expect(await erin.notice().textContent()).to.equal('Two-factor authentication is on. Sign in again with your security key.');
 
       await erin.signIn();
+      await erin.heading('Two-factor authentication').waitFor();
+      expect(await erin.page.evaluate(() => document.activeElement?.id), 'the focus of a user with only a key').to.equal('use-security-key');
       await erin.useSecurityKey(); // nothing typed: the key answers
       await erin.heading('Sign-in & Security').waitFor();
       const authenticators = erin.page.getByRole('region', { name: 'Authenticators' });

@@ -96,9 +96,10 @@ export function signInRoutes(backend: Backend): Route[] {
       path: '/api/sign-in/methods',
       needs: 'code',
       async handle({ session }) {
-        // "Use your security key" is offered only to a user who has one.
+        // "Use your security key" is offered only to a user who has one, first to one who has nothing else.
         const { authenticators } = await backend.mfa.listAuthenticators({ userId: session!.userId });
-        return { securityKey: authenticators.some((a) => a.kind === AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN) };
+        const securityKey = authenticators.some((a) => a.kind === AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN);
+        return { securityKey, app: authenticators.some((a) => a.kind !== AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN) };
       },
     },
     {

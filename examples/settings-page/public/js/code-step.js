@@ -23,7 +23,9 @@ export function initCodeStep(app) {
   });
 
   const keyMethod = document.getElementById('code-step-methods');
-  document.getElementById('use-security-key').addEventListener('click', async () => {
+  const keyButton = document.getElementById('use-security-key');
+  let methods = { securityKey: false, app: true };
+  keyButton.addEventListener('click', async () => {
     showError(error, null);
     try {
       const { challengeId, optionsJson } = await api('/api/sign-in/security-key/begin', {});
@@ -43,14 +45,15 @@ export function initCodeStep(app) {
 
   return {
     async load() {
-      const { securityKey } = await api('/api/sign-in/methods').catch(() => ({ securityKey: false }));
-      keyMethod.hidden = !securityKey;
+      methods = await api('/api/sign-in/methods').catch(() => ({ securityKey: false, app: true }));
+      keyMethod.hidden = !methods.securityKey;
     },
     enter() {
       showError(error, null);
       code.value = '';
       remember.checked = false;
-      code.focus();
+      // A user with only security keys starts at the key's button (a recovery code can still be typed).
+      (methods.securityKey && !methods.app ? keyButton : code).focus();
     },
   };
 }
