@@ -167,9 +167,9 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
     }
   });
 
-  it('enables MFA with a security key (Chromium\'s virtual authenticator), signs in with it without a code, lists it as a security key, and adds a second key', async () => {
-    // axe-core on the new views, as the steps reach them: registering the key, and the code step with "Use your security key".
-    const newViews = ['security-key', 'code-step-security-key'];
+  it('enables MFA with a security key (Chromium\'s virtual authenticator), signs in with it without a code, lists it as a security key, adds a second key, and turns MFA off with a key', async () => {
+    // axe-core on the new views, as the steps reach them: registering a key (first, and added), the code step and "Prove it's you" with a key.
+    const newViews = ['security-key', 'code-step-security-key', 'add-security-key', 'turn-off-security-key'];
     const violations: Record<string, string[]> = {};
     const erin: Person = await Person.open(browser, demo, 'erin', async (step) => {
       if (newViews.includes(step)) violations[step] ??= await seriousViolations(erin.page);
@@ -203,7 +203,12 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
       await authenticators.getByText('Backup key').waitFor();
       expect(await authenticators.getByText(/^Security key, added /).count()).to.equal(2);
       await erin.page.getByText('9 recovery codes left.').waitFor();
-      expect(violations, 'axe-core: serious or critical violations by view').to.deep.equal({ 'security-key': [], 'code-step-security-key': [] });
+
+      // Turning MFA off, proven with the (second) key's answer instead of a code, signs the user out.
+      await erin.turnOffWithSecurityKey();
+      await erin.heading('Sign in').waitFor();
+      expect(await erin.notice().textContent()).to.equal('Two-factor authentication is off, and you were signed out everywhere. Sign in again.');
+      expect(violations, 'axe-core: serious or critical violations by view').to.deep.equal(Object.fromEntries(newViews.map((view) => [view, []])));
     } finally {
       await erin.close();
     }

@@ -243,7 +243,17 @@ export class Person {
     const dialog = this.page.getByRole('dialog', { name: 'Add a security key' });
     await dialog.getByLabel('Name for this key').fill(label);
     await dialog.getByRole('textbox', { name: 'A code from an authenticator you already have, or a recovery code' }).fill(existingCode);
+    await this.snap('add-security-key');
     await dialog.getByRole('button', { name: 'Register the security key' }).click();
+  }
+
+  /** Clicks the two-factor switch, and turns it off with "Use your security key" (plugged in) instead of a code. */
+  async turnOffWithSecurityKey(): Promise<void> {
+    await this.page.getByRole('switch', { name: 'Two-factor authentication' }).click();
+    const dialog = this.page.getByRole('dialog', { name: 'Turn off two-factor authentication' });
+    await dialog.getByRole('button', { name: 'Use your security key' }).waitFor();
+    await this.snap('turn-off-security-key');
+    await dialog.getByRole('button', { name: 'Use your security key' }).click();
   }
 
   /** Clicks the two-factor switch, and turns it off with `code`. */
