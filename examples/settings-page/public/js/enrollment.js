@@ -104,6 +104,7 @@ document.getElementById('enroll-scan').addEventListener('submit', async (event) 
 });
 
 document.getElementById('use-key').addEventListener('click', () => {
+  if (adding) document.getElementById('enroll-title').textContent = 'Add a security key';
   showStep('enroll-key');
   keyLabel.select();
 });
