@@ -2,7 +2,8 @@
  * `npm run demo:screenshots`: the screenshots of the README's demo section
  * (docs/images/settings-page-*.png), made by walking the settings page in
  * Chromium with the browser tests' own steps (test/support/settings-page.ts),
- * on a demo of its own (embedded stores, the default 60 s QR code).
+ * on a demo of its own (embedded stores, the default 60 s QR code), and a
+ * security key played by Chromium's virtual authenticator.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -47,6 +48,16 @@ try {
   person = settings;
   await person.turnOff(recoveryCodes[0]!); // this period's code and the next are spent
   await person.heading('Sign in').waitFor();
+  await person.close();
+  // A security key (Chromium's virtual authenticator): turning MFA on with it, then signing in with it.
+  person = await Person.open(browser, demo, 'bob', snap);
+  await person.plugInSecurityKey();
+  await person.enableWithSecurityKey();
+  await person.signIn();
+  await person.useSecurityKey();
+  await person.heading('Sign-in & Security').waitFor();
+  await person.page.getByText('Two-factor authentication was turned on').waitFor();
+  await snap('settings-security-key');
 } finally {
   await person?.close();
   await browser.close();

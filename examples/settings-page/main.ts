@@ -10,6 +10,7 @@ import { activityRoutes } from './backend/activity-routes.js';
 import { createBackend } from './backend/backend.js';
 import { DemoConfigError, loadDemoConfig, type DemoConfig } from './backend/demo-config.js';
 import { enrollmentRoutes } from './backend/enrollment-routes.js';
+import { securityKeyRoutes } from './backend/security-key-routes.js';
 import { settingsRoutes } from './backend/settings-routes.js';
 import { signInRoutes } from './backend/sign-in-routes.js';
 import { startService } from './backend/start-service.js';
@@ -31,11 +32,11 @@ try {
   process.exit(2);
 }
 
-const started = config.external === null ? await startService().catch(fail) : null;
+const started = config.external === null ? await startService(config.port).catch(fail) : null;
 if (started !== null) log(`started the MFA service on ${started.address} (its log: ${started.logFile})`);
 const backend = createBackend(config.external ?? started!, log);
 backend.activity.start();
-const routes = [...signInRoutes(backend), ...settingsRoutes(backend), ...enrollmentRoutes(backend), ...activityRoutes(backend)];
+const routes = [...signInRoutes(backend), ...settingsRoutes(backend), ...enrollmentRoutes(backend), ...securityKeyRoutes(backend), ...activityRoutes(backend)];
 const server = await startWebApp(backend, routes, PUBLIC_DIR, config.port).catch(async (error: NodeJS.ErrnoException) => {
   backend.close();
   await started?.stop();

@@ -15,5 +15,5 @@ export {
 export { RETRIED_IDEMPOTENT_WRITES, RETRIED_READS, type RetryOptions } from './retry-service-config.js';
 export { ErrorReason } from '../domain/errors.js';
 export { status } from '@grpc/grpc-js';
-export { MfaServiceClient, SecurityEventType, TotpAlgorithm } from '../gen/mfa/v1/mfa.js';
+export { AuthenticatorKind, MfaServiceClient, SecurityEventType, TotpAlgorithm } from '../gen/mfa/v1/mfa.js';
 export type * from '../gen/mfa/v1/mfa.js';

@@ -167,6 +167,53 @@ describe('The settings page (examples/settings-page) in Chromium', function () {
     }
   });
 
+  it('enables MFA with a security key (Chromium\'s virtual authenticator), signs in with it without a code, lists it as a security key, adds a second key, and turns MFA off with a key', async () => {
+    // axe-core on the new views, as the steps reach them: registering a key (first, and added), the code step and "Prove it's you" with a key.
+    const newViews = ['security-key', 'code-step-security-key', 'add-security-key', 'turn-off-security-key'];
+    const violations: Record<string, string[]> = {};
+    const erin: Person = await Person.open(browser, demo, 'erin', async (step) => {
+      if (newViews.includes(step)) violations[step] ??= await seriousViolations(erin.page);
+    });
+    try {
+      const unplug = await erin.plugInSecurityKey();
+      const recoveryCodes = await erin.enableWithSecurityKey();
+      expect(recoveryCodes).to.have.length(10);
+      expect(await erin.notice().textContent()).to.equal('Two-factor authentication is on. Sign in again with your security key.');
+
+      await erin.signIn();
+      await erin.heading('Two-factor authentication').waitFor();
+      expect(await erin.page.evaluate(() => document.activeElement?.id), 'the focus of a user with only a key').to.equal('use-security-key');
+      await erin.useSecurityKey(); // nothing typed: the key answers
+      await erin.heading('Sign-in & Security').waitFor();
+      const authenticators = erin.page.getByRole('region', { name: 'Authenticators' });
+      expect(await authenticators.getByRole('listitem').count()).to.equal(1);
+      expect(await authenticators.getByText(/^Security key, added /).count(), 'the kind of the one authenticator').to.equal(1);
+
+      // The same key again: the browser refuses it (the service listed it in excludeCredentials); nothing is spent.
+      await erin.addSecurityKey(recoveryCodes[0]!, 'Backup key');
+      const dialog = erin.page.getByRole('dialog', { name: 'Add a security key' });
+      await dialog.getByRole('alert').filter({ hasText: 'already registered' }).waitFor();
+      expect(await dialog.getByRole('alert').getAttribute('title')).to.equal('Reason: InvalidStateError');
+      // Another key: added, with the same recovery code as the proof.
+      await unplug();
+      await erin.plugInSecurityKey();
+      await dialog.getByRole('button', { name: 'Register the security key' }).click();
+      await dialog.getByText('The security key was added.').waitFor();
+      await dialog.getByRole('button', { name: 'Done' }).click();
+      await authenticators.getByText('Backup key').waitFor();
+      expect(await authenticators.getByText(/^Security key, added /).count()).to.equal(2);
+      await erin.page.getByText('9 recovery codes left.').waitFor();
+
+      // Turning MFA off, proven with the (second) key's answer instead of a code, signs the user out.
+      await erin.turnOffWithSecurityKey();
+      await erin.heading('Sign in').waitFor();
+      expect(await erin.notice().textContent()).to.equal('Two-factor authentication is off, and you were signed out everywhere. Sign in again.');
+      expect(violations, 'axe-core: serious or critical violations by view').to.deep.equal(Object.fromEntries(newViews.map((view) => [view, []])));
+    } finally {
+      await erin.close();
+    }
+  });
+
   it('works with the keyboard alone, and closing the QR code (Escape) ends the enrollment stream on the service', async () => {
     const dave = await Person.open(browser, demo, 'dave');
     const focused = () => dave.page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.id);

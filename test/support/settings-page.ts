@@ -192,6 +192,70 @@ export class Person {
     return secret;
   }
 
+  /**
+   * Plugs a security key into this person's browser: Chromium's virtual
+   * authenticator (the DevTools protocol's WebAuthn domain), which answers
+   * at once, as a key touched at once, with its user verified (a PIN).
+   * Resolves with the function that unplugs it.
+   */
+  async plugInSecurityKey(): Promise<() => Promise<void>> {
+    const cdp = await this.context.newCDPSession(this.page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    return async () => {
+      await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+      await cdp.detach();
+    };
+  }
+
+  /**
+   * Signs in without MFA and turns it on with a security key (plugged in
+   * first): "Enable Two-Factor Authentication" → "Use a Security Key" →
+   * "Register the security key". The recovery codes; leaves the person signed
+   * out, as enabling does.
+   */
+  async enableWithSecurityKey(): Promise<string[]> {
+    await this.signIn();
+    await this.heading('Sign-in & Security').waitFor();
+    await this.page.getByRole('button', { name: 'Enable Two-Factor Authentication' }).click();
+    await this.page.getByRole('button', { name: 'Use a Security Key' }).click();
+    await this.snap('security-key');
+    await this.page.getByRole('button', { name: 'Register the security key' }).click();
+    const recoveryCodes = await this.recoveryCodes();
+    await this.page.getByRole('button', { name: 'I saved them, sign in again' }).click();
+    await this.heading('Sign in').waitFor();
+    return recoveryCodes;
+  }
+
+  /** At the code step: "Use your security key", no code typed; ticks "Remember this device" if asked. */
+  async useSecurityKey(rememberDevice = false): Promise<void> {
+    await this.heading('Two-factor authentication').waitFor();
+    if (rememberDevice) await this.page.getByLabel('Remember this device').check();
+    await this.snap('code-step-security-key');
+    await this.page.getByRole('button', { name: 'Use your security key' }).click();
+  }
+
+  /** "Add a security key" (plugged in first), proven with `existingCode`; leaves the dialog open on its outcome. */
+  async addSecurityKey(existingCode: string, label = 'Security key'): Promise<void> {
+    await this.page.getByRole('button', { name: 'Add a security key' }).click();
+    const dialog = this.page.getByRole('dialog', { name: 'Add a security key' });
+    await dialog.getByLabel('Name for this key').fill(label);
+    await dialog.getByRole('textbox', { name: 'A code from an authenticator you already have, or a recovery code' }).fill(existingCode);
+    await this.snap('add-security-key');
+    await dialog.getByRole('button', { name: 'Register the security key' }).click();
+  }
+
+  /** Clicks the two-factor switch, and turns it off with "Use your security key" (plugged in) instead of a code. */
+  async turnOffWithSecurityKey(): Promise<void> {
+    await this.page.getByRole('switch', { name: 'Two-factor authentication' }).click();
+    const dialog = this.page.getByRole('dialog', { name: 'Turn off two-factor authentication' });
+    await dialog.getByRole('button', { name: 'Use your security key' }).waitFor();
+    await this.snap('turn-off-security-key');
+    await dialog.getByRole('button', { name: 'Use your security key' }).click();
+  }
+
   /** Clicks the two-factor switch, and turns it off with `code`. */
   async turnOff(code: string): Promise<void> {
     await this.page.getByRole('switch', { name: 'Two-factor authentication' }).click();

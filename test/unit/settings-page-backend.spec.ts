@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { loadDemoConfig } from '../../examples/settings-page/backend/demo-config.js';
 import { checkPassword } from '../../examples/settings-page/backend/demo-users.js';
-import { timeLeft } from '../../examples/settings-page/backend/error-words.js';
+import { explain, timeLeft } from '../../examples/settings-page/backend/error-words.js';
+import { MfaClientError } from '../../src/client/mfa-client-error.js';
+import { ErrorReason, MfaError } from '../../src/domain/errors.js';
+import { toServiceError } from '../../src/grpc/error-status.js';
 
 describe('The settings page backend (examples/settings-page)', () => {
   describe('timeLeft, the lockout time in words', () => {
@@ -12,6 +15,18 @@ describe('The settings page backend (examples/settings-page)', () => {
       expect(timeLeft(119_000)).to.equal('119 seconds');
       expect(timeLeft(900_000)).to.equal('15 minutes');
       expect(timeLeft(7_200_000)).to.equal('2 hours');
+    });
+  });
+
+  describe('explain, a failed call in words', () => {
+    const explained = (reason: ErrorReason) => explain(new MfaClientError(toServiceError(new MfaError(reason, 'the service\'s own message'))));
+
+    it('says what went wrong with a security key, keeping the reason for the tooltip', () => {
+      expect(explained(ErrorReason.CHALLENGE_NOT_FOUND)).to.include({ status: 404, reason: 'CHALLENGE_NOT_FOUND', message: 'That security-key request expired or was already used. Try again.' });
+      expect(explained(ErrorReason.WEBAUTHN_INVALID)).to.include({ status: 403, reason: 'WEBAUTHN_INVALID' });
+      expect(explained(ErrorReason.WEBAUTHN_INVALID).message).to.match(/^Your security key's answer was not accepted\./);
+      expect(explained(ErrorReason.CREDENTIAL_IN_USE)).to.include({ status: 400, message: 'That security key is already registered. Use another key.' });
+      expect(explained(ErrorReason.WEBAUTHN_NOT_CONFIGURED).message).to.match(/^Security keys are not set up on this site/);
     });
   });
 

@@ -2,10 +2,13 @@
  * Sign-in & Security for the signed-in user: the account's MFA state, its
  * authenticators and remembered devices, turning MFA off, new recovery codes.
  * Turning MFA off and removing an authenticator log the user out everywhere,
- * so they end this session too.
+ * so they end this session too. Each change is proven with a code or a
+ * security key's answer (proofOf).
  */
+import { AuthenticatorKind } from 'mfa-service/client';
 import type { Backend } from './backend.js';
 import { field } from './http-kit.js';
+import { proofOf } from './security-key-routes.js';
 import { signOut, type Route } from './web-app.js';
 
 export function settingsRoutes(backend: Backend): Route[] {
@@ -28,7 +31,12 @@ export function settingsRoutes(backend: Backend): Route[] {
           enabledAt: status.enabledAt ?? null,
           recoveryCodesRemaining: status.recoveryCodesRemaining,
           totpSuspended: status.totpSuspendedAt !== undefined,
-          authenticators: authenticators.map((a) => ({ id: a.authenticatorId, label: a.label, createdAt: a.createdAt ?? null, lastUsedAt: a.lastUsedAt ?? null })),
+          authenticators: authenticators.map((a) => ({
+            id: a.authenticatorId,
+            label: a.label,
+            kind: a.kind === AuthenticatorKind.AUTHENTICATOR_KIND_WEBAUTHN ? 'security-key' : 'app',
+            createdAt: a.createdAt ?? null, lastUsedAt: a.lastUsedAt ?? null,
+          })),
           devices: devices.map((d) => ({ id: d.deviceId, label: d.label, createdAt: d.createdAt ?? null, expiresAt: d.expiresAt ?? null })),
         };
       },
@@ -38,7 +46,7 @@ export function settingsRoutes(backend: Backend): Route[] {
       path: '/api/mfa/disable',
       needs: 'signed-in',
       async handle(context) {
-        await mfa.disableMfa({ userId: context.session!.userId, code: field(context.body, 'code') });
+        await mfa.disableMfa({ userId: context.session!.userId, ...proofOf(context.body) });
         signOut(backend, context);
         return { signedOut: true };
       },
@@ -48,7 +56,7 @@ export function settingsRoutes(backend: Backend): Route[] {
       path: '/api/recovery-codes',
       needs: 'signed-in',
       async handle({ session, body }) {
-        const { recoveryCodes } = await mfa.regenerateRecoveryCodes({ userId: session!.userId, code: field(body, 'code') });
+        const { recoveryCodes } = await mfa.regenerateRecoveryCodes({ userId: session!.userId, ...proofOf(body) });
         return { recoveryCodes };
       },
     },
@@ -67,7 +75,7 @@ export function settingsRoutes(backend: Backend): Route[] {
       needs: 'signed-in',
       async handle(context) {
         const { session, body } = context;
-        await mfa.removeAuthenticator({ userId: session!.userId, authenticatorId: field(body, 'authenticatorId'), code: field(body, 'code') });
+        await mfa.removeAuthenticator({ userId: session!.userId, authenticatorId: field(body, 'authenticatorId'), ...proofOf(body) });
         signOut(backend, context);
         return { signedOut: true };
       },

@@ -22,7 +22,12 @@ export interface StartedService extends ExternalService {
   stop(): Promise<void>;
 }
 
-export async function startService(env: NodeJS.ProcessEnv = process.env): Promise<StartedService> {
+/**
+ * Starts the service for a page on http://localhost:`pagePort`: security keys
+ * are bound to that origin (MFA_WEBAUTHN_RP_ID and MFA_WEBAUTHN_ORIGINS, unless
+ * the environment sets them).
+ */
+export async function startService(pagePort: number, env: NodeJS.ProcessEnv = process.env): Promise<StartedService> {
   const [token, adminToken, eventsToken] = [1, 2, 3].map(() => randomBytes(24).toString('hex'));
   const logFile = join(ROOT, '.tmp', 'settings-page', `service-${process.pid}.log`);
   await mkdir(dirname(logFile), { recursive: true });
@@ -39,6 +44,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env): Promis
       MFA_AUTH_TOKENS: `settings-page:${token},support-console:${adminToken},notifications:${eventsToken}`,
       MFA_ADMIN_CALLERS: 'support-console',
       MFA_EVENT_CALLERS: 'notifications',
+      MFA_WEBAUTHN_RP_ID: env['MFA_WEBAUTHN_RP_ID'] || 'localhost',
+      MFA_WEBAUTHN_ORIGINS: env['MFA_WEBAUTHN_ORIGINS'] || `http://localhost:${pagePort}`,
     },
   });
   child.stdout.pipe(log);

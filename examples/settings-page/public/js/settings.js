@@ -29,6 +29,7 @@ export function initSettings(app) {
   // What a change that logs the user out (or a revoked session) leads to.
   const signedOut = (message) => app.goTo('sign-in', message);
   const onSignedOut = (error) => signedOut(error.message);
+  let hasSecurityKey = false; // "Use your security key" in "Prove it's you"
 
   /** Reads the account and shows it; false when the session turned out to be over (then on to sign in). */
   async function refresh() {
@@ -45,9 +46,10 @@ export function initSettings(app) {
     $('mfa-on').hidden = !account.mfaEnabled;
     $('authenticators-card').hidden = !account.mfaEnabled;
     $('recovery-card').hidden = !account.mfaEnabled;
-    $('mfa-since').textContent = account.mfaEnabled ? `On since ${date(account.enabledAt)}. You sign in with your password and a code from your authenticator app.` : '';
+    $('mfa-since').textContent = account.mfaEnabled ? `On since ${date(account.enabledAt)}. You sign in with your password, then with one of your authenticators below.` : '';
     $('mfa-suspended').hidden = !account.totpSuspended;
     $('recovery-left').textContent = `${account.recoveryCodesRemaining} recovery codes left.`;
+    hasSecurityKey = account.authenticators.some((a) => a.kind === 'security-key');
     $('authenticator-list').replaceChildren(...account.authenticators.map(authenticatorRow));
     $('device-list').replaceChildren(...(account.devices.length > 0 ? account.devices.map(deviceRow) : [row('No remembered devices.', '')]));
     return true;
@@ -63,7 +65,8 @@ export function initSettings(app) {
   }
 
   function authenticatorRow(authenticator) {
-    const li = row(authenticator.label, `Added ${date(authenticator.createdAt)}${authenticator.lastUsedAt ? `, last used ${date(authenticator.lastUsedAt)}` : ''}`);
+    const kind = authenticator.kind === 'security-key' ? 'Security key' : 'Authenticator app';
+    const li = row(authenticator.label, `${kind}, added ${date(authenticator.createdAt)}${authenticator.lastUsedAt ? `, last used ${date(authenticator.lastUsedAt)}` : ''}`);
     li.append(
       button('Rename', `Rename ${authenticator.label}`, () => rename(li, authenticator)),
       button('Remove', `Remove ${authenticator.label}`, () =>
@@ -71,8 +74,9 @@ export function initSettings(app) {
           title: `Remove ${authenticator.label}`,
           text: 'Removing an authenticator signs you out everywhere. Enter a code from any of your authenticators (this one too), or a recovery code.',
           action: 'Remove',
-          submit: async (code) => {
-            await api('/api/authenticators/remove', { authenticatorId: authenticator.id, code });
+          securityKey: hasSecurityKey,
+          submit: async (proof) => {
+            await api('/api/authenticators/remove', { authenticatorId: authenticator.id, ...proof });
             await signedOut(`${authenticator.label} was removed, and you were signed out everywhere. Sign in again.`);
           },
           onSignedOut,
@@ -110,14 +114,16 @@ export function initSettings(app) {
   const enrollmentHooks = { onSignedOut: signedOut, onClosed: () => refresh() };
   $('enable-mfa').addEventListener('click', () => openEnrollment(false, enrollmentHooks));
   $('add-authenticator-app').addEventListener('click', () => openEnrollment(true, enrollmentHooks));
+  $('add-security-key').addEventListener('click', () => openEnrollment(true, enrollmentHooks, true));
 
   $('mfa-switch').addEventListener('click', () =>
     askForCode({
       title: 'Turn off two-factor authentication',
       text: 'Turning it off signs you out everywhere and forgets your remembered devices. Enter a code from your authenticator app, or a recovery code.',
       action: 'Turn off',
-      submit: async (code) => {
-        await api('/api/mfa/disable', { code });
+      securityKey: hasSecurityKey,
+      submit: async (proof) => {
+        await api('/api/mfa/disable', proof);
         await signedOut('Two-factor authentication is off, and you were signed out everywhere. Sign in again.');
       },
       onSignedOut,
@@ -129,8 +135,9 @@ export function initSettings(app) {
       title: 'Get new recovery codes',
       text: 'Your old recovery codes stop working. Enter a code from your authenticator app.',
       action: 'Get new codes',
-      submit: async (code) => {
-        const { recoveryCodes } = await api('/api/recovery-codes', { code });
+      securityKey: hasSecurityKey,
+      submit: async (proof) => {
+        const { recoveryCodes } = await api('/api/recovery-codes', proof);
         showRecoveryCodes({ recoveryCodes, intro: 'Your new recovery codes are ready; the old ones no longer work.', next: '', action: 'Done', then: () => refresh() });
       },
       onSignedOut,
