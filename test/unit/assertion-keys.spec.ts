@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { decodeProtectedHeader, jwtVerify, createLocalJWKSet } from 'jose';
 import { pino } from 'pino';
+import type { Clock } from '../../src/domain/clock.js';
 import { MfaError } from '../../src/domain/errors.js';
 import { Keyring } from '../../src/domain/keyring.js';
 import { SecretBox } from '../../src/domain/secret-box.js';
@@ -15,8 +16,8 @@ const DAY = 86_400_000;
 const TTL_MS = 300_000;
 
 /** One instance's view of the keys: its own cache and keyring, over a shared store and clock. */
-function instance(store: AssertionKeyStore, clock: FakeClock, keyring: Keyring) {
-  const keys = new AssertionKeys({ store, box: new SecretBox(keyring, randomBytes), keyring, clock, logger: pino({ level: 'silent' }), rotationMs: 30 * DAY, ttlMs: TTL_MS });
+function instance(store: AssertionKeyStore, clock: Clock, keyring: Keyring, rotationDays = 30) {
+  const keys = new AssertionKeys({ store, box: new SecretBox(keyring, randomBytes), keyring, clock, logger: pino({ level: 'silent' }), rotationMs: rotationDays * DAY, ttlMs: TTL_MS });
   const assertions = new AssertionService({ settings: { issuer: 'https://mfa.test', ttlMs: TTL_MS }, keys, clock, random: randomBytes });
   const sign = async () => {
     const signer = await assertions.prepare();
@@ -84,6 +85,40 @@ describe('AssertionKeys: the signing keys and their rotation (issue 25, fake clo
     await b.verify(ta);
   });
 
+  it('has an instance that missed the first key being stored make the next one a whole period after the first signs', async () => {
+    const clock = new FakeClock();
+    const shared = new MemoryAssertionKeyStore();
+    const T = clock.now().getTime();
+    await shared.anchor(new Date(T)); // B proposed the anchor
+    // A, whose clock is 2 ms ahead, stores the first key and is stopped before its second.
+    const aStore: AssertionKeyStore = { ...bind(shared), insertIfAbsent: (k) => (k.slot === 0 ? shared.insertIfAbsent(k) : new Promise(() => {})) };
+    void instance(aStore, new FakeClock(T + 2), ring('k1')).keys.jwks();
+    while ((await shared.list()).length === 0) await new Promise((resolve) => setImmediate(resolve));
+    // B read the store before A's key was in it.
+    let bLists = 0;
+    const bStore: AssertionKeyStore = { ...bind(shared), list: async () => (bLists++ === 0 ? [] : shared.list()) };
+    const b = instance(bStore, clock, ring('k1'));
+    const token = await b.sign();
+    const [slot0, slot1] = await shared.list();
+    expect(decodeProtectedHeader(token).kid, 'B signs with the first key').to.equal(slot0!.kid);
+    expect(slot1!.notBefore.getTime(), 'slot 1 signs a whole period after slot 0').to.be.at.least(slot0!.notBefore.getTime() + 30 * DAY);
+  });
+
+  it('keeps rotating after MFA_ASSERTION_KEY_ROTATION_DAYS is raised: each key signs a whole new period after the one before', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryAssertionKeyStore();
+    const daily = instance(store, clock, ring('k1'), 1);
+    for (let day = 0; day < 20; day++, clock.advance(DAY)) await daily.sign();
+    const monthly = instance(store, clock, ring('k1'), 30);
+    const kidsSigning: string[] = [];
+    for (let day = 20; day <= 120; day += 10, clock.advance(10 * DAY)) kidsSigning.push(decodeProtectedHeader(await monthly.sign()).kid!);
+    expect(new Set(kidsSigning).size, `kids signing every 10 days: ${kidsSigning.join(' ')}`).to.be.at.least(4);
+    const keys = await store.list();
+    const last = keys.slice(-3);
+    expect(last[2]!.notBefore.getTime() - last[1]!.notBefore.getTime()).to.be.at.least(30 * DAY);
+    expect(last[1]!.notBefore.getTime() - last[0]!.notBefore.getTime()).to.be.at.least(30 * DAY);
+  });
+
   it('after a keyring rotation, reseals the next key with the new key; an instance signs with the newest key it can open', async () => {
     const clock = new FakeClock();
     const store = new MemoryAssertionKeyStore();
@@ -114,3 +149,13 @@ describe('AssertionKeys: the signing keys and their rotation (issue 25, fake clo
     expect((error as Error).message).to.match(/kids: mfa-\w+-0/);
   });
 });
+
+/** A store's methods, bound, to wrap one of them. */
+function bind(store: AssertionKeyStore): AssertionKeyStore {
+  return {
+    anchor: (proposed) => store.anchor(proposed),
+    list: () => store.list(),
+    insertIfAbsent: (key) => store.insertIfAbsent(key),
+    reseal: (slot, from, to) => store.reseal(slot, from, to),
+  };
+}

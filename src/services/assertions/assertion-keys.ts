@@ -109,10 +109,10 @@ export class AssertionKeys {
     const now = clock.now();
     const schedule = new SigningKeySchedule(anchor, rotationMs);
     let keys = await store.list();
-    for (const slot of schedule.wantedSlots(now)) {
-      if (keys.some((k) => k.slot === slot)) continue;
-      const made = await store.insertIfAbsent(await this.#make(schedule, slot, now, keys));
-      keys = [...keys, made].sort((a, b) => a.slot - b.slot);
+    // At most two: the very first key, then the next one.
+    for (let due = schedule.nextKey(keys, now), made = 0; due !== null && made < 2; due = schedule.nextKey(keys, now), made++) {
+      const stored = await store.insertIfAbsent(await this.#make(schedule, due.slot, due.notBefore, now));
+      keys = [...keys.filter((k) => k.slot !== stored.slot), stored].sort((a, b) => a.slot - b.slot);
     }
     keys = await Promise.all(keys.map((k) => (k.notBefore.getTime() > now.getTime() ? this.#resealed(k) : k)));
     const set = { schedule, keys, loadedAt: now.getTime(), staleAt: schedule.nextChange(keys, now).getTime() };
@@ -120,14 +120,14 @@ export class AssertionKeys {
     return set;
   }
 
-  async #make(schedule: SigningKeySchedule, slot: number, now: Date, keys: readonly StoredSigningKey[]): Promise<StoredSigningKey> {
+  async #make(schedule: SigningKeySchedule, slot: number, notBefore: Date, now: Date): Promise<StoredSigningKey> {
     const kid = schedule.kid(slot);
     const { publicKey, privateKey } = await generateKeyPair(ASSERTION_ALG, { extractable: true });
     const { kty, crv, x, y } = await exportJWK(publicKey);
     const pkcs8 = await exportPKCS8(privateKey);
     const sealedPrivateKey = this.deps.box.seal(Buffer.from(pkcs8, 'utf8'), signingKeyContext(kid));
     this.deps.logger.info({ kid, slot }, 'made an MFA assertion signing key');
-    return { kid, slot, publicJwk: { kty: kty!, crv: crv!, x: x!, y: y! }, sealedPrivateKey, createdAt: now, notBefore: schedule.notBeforeOf(slot, now, keys) };
+    return { kid, slot, publicJwk: { kty: kty!, crv: crv!, x: x!, y: y! }, sealedPrivateKey, createdAt: now, notBefore };
   }
 
   /** A key not yet signing, sealed with the keyring's current key (a keyring rotation reseals it; its kid and public key stay). */
