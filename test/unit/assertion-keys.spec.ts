@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { decodeProtectedHeader, jwtVerify, createLocalJWKSet } from 'jose';
+import { decodeProtectedHeader, jwtVerify, createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import type { Clock } from '../../src/domain/clock.js';
 import { MfaError } from '../../src/domain/errors.js';
@@ -11,6 +11,7 @@ import { AssertionService } from '../../src/services/assertions/assertion-servic
 import { MemoryAssertionKeyStore } from '../../src/stores/memory/memory-assertion-key-store.js';
 import type { AssertionKeyStore } from '../../src/stores/ports/index.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { reasonOf } from '../support/service-harness.js';
 
 const DAY = 86_400_000;
 const TTL_MS = 300_000;
@@ -136,6 +137,34 @@ describe('AssertionKeys: the signing keys and their rotation (issue 25, fake clo
     const fallback = await lagging.sign();
     expect(decodeProtectedHeader(fallback).kid).to.equal(k0);
     await rotated.verify(fallback);
+  });
+
+  it('publishes and signs with only keys whose sealed private half yields their stored public key (a store writer cannot add or swap one)', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryAssertionKeyStore();
+    const honest = instance(store, clock, ring('k1'));
+    const good = await honest.sign();
+    const [k0, k1] = await store.list();
+    const forger = await generateKeyPair('ES256', { extractable: true });
+    const { kty, crv, x, y } = await exportJWK(forger.publicKey);
+    const forgedJwk = { kty: kty!, crv: crv!, x: x!, y: y! };
+    // Slot 0's public key swapped; a slot 2 added with a sealed value the keyring cannot open.
+    const tampered: AssertionKeyStore = {
+      ...bind(store),
+      list: async () => [
+        { ...k0!, publicJwk: forgedJwk },
+        k1!,
+        { ...k1!, slot: 2, kid: 'forged', publicJwk: forgedJwk, notBefore: new Date(clock.now().getTime() + 60 * DAY) },
+      ],
+    };
+    const reader = instance(tampered, clock, ring('k1'));
+    const published = (await reader.keys.jwks()).jwks.keys;
+    expect(published.map((k) => k.kid), 'only the untouched next key').to.deep.equal([k1!.kid]);
+    expect(published.map((k) => k.x)).to.not.include(forgedJwk.x);
+    const forged = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256', kid: k0!.kid }).setIssuer('https://mfa.test').setAudience('payments').setExpirationTime('5m').sign(forger.privateKey);
+    expect(await reader.verify(forged).then(() => 'verified', () => 'refused')).to.equal('refused');
+    expect(await reader.verify(good).then(() => 'verified', () => 'refused'), 'no key to check the swapped one either').to.equal('refused');
+    expect(await reasonOf(reader.sign()), 'no key it can trust signs now').to.equal('INTERNAL');
   });
 
   it('fails INTERNAL, naming the key ids, when the instance can open no signing key', async () => {

@@ -1,5 +1,5 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import { encodeJwsHeader } from '../../domain/compact-jws.js';
@@ -26,12 +26,16 @@ export interface Signer {
   readonly key: KeyObject;
   /** The JWS protected header for this key, base64url-encoded once. */
   readonly encodedHeader: string;
+  /** The public half, derived from the private one (what is published). */
+  readonly publicJwk: Readonly<Record<string, string>>;
 }
 
 /** What the instance knows of the keys, from one read of the store. */
 interface KeySet {
   readonly schedule: SigningKeySchedule;
   readonly keys: readonly StoredSigningKey[];
+  /** The keys this instance opened and found to match their stored public key, by kid: the only ones it publishes or signs with. */
+  readonly trusted: ReadonlyMap<string, Signer>;
   readonly loadedAt: number;
   readonly staleAt: number;
 }
@@ -70,8 +74,8 @@ export class AssertionKeys {
     const now = this.deps.clock.now();
     const order = set.schedule.signingOrder(set.keys, now, this.deps.ttlMs);
     for (const stored of order) {
-      const signer = await this.#open(stored);
-      if (signer !== null) return signer;
+      const signer = set.trusted.get(stored.kid);
+      if (signer !== undefined) return signer;
     }
     const kids = order.map((k) => k.kid);
     this.deps.logger.error({ kids, sealedWith: order.map((k) => sealedKeyId(k.sealedPrivateKey)) }, 'no MFA assertion signing key that this instance can open');
@@ -82,7 +86,10 @@ export class AssertionKeys {
   async jwks(): Promise<{ readonly jwks: { keys: JWK[] }; readonly maxAgeSeconds: number }> {
     const set = await this.#current();
     const now = this.deps.clock.now();
-    const keys = set.schedule.published(set.keys, now).map((k) => ({ ...k.publicJwk, kid: k.kid, alg: ASSERTION_ALG, use: 'sig' }));
+    const keys = set.schedule
+      .published(set.keys, now)
+      .flatMap((k) => set.trusted.get(k.kid) ?? [])
+      .map((signer) => ({ ...signer.publicJwk, kid: signer.kid, alg: ASSERTION_ALG, use: 'sig' }));
     const untilChange = Math.floor((set.schedule.nextChange(set.keys, now).getTime() - now.getTime()) / 1000);
     return { jwks: { keys }, maxAgeSeconds: Math.min(MAX_MAX_AGE_SECONDS, Math.max(MIN_MAX_AGE_SECONDS, untilChange)) };
   }
@@ -115,7 +122,12 @@ export class AssertionKeys {
       keys = [...keys.filter((k) => k.slot !== stored.slot), stored].sort((a, b) => a.slot - b.slot);
     }
     keys = await Promise.all(keys.map((k) => (k.notBefore.getTime() > now.getTime() ? this.#resealed(k) : k)));
-    const set = { schedule, keys, loadedAt: now.getTime(), staleAt: schedule.nextChange(keys, now).getTime() };
+    const trusted = new Map<string, Signer>();
+    for (const k of keys) {
+      const signer = await this.#open(k);
+      if (signer !== null) trusted.set(k.kid, signer);
+    }
+    const set = { schedule, keys, trusted, loadedAt: now.getTime(), staleAt: schedule.nextChange(keys, now).getTime() };
     this.#set = set;
     return set;
   }
@@ -123,43 +135,66 @@ export class AssertionKeys {
   async #make(schedule: SigningKeySchedule, slot: number, notBefore: Date, now: Date): Promise<StoredSigningKey> {
     const kid = schedule.kid(slot);
     const { publicKey, privateKey } = await generateKeyPair(ASSERTION_ALG, { extractable: true });
-    const { kty, crv, x, y } = await exportJWK(publicKey);
+    const publicJwk = publicJwkOf(await exportJWK(publicKey));
     const pkcs8 = await exportPKCS8(privateKey);
-    const sealedPrivateKey = this.deps.box.seal(Buffer.from(pkcs8, 'utf8'), signingKeyContext(kid));
+    const sealedPrivateKey = this.deps.box.seal(Buffer.from(pkcs8, 'utf8'), await signingKeyContext(kid, publicJwk));
     this.deps.logger.info({ kid, slot }, 'made an MFA assertion signing key');
-    return { kid, slot, publicJwk: { kty: kty!, crv: crv!, x: x!, y: y! }, sealedPrivateKey, createdAt: now, notBefore };
+    return { kid, slot, publicJwk, sealedPrivateKey, createdAt: now, notBefore };
   }
 
   /** A key not yet signing, sealed with the keyring's current key (a keyring rotation reseals it; its kid and public key stay). */
   async #resealed(stored: StoredSigningKey): Promise<StoredSigningKey> {
     const { keyring, box, store } = this.deps;
     if (sealedKeyId(stored.sealedPrivateKey) === keyring.currentId || (await this.#open(stored)) === null) return stored;
-    const context = signingKeyContext(stored.kid);
+    const context = await signingKeyContext(stored.kid, stored.publicJwk);
     const sealedPrivateKey = box.seal(box.open(stored.sealedPrivateKey, context), context);
     if (!(await store.reseal(stored.slot, stored.sealedPrivateKey, sealedPrivateKey))) return stored;
     this.deps.logger.info({ kid: stored.kid, sealedWith: keyring.currentId }, 'resealed the next MFA assertion signing key with the current keyring key');
     return { ...stored, sealedPrivateKey };
   }
 
-  /** The key opened for signing, or null when this instance's keyring cannot open it. */
+  /**
+   * The key opened for signing, or null when this instance cannot trust it:
+   * its keyring lacks the key it was sealed with, or the seal does not open
+   * with the stored public key's thumbprint, or the private half does not
+   * yield that public key (someone wrote the store). Logged by kid, once.
+   */
   async #open(stored: StoredSigningKey): Promise<Signer | null> {
-    const cacheKey = `${stored.kid}\u0000${sealedKeyId(stored.sealedPrivateKey)}`;
+    const cacheKey = [stored.kid, stored.sealedPrivateKey, ...Object.values(stored.publicJwk)].join('\u0000');
     if (this.#opened.has(cacheKey)) return this.#opened.get(cacheKey)!;
+    const sealedWith = sealedKeyId(stored.sealedPrivateKey);
     let signer: Signer | null = null;
-    try {
-      const key = createPrivateKey(this.deps.box.open(stored.sealedPrivateKey, signingKeyContext(stored.kid)).toString('utf8'));
-      signer = { kid: stored.kid, key, encodedHeader: encodeJwsHeader({ alg: ASSERTION_ALG, kid: stored.kid, typ: ASSERTION_TYP }) };
-    } catch {
-      signer = null;
+    if (this.deps.keyring.key(sealedWith) === undefined) {
+      this.deps.logger.warn({ kid: stored.kid, sealedWith }, 'an MFA assertion signing key is sealed with a keyring key this instance lacks: not published or used here');
+    } else {
+      try {
+        const key = createPrivateKey(this.deps.box.open(stored.sealedPrivateKey, await signingKeyContext(stored.kid, stored.publicJwk)).toString('utf8'));
+        const publicJwk = publicJwkOf(createPublicKey(key).export({ format: 'jwk' }) as JWK);
+        if (!sameJwk(publicJwk, stored.publicJwk)) throw new Error('public key mismatch');
+        signer = { kid: stored.kid, key, publicJwk, encodedHeader: encodeJwsHeader({ alg: ASSERTION_ALG, kid: stored.kid, typ: ASSERTION_TYP }) };
+      } catch {
+        this.deps.logger.error({ kid: stored.kid, sealedWith }, 'an MFA assertion signing key does not open to its stored public key (was the store written to?): not published or used');
+      }
     }
     this.#opened.set(cacheKey, signer);
     return signer;
   }
 }
 
-/** The associated data that binds a sealed signing key to its kid. */
-function signingKeyContext(kid: string): string {
-  return `mfa.v1/assertion-signing-key/${kid}`;
+/**
+ * The associated data of a sealed signing key: its kid and its public key's
+ * RFC 7638 thumbprint, so that the stored public key cannot be swapped.
+ */
+async function signingKeyContext(kid: string, publicJwk: Readonly<Record<string, string>>): Promise<string> {
+  return `mfa.v1/assertion-signing-key/${kid}/${await calculateJwkThumbprint(publicJwk as JWK, 'sha256')}`;
+}
+
+function publicJwkOf({ kty, crv, x, y }: JWK): Readonly<Record<string, string>> {
+  return { kty: kty!, crv: crv!, x: x!, y: y! };
+}
+
+function sameJwk(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  return a['kty'] === b['kty'] && a['crv'] === b['crv'] && a['x'] === b['x'] && a['y'] === b['y'];
 }
 
 /** The keyring key id a sealed value names (v1.<keyId>.<iv>.<body>). */
