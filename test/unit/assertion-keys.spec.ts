@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { decodeProtectedHeader, jwtVerify, createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import type { Clock } from '../../src/domain/clock.js';
+import { runInCallScope, throwIfCallEnded } from '../../src/call-scope.js';
 import { MfaError } from '../../src/domain/errors.js';
 import { Keyring } from '../../src/domain/keyring.js';
 import { SecretBox } from '../../src/domain/secret-box.js';
@@ -28,7 +29,7 @@ function instance(store: AssertionKeyStore, clock: Clock, keyring: Keyring, rota
   const kids = async () => (await keys.jwks()).jwks.keys.map((k) => k.kid);
   const verify = async (token: string) =>
     jwtVerify(token, createLocalJWKSet((await keys.jwks()).jwks), { issuer: 'https://mfa.test', audience: 'payments', currentDate: clock.now() });
-  return { keys, sign, kids, verify };
+  return { keys, signNow: sign, sign: async () => { const token = await sign(); await keys.idle(); return token; }, kids, verify };
 }
 
 const ring = (...ids: string[]) => new Keyring(ids.map((id) => ({ id, key: KEYS[id]! })));
@@ -165,6 +166,41 @@ describe('AssertionKeys: the signing keys and their rotation (issue 25, fake clo
     expect(await reader.verify(forged).then(() => 'verified', () => 'refused')).to.equal('refused');
     expect(await reader.verify(good).then(() => 'verified', () => 'refused'), 'no key to check the swapped one either').to.equal('refused');
     expect(await reasonOf(reader.sign()), 'no key it can trust signs now').to.equal('INTERNAL');
+  });
+
+  it('shares a key reload between calls without one cancelled call failing the others', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryAssertionKeyStore();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // As the real adapters do (guardStore): each store operation first checks the call it serves.
+    const guarded: AssertionKeyStore = { ...bind(store), list: async () => (await gate, throwIfCallEnded(), store.list()) };
+    const a = instance(guarded, clock, ring('k1'));
+    const [first, second] = [new AbortController(), new AbortController()];
+    const call = (signal: AbortSignal) => runInCallScope({ caller: '', requestId: 'r', signal }, () => a.sign());
+    const results = [reasonOf(call(first.signal)), reasonOf(call(second.signal))];
+    first.abort();
+    open();
+    expect(await results[1], 'the call still running').to.equal('OK');
+    expect(await results[0], 'the shared reload was not the cancelled call\'s').to.equal('OK');
+  });
+
+  it('serves the keys it has while the periodic reload runs in the background', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryAssertionKeyStore();
+    let blocked = false;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let lists = 0;
+    const slow: AssertionKeyStore = { ...bind(store), list: async () => (lists++, blocked && (await gate), store.list()) };
+    const a = instance(slow, clock, ring('k1'));
+    const kid = decodeProtectedHeader(await a.sign()).kid;
+    blocked = true;
+    clock.advance(2 * 60_000);
+    // Would never resolve if the call waited for the reload, which waits for the gate.
+    expect(decodeProtectedHeader(await a.signNow()).kid).to.equal(kid);
+    expect(lists, 'the reload started').to.equal(2);
+    open();
   });
 
   it('fails INTERNAL, naming the key ids, when the instance can open no signing key', async () => {

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
 import type { Logger } from 'pino';
+import { runOutsideCalls } from '../../call-scope.js';
 import type { Clock } from '../../domain/clock.js';
 import { encodeJwsHeader } from '../../domain/compact-jws.js';
 import { ErrorReason, MfaError } from '../../domain/errors.js';
@@ -14,6 +15,8 @@ export const ASSERTION_ALG = 'ES256' as const;
 // A key set older than this is read again even when the schedule says nothing changed: a key
 // that another instance made or resealed shows within a minute.
 const REREAD_MS = 60_000;
+// After a failed reload, a usable key set is served this long before the next try.
+const RETRY_MS = 5_000;
 const MIN_MAX_AGE_SECONDS = 60;
 const MAX_MAX_AGE_SECONDS = 86_400;
 
@@ -44,12 +47,14 @@ interface KeySet {
  * The signing keys of MFA assertions: made by the service, stored sealed in
  * MongoDB so every instance signs with the same keys, rotated on the
  * SigningKeySchedule. Reads the store at most once a minute, or when the
- * schedule says the keys change; never on a code check's hot path otherwise.
+ * schedule says the keys change, in the background while the keys read
+ * before can still sign: a code check waits only when there is none.
  */
 export class AssertionKeys {
   #set: KeySet | null = null;
   #anchor: Date | null = null;
   #loading: Promise<KeySet> | null = null;
+  #retryAt = Number.NEGATIVE_INFINITY;
   readonly #opened = new Map<string, Signer | null>();
 
   constructor(
@@ -99,11 +104,42 @@ export class AssertionKeys {
     return createLocalJWKSet((await this.jwks()).jwks);
   }
 
+  /**
+   * The key set to use now. A stale set that still has a key to sign with is
+   * served while one reload runs in the background; a call waits only when
+   * there is no usable set. The reload is shared by every call that waits,
+   * so it runs outside all their scopes: one cancelled call fails no other.
+   */
   async #current(): Promise<KeySet> {
-    const now = this.deps.clock.now().getTime();
+    const now = this.deps.clock.now();
+    const at = now.getTime();
     const set = this.#set;
-    if (set !== null && now < set.staleAt && now - set.loadedAt < REREAD_MS && now >= set.loadedAt) return set;
-    this.#loading ??= this.#load().finally(() => (this.#loading = null));
+    if (set !== null && at < set.staleAt && at - set.loadedAt < REREAD_MS && at >= set.loadedAt) return set;
+    if (set !== null && this.#usable(set, now)) {
+      if (at >= this.#retryAt) void this.#reload().catch(() => {});
+      return set;
+    }
+    return this.#reload();
+  }
+
+  /** Resolves when no reload runs (a fake-clock test moving time past a background reload). */
+  async idle(): Promise<void> {
+    while (this.#loading !== null) await this.#loading.catch(() => {});
+  }
+
+  #usable(set: KeySet, now: Date): boolean {
+    return set.schedule.signingOrder(set.keys, now, this.deps.ttlMs).some((k) => set.trusted.has(k.kid));
+  }
+
+  #reload(): Promise<KeySet> {
+    this.#loading ??= runOutsideCalls(() => this.#load())
+      .catch((error: unknown) => {
+        // A failed background reload is tried again after a pause, not on every call.
+        this.#retryAt = this.deps.clock.now().getTime() + RETRY_MS;
+        this.deps.logger.warn({ err: error }, 'reading the MFA assertion signing keys failed; serving the keys read before, if any');
+        throw error;
+      })
+      .finally(() => (this.#loading = null));
     return this.#loading;
   }
 
