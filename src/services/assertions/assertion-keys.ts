@@ -1,5 +1,5 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { createLocalJWKSet, type JWK } from 'jose';
 import type { Logger } from 'pino';
 import { runOutsideCalls } from '../../call-scope.js';
 import type { Clock } from '../../domain/clock.js';
@@ -9,6 +9,7 @@ import type { Keyring } from '../../domain/keyring.js';
 import type { SecretBox } from '../../domain/secret-box.js';
 import { SigningKeySchedule } from '../../domain/signing-key-schedule.js';
 import type { AssertionKeyStore, StoredSigningKey } from '../../stores/ports/index.js';
+import { makeSigningKey, openSigningKey, resealSigningKey, sealedKeyId } from './sealed-signing-key.js';
 
 /** The JWS algorithm of MFA assertions: ECDSA P-256 with SHA-256 (RFC 7518 §3.4). */
 export const ASSERTION_ALG = 'ES256' as const;
@@ -170,10 +171,7 @@ export class AssertionKeys {
 
   async #make(schedule: SigningKeySchedule, slot: number, notBefore: Date, now: Date): Promise<StoredSigningKey> {
     const kid = schedule.kid(slot);
-    const { publicKey, privateKey } = await generateKeyPair(ASSERTION_ALG, { extractable: true });
-    const publicJwk = publicJwkOf(await exportJWK(publicKey));
-    const pkcs8 = await exportPKCS8(privateKey);
-    const sealedPrivateKey = this.deps.box.seal(Buffer.from(pkcs8, 'utf8'), await signingKeyContext(kid, publicJwk));
+    const { publicJwk, sealedPrivateKey } = await makeSigningKey(this.deps.box, kid);
     this.deps.logger.info({ kid, slot }, 'made an MFA assertion signing key');
     return { kid, slot, publicJwk, sealedPrivateKey, createdAt: now, notBefore };
   }
@@ -182,8 +180,7 @@ export class AssertionKeys {
   async #resealed(stored: StoredSigningKey): Promise<StoredSigningKey> {
     const { keyring, box, store } = this.deps;
     if (sealedKeyId(stored.sealedPrivateKey) === keyring.currentId || (await this.#open(stored)) === null) return stored;
-    const context = await signingKeyContext(stored.kid, stored.publicJwk);
-    const sealedPrivateKey = box.seal(box.open(stored.sealedPrivateKey, context), context);
+    const sealedPrivateKey = await resealSigningKey(box, stored);
     if (!(await store.reseal(stored.slot, stored.sealedPrivateKey, sealedPrivateKey))) return stored;
     this.deps.logger.info({ kid: stored.kid, sealedWith: keyring.currentId }, 'resealed the next MFA assertion signing key with the current keyring key');
     return { ...stored, sealedPrivateKey };
@@ -204,9 +201,7 @@ export class AssertionKeys {
       this.deps.logger.warn({ kid: stored.kid, sealedWith }, 'an MFA assertion signing key is sealed with a keyring key this instance lacks: not published or used here');
     } else {
       try {
-        const key = createPrivateKey(this.deps.box.open(stored.sealedPrivateKey, await signingKeyContext(stored.kid, stored.publicJwk)).toString('utf8'));
-        const publicJwk = publicJwkOf(createPublicKey(key).export({ format: 'jwk' }) as JWK);
-        if (!sameJwk(publicJwk, stored.publicJwk)) throw new Error('public key mismatch');
+        const { key, publicJwk } = await openSigningKey(this.deps.box, stored);
         signer = { kid: stored.kid, key, publicJwk, encodedHeader: encodeJwsHeader({ alg: ASSERTION_ALG, kid: stored.kid, typ: ASSERTION_TYP }) };
       } catch {
         this.deps.logger.error({ kid: stored.kid, sealedWith }, 'an MFA assertion signing key does not open to its stored public key (was the store written to?): not published or used');
@@ -215,25 +210,4 @@ export class AssertionKeys {
     this.#opened.set(cacheKey, signer);
     return signer;
   }
-}
-
-/**
- * The associated data of a sealed signing key: its kid and its public key's
- * RFC 7638 thumbprint, so that the stored public key cannot be swapped.
- */
-async function signingKeyContext(kid: string, publicJwk: Readonly<Record<string, string>>): Promise<string> {
-  return `mfa.v1/assertion-signing-key/${kid}/${await calculateJwkThumbprint(publicJwk as JWK, 'sha256')}`;
-}
-
-function publicJwkOf({ kty, crv, x, y }: JWK): Readonly<Record<string, string>> {
-  return { kty: kty!, crv: crv!, x: x!, y: y! };
-}
-
-function sameJwk(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  return a['kty'] === b['kty'] && a['crv'] === b['crv'] && a['x'] === b['x'] && a['y'] === b['y'];
-}
-
-/** The keyring key id a sealed value names (v1.<keyId>.<iv>.<body>). */
-function sealedKeyId(sealed: string): string {
-  return sealed.split('.')[1] ?? '';
 }
