@@ -88,9 +88,22 @@ export class AssertionKeys {
     throw new MfaError(ErrorReason.INTERNAL, `no signing key this instance can open (kids: ${kids.join(', ') || 'none'})`);
   }
 
-  /** The published public keys as a JWK Set, and for how long a consumer may cache it (until the schedule next changes it). */
+  /**
+   * The published public keys as a JWK Set, and for how long a consumer may
+   * cache it (until the schedule next changes it). Read fresh when stale
+   * (GetMfaAssertionKeys and the HTTP set are no code check's hot path), or
+   * the set read before when reading fails.
+   */
   async jwks(): Promise<{ readonly jwks: { keys: JWK[] }; readonly maxAgeSeconds: number }> {
-    const set = await this.#current();
+    return this.#jwksOf(await this.#current(true));
+  }
+
+  /** A jose key resolver over the published keys (RedeemMfaAssertion's check: served from the set at hand, as signing is). */
+  async resolver(): Promise<ReturnType<typeof createLocalJWKSet>> {
+    return createLocalJWKSet(this.#jwksOf(await this.#current()).jwks);
+  }
+
+  #jwksOf(set: KeySet): { readonly jwks: { keys: JWK[] }; readonly maxAgeSeconds: number } {
     const now = this.deps.clock.now();
     const keys = set.schedule
       .published(set.keys, now)
@@ -100,27 +113,21 @@ export class AssertionKeys {
     return { jwks: { keys }, maxAgeSeconds: Math.min(MAX_MAX_AGE_SECONDS, Math.max(MIN_MAX_AGE_SECONDS, untilChange)) };
   }
 
-  /** A jose key resolver over the published keys (RedeemMfaAssertion's check). */
-  async resolver(): Promise<ReturnType<typeof createLocalJWKSet>> {
-    return createLocalJWKSet((await this.jwks()).jwks);
-  }
-
   /**
    * The key set to use now. A stale set that still has a key to sign with is
    * served while one reload runs in the background; a call waits only when
    * there is no usable set. The reload is shared by every call that waits,
    * so it runs outside all their scopes: one cancelled call fails no other.
    */
-  async #current(): Promise<KeySet> {
+  async #current(waitWhenStale = false): Promise<KeySet> {
     const now = this.deps.clock.now();
     const at = now.getTime();
     const set = this.#set;
     if (set !== null && at < set.staleAt && at - set.loadedAt < REREAD_MS && at >= set.loadedAt) return set;
-    if (set !== null && this.#usable(set, now)) {
-      if (at >= this.#retryAt) void this.#reload().catch(() => {});
-      return set;
-    }
-    return this.#reload();
+    if (set === null || !this.#usable(set, now)) return this.#reload();
+    if (waitWhenStale) return this.#reload().catch(() => set);
+    if (at >= this.#retryAt) void this.#reload().catch(() => {});
+    return set;
   }
 
   /** Resolves when no reload runs (a fake-clock test moving time past a background reload). */
