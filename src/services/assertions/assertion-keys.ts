@@ -151,7 +151,7 @@ export class AssertionKeys {
     return this.#loading;
   }
 
-  /** Reads the keys, makes the current and next slot's when missing, reseals the keys not yet signing with the current keyring key. */
+  /** Reads the keys, makes the first or the next one when due (the schedule), reseals the keys not yet signing with the current keyring key, and opens them. */
   async #load(): Promise<KeySet> {
     const { store, clock, rotationMs } = this.deps;
     // The anchor never changes once stored: asked for once per instance.
