@@ -56,3 +56,11 @@ export function runDetached<T>(cleanup: () => Promise<T>): Promise<T> {
 }
 
 const NEVER_ENDS = new AbortController().signal;
+
+/**
+ * Runs work that many calls share (a cache reload) outside every call's
+ * scope: no one call's end cancels it for the others, and it names no call.
+ */
+export function runOutsideCalls<T>(work: () => Promise<T>): Promise<T> {
+  return scope.exit(work);
+}

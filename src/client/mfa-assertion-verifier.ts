@@ -35,7 +35,8 @@ export interface VerifyMfaAssertionOptions {
   /**
    * The transaction being approved, byte for byte as it was given to the
    * check (a string is taken as UTF-8). Without it, an assertion bound to a
-   * transaction is refused: a consumer must know what it approves.
+   * transaction is refused: a consumer must know what it approves. An empty
+   * one is none.
    */
   readonly transaction?: Uint8Array | string;
   /** Refuse a check that passed longer ago than this (auth_time), e.g. 60 for a step-up. */
@@ -63,7 +64,7 @@ export interface MfaAssertionVerifierOptions {
   readonly issuer: string;
   /** The JWK Set: fetched with GetMfaAssertionKeys (the typed client does this), as JSON. */
   readonly fetchKeys?: () => Promise<string>;
-  /** Or from this URL (the service's /.well-known/jwks.json); jose caches it per its Cache-Control. */
+  /** Or from this URL (the service's /.well-known/jwks.json), through jose's remote set, cached for cacheMaxAgeMs (jose does not read Cache-Control). */
   readonly jwksUrl?: string | URL;
   /** How long fetched keys are used before they are fetched again. Default 10 minutes. */
   readonly cacheMaxAgeMs?: number;
@@ -96,7 +97,8 @@ export function createMfaAssertionVerifier(options: MfaAssertionVerifierOptions)
         throw refusal(error);
       }
       if (claims.purpose !== expected.purpose) throw new MfaAssertionError('WRONG_PURPOSE', `the assertion is for ${JSON.stringify(claims.purpose)}, not ${JSON.stringify(expected.purpose)}`);
-      const hash = expected.transaction === undefined ? undefined : createHash('sha256').update(expected.transaction).digest('base64url');
+      // An empty transaction is none, as on the wire (proto bytes): the service binds no txn_hash for it.
+      const hash = expected.transaction === undefined || expected.transaction.length === 0 ? undefined : createHash('sha256').update(expected.transaction).digest('base64url');
       if (claims.txn_hash !== hash) throw new MfaAssertionError('WRONG_TRANSACTION', 'the assertion is bound to another transaction (or to one where none was expected)');
       if (expected.maxAgeSeconds !== undefined && now().getTime() / 1000 - claims.auth_time > expected.maxAgeSeconds) {
         throw new MfaAssertionError('TOO_OLD', `the check passed more than ${expected.maxAgeSeconds} s ago`);

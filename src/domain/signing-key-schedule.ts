@@ -1,12 +1,14 @@
 /**
  * The rotation schedule of the MFA assertion signing keys (issue 25), as pure
- * arithmetic over the stored keys. Time is cut into periods of
- * MFA_ASSERTION_KEY_ROTATION_DAYS from an anchor (when the first key was
- * made); period n's key has slot n.
+ * arithmetic over the stored keys and the current period
+ * (MFA_ASSERTION_KEY_ROTATION_DAYS). Keys are numbered by slot from 0; the
+ * anchor (when the first key was made) only keeps kids of a wiped store from
+ * repeating.
  * - The very first key signs at once. Every other key is made a whole period
- *   before it signs: the key of the next slot is made as soon as the current
- *   slot starts, and signs from the start of its own slot, or a whole period
- *   after it was made when it was made late (no instance ran at the boundary).
+ *   before it signs: the key of the next slot is made as soon as the newest
+ *   key starts signing, and signs a whole period later. The period is read
+ *   from the settings each time, never stored: raising or lowering it applies
+ *   from the next key made.
  * - A key stops signing when the next one starts, and stays published one more
  *   period: longer than any token lives (MFA_ASSERTION_TTL_SECONDS is at most
  *   an hour), which leaves instances that cannot open the newest key (a keyring
@@ -25,34 +27,23 @@ export class SigningKeySchedule {
     readonly periodMs: number,
   ) {}
 
-  /** The slot whose period holds `at`; 0 before the anchor (another host's clock may run a little ahead). */
-  slotAt(at: Date): number {
-    return Math.max(0, Math.floor((at.getTime() - this.anchor.getTime()) / this.periodMs));
-  }
-
-  slotStart(slot: number): Date {
-    return new Date(this.anchor.getTime() + slot * this.periodMs);
-  }
-
   /** The kid of a slot's key: the same on every instance (the anchor keeps kids of a wiped store from repeating). */
   kid(slot: number): string {
     return `mfa-${Math.floor(this.anchor.getTime() / 1000).toString(36)}-${slot}`;
   }
 
-  /** The slots that must have a key at `now`: the current one and the next. */
-  wantedSlots(now: Date): number[] {
-    const current = this.slotAt(now);
-    return [current, current + 1];
-  }
-
   /**
-   * When a key made now for `slot` starts signing: at once when no stored key
-   * signs now (the very first key), else the start of its slot but never less
-   * than a whole period after now, so consumers see it published a period ahead.
+   * The key to make at `now`, or null when none is due: the very first key
+   * (signing at once: from the anchor, which every instance read before
+   * `now`, so that one whose clock reads a little earlier than the maker's
+   * signs with it too), or, once the newest key signs, the next slot's, a
+   * whole period from now, hence at least a period after the newest started.
    */
-  notBeforeOf(slot: number, now: Date, keys: readonly ScheduledKey[]): Date {
-    if (!keys.some((k) => k.notBefore.getTime() <= now.getTime())) return now;
-    return new Date(Math.max(this.slotStart(slot).getTime(), now.getTime() + this.periodMs));
+  nextKey(keys: readonly ScheduledKey[], now: Date): { readonly slot: number; readonly notBefore: Date } | null {
+    const newest = keys.reduce<ScheduledKey | null>((a, k) => (a === null || k.slot > a.slot ? k : a), null);
+    if (newest === null) return { slot: 0, notBefore: new Date(Math.min(now.getTime(), this.anchor.getTime())) };
+    if (newest.notBefore.getTime() > now.getTime()) return null;
+    return { slot: newest.slot + 1, notBefore: new Date(now.getTime() + this.periodMs) };
   }
 
   /** When `key` stops signing: the notBefore of the next stored key; null while it has none. */
@@ -89,9 +80,13 @@ export class SigningKeySchedule {
       .sort((a, b) => b.slot - a.slot);
   }
 
-  /** The next time after `now` when what is published or what signs changes (a new slot starts, a key starts or ends). */
+  /**
+   * The next time after `now` when what is published or what signs changes (a
+   * key starts signing, so the next one is due, or a key leaves the set); a
+   * period from now when nothing is scheduled.
+   */
   nextChange(keys: readonly ScheduledKey[], now: Date): Date {
-    const times = [this.slotStart(this.slotAt(now) + 1).getTime()];
+    const times = [now.getTime() + this.periodMs];
     for (const k of keys) {
       times.push(k.notBefore.getTime());
       const until = this.publishedUntil(k, keys);

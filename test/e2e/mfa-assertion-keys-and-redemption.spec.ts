@@ -89,6 +89,25 @@ describe('MFA assertion keys across instances, and single use across instances (
     expect(decodeProtectedHeader(token).kid).to.equal((await jwksOf(rotated)).keys[0]!.kid);
   });
 
+  it('fails INTERNAL when the instance can open no signing key, before the code is checked: nothing spent, nothing counted', async () => {
+    const first = await start('stranger');
+    await first.client.getMfaAssertionKeys({});
+    await first.stop();
+    started.splice(0);
+    // An instance whose keyring lacks the key the signing keys were sealed with.
+    const stranger = await start('stranger', { MFA_ENCRYPTION_KEYS: `test9:${randomBytes(32).toString('base64')}` });
+    const user = await enrollUser(stranger.client, stranger.clock);
+    const code = codeAt(user.secret, stranger.clock);
+    const wrong = codeAt(user.secret, stranger.clock, -10);
+    await expectFailure(stranger.client.verifyTotp({ userId: user.userId, code: wrong, mfaAssertionRequest: REQUEST }), status.INTERNAL, 'INTERNAL');
+    await expectFailure(stranger.client.verifyTotp({ userId: user.userId, code, mfaAssertionRequest: REQUEST }), status.INTERNAL, 'INTERNAL');
+    await expectFailure(stranger.client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0]!, mfaAssertionRequest: REQUEST }), status.INTERNAL, 'INTERNAL');
+    expect(await stores.redis.exists(stores.key(user.userId, 'failures')), 'the wrong code was not counted').to.equal(0);
+    expect(JSON.parse((await stranger.client.getMfaAssertionKeys({})).jwksJson), 'it publishes no key it cannot check').to.deep.equal({ keys: [] });
+    expect((await stranger.client.verifyTotp({ userId: user.userId, code })).verifiedAt, 'the code was not spent').to.not.equal(undefined);
+    expect((await stranger.client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(10);
+  });
+
   it('redeems once across two instances: 20 racing redemptions give one OK; a retry with its redemption_id is OK; after FLUSHALL still refused', async () => {
     const [a, b] = await Promise.all([start('redeem'), start('redeem')]);
     const user = await enrollUser(a.client, a.clock);

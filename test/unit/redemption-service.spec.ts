@@ -20,6 +20,19 @@ describe('RedemptionService (issue 25, in memory with a fake clock)', () => {
     expect(await reasonOf(redeem(token, 'r2'))).to.equal('ASSERTION_ALREADY_USED');
   });
 
+  it('answers a retry with the same redemption_id OK after exp while the record is kept, and refuses a new redemption after exp', async () => {
+    const { h, issue, redeem } = setup();
+    const [first, second] = [await issue(), await issue()];
+    h.clock.advance(299_000);
+    expect(await reasonOf(redeem(first.token, 'r1'))).to.equal('OK');
+    h.clock.advance(2_000);
+    expect(await reasonOf(redeem(first.token, 'r1')), 'a retry after exp').to.equal('OK');
+    expect(await reasonOf(redeem(first.token, 'r2')), 'another redemption after exp').to.equal('ASSERTION_ALREADY_USED');
+    expect(await reasonOf(redeem(second.token, 'r3')), 'a new redemption after exp').to.equal('INVALID_REQUEST');
+    h.clock.advance(5 * 60_000);
+    expect(await reasonOf(redeem(first.token, 'r1')), 'past the record\'s retention').to.equal('INVALID_REQUEST');
+  });
+
   it('counts an assertion issued in the second of a revocation as revoked, and one of the next second not', async () => {
     const { h, issue, redeem } = setup();
     h.clock.advance(1000 - (h.clock.now().getTime() % 1000) + 100);

@@ -55,6 +55,8 @@ export class RedemptionService {
     const assertionId = claims.jti;
     const first = await this.deps.redemptions.find(assertionId);
     if (first !== null) return this.#answer(first, request.redemptionId);
+    // Only a new redemption needs an unexpired assertion: a retry (above) may come after exp.
+    if (claims.exp * 1000 <= now.getTime()) throw invalidAssertion('has expired');
     const revokedAt = await this.deps.sessions.revokedAt(claims.sub);
     // iat is in whole seconds: one issued in the second of a revocation counts as before it (errs towards refusing).
     if (revokedAt !== null && claims.iat <= Math.floor(revokedAt.getTime() / 1000)) {
@@ -78,6 +80,11 @@ export class RedemptionService {
     return { redeemedAt: stored.redeemedAt, userId: stored.userId, assertionId: stored.assertionId };
   }
 
+  /**
+   * Checks everything but exp strictly: an assertion up to KEEP_PAST_EXPIRY_MS
+   * past its exp passes here, so that a retry whose first answer was lost
+   * still finds its record; `redeem` refuses it when it is a new redemption.
+   */
   async #verify(token: string, audience: string, issuer: string, now: Date) {
     try {
       const { payload } = await jwtVerify(token, await this.deps.keys.resolver(), {
@@ -86,15 +93,13 @@ export class RedemptionService {
         algorithms: [ASSERTION_ALG],
         typ: ASSERTION_TYP,
         currentDate: now,
+        clockTolerance: KEEP_PAST_EXPIRY_MS / 1000,
         requiredClaims: ['sub', 'iat', 'exp', 'jti', 'purpose'],
       });
       return payload as typeof payload & { sub: string; iat: number; exp: number; jti: string; aud: string };
     } catch (error) {
       if (!(error instanceof errors.JOSEError)) throw error;
-      throw new MfaError(ErrorReason.INVALID_REQUEST, 'invalid request: mfa_assertion', {
-        fieldViolations: [{ field: 'mfa_assertion', description: describe(error) }],
-        cause: error,
-      });
+      throw invalidAssertion(describe(error), error);
     }
   }
 
@@ -115,6 +120,14 @@ export class RedemptionService {
       this.deps.logger.warn({ err: error }, 'removing expired MFA assertion redemptions failed; the next sweep tries again');
     }
   }
+}
+
+/** INVALID_REQUEST with a BadRequest on mfa_assertion saying why (never the token). */
+function invalidAssertion(description: string, cause?: unknown): MfaError {
+  return new MfaError(ErrorReason.INVALID_REQUEST, 'invalid request: mfa_assertion', {
+    fieldViolations: [{ field: 'mfa_assertion', description }],
+    cause,
+  });
 }
 
 /** Why an assertion was refused, in words for the BadRequest (never the token). */

@@ -947,7 +947,10 @@ export interface GetMfaAssertionKeysResponse {
 
 /** RedeemMfaAssertionRequest redeems an MFA assertion once. */
 export interface RedeemMfaAssertionRequest {
-  /** The assertion, as VerifyTotp or VerifyRecoveryCode returned it. */
+  /**
+   * The assertion, as VerifyTotp or VerifyRecoveryCode returned it; at most
+   * 8192 characters (longer is INVALID_ARGUMENT naming this field).
+   */
   mfaAssertion: string;
   /** The audience the consumer expects: must be the assertion's aud. */
   audience: string;
