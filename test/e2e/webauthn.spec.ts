@@ -9,6 +9,7 @@ import { expectFailure, outcomeOf, type MfaClient } from '../support/grpc-client
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { startTestService } from '../support/test-service.js';
 import { eventually } from '../support/eventually.js';
+import { createMfaClient, type MfaClient as PublicClient } from '../../src/client/index.js';
 
 const ORIGIN = 'https://app.example.com';
 const RP_ID = 'example.com';
@@ -372,6 +373,58 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     expect((await eventsOf(stores, second.userId)).map((e) => e.type)).to.include('TOTP_RESTORED');
     clock.advance(30_000);
     await client.verifyTotp({ userId: second.userId, code: codeAt(second.secret, clock) });
+  });
+
+  it('signs an MFA assertion after a key check (mfa_assertion_request): hwk/phrh for a hardware key, swk/phr for a synced passkey; none while assertions are off or when the check fails', async () => {
+    const issuer = 'https://mfa.test.internal';
+    // The suite's service has assertions off; this one, on the same stores, has them on.
+    const signing = await startTestService({ ...stores.env, ...WEBAUTHN_ENV, MFA_ASSERTION_ISSUER: issuer });
+    stores.cleanups.push(() => signing.stop());
+    const verifier: PublicClient = createMfaClient({ address: `127.0.0.1:${signing.service.port}`, assertions: { issuer, now: () => signing.clock.now() } });
+    stores.cleanups.push(async () => verifier.close());
+    const transaction = Buffer.from('{"amount":"250.00","currency":"EUR"}');
+    const request = { audience: 'payments', purpose: 'payments.transfer', transaction };
+    const expected = { audience: 'payments', purpose: 'payments.transfer', transaction };
+    const { client } = signing;
+
+    // A key that is not backed up: hardware-bound.
+    const userId = newUserId('key-assert');
+    const key = newKey();
+    const { finished } = await registerFirst(client, userId, key);
+    const used = await assertion(client, userId, key);
+    // While assertions are off the request is refused before the key is checked: the challenge stays usable.
+    await expectFailure(svc.current.client.verifyWebAuthn({ userId, assertion: used, mfaAssertionRequest: request }), status.FAILED_PRECONDITION, 'ASSERTIONS_NOT_CONFIGURED');
+    const verified = await client.verifyWebAuthn({ userId, assertion: used, mfaAssertionRequest: request });
+    expect(verified.mfaAssertion).to.not.equal('');
+    expect(verified.mfaAssertionExpiresAt).to.not.equal(undefined);
+    const claims = await verifier.verifyMfaAssertion(verified.mfaAssertion, expected);
+    expect(claims).to.deep.include({ sub: userId, aud: 'payments', mfa_method: 'webauthn', authenticator_id: finished.authenticatorId, acr: 'phrh', uv: true, purpose: 'payments.transfer' });
+    expect(claims.amr).to.deep.equal(['hwk', 'user']);
+    expect(claims.auth_time).to.equal(Math.floor(verified.verifiedAt!.getTime() / 1000));
+    // Without a request, no assertion.
+    expect((await client.verifyWebAuthn({ userId, assertion: await assertion(client, userId, key) })).mfaAssertion).to.equal('');
+
+    // A synced passkey (BE and BS set), here without user verification.
+    const syncedUser = newUserId('key-assert-synced');
+    const passkey = newKey({ backupEligible: true, userVerified: false });
+    await registerFirst(client, syncedUser, passkey);
+    const synced = await client.verifyWebAuthn({ userId: syncedUser, assertion: await assertion(client, syncedUser, passkey), mfaAssertionRequest: request });
+    const syncedClaims = await verifier.verifyMfaAssertion(synced.mfaAssertion, expected);
+    expect(syncedClaims).to.deep.include({ sub: syncedUser, mfa_method: 'webauthn', acr: 'phr', uv: false });
+    expect(syncedClaims.amr).to.deep.equal(['swk', 'user']);
+
+    // A failed key check issues nothing.
+    key.origin = 'https://phish.example.net';
+    const failure = await expectFailure(
+      client.verifyWebAuthn({ userId, assertion: await assertion(client, userId, key), mfaAssertionRequest: request }),
+      status.PERMISSION_DENIED,
+      'WEBAUTHN_INVALID',
+    );
+    expect(failure.message).to.not.match(/eyJ/);
+    const lines = signing.logs.filter((l) => l.includes('"method":"VerifyWebAuthn"'));
+    expect(lines.filter((l) => l.includes('assertionJti'))).to.have.length(2);
+    expect(lines.filter((l) => l.includes('"reason":"WEBAUTHN_INVALID"'))).to.have.length(1);
+    expect(lines.filter((l) => l.includes('"reason":"WEBAUTHN_INVALID"') && l.includes('assertionJti'))).to.deep.equal([]);
   });
 
   it('answers WEBAUTHN_NOT_CONFIGURED without the settings', async () => {
