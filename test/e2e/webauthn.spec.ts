@@ -10,6 +10,11 @@ import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { startTestService } from '../support/test-service.js';
 import { eventually } from '../support/eventually.js';
 import { createMfaClient, type MfaClient as PublicClient } from '../../src/client/index.js';
+import { createServer } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AttestationCa } from '../support/attestation-ca.js';
 
 const ORIGIN = 'https://app.example.com';
 const RP_ID = 'example.com';
@@ -425,6 +430,48 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     expect(lines.filter((l) => l.includes('assertionJti'))).to.have.length(2);
     expect(lines.filter((l) => l.includes('"reason":"WEBAUTHN_INVALID"'))).to.have.length(1);
     expect(lines.filter((l) => l.includes('"reason":"WEBAUTHN_INVALID"') && l.includes('assertionJti'))).to.deep.equal([]);
+  });
+
+  it('with MFA_WEBAUTHN_ATTESTATION=direct accepts a packed full attestation that chains to a configured root, and refuses others without downloading a CRL', async () => {
+    // A CRL server that must never be asked.
+    let crlRequests = 0;
+    const crlServer = createServer((_request, response) => {
+      crlRequests += 1;
+      response.end();
+    });
+    await new Promise<void>((resolve) => crlServer.listen(0, '127.0.0.1', resolve));
+    stores.cleanups.push(() => new Promise<void>((resolve) => crlServer.close(() => resolve())));
+    const crlUrl = `http://127.0.0.1:${(crlServer.address() as { port: number }).port}/attestation.crl`;
+
+    const ca = await AttestationCa.create();
+    const stranger = await AttestationCa.create('Another Root');
+    const rootsFile = join(mkdtempSync(join(tmpdir(), 'mfa-roots-')), 'roots.pem');
+    writeFileSync(rootsFile, ca.pem);
+    const direct = await startTestService({ ...stores.env, ...WEBAUTHN_ENV, MFA_WEBAUTHN_ATTESTATION: 'direct', MFA_WEBAUTHN_ATTESTATION_ROOTS: rootsFile });
+    stores.cleanups.push(() => direct.stop());
+    const register = (client: MfaClient, key: SoftAuthenticator) => registerFirst(client, newUserId('key-attested'), key);
+
+    const attested = newKey({ attestation: 'packed', attestationCertificate: await ca.issue() });
+    const { begun, finished } = await register(direct.client, attested);
+    expect(JSON.parse(begun.optionsJson).attestation).to.equal('direct');
+    expect(finished.recoveryCodes).to.have.length(10);
+
+    const refused = [
+      ['a chain to another root', newKey({ attestation: 'packed', attestationCertificate: await stranger.issue() }), /could not be chained/],
+      ['self attestation', newKey({ attestation: 'packed' }), /self attestation/],
+      ['no attestation', newKey(), /format none is not accepted/],
+      ['a certificate naming a CRL', newKey({ attestation: 'packed', attestationCertificate: await ca.issue({ crlUrl }) }), /CRL distribution point/],
+    ] as const;
+    for (const [name, key, logged] of refused) {
+      await expectFailure(register(direct.client, key), status.PERMISSION_DENIED, 'WEBAUTHN_INVALID').catch((error: Error) => {
+        throw new Error(`${name}: ${error.message}`);
+      });
+      expect(direct.logs.some((l) => l.includes("registration was refused") && logged.test(l)), `${name} logged`).to.equal(true);
+    }
+
+    // With attestation none, a full attestation is not examined: accepted, and its CRL not downloaded either.
+    await register(svc.current.client, newKey({ attestation: 'packed', attestationCertificate: await stranger.issue({ crlUrl }) }));
+    expect(crlRequests).to.equal(0);
   });
 
   it('answers WEBAUTHN_NOT_CONFIGURED without the settings', async () => {
