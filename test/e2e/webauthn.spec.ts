@@ -11,7 +11,7 @@ import { startTestService } from '../support/test-service.js';
 import { eventually } from '../support/eventually.js';
 import { createMfaClient, type MfaClient as PublicClient } from '../../src/client/index.js';
 import { createServer } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttestationCa } from '../support/attestation-ca.js';
@@ -445,7 +445,9 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
 
     const ca = await AttestationCa.create();
     const stranger = await AttestationCa.create('Another Root');
-    const rootsFile = join(mkdtempSync(join(tmpdir(), 'mfa-roots-')), 'roots.pem');
+    const rootsDir = mkdtempSync(join(tmpdir(), 'mfa-roots-'));
+    stores.cleanups.push(async () => rmSync(rootsDir, { recursive: true, force: true }));
+    const rootsFile = join(rootsDir, 'roots.pem');
     writeFileSync(rootsFile, ca.pem);
     const direct = await startTestService({ ...stores.env, ...WEBAUTHN_ENV, MFA_WEBAUTHN_ATTESTATION: 'direct', MFA_WEBAUTHN_ATTESTATION_ROOTS: rootsFile });
     stores.cleanups.push(() => direct.stop());

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -61,6 +61,7 @@ describe('loadConfig: security keys (MFA_WEBAUTHN_*)', () => {
     const direct = (path: string) => ({ ...ON, MFA_WEBAUTHN_ATTESTATION: 'direct', MFA_WEBAUTHN_ATTESTATION_ROOTS: path });
     let first: AttestationCa;
     let second: AttestationCa;
+    after(() => rmSync(dir, { recursive: true, force: true }));
     before(async () => {
       [first, second] = await Promise.all([AttestationCa.create(), AttestationCa.create('Second Root')]);
     });
