@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseKeyring, type Keyring } from './domain/keyring.js';
 import type { WebAuthnSettings } from './domain/webauthn.js';
+import { parseAttestationRoots } from './domain/attestation-certificates.js';
 import { parseCallerTokens, type CallerToken } from './grpc/caller-tokens.js';
 import type { TlsConfig } from './grpc/server.js';
 import { assertDurableMongoUrl } from './stores/mongo/mongo-client.js';
@@ -303,9 +304,7 @@ function webauthnSettings(env: Env, issuer: string): WebAuthnSettings | null {
   const rpName = text(env, 'MFA_WEBAUTHN_RP_NAME') ?? issuer;
   if (rpName.length > 64) throw new ConfigError('MFA_WEBAUTHN_RP_NAME must be at most 64 characters');
   const attestation = oneOf(env, 'MFA_WEBAUTHN_ATTESTATION', ['none', 'direct'] as const, 'none');
-  if (attestation === 'direct') {
-    throw new ConfigError('MFA_WEBAUTHN_ATTESTATION=direct (with MFA_WEBAUTHN_ATTESTATION_ROOTS) is not implemented yet; use none');
-  }
+  const attestationRoots = attestationRootsSetting(env, attestation);
   return Object.freeze({
     rpId,
     rpName,
@@ -314,7 +313,29 @@ function webauthnSettings(env: Env, issuer: string): WebAuthnSettings | null {
     residentKey: oneOf(env, 'MFA_WEBAUTHN_RESIDENT_KEY', ['discouraged', 'preferred', 'required'] as const, 'discouraged'),
     challengeMs: integer(env, 'MFA_WEBAUTHN_CHALLENGE_SECONDS', 120, 30, 600) * 1000,
     attestation,
+    attestationRoots,
   });
+}
+
+/** MFA_WEBAUTHN_ATTESTATION_ROOTS: a PEM file, read once at start-up; required with `direct`, refused with `none`. */
+function attestationRootsSetting(env: Env, attestation: 'none' | 'direct'): readonly string[] {
+  const path = text(env, 'MFA_WEBAUTHN_ATTESTATION_ROOTS');
+  if (attestation === 'none') {
+    if (path !== undefined) throw new ConfigError('MFA_WEBAUTHN_ATTESTATION_ROOTS is used only with MFA_WEBAUTHN_ATTESTATION=direct');
+    return Object.freeze([]);
+  }
+  if (path === undefined) throw new ConfigError('MFA_WEBAUTHN_ATTESTATION=direct needs MFA_WEBAUTHN_ATTESTATION_ROOTS (a PEM file of the accepted roots)');
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`MFA_WEBAUTHN_ATTESTATION_ROOTS: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    return Object.freeze(parseAttestationRoots(pem));
+  } catch (error) {
+    throw new ConfigError(`MFA_WEBAUTHN_ATTESTATION_ROOTS: ${path}: ${(error as Error).message}`);
+  }
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {

@@ -13,7 +13,14 @@ export interface WebAuthnSettings {
   readonly userVerification: 'required' | 'preferred' | 'discouraged';
   readonly residentKey: 'required' | 'preferred' | 'discouraged';
   readonly challengeMs: number;
-  readonly attestation: 'none';
+  /**
+   * `none`: the key's attestation is not asked for, and not examined.
+   * `direct`: asked for, and a registration must carry a full attestation
+   * (x5c) that chains to one of `attestationRoots`.
+   */
+  readonly attestation: 'none' | 'direct';
+  /** The PEM roots of MFA_WEBAUTHN_ATTESTATION_ROOTS (with `direct`; empty with `none`). */
+  readonly attestationRoots: readonly string[];
 }
 
 /** The label of a security key registered without one. */

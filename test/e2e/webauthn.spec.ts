@@ -9,6 +9,12 @@ import { expectFailure, outcomeOf, type MfaClient } from '../support/grpc-client
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { startTestService } from '../support/test-service.js';
 import { eventually } from '../support/eventually.js';
+import { createMfaClient, type MfaClient as PublicClient } from '../../src/client/index.js';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AttestationCa } from '../support/attestation-ca.js';
 
 const ORIGIN = 'https://app.example.com';
 const RP_ID = 'example.com';
@@ -372,6 +378,102 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     expect((await eventsOf(stores, second.userId)).map((e) => e.type)).to.include('TOTP_RESTORED');
     clock.advance(30_000);
     await client.verifyTotp({ userId: second.userId, code: codeAt(second.secret, clock) });
+  });
+
+  it('signs an MFA assertion after a key check (mfa_assertion_request): hwk/phrh for a hardware key, swk/phr for a synced passkey; none while assertions are off or when the check fails', async () => {
+    const issuer = 'https://mfa.test.internal';
+    // The suite's service has assertions off; this one, on the same stores, has them on.
+    const signing = await startTestService({ ...stores.env, ...WEBAUTHN_ENV, MFA_ASSERTION_ISSUER: issuer });
+    stores.cleanups.push(() => signing.stop());
+    const verifier: PublicClient = createMfaClient({ address: `127.0.0.1:${signing.service.port}`, assertions: { issuer, now: () => signing.clock.now() } });
+    stores.cleanups.push(async () => verifier.close());
+    const transaction = Buffer.from('{"amount":"250.00","currency":"EUR"}');
+    const request = { audience: 'payments', purpose: 'payments.transfer', transaction };
+    const expected = { audience: 'payments', purpose: 'payments.transfer', transaction };
+    const { client } = signing;
+
+    // A key that is not backed up: hardware-bound.
+    const userId = newUserId('key-assert');
+    const key = newKey();
+    const { finished } = await registerFirst(client, userId, key);
+    const used = await assertion(client, userId, key);
+    // While assertions are off the request is refused before the key is checked: the challenge stays usable.
+    await expectFailure(svc.current.client.verifyWebAuthn({ userId, assertion: used, mfaAssertionRequest: request }), status.FAILED_PRECONDITION, 'ASSERTIONS_NOT_CONFIGURED');
+    const verified = await client.verifyWebAuthn({ userId, assertion: used, mfaAssertionRequest: request });
+    expect(verified.mfaAssertion).to.not.equal('');
+    expect(verified.mfaAssertionExpiresAt).to.not.equal(undefined);
+    const claims = await verifier.verifyMfaAssertion(verified.mfaAssertion, expected);
+    expect(claims).to.deep.include({ sub: userId, aud: 'payments', mfa_method: 'webauthn', authenticator_id: finished.authenticatorId, acr: 'phrh', uv: true, purpose: 'payments.transfer' });
+    expect(claims.amr).to.deep.equal(['hwk', 'user']);
+    expect(claims.auth_time).to.equal(Math.floor(verified.verifiedAt!.getTime() / 1000));
+    // Without a request, no assertion.
+    expect((await client.verifyWebAuthn({ userId, assertion: await assertion(client, userId, key) })).mfaAssertion).to.equal('');
+
+    // A synced passkey (BE and BS set), here without user verification.
+    const syncedUser = newUserId('key-assert-synced');
+    const passkey = newKey({ backupEligible: true, userVerified: false });
+    await registerFirst(client, syncedUser, passkey);
+    const synced = await client.verifyWebAuthn({ userId: syncedUser, assertion: await assertion(client, syncedUser, passkey), mfaAssertionRequest: request });
+    const syncedClaims = await verifier.verifyMfaAssertion(synced.mfaAssertion, expected);
+    expect(syncedClaims).to.deep.include({ sub: syncedUser, mfa_method: 'webauthn', acr: 'phr', uv: false });
+    expect(syncedClaims.amr).to.deep.equal(['swk', 'user']);
+
+    // A failed key check issues nothing.
+    key.origin = 'https://phish.example.net';
+    const failure = await expectFailure(
+      client.verifyWebAuthn({ userId, assertion: await assertion(client, userId, key), mfaAssertionRequest: request }),
+      status.PERMISSION_DENIED,
+      'WEBAUTHN_INVALID',
+    );
+    expect(failure.message).to.not.match(/eyJ/);
+    const lines = signing.logs.filter((l) => l.includes('"method":"VerifyWebAuthn"'));
+    expect(lines.filter((l) => l.includes('assertionJti'))).to.have.length(2);
+    expect(lines.filter((l) => l.includes('"reason":"WEBAUTHN_INVALID"'))).to.have.length(1);
+    expect(lines.filter((l) => l.includes('"reason":"WEBAUTHN_INVALID"') && l.includes('assertionJti'))).to.deep.equal([]);
+  });
+
+  it('with MFA_WEBAUTHN_ATTESTATION=direct accepts a packed full attestation that chains to a configured root, and refuses others without downloading a CRL', async () => {
+    // A CRL server that must never be asked.
+    let crlRequests = 0;
+    const crlServer = createServer((_request, response) => {
+      crlRequests += 1;
+      response.end();
+    });
+    await new Promise<void>((resolve) => crlServer.listen(0, '127.0.0.1', resolve));
+    stores.cleanups.push(() => new Promise<void>((resolve) => crlServer.close(() => resolve())));
+    const crlUrl = `http://127.0.0.1:${(crlServer.address() as { port: number }).port}/attestation.crl`;
+
+    const ca = await AttestationCa.create();
+    const stranger = await AttestationCa.create('Another Root');
+    const rootsDir = mkdtempSync(join(tmpdir(), 'mfa-roots-'));
+    stores.cleanups.push(async () => rmSync(rootsDir, { recursive: true, force: true }));
+    const rootsFile = join(rootsDir, 'roots.pem');
+    writeFileSync(rootsFile, ca.pem);
+    const direct = await startTestService({ ...stores.env, ...WEBAUTHN_ENV, MFA_WEBAUTHN_ATTESTATION: 'direct', MFA_WEBAUTHN_ATTESTATION_ROOTS: rootsFile });
+    stores.cleanups.push(() => direct.stop());
+    const register = (client: MfaClient, key: SoftAuthenticator) => registerFirst(client, newUserId('key-attested'), key);
+
+    const attested = newKey({ attestation: 'packed', attestationCertificate: await ca.issue() });
+    const { begun, finished } = await register(direct.client, attested);
+    expect(JSON.parse(begun.optionsJson).attestation).to.equal('direct');
+    expect(finished.recoveryCodes).to.have.length(10);
+
+    const refused = [
+      ['a chain to another root', newKey({ attestation: 'packed', attestationCertificate: await stranger.issue() }), /could not be chained/],
+      ['self attestation', newKey({ attestation: 'packed' }), /self attestation/],
+      ['no attestation', newKey(), /format none is not accepted/],
+      ['a certificate naming a CRL', newKey({ attestation: 'packed', attestationCertificate: await ca.issue({ crlUrl }) }), /CRL distribution point/],
+    ] as const;
+    for (const [name, key, logged] of refused) {
+      await expectFailure(register(direct.client, key), status.PERMISSION_DENIED, 'WEBAUTHN_INVALID').catch((error: Error) => {
+        throw new Error(`${name}: ${error.message}`);
+      });
+      expect(direct.logs.some((l) => l.includes("registration was refused") && logged.test(l)), `${name} logged`).to.equal(true);
+    }
+
+    // With attestation none, a full attestation is not examined: accepted, and its CRL not downloaded either.
+    await register(svc.current.client, newKey({ attestation: 'packed', attestationCertificate: await stranger.issue({ crlUrl }) }));
+    expect(crlRequests).to.equal(0);
   });
 
   it('answers WEBAUTHN_NOT_CONFIGURED without the settings', async () => {

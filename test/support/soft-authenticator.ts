@@ -1,9 +1,16 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { encodeCBOR, type CBORType } from '@levischuck/tiny-cbor';
 
+/** A full (x5c) attestation: the certificate chain, leaf first (DER), and the leaf's P-256 private key. */
+export interface AttestationCertificate {
+  readonly chain: readonly Buffer[];
+  readonly privateKey: KeyObject;
+}
+
 /**
  * A software security key for the tests (issue 23): real WebAuthn
- * registration responses (attestation `none`, or `packed` self-attestation)
+ * registration responses (attestation `none`, `packed` self-attestation, or
+ * `packed` full attestation with an x5c chain from test/support/attestation-ca.ts)
  * and assertion responses, signed with an ES256 (P-256) or Ed25519 key from
  * node:crypto and encoded with the CBOR library @simplewebauthn/server uses.
  * It holds one credential, made by register(). The origin, RP ID, user
@@ -24,6 +31,7 @@ export class SoftAuthenticator {
   /** The BS flag: the credential is synced (only with backupEligible). */
   backedUp: boolean;
   readonly #keys: { privateKey: KeyObject; publicKey: KeyObject };
+  readonly #attestationCertificate: AttestationCertificate | undefined;
   readonly credentialId = randomBytes(32);
   /** The user handle of the options register() answered. */
   userHandle = '';
@@ -36,6 +44,8 @@ export class SoftAuthenticator {
     readonly userVerified?: boolean;
     readonly counterless?: boolean;
     readonly backupEligible?: boolean;
+    /** With attestation `packed`: sign the attestation with this certificate's key and send its chain as x5c. */
+    readonly attestationCertificate?: AttestationCertificate;
   }) {
     this.origin = options.origin;
     this.rpId = options.rpId;
@@ -45,6 +55,7 @@ export class SoftAuthenticator {
     this.counterless = options.counterless ?? false;
     this.backupEligible = options.backupEligible ?? false;
     this.backedUp = this.backupEligible;
+    this.#attestationCertificate = options.attestationCertificate;
     this.aaguid = Buffer.from('a1b2c3d4e5f60718293a4b5c6d7e8f90', 'hex');
     this.#keys = this.algorithm === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
   }
@@ -61,8 +72,17 @@ export class SoftAuthenticator {
     const clientData = this.#clientData('webauthn.create', options.challenge);
     const attested = Buffer.concat([this.aaguid, u16(this.credentialId.length), this.credentialId, Buffer.from(encodeCBOR(this.#coseKey()))]);
     const authData = Buffer.concat([this.#authDataHead(0x40, this.counterless ? 0 : this.signCount), attested]);
-    const attStmt: Map<string, CBORType> =
-      this.attestation === 'none' ? new Map() : new Map<string, CBORType>([['alg', this.#coseAlg()], ['sig', this.#sign(authData, clientData)]]);
+    const attStmt = new Map<string, CBORType>();
+    const full = this.#attestationCertificate;
+    if (this.attestation === 'packed' && full !== undefined) {
+      // Full attestation (WebAuthn §8.2): ES256 by the attestation certificate's key, its chain as x5c.
+      attStmt.set('alg', -7);
+      attStmt.set('sig', sign('sha256', Buffer.concat([authData, createHash('sha256').update(clientData).digest()]), full.privateKey));
+      attStmt.set('x5c', [...full.chain]);
+    } else if (this.attestation === 'packed') {
+      attStmt.set('alg', this.#coseAlg());
+      attStmt.set('sig', this.#sign(authData, clientData));
+    }
     const attestationObject = encodeCBOR(new Map<string, CBORType>([['fmt', this.attestation], ['attStmt', attStmt], ['authData', authData]]));
     return JSON.stringify({
       id: this.id,

@@ -25,6 +25,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import { holds, parseOutcome, serializeOutcome, type Outcome } from './registration-outcome.js';
 import { claimCredential } from './claim-credential.js';
 import { challengeNotFound, requireSettings } from './webauthn-errors.js';
+import { installAttestationRoots, screenAttestation } from './attestation-policy.js';
 
 /** COSE algorithms offered and accepted: Ed25519, ES256, RS256 (the library's defaults, stated). */
 const ALGORITHMS = [-8, -7, -257];
@@ -81,7 +82,9 @@ export class RegistrationService {
       readonly maxAuthenticators: number;
       readonly logger: Logger;
     },
-  ) {}
+  ) {
+    installAttestationRoots(deps.settings);
+  }
 
   async begin(request: BeginRegistration): Promise<{ registrationId: string; optionsJson: string; expiresAt: Date }> {
     const settings = requireSettings(this.deps.settings);
@@ -169,7 +172,7 @@ export class RegistrationService {
     const { userId } = registration;
     try {
       const verified = await verifyRegistrationResponse({
-        response,
+        response: screenAttestation(settings, response),
         expectedChallenge: registration.challenge,
         expectedOrigin: [...settings.origins],
         expectedRPID: settings.rpId,
