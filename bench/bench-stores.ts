@@ -12,6 +12,12 @@ export interface BenchStores {
   /** Null for the embedded stores: nothing to read from the outside. */
   readonly probe: StoreProbe | null;
   readonly describe: Record<string, unknown>;
+  /**
+   * On FerretDB on PostgreSQL, the `_id` index FerretDB cannot create itself,
+   * on the run's collections that exist now (scripts/ferretdb-postgres-indexes.sh);
+   * nothing elsewhere. Called once the server has created its collections, and after setup.
+   */
+  createIndexes(): Promise<void>;
 }
 
 /**
@@ -24,7 +30,7 @@ export async function startBenchStores(
   cleanups: Array<() => Promise<unknown>>,
 ): Promise<BenchStores> {
   // Empty URLs, so that a REDIS_URL or MONGO_URL in the caller's shell does not reach the server (the config reads '' as unset).
-  if (options.stores === 'memory') return { kind: 'memory', env: { REDIS_URL: '', MONGO_URL: '' }, probe: null, describe: { stores: 'embedded in-memory' } };
+  if (options.stores === 'memory') return { kind: 'memory', env: { REDIS_URL: '', MONGO_URL: '' }, probe: null, describe: { stores: 'embedded in-memory' }, createIndexes: async () => {} };
 
   const postgresUrl = options.stores === 'ferretdb-postgres' ? options.postgresUrl : undefined;
   const [redis, mongo] = await Promise.allSettled([startRedisServer(), startMongoServer({ postgresUrl })]);
@@ -44,6 +50,7 @@ export async function startBenchStores(
     kind: mongo.value.kind,
     env: { REDIS_URL: redis.value.url, MONGO_URL: mongo.value.url, MONGO_DB: mongoDb },
     probe,
+    createIndexes: () => mongo.value.createPostgresIndexes(mongoDb),
     describe: { redis_port: redis.value.port, mongo_url: mongo.value.url, ...(postgresUrl === undefined ? {} : { postgres_url: withoutPassword(postgresUrl) }) },
   };
 }

@@ -79,6 +79,8 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     if (code !== 0) log(`warning: the server exited with ${code}; its output:\n${server.output()}`);
   });
   log(`server pid ${server.pid} on port ${server.port} (stores: ${stores.kind})`);
+  // The server has created its collections (and their indexes) at its start.
+  await stores.createIndexes();
   const memoryWatch = new MemoryWatch(server.pid, metricsPort);
   cleanups.push(async () => memoryWatch.stop());
 
@@ -107,6 +109,8 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   log(`enrolling ${options.users} users`);
   await generator.request({ kind: 'enroll-users', count: options.users });
   await awaitRelayed();
+  // Collections created by the first writes (the event log's positions) too.
+  await stores.createIndexes();
   const mongoSize = probe === null ? null : await probe.collectionSize(FACTORS_COLLECTION);
   log(`creating ${options.pending} pending enrollments`);
   const usedMemoryBefore = await probe?.redisUsedMemory();

@@ -101,6 +101,8 @@ function sharedServers(): { redisServer: TestRedis; mongoServer: TestMongo } {
       shared: true,
       stop: refuse('stop'),
       restart: refuse('restart'),
+      // The shared server is FerretDB on SQLite or an external MONGO_URL: no PostgreSQL indexes to make.
+      createPostgresIndexes: async () => {},
     },
   };
 }
