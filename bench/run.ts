@@ -139,6 +139,8 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   // The store floors need stores to reach: none with the embedded ones, where health is the only floor.
   const scenarios = options.scenarios.filter((scenario) => probe !== null || !isFloor(scenario));
   const windows: MeasuredWindow[] = [];
+  // Users with MFA on: seeded and enrolled (counting the documents would read them all on FerretDB).
+  let enrolled = options.users;
   // --rounds: the list again and again, so each floor and its scenario alternate on the same collection.
   const plan = Array.from({ length: options.rounds }, (_, i) => scenarios.map((scenario) => ({ round: i + 1, scenario }))).flat();
   for (const { round, scenario } of plan) {
@@ -152,6 +154,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
         added: number;
         users: number;
       };
+      enrolled = sized.users;
       log(`verify_totp: probed at ${sized.probedRps} req/s (logins on the copy); enrolled ${sized.added} more users for its window (${sized.users} in all), each logged in once`);
       // Their MFA_ENABLED events too (the load generator tops the users up right before the window if this took long).
       if (sized.added > 0) await awaitRelayed();
@@ -159,7 +162,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     log(`${scenario}: ${options.warmupS} s warm-up, ${options.durationS} s measured`);
     const result = await measureScenario(scenario, options, { generator, probe });
     results.set(scenario, result);
-    windows.push({ round, scenario, result, collection: probe === null ? null : await probe.documents(FACTORS_COLLECTION) });
+    windows.push({ round, scenario, result, users: options.seed + enrolled });
     // Its connections closed: the next scenario has the stores to the service alone.
     if (isFloor(scenario)) await generator.request({ kind: 'close-floor' });
     peakRssMib[scenario] = mib(rssBytes(server.pid).peak);

@@ -79,11 +79,6 @@ export class StoreProbe {
     return { size: Number(stats['size']), documents, meanBsonBytes: documents === 0 ? 0 : bsonBytes / documents };
   }
 
-  /** How many documents `collection` holds (the server's count, not a read of them). */
-  async documents(collection: string): Promise<number> {
-    return this.db.collection(collection).countDocuments();
-  }
-
   /**
    * Waits until no user's outbox holds a security event: the service's relay has moved the
    * setup's events to the log, so that it does not share the stores with a measured scenario.
