@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadWindow } from './load-loop.js';
 import type { ScenarioName } from './options.js';
+import type { StoreProcesses } from './store-cpu.js';
 import type { FloorStores } from './store-floor.js';
 
 /** How the load generator reaches the server and how hard it pushes. */
@@ -12,6 +13,8 @@ export interface GeneratorConfig {
   readonly concurrency: number;
   /** The server's pid, whose CPU time the generator reads at the ends of each window. */
   readonly serverPid: number;
+  /** The stores' processes, whose CPU time the generator reads at the same ends (store-cpu.ts). */
+  readonly storeProcesses: StoreProcesses;
   readonly authToken: string;
   readonly runId: string;
   /** The server's Redis and MongoDB, for the store floors; null with the embedded stores. */

@@ -79,6 +79,7 @@ async function handle(command: GeneratorCommand): Promise<unknown> {
         warmupMs: command.warmupMs,
         durationMs: command.durationMs,
         serverPid: config.serverPid,
+        storeProcesses: config.storeProcesses,
         call: scenarioCall(command.scenario, context),
       });
       const { p50, p90, p99 } = window.latencies.percentiles();

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { processCpuUs } from './proc-stats.js';
+import { snapshotStoreCpu, storeCpuBetween, type CpuSnapshot, type StoreProcesses } from './store-cpu.js';
 import { LatencyRecorder } from './stats.js';
 
 /** A call that returned OK but with an answer the scenario did not expect; counted among the errors under `label`. */
@@ -31,6 +32,8 @@ export interface LoadWindow {
   readonly errors: Record<string, number>;
   /** CPU time the server process used during the window. */
   readonly serverCpuUs: number;
+  /** CPU time each store's processes used during the window (redis, ferretdb, postgres), where known. */
+  readonly storeCpuUs: Record<string, number>;
   /** CPU time this load generator used during the window (near 1 s per second means it is the bottleneck). */
   readonly clientCpuUs: number;
   /** Why the window ended before its time, if it did. */
@@ -49,8 +52,12 @@ export async function runLoad(options: {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly serverPid: number;
+  readonly storeProcesses?: StoreProcesses;
   readonly call: () => Promise<unknown>;
 }): Promise<LoadWindow> {
+  const stores = options.storeProcesses ?? {};
+  let storesAtStart: CpuSnapshot = {};
+  let storeCpuUs: Record<string, number> = {};
   const latencies = new LatencyRecorder();
   const errors: Record<string, number> = {};
   let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
@@ -65,9 +72,11 @@ export async function runLoad(options: {
     clearTimeout(endTimer);
     const client = process.cpuUsage(start.client);
     end = { at: performance.now(), monotonicUs: monotonicUs(), server: processCpuUs(options.serverPid), clientUs: client.user + client.system };
+    storeCpuUs = storeCpuBetween(storesAtStart, snapshotStoreCpu(stores));
     phase = 'stop';
   };
   const startWindow = () => {
+    storesAtStart = snapshotStoreCpu(stores);
     start = { at: performance.now(), monotonicUs: monotonicUs(), server: processCpuUs(options.serverPid), client: process.cpuUsage() };
     phase = 'measure';
     endTimer = setTimeout(endWindow, options.durationMs);
@@ -123,6 +132,7 @@ export async function runLoad(options: {
     latencies,
     errors,
     serverCpuUs: end.server - start.server,
+    storeCpuUs,
     clientCpuUs: end.clientUs,
     cutShort,
   };

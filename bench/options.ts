@@ -49,6 +49,10 @@ export interface BenchOptions {
   readonly heapSnapshotDir: string | null;
   /** --sizing-headroom: how many times the probed rate verify_totp's users are sized for. */
   readonly sizingHeadroom: number;
+  /** --seed: users written straight into the collection before the enrolled ones (seed-users.ts). */
+  readonly seed: number;
+  /** --rounds: how many times the scenarios run, one after the other, floor and scenario alternating. */
+  readonly rounds: number;
 }
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -77,6 +81,11 @@ export const USAGE = `usage: npm run bench -- [options]
                      as in npm test, whose other files run beside the smoke run
   --heap-snapshot DIR  after the last scenario, have the server write a heap snapshot into DIR
                      (V8 runs a full GC first) and print what is live in it by constructor
+  --seed N           users written straight into the store before the enrolled ones (default 0),
+                     as the service writes them (its store adapter, the run's keyring): the
+                     collection then holds N + --users users, in seconds rather than hours
+  --rounds N         run the scenarios N times over, alternating each floor with its scenario,
+                     and print every window (default 1)
   --help`;
 
 export class UsageError extends Error {
@@ -104,6 +113,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         'server-node-args': { type: 'string' },
         'heap-snapshot': { type: 'string' },
         'sizing-headroom': { type: 'string', default: '1.5' },
+        seed: { type: 'string', default: '0' },
+        rounds: { type: 'string', default: '1' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -132,6 +143,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     serverNodeArgs: serverNodeArgs(values['server-node-args']),
     heapSnapshotDir: values['heap-snapshot'] ?? null,
     sizingHeadroom: seconds('--sizing-headroom', values['sizing-headroom'], 1),
+    seed: count('--seed', values.seed, 0),
+    rounds: count('--rounds', values.rounds, 1),
   };
 }
 

@@ -21,7 +21,9 @@ import { clockTicksPerSecond, rssBytes } from './proc-stats.js';
 import { profileMarkdown, summariseProfile } from './profile-summary.js';
 import { buildReport, markdown, type ScenarioResult } from './report.js';
 import { MemoryWatch, memoryMarkdown, serverMemory } from './server-memory.js';
+import { seedUsers } from './seed-users.js';
 import { buildServer, startServerProcess } from './server-process.js';
+import { windowsMarkdown, type MeasuredWindow } from './windows-report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** At most this many users get a remembered device at setup, for check_device (each spends one of its codes). */
@@ -52,6 +54,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   ];
   if (options.heapSnapshotDir !== null) mkdirSync(options.heapSnapshotDir, { recursive: true });
   const metricsPort = await freePort();
+  const keys = `bench:${randomBytes(32).toString('base64')}`;
   const server = await startServerProcess({
     mainJs,
     port: await freePort(),
@@ -62,7 +65,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
       METRICS_PORT: String(metricsPort),
       NODE_ENV: 'production',
       ...stores.env,
-      MFA_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+      MFA_ENCRYPTION_KEYS: keys,
       // Callers authenticate in production; a server without caller tokens ignores both halves.
       MFA_AUTH_TOKENS: `bench:${authToken}`,
       // warn: one log line per call would be measured too. 100 is the most the config takes; no check fails anyway.
@@ -72,7 +75,8 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
       MFA_ASSERTION_ISSUER: 'https://mfa.bench',
       // The store round trips counted per call are the calls' own: no sweep for a dead instance's events
       // (there is none; every event is relayed by its writer at once) lands in a count. It runs at start.
-      MFA_EVENT_SWEEP_SECONDS: '3600',
+      // With --rounds (the scaling run, docs/benchmark.md) it runs as deployed, every 5 s: its cost is part of the figures.
+      MFA_EVENT_SWEEP_SECONDS: options.rounds > 1 ? '5' : '3600',
       // verify_webauthn's software keys answer for this relying party.
       MFA_WEBAUTHN_RP_ID: BENCH_RP_ID,
       MFA_WEBAUTHN_ORIGINS: BENCH_ORIGIN,
@@ -85,6 +89,14 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     if (code !== 0) log(`warning: the server exited with ${code}; its output:\n${server.output()}`);
   });
   log(`server pid ${server.pid} on port ${server.port} (stores: ${stores.kind})`);
+  // The server has created its collections (and their indexes) at its start.
+  await stores.createIndexes();
+  if (options.seed > 0 && probe !== null) {
+    log(`seeding ${options.seed} users straight into the store`);
+    const began = Date.now();
+    await seedUsers({ mongoUrl: stores.env['MONGO_URL']!, mongoDb: stores.env['MONGO_DB']!, keys, count: options.seed, prefix: `seed-${runId}-` });
+    log(`seeded ${options.seed} users in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  }
   const memoryWatch = new MemoryWatch(server.pid, metricsPort);
   cleanups.push(async () => memoryWatch.stop());
 
@@ -94,6 +106,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
       channels: options.channels,
       concurrency: options.concurrency,
       serverPid: server.pid,
+      storeProcesses: stores.storeProcesses,
       authToken,
       runId,
       stores: probe === null ? null : { redisUrl: stores.env['REDIS_URL']!, mongoUrl: stores.env['MONGO_URL']!, mongoDb: stores.env['MONGO_DB']! },
@@ -113,6 +126,8 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   log(`enrolling ${options.users} users`);
   await generator.request({ kind: 'enroll-users', count: options.users });
   await awaitRelayed();
+  // Collections created by the first writes (the event log's positions) too.
+  await stores.createIndexes();
   const mongoSize = probe === null ? null : await probe.collectionSize(FACTORS_COLLECTION);
   log(`creating ${options.pending} pending enrollments`);
   const usedMemoryBefore = await probe?.redisUsedMemory();
@@ -136,7 +151,14 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   const results = new Map<ScenarioName, ScenarioResult>();
   // The store floors need stores to reach: none with the embedded ones, where health is the only floor.
   const scenarios = options.scenarios.filter((scenario) => probe !== null || !isFloor(scenario));
-  for (const scenario of scenarios) {
+  const windows: MeasuredWindow[] = [];
+  // Users with MFA on: seeded and enrolled (counting the documents would read them all on FerretDB).
+  let enrolled = options.users;
+  // --rounds: the list again and again, so each floor and its scenario alternate on the same collection.
+  const plan = Array.from({ length: options.rounds }, (_, i) => scenarios.map((scenario) => ({ round: i + 1, scenario }))).flat();
+  for (const { round, scenario } of plan) {
+    // Before each window: no dead rows of the last one (FerretDB rewrites a row per update; autovacuum may be off).
+    await stores.vacuumAnalyze();
     memoryWatch.phase = scenario;
     if (isFloor(scenario)) await generator.request({ kind: 'open-floor' });
     if (SPENDS_CODES.has(scenario)) {
@@ -145,12 +167,15 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
         added: number;
         users: number;
       };
+      enrolled = sized.users;
       log(`${scenario}: probed at ${sized.probedRps} req/s (logins on the copy); enrolled ${sized.added} more users for its window (${sized.users} in all), each logged in once`);
       // Their MFA_ENABLED events too (the load generator tops the users up right before the window if this took long).
       if (sized.added > 0) await awaitRelayed();
     }
     log(`${scenario}: ${options.warmupS} s warm-up, ${options.durationS} s measured`);
-    results.set(scenario, await measureScenario(scenario, options, { generator, probe }));
+    const result = await measureScenario(scenario, options, { generator, probe });
+    results.set(scenario, result);
+    windows.push({ round, scenario, result, users: options.seed + enrolled });
     // Its connections closed: the next scenario has the stores to the service alone.
     if (isFloor(scenario)) await generator.request({ kind: 'close-floor' });
     peakRssMib[scenario] = mib(rssBytes(server.pid).peak);
@@ -205,6 +230,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   if (heap !== null) {
     process.stdout.write(`\n${heapSummaryMarkdown(heap.summary, 'Server heap after the last scenario, once V8 collected its garbage')}\n\n(${heap.path}: open it in Chrome DevTools, Memory.)\n`);
   }
+  if (options.rounds > 1 || options.seed > 0) process.stdout.write(`\n${windowsMarkdown(windows, stores.kind === 'ferretdb-postgres')}\n`);
   if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
   if (options.profileDir !== null) printProfile(options.profileDir, results);
 

@@ -16,6 +16,8 @@ export interface FloorStores {
 
 // Enough copies that 64 calls in flight rarely touch one document twice at a time.
 const DOCUMENTS = 256;
+/** How many floors this process has opened. */
+let openings = 0;
 const TIMEOUT_MS = 2000;
 
 interface FloorDocument {
@@ -57,7 +59,9 @@ export class StoreFloor {
     const template = await factors.findOne({ _id: templateUserId });
     const authenticatorId = Object.keys(template?.authenticators ?? {})[0];
     if (template === null || authenticatorId === undefined) throw new Error(`the floor needs an enrolled user's document (${templateUserId} has none)`);
-    const ids = Array.from({ length: DOCUMENTS }, (_, i) => `floor-${runId}-${i}`);
+    // Ids of this opening's own: with --rounds the floor opens again, and a close that failed leaves its documents.
+    openings += 1;
+    const ids = Array.from({ length: DOCUMENTS }, (_, i) => `floor-${runId}-${openings}-${i}`);
     await factors.insertMany(ids.map((_id) => ({ ...template, _id })));
     const attempts = new RedisAttemptStore({ redis, keyPrefix: DEFAULT_REDIS_KEY_PREFIX });
     const floor = new StoreFloor(redis, mongo, factors, attempts, ids, authenticatorId, template.version ?? 0);
@@ -90,7 +94,8 @@ export class StoreFloor {
   }
 
   async close(): Promise<void> {
-    await this.factors.deleteMany({ _id: { $in: [...this.ids] } }).catch(() => {});
+    // One by _id each: FerretDB pushes no $in down, and would read the whole collection for it.
+    await Promise.all(this.ids.map((_id) => this.factors.deleteOne({ _id }))).catch(() => {});
     this.redis.disconnect();
     await this.mongo.close();
   }

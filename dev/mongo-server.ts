@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { freePort } from './free-port.js';
+import { createFerretDbPostgresIndexes } from './ferretdb-postgres-indexes.js';
 import { findOnPath, listens, removeOnExit, spawnLogged, stopProcess, waitUntilReady } from './child-process.js';
 
 /** A MongoDB-compatible server for tests; restart() keeps the port and the data, for outage tests. */
@@ -15,6 +16,13 @@ export interface TestMongo {
   shared: boolean;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /**
+   * On FerretDB on PostgreSQL, the `_id` index FerretDB cannot create itself
+   * (scripts/ferretdb-postgres-indexes.sh) on the collections of `database`
+   * that exist now: call it once the service has started (it creates its
+   * collections then) and after seeding. Nothing to do on other servers.
+   */
+  createPostgresIndexes(database: string): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 60_000;
@@ -56,7 +64,9 @@ export async function startMongoServer(options: { readonly postgresUrl?: string 
     await assertPostgresListens(options.postgresUrl);
     // Through the environment, not the command line, where a password in the URL would show.
     const env = { FERRETDB_POSTGRESQL_URL: withPoolMaxConns(options.postgresUrl) };
-    return startLocal('ferretdb-postgres', await buildFerretDb(), ['--handler=postgresql', ...common], port, dir, env);
+    const server = await startLocal('ferretdb-postgres', await buildFerretDb(), ['--handler=postgresql', ...common], port, dir, env);
+    const postgresUrl = options.postgresUrl;
+    return { ...server, createPostgresIndexes: (database) => createFerretDbPostgresIndexes(postgresUrl, database) };
   }
   const mongod = findOnPath('mongod');
   if (mongod !== undefined) {
@@ -77,6 +87,7 @@ async function useExternal(url: string): Promise<TestMongo> {
     restart: async () => {
       throw new Error('cannot restart an external MONGO_URL server');
     },
+    createPostgresIndexes: async () => {},
   };
 }
 
@@ -106,6 +117,7 @@ async function startLocal(
       await stopProcess(child);
       child = await launch();
     },
+    createPostgresIndexes: async () => {},
   };
 }
 

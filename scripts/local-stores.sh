@@ -10,6 +10,9 @@
 # PostgreSQL database (its own setting), which is much faster under load:
 #   createdb -h 127.0.0.1 -U postgres mfa_local
 #   FERRETDB_POSTGRESQL_URL=postgres://postgres@127.0.0.1:5432/mfa_local npm run stores
+# On PostgreSQL it also runs scripts/ferretdb-postgres-indexes.sh every 10 s
+# (needs psql), so the `_id` index FerretDB cannot create itself is there on
+# each collection soon after the service creates it (docs/operations.md).
 #
 # Settings: STORES_REDIS_PORT (6380), STORES_MONGO_PORT (27018), STORES_DIR (.stores).
 set -euo pipefail
@@ -76,6 +79,19 @@ $(tail -n 5 "$dir/redis.log" "$dir/ferretdb.log")"
   [[ $attempt -lt 100 ]] || fail "the stores did not listen within 20 s; see $dir/redis.log and $dir/ferretdb.log"
   sleep 0.2
 done
+
+if [[ -n "${FERRETDB_POSTGRESQL_URL:-}" ]]; then
+  if command -v psql >/dev/null; then
+    # The service creates its collections at its start, which comes later: look again every 10 s (a metadata read when nothing is new).
+    (while true; do
+      QUIET=1 "$root/scripts/ferretdb-postgres-indexes.sh" "$FERRETDB_POSTGRESQL_URL" || true
+      sleep 10
+    done) >>"$dir/ferretdb-indexes.log" 2>&1 &
+    pids+=($!)
+  else
+    echo "stores: psql not found: FerretDB's tables get no _id index and every call by _id scans (Debian: apt-get install postgresql-client)" >&2
+  fi
+fi
 
 cat >"$dir/env" <<EOF
 export REDIS_URL=redis://127.0.0.1:$redis_port

@@ -8,6 +8,8 @@ import { loggedEvents, outboxEntries, takeEvents } from '../support/security-eve
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.js';
 import { startTestService } from '../support/test-service.js';
 import type { SecurityEvent } from '../../src/gen/mfa/v1/mfa.js';
+import { fromOutboxEntry } from '../../src/stores/mongo/outbox-entry.js';
+import { PendingOutboxes } from '../../src/stores/mongo/pending-outboxes.js';
 
 /** A security event as the outbox of a user's document holds it (src/stores/mongo/outbox-entry.ts), and as the log does. */
 function outboxEntry(userId: string, n: number, occurredAt: Date) {
@@ -151,10 +153,11 @@ describe('WatchSecurityEvents when instances die (real stores, service processes
     try {
       const watch = follow(svc.service.port);
       await openingCursor(watch);
-      // A change a killed instance committed but did not relay, and the user's write lock it held (as
-      // RedisUserLock takes it: 16 s) when it died.
+      // A change a killed instance committed but did not relay (after marking its outbox pending, as
+      // every write with events does), and the user's write lock it held (as RedisUserLock takes it: 16 s) when it died.
       const stuck = newUserId('stuck');
       const entry = outboxEntry(stuck, 1, new Date(Date.now() - 5000));
+      await new PendingOutboxes(stores.mongo.db(stores.mongoDb)).mark(stuck, [fromOutboxEntry(stuck, entry as never)]);
       await factors().insertOne({ _id: stuck, enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {}, sessionsRevokedAt: entry.occurredAt, version: 1, outbox: [entry] });
       await stores.redis.set(stores.key(stuck, 'write-lock'), 'dead-instance', 'PX', 16_000);
 

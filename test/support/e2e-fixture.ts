@@ -33,6 +33,12 @@ export interface RealStoresOptions {
    * shared servers that would break the files running beside it. Say why next to the call.
    */
   readonly private?: boolean;
+  /**
+   * With `private`: FerretDB keeps the data in this PostgreSQL database (which must exist), not in
+   * SQLite. Its `_id` index is the caller's to create, once the collections exist
+   * (mongoServer.createPostgresIndexes).
+   */
+  readonly postgresUrl?: string;
 }
 
 /**
@@ -48,7 +54,7 @@ export function useRealStores(options: RealStoresOptions = {}): RealStores {
     let redisServer: TestRedis;
     let mongoServer: TestMongo;
     if (options.private === true) {
-      [redisServer, mongoServer] = await Promise.all([startRedisServer(), startMongoServer()]);
+      [redisServer, mongoServer] = await Promise.all([startRedisServer(), startMongoServer({ postgresUrl: options.postgresUrl })]);
       ownServers = true;
     } else {
       ({ redisServer, mongoServer } = sharedServers());
@@ -101,6 +107,8 @@ function sharedServers(): { redisServer: TestRedis; mongoServer: TestMongo } {
       shared: true,
       stop: refuse('stop'),
       restart: refuse('restart'),
+      // The shared server is FerretDB on SQLite or an external MONGO_URL: no PostgreSQL indexes to make.
+      createPostgresIndexes: async () => {},
     },
   };
 }

@@ -154,6 +154,12 @@ export class EventRelay {
       const before = new Date(this.deps.clock.now().getTime() - options.settleMs);
       const found = await this.deps.outbox.outboxes(before, options.batchUsers);
       await this.#relay(new Map(found.map(({ userId, events }) => [userId, events])));
+      // The outboxes found, emptied now (or found empty): no longer pending once they stay so. A failure
+      // leaves them pending, for the next sweep.
+      const now = this.deps.clock.now();
+      const settled = await inTurns(found, ({ userId }) => this.deps.outbox.settleOutbox(userId, now));
+      const failed = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (failed !== undefined) this.deps.logger.warn({ err: failed.reason }, 'could not settle swept outboxes; the next sweep tries again');
       // A full batch: more may be waiting (after an outage, say); the next round sweeps again.
       if (found.length === options.batchUsers) this.#sweepDue = true;
     } catch (error) {

@@ -174,6 +174,10 @@ export class MemoryFactorStore implements FactorStore, OutboxStore {
       .map(([userId, events]) => ({ userId, events: [...events] }));
   }
 
+  async settleOutbox(): Promise<void> {
+    // Nothing to settle: outboxes() reads the outboxes themselves.
+  }
+
   async dropFromOutbox(userId: string, events: Events): Promise<void> {
     const dropped = new Set(events.map((e) => e.eventId));
     const left = (this.#outboxes.get(userId) ?? []).filter((e) => !dropped.has(e.eventId));

@@ -7,6 +7,7 @@ import type { AuthenticatorRecord, CodeProof, DeviceRecord, EnableFactor, Factor
 import { authenticatorPath, FAILURE_FIELDS, isLegacy, LEGACY_FIELDS, toDevices, toRecord, withoutId, type FactorDocument } from './factor-document.js';
 import { mongoCall } from './mongo-client.js';
 import { fromOutboxEntry, toOutboxEntry, type OutboxEntry } from './outbox-entry.js';
+import { PendingOutboxes } from './pending-outboxes.js';
 
 const DUPLICATE_KEY = 11000;
 export const FACTORS_COLLECTION = 'mfa_factors';
@@ -17,14 +18,25 @@ export const FACTORS_COLLECTION = 'mfa_factors';
  */
 export class MongoFactorStore implements FactorStore, OutboxStore {
   readonly #factors: Collection<FactorDocument>;
+  readonly #pending: PendingOutboxes;
 
   constructor(db: Db) {
     this.#factors = db.collection<FactorDocument>(FACTORS_COLLECTION);
+    this.#pending = new PendingOutboxes(db);
   }
 
-  /** Creates the index the relay's sweep for unrelayed events uses; safe to call on every start. */
+  /**
+   * Creates the indexes and marks every outbox that holds events without a
+   * mark (written by a version before the marks); safe to call on every start.
+   * On FerretDB that look reads every document once per start.
+   */
   async ensureIndexes(): Promise<void> {
     await mongoCall(() => this.#factors.createIndex({ 'outbox.occurredAt': 1 }, { name: 'outbox_oldest' }));
+    await this.#pending.ensureIndexes();
+    const unmarked = await mongoCall(() =>
+      this.#factors.find({ 'outbox.occurredAt': { $lt: new Date(8.64e15) } }, { projection: { outbox: 1 } }).toArray(),
+    );
+    for (const doc of unmarked) await this.#pending.mark(doc._id, (doc.outbox ?? []).map((entry) => fromOutboxEntry(doc._id, entry)));
   }
 
   async get(userId: string): Promise<FactorRecord | null> {
@@ -43,6 +55,7 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     // collide on _id; so can a concurrent upsert that created the record
     // (RevokeSessions), which is why a collision is checked once more.
     const filter = { _id: userId, enabled: { $ne: true }, ...(change.ifVersion === undefined ? {} : versionFilter(change.ifVersion)) };
+    const events = await this.#pushEvents(userId, change.events);
     const attempt = () =>
       this.#factors.updateOne(
         filter,
@@ -57,7 +70,7 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
           $unset: { ...LEGACY_FIELDS, ...FAILURE_FIELDS },
           $max: { sessionsRevokedAt: change.sessionsRevokedAt },
           $inc: { version: 1 },
-          ...pushEvents(change.events),
+          ...events,
         },
         { upsert: true },
       );
@@ -92,7 +105,7 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     if (change.removeAuthenticatorId) unset[`authenticators.${authenticatorPath(change.removeAuthenticatorId)}`] = '';
     if (change.sessionsRevokedAt) update.$max = { sessionsRevokedAt: change.sessionsRevokedAt };
     if (change.replaceRecoveryCodes) set.recoveryCodes = change.replaceRecoveryCodes;
-    Object.assign(update, pushEvents(change.events ?? []));
+    Object.assign(update, await this.#pushEvents(userId, change.events ?? []));
     // Device ids here were minted by the service or read back from this document.
     for (const deviceId of change.removeDeviceIds ?? []) unset[`devices.${deviceId}`] = '';
     if (change.addDevice) {
@@ -125,21 +138,22 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
   }
 
   async disable(userId: string, proof: CodeProof, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
-    return this.#turnOff(proofFilter(userId, proof), sessionsRevokedAt, events);
+    return this.#turnOff(userId, proofFilter(userId, proof), sessionsRevokedAt, events);
   }
 
   async reset(userId: string, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
-    return this.#turnOff({ _id: userId, enabled: true }, sessionsRevokedAt, events);
+    return this.#turnOff(userId, { _id: userId, enabled: true }, sessionsRevokedAt, events);
   }
 
-  async #turnOff(filter: Filter<FactorDocument>, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
+  async #turnOff(userId: string, filter: Filter<FactorDocument>, sessionsRevokedAt: Date, events: Events): Promise<boolean> {
+    const push = await this.#pushEvents(userId, events);
     const result = await mongoCall(() =>
       this.#factors.updateOne(filter, {
         $set: { enabled: false, enabledAt: null, authenticators: {}, recoveryCodes: null, devices: {} },
         $unset: { ...LEGACY_FIELDS, ...FAILURE_FIELDS },
         $max: { sessionsRevokedAt },
         $inc: { version: 1 },
-        ...pushEvents(events),
+        ...push,
       }),
     );
     return result.matchedCount === 1;
@@ -148,10 +162,11 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
   async renameAuthenticator(userId: string, authenticatorId: string, label: string, events: Events): Promise<AuthenticatorRecord | null> {
     if (!AUTHENTICATOR_ID_PATTERN.test(authenticatorId)) return null;
     const path = `authenticators.${authenticatorId}`;
+    const push = await this.#pushEvents(userId, events);
     const after = await mongoCall(() =>
       this.#factors.findOneAndUpdate(
         { _id: userId, enabled: true, [`${path}.label`]: { $exists: true } },
-        { $set: { [`${path}.label`]: label }, $inc: { version: 1 }, ...pushEvents(events) },
+        { $set: { [`${path}.label`]: label }, $inc: { version: 1 }, ...push },
         { returnDocument: 'after' },
       ),
     );
@@ -186,24 +201,25 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
   }
 
   async raiseSessionsRevokedAt(userId: string, at: Date, events: Events): Promise<void> {
-    await this.#upsert(userId, { $max: { sessionsRevokedAt: at }, $inc: { version: 1 }, ...pushEvents(events) });
+    await this.#upsert(userId, { $max: { sessionsRevokedAt: at }, $inc: { version: 1 }, ...(await this.#pushEvents(userId, events)) });
   }
 
   async recordEvents(userId: string, events: Events): Promise<void> {
     // No version step: events change nothing a versioned write depends on.
-    if (events.length > 0) await this.#upsert(userId, pushEvents(events));
+    if (events.length > 0) await this.#upsert(userId, await this.#pushEvents(userId, events));
   }
 
   async recordLockout(userId: string, failures: number, events: Events): Promise<void> {
     // No version step: a login on an older copy must still be able to clear the count (spendStep).
-    await this.#upsert(userId, { $inc: { failedChecks: failures, lockouts: 1 }, ...pushEvents(events) });
+    await this.#upsert(userId, { $inc: { failedChecks: failures, lockouts: 1 }, ...(await this.#pushEvents(userId, events)) });
   }
 
   async suspendTotp(userId: string, at: Date, count: number, events: Events): Promise<boolean> {
+    const push = await this.#pushEvents(userId, events);
     const result = await mongoCall(() =>
       this.#factors.updateOne(
         { _id: userId, enabled: true, totpSuspendedAt: { $exists: false } },
-        { $set: { totpSuspendedAt: at, failedChecks: count }, $inc: { version: 1 }, ...pushEvents(events) },
+        { $set: { totpSuspendedAt: at, failedChecks: count }, $inc: { version: 1 }, ...push },
       ),
     );
     return result.matchedCount === 1;
@@ -227,10 +243,18 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
   }
 
   async outboxes(before: Date, limit: number) {
-    const found = await mongoCall(() =>
-      this.#factors.find({ 'outbox.occurredAt': { $lt: before } }, { projection: { outbox: 1 } }).limit(limit).toArray(),
-    );
-    return found.map((doc) => ({ userId: doc._id, events: (doc.outbox ?? []).map((entry) => fromOutboxEntry(doc._id, entry)) }));
+    // The marked users only (pending-outboxes.ts): a read by _id each, however many users there are.
+    const due = await this.#pending.due(before, limit);
+    const found = [];
+    for (const userId of due) found.push({ userId, events: await this.outbox(userId) });
+    return found;
+  }
+
+  async settleOutbox(userId: string, now: Date): Promise<void> {
+    await this.#pending.settle(userId, now, async () => {
+      const found = await mongoCall(() => this.#factors.findOne({ _id: userId }, { projection: { outbox: 1 } }));
+      return found?.outbox?.length ?? 0;
+    });
   }
 
   async dropFromOutbox(userId: string, events: Events): Promise<void> {
@@ -238,6 +262,18 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     // on an entry's field is not implemented by FerretDB 1.24).
     if (events.length === 0) return;
     await mongoCall(() => this.#factors.updateOne({ _id: userId }, { $pullAll: { outbox: events.map(toOutboxEntry) } }));
+  }
+
+  /**
+   * The part of an update that writes `events` to the user's outbox, with the
+   * change it is part of; it marks the outbox as pending first (write-ahead:
+   * a mark without its events costs the sweep one read, events without a mark
+   * would wait for no sweep).
+   */
+  async #pushEvents(userId: string, events: Events): Promise<{ $push?: { outbox: { $each: OutboxEntry[] } } }> {
+    if (events.length === 0) return {};
+    await this.#pending.mark(userId, events);
+    return { $push: { outbox: { $each: events.map(toOutboxEntry) } } };
   }
 
   async touchDevice(userId: string, deviceId: string, at: Date): Promise<void> {
@@ -251,19 +287,15 @@ export class MongoFactorStore implements FactorStore, OutboxStore {
     // The id becomes a field path: anything but an issued id (a '.', a '$') must never reach one.
     if (!DEVICE_ID_PATTERN.test(deviceId)) return false;
     const path = `devices.${deviceId}`;
+    const push = await this.#pushEvents(userId, events);
     const result = await mongoCall(() =>
-      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' }, $inc: { version: 1 }, ...pushEvents(events) }),
+      this.#factors.updateOne({ _id: userId, [path]: { $exists: true } }, { $unset: { [path]: '' }, $inc: { version: 1 }, ...push }),
     );
     return result.modifiedCount === 1;
   }
 }
 
 type Events = readonly SecurityEventRecord[];
-
-/** The part of an update that writes `events` to the outbox, with the change it is part of. */
-function pushEvents(events: Events): { $push?: { outbox: { $each: OutboxEntry[] } } } {
-  return events.length === 0 ? {} : { $push: { outbox: { $each: events.map(toOutboxEntry) } } };
-}
 
 /** Runs an upsert; true when it collided on _id (E11000), which the caller may retry once. */
 async function upsertOnce(upsert: () => Promise<unknown>): Promise<boolean> {
