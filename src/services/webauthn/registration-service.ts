@@ -18,8 +18,7 @@ import {
 import type { CodeChecks, CodeOrAssertion } from '../code-checks/code-checks.js';
 import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
 import { spendOnCurrent } from '../code-checks/spend-on-current.js';
-import { alreadyEnabled, authenticatorLimit } from '../enrollment/enrollment-errors.js';
-import { existingProofRequired } from '../enrollment/confirmation-service.js';
+import { alreadyEnabled, authenticatorLimit, existingProofRequired, proofViolation } from '../enrollment/enrollment-errors.js';
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { holds, parseOutcome, serializeOutcome, type Outcome } from './registration-outcome.js';
@@ -285,8 +284,3 @@ export class RegistrationService {
   }
 }
 
-
-
-function proofViolation(field: string, description: string): MfaError {
-  return new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${field}`, { fieldViolations: [{ field, description }] });
-}
