@@ -2,8 +2,8 @@ import { generateRegistrationOptions, verifyRegistrationResponse, type Registrat
 import type { Logger } from 'pino';
 import type { Clock, RandomBytes } from '../../domain/clock.js';
 import { ErrorReason, MfaError } from '../../domain/errors.js';
-import type { RecoveryCodes, RecoveryCodeSet } from '../../domain/recovery-codes.js';
-import { confirmationContext, type SecretBox } from '../../domain/secret-box.js';
+import type { RecoveryCodes } from '../../domain/recovery-codes.js';
+import type { SecretBox } from '../../domain/secret-box.js';
 import { mintAuthenticatorId } from '../../domain/authenticators.js';
 import { DEFAULT_WEBAUTHN_LABEL, type WebAuthnSettings } from '../../domain/webauthn.js';
 import {
@@ -21,7 +21,7 @@ import { spendOnCurrent } from '../code-checks/spend-on-current.js';
 import { alreadyEnabled, authenticatorLimit, existingProofRequired, proofViolation } from '../enrollment/enrollment-errors.js';
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 import type { SessionService } from '../sessions/session-service.js';
-import { holds, parseOutcome, serializeOutcome, type Outcome } from './registration-outcome.js';
+import { answerOf, holds, outcomeCodeSet, parseOutcome, proposeOutcome, serializeOutcome, type FinishedRegistration, type Outcome } from './registration-outcome.js';
 import { claimCredential } from './claim-credential.js';
 import { challengeNotFound, requireSettings } from './webauthn-errors.js';
 
@@ -42,12 +42,7 @@ export interface FinishRegistration extends CodeOrAssertion {
   readonly credentialJson: string;
 }
 
-export interface FinishedRegistration {
-  readonly authenticatorId: string;
-  readonly enabledAt: Date;
-  readonly recoveryCodes: string[];
-  readonly sessionsRevokedAt: Date | null;
-}
+export type { FinishedRegistration } from './registration-outcome.js';
 
 /**
  * BeginWebAuthnRegistration and FinishWebAuthnRegistration: a security key
@@ -149,7 +144,7 @@ export class RegistrationService {
     if (recorded !== null && verified !== null && record?.enabled && holds(record, recorded.authenticator)) {
       // Durable already: the answer (recovery codes included) again, only to the same verified response, as
       // Confirm's only to the same code; not a check (it neither clears nor counts failures).
-      return this.deps.codeChecks.replay(userId, () => this.#answer(registration, recorded));
+      return this.deps.codeChecks.replay(userId, () => answerOf(this.deps, registration, recorded));
     }
     const now = this.deps.clock.now();
     if (adding) return this.#add(registration, verified, request, recorded, now);
@@ -158,7 +153,7 @@ export class RegistrationService {
     const check = verified === null ? { failure: ErrorReason.WEBAUTHN_INVALID } : { authenticatorId: verified.authenticatorId, signCount: 0, previousSignCount: 0 };
     return this.deps.codeChecks.spend(user, check, async () => {
       await claimCredential(this.deps, verified!.credentialId, userId, record);
-      const outcome = await this.#fix(registration, recorded ?? this.#propose(registration, verified!, now, record?.version ?? 0), now);
+      const outcome = await this.#fix(registration, recorded ?? proposeOutcome(this.deps, registration, verified!, now, record), now);
       return this.#turnOn(registration, outcome);
     });
   }
@@ -215,21 +210,21 @@ export class RegistrationService {
     return codeChecks.spend(record, check, async (spendable) => {
       if (record.authenticators.length >= maxAuthenticators) throw authenticatorLimit(maxAuthenticators);
       await claimCredential(this.deps, verified!.credentialId, userId, record);
-      const outcome = await this.#fix(registration, recorded ?? this.#propose(registration, verified!, now, record.version), now);
+      const outcome = await this.#fix(registration, recorded ?? proposeOutcome(this.deps, registration, verified!, now, record), now);
       const spent = await spendOnCurrent(this.deps, spendable, record, (current) => {
         if (current.authenticators.length >= maxAuthenticators) throw authenticatorLimit(maxAuthenticators);
         const { authenticatorId } = outcome.authenticator;
         const events = [this.deps.events.make(userId, 'AUTHENTICATOR_ADDED', { authenticatorId, authenticatorKind: 'webauthn' })];
         return { change: { addAuthenticator: outcome.authenticator, usedAt: now, events }, result: null };
       });
-      return spent && { ...this.#answer(registration, outcome), enabledAt: record.enabledAt! };
+      return spent && answerOf(this.deps, registration, outcome);
     });
   }
 
   /** Turns MFA on with the key, only if the user's record is still the version the outcome was fixed on. */
   async #turnOn(registration: WebAuthnChallenge, outcome: Outcome): Promise<FinishedRegistration> {
     const { userId } = registration;
-    const recoveryCodes = this.#codeSet(registration, outcome);
+    const recoveryCodes = outcomeCodeSet(this.deps, registration, outcome);
     await this.deps.sessions.announce(userId, outcome.enabledAt);
     const { authenticatorId } = outcome.authenticator;
     const enabled = await this.deps.factors.enable(userId, {
@@ -240,9 +235,9 @@ export class RegistrationService {
       ifVersion: outcome.recordVersion,
       events: [this.deps.events.make(userId, 'MFA_ENABLED', { authenticatorId, authenticatorKind: 'webauthn' })],
     });
-    if (enabled) return this.#answer(registration, outcome);
+    if (enabled) return answerOf(this.deps, registration, outcome);
     const current = await this.deps.factors.get(userId);
-    if (current?.enabled && holds(current, outcome.authenticator)) return this.#answer(registration, outcome);
+    if (current?.enabled && holds(current, outcome.authenticator)) return answerOf(this.deps, registration, outcome);
     if (current?.enabled) throw alreadyEnabled();
     throw challengeNotFound('registration (the user\'s MFA state changed before it was finished)');
   }
@@ -256,31 +251,4 @@ export class RegistrationService {
     if (outcome.credentialId !== proposed.credentialId) throw challengeNotFound('registration');
     return outcome;
   }
-
-  #propose(registration: WebAuthnChallenge, key: WebAuthnAuthenticatorRecord, now: Date, recordVersion: number): Outcome {
-    const authenticator = { ...key, createdAt: now };
-    if (registration.registration!.adding) return { credentialId: key.credentialId, authenticator, enabledAt: now, sealedRecoveryCodes: '', recordVersion };
-    const issued = this.deps.recoveryCodes.issue(registration.userId);
-    const plain = Buffer.from(JSON.stringify({ keyId: issued.set.keyId, codes: issued.codes }));
-    const sealedRecoveryCodes = this.deps.box.seal(plain, confirmationContext(registration.userId, registration.challengeId));
-    return { credentialId: key.credentialId, authenticator, enabledAt: now, sealedRecoveryCodes, recordVersion };
-  }
-
-  #codes(registration: WebAuthnChallenge, outcome: Outcome): { keyId: string; codes: string[] } {
-    const opened = this.deps.box.open(outcome.sealedRecoveryCodes, confirmationContext(registration.userId, registration.challengeId));
-    return JSON.parse(opened.toString('utf8')) as { keyId: string; codes: string[] };
-  }
-
-  #codeSet(registration: WebAuthnChallenge, outcome: Outcome): RecoveryCodeSet {
-    const { keyId, codes } = this.#codes(registration, outcome);
-    return this.deps.recoveryCodes.setOf(registration.userId, keyId, codes);
-  }
-
-  #answer(registration: WebAuthnChallenge, outcome: Outcome): FinishedRegistration {
-    const { authenticatorId } = outcome.authenticator;
-    if (registration.registration!.adding) return { authenticatorId, enabledAt: outcome.enabledAt, recoveryCodes: [], sessionsRevokedAt: null };
-    const { codes } = this.#codes(registration, outcome);
-    return { authenticatorId, enabledAt: outcome.enabledAt, recoveryCodes: codes, sessionsRevokedAt: outcome.enabledAt };
-  }
 }
-
