@@ -22,6 +22,7 @@ import { alreadyEnabled, authenticatorLimit, existingProofRequired, proofViolati
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { answerOf, holds, outcomeCodeSet, parseOutcome, proposeOutcome, serializeOutcome, type FinishedRegistration, type Outcome } from './registration-outcome.js';
+import { sameCodes } from '../enrollment/same-codes.js';
 import { claimCredential } from './claim-credential.js';
 import { challengeNotFound, requireSettings } from './webauthn-errors.js';
 
@@ -143,7 +144,9 @@ export class RegistrationService {
     const [record, verified] = await Promise.all([this.deps.factors.get(userId), this.#verify(settings, registration, response)]);
     if (recorded !== null && verified !== null && record?.enabled && holds(record, recorded.authenticator)) {
       // Durable already: the answer (recovery codes included) again, only to the same verified response, as
-      // Confirm's only to the same code; not a check (it neither clears nor counts failures).
+      // Confirm's only to the same code, and only while it is still true (RegenerateRecoveryCodes has not
+      // replaced the codes); not a check (it neither clears nor counts failures).
+      if (!adding && !sameCodes(record, outcomeCodeSet(this.deps, registration, recorded))) throw alreadyEnabled();
       return this.deps.codeChecks.replay(userId, () => answerOf(this.deps, registration, recorded));
     }
     const now = this.deps.clock.now();
@@ -237,7 +240,7 @@ export class RegistrationService {
     });
     if (enabled) return answerOf(this.deps, registration, outcome);
     const current = await this.deps.factors.get(userId);
-    if (current?.enabled && holds(current, outcome.authenticator)) return answerOf(this.deps, registration, outcome);
+    if (current?.enabled && holds(current, outcome.authenticator) && sameCodes(current, recoveryCodes)) return answerOf(this.deps, registration, outcome);
     if (current?.enabled) throw alreadyEnabled();
     throw challengeNotFound('registration (the user\'s MFA state changed before it was finished)');
   }
