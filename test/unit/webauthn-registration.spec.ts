@@ -44,4 +44,55 @@ describe('RegistrationService: FinishWebAuthnRegistration (in-memory stores, fak
     await h.services.verification.regenerateRecoveryCodes({ userId: 'bea', code: '', assertion: { challengeId: challenge.challengeId, credentialJson: key.assert(challenge.optionsJson) } });
     expect(await reasonOf(finish())).to.equal('MFA_ALREADY_ENABLED');
   });
+
+  describe('one credential, one user', () => {
+    /** Two users registering keys that share one credential ID (a forged one): A's durable write held until `release`. */
+    async function race(h: Harness) {
+      const keyA = newKey();
+      const keyB = newKey();
+      (keyB as unknown as { credentialId: unknown }).credentialId = (keyA as unknown as { credentialId: unknown }).credentialId;
+      const [a, b] = [await begin(h, 'A', false), await begin(h, 'B', false)];
+      const { factors } = h.stores;
+      const enable = factors.enable.bind(factors);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let heldA!: () => void;
+      const held = new Promise<void>((resolve) => (heldA = resolve));
+      factors.enable = async (userId, ...rest) => {
+        if (userId === 'A') {
+          heldA();
+          await gate;
+        }
+        return enable(userId, ...rest);
+      };
+      const finishA = reasonOf(h.services.webauthnRegistration.finish({ userId: 'A', registrationId: a.registrationId, credentialJson: keyA.register(a.optionsJson), code: '', assertion: null }));
+      await held;
+      const finishB = (registrationId: string, optionsJson: string) =>
+        reasonOf(h.services.webauthnRegistration.finish({ userId: 'B', registrationId, credentialJson: keyB.register(optionsJson), code: '', assertion: null }));
+      return { finishA, finishB: () => finishB(b.registrationId, b.optionsJson), release, beginB: () => begin(h, 'B', false), finishBWith: finishB };
+    }
+
+    it('refuses a second user a credential whose first user is between claiming it and writing their document (CREDENTIAL_IN_USE)', async () => {
+      const h = serviceHarness(ENV);
+      const { finishA, finishB, release } = await race(h);
+      expect(await finishB()).to.equal('CREDENTIAL_IN_USE');
+      release();
+      expect(await finishA).to.equal('OK');
+      expect((await h.stores.factors.get('A'))?.enabled).to.equal(true);
+      expect((await h.stores.factors.get('B'))?.enabled ?? false).to.equal(false);
+    });
+
+    it("lets another user take over a claim whose Finish never wrote, once MFA_WEBAUTHN_CHALLENGE_SECONDS passed since it", async () => {
+      const h = serviceHarness({ ...ENV, MFA_WEBAUTHN_CHALLENGE_SECONDS: '60' });
+      const { finishA, beginB, finishBWith } = await race(h);
+      void finishA; // A's write never happens (the call was cut off)
+      h.clock.advance(59_000);
+      const early = await beginB();
+      expect(await finishBWith(early.registrationId, early.optionsJson)).to.equal('CREDENTIAL_IN_USE');
+      h.clock.advance(2_000);
+      const late = await beginB();
+      expect(await finishBWith(late.registrationId, late.optionsJson)).to.equal('OK');
+    });
+  });
 });
+

@@ -57,7 +57,8 @@ export type { FinishedRegistration } from './registration-outcome.js';
  * MFA_WEBAUTHN_CHALLENGE_SECONDS later; a retry with the same credential
  * finishes the same way and answers the same. A call cut off before the
  * durable write leaves only that record and a credential claim that names a
- * user who does not hold the key (reclaimable): nothing durable is burned.
+ * user who does not hold the key (reclaimable once its lease has run
+ * out): nothing durable is burned.
  */
 export class RegistrationService {
   constructor(
@@ -155,7 +156,7 @@ export class RegistrationService {
     const user = record ?? { userId, enabled: false, failures: NO_FAILURES, version: 0 };
     const check = verified === null ? { failure: ErrorReason.WEBAUTHN_INVALID } : { authenticatorId: verified.authenticatorId, signCount: 0, previousSignCount: 0 };
     return this.deps.codeChecks.spend(user, check, async () => {
-      await claimCredential(this.deps, verified!.credentialId, userId, record);
+      await claimCredential(this.deps, verified!.credentialId, userId, record, this.#lease());
       const outcome = await this.#fix(registration, recorded ?? proposeOutcome(this.deps, registration, verified!, now, record), now);
       return this.#turnOn(registration, outcome);
     });
@@ -212,7 +213,7 @@ export class RegistrationService {
     const check = verified === null ? { failure: ErrorReason.WEBAUTHN_INVALID } : existing;
     return codeChecks.spend(record, check, async (spendable) => {
       if (record.authenticators.length >= maxAuthenticators) throw authenticatorLimit(maxAuthenticators);
-      await claimCredential(this.deps, verified!.credentialId, userId, record);
+      await claimCredential(this.deps, verified!.credentialId, userId, record, this.#lease());
       const outcome = await this.#fix(registration, recorded ?? proposeOutcome(this.deps, registration, verified!, now, record), now);
       const spent = await spendOnCurrent(this.deps, spendable, record, (current) => {
         if (current.authenticators.length >= maxAuthenticators) throw authenticatorLimit(maxAuthenticators);
@@ -243,6 +244,11 @@ export class RegistrationService {
     if (current?.enabled && holds(current, outcome.authenticator) && sameCodes(current, recoveryCodes)) return answerOf(this.deps, registration, outcome);
     if (current?.enabled) throw alreadyEnabled();
     throw challengeNotFound('registration (the user\'s MFA state changed before it was finished)');
+  }
+
+  /** A credential claim's lease: as long as a registration lives, which no Finish in flight outlives. */
+  #lease(): { now: Date; leaseMs: number } {
+    return { now: this.deps.clock.now(), leaseMs: this.deps.settings!.challengeMs };
   }
 
   /** Records the outcome with the registration, once: the first recorded is the one every retry finishes. */
