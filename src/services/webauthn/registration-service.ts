@@ -24,6 +24,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import { answerOf, holds, outcomeCodeSet, parseOutcome, proposeOutcome, serializeOutcome, type FinishedRegistration, type Outcome } from './registration-outcome.js';
 import { sameCodes } from '../enrollment/same-codes.js';
 import { claimCredential } from './claim-credential.js';
+import { failureLabel } from './failure-label.js';
 import { challengeNotFound, requireSettings } from './webauthn-errors.js';
 
 /** COSE algorithms offered and accepted: Ed25519, ES256, RS256 (the library's defaults, stated). */
@@ -174,7 +175,7 @@ export class RegistrationService {
         requireUserVerification: settings.userVerification === 'required',
         supportedAlgorithmIDs: ALGORITHMS,
       });
-      if (!verified.verified) throw new Error('not verified');
+      if (!verified.verified) throw new Error('signature not verified');
       const info = verified.registrationInfo;
       const { authenticatorId, label } = registration.registration!;
       return {
@@ -192,7 +193,7 @@ export class RegistrationService {
         lastUsedAt: null,
       };
     } catch (error) {
-      this.deps.logger.info({ userId, check: (error as Error).message }, "a security key's registration was refused");
+      this.deps.logger.info({ userId, check: failureLabel(error) }, "a security key's registration was refused");
       return null;
     }
   }
