@@ -94,5 +94,47 @@ describe('RegistrationService: FinishWebAuthnRegistration (in-memory stores, fak
       expect(await finishBWith(late.registrationId, late.optionsJson)).to.equal('OK');
     });
   });
+
+  describe('what is refused and what counts', () => {
+    const failures = async (h: Harness, userId: string) => (await h.stores.attempts.standing(userId)).failures;
+
+    it('refuses a registration from a wrong origin or for a wrong RP ID as WEBAUTHN_INVALID, each counted', async () => {
+      const h = serviceHarness(ENV);
+      for (const [field, value] of [['origin', 'https://phish.example.net'], ['rpId', 'example.net']] as const) {
+        const key = newKey();
+        key[field] = value;
+        const begun = await begin(h, 'cy', false);
+        const finish = h.services.webauthnRegistration.finish({ userId: 'cy', registrationId: begun.registrationId, credentialJson: key.register(begun.optionsJson), code: '', assertion: null });
+        expect(await reasonOf(finish), field).to.equal('WEBAUTHN_INVALID');
+      }
+      expect(await failures(h, 'cy')).to.equal(2);
+      expect((await h.stores.factors.get('cy'))?.enabled ?? false).to.equal(false);
+    });
+
+    it('answers an authentication challenge given as a registration id CHALLENGE_NOT_FOUND, counting nothing', async () => {
+      const h = serviceHarness(ENV);
+      const key = newKey();
+      const begun = await begin(h, 'dee', false);
+      await h.services.webauthnRegistration.finish({ userId: 'dee', registrationId: begun.registrationId, credentialJson: key.register(begun.optionsJson), code: '', assertion: null });
+      const added = await begin(h, 'dee', true);
+      const challenge = await h.services.webauthnAuthentication.begin('dee');
+      const finish = h.services.webauthnRegistration.finish({
+        userId: 'dee', registrationId: challenge.challengeId, credentialJson: newKey().register(added.optionsJson), code: '', assertion: { challengeId: challenge.challengeId, credentialJson: key.assert(challenge.optionsJson) },
+      });
+      expect(await reasonOf(finish)).to.equal('CHALLENGE_NOT_FOUND');
+      expect(await failures(h, 'dee')).to.equal(0);
+      // Not taken either: the authentication challenge still works as one.
+      const assertion = { challengeId: challenge.challengeId, credentialJson: key.assert(challenge.optionsJson) };
+      expect(await reasonOf(h.services.verification.verifyWebAuthn({ userId: 'dee', assertion, rememberDevice: false, deviceLabel: '' }))).to.equal('OK');
+    });
+
+    it("counts a failed VerifyTotp of a user who has only keys", async () => {
+      const h = serviceHarness(ENV);
+      const begun = await begin(h, 'eve', false);
+      await h.services.webauthnRegistration.finish({ userId: 'eve', registrationId: begun.registrationId, credentialJson: newKey().register(begun.optionsJson), code: '', assertion: null });
+      expect(await reasonOf(h.services.verification.verifyTotp({ userId: 'eve', code: '123456', rememberDevice: false, deviceLabel: '' }))).to.equal('INVALID_CODE');
+      expect(await failures(h, 'eve')).to.equal(1);
+    });
+  });
 });
 
