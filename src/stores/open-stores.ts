@@ -149,7 +149,11 @@ async function storesOn(
   const keyPrefix = config.redisKeyPrefix;
   const mongoFactors = new MongoFactorStore(db);
   await mongoFactors.ensureIndexes();
-  const { factors, ferretDb } = await adaptFactorStore(db, mongoFactors, { redis, keyPrefix, timeoutMs: deps.timeoutMs });
+  const { factors, claims, ferretDb } = await adaptFactorStore(
+    db,
+    { factors: mongoFactors, claims: new MongoCredentialClaimStore(db) },
+    { redis, keyPrefix, timeoutMs: deps.timeoutMs },
+  );
   // FerretDB has no TTL indexes: EventRelay removes expired events there.
   const securityEvents = new MongoSecurityEventLog(db, { retentionSeconds: deps.eventRetentionSeconds, ttlIndexes: !ferretDb });
   await securityEvents.ensureIndexes();
@@ -170,7 +174,7 @@ async function storesOn(
     assertionKeys: new MongoAssertionKeyStore(db),
     redemptions,
     challenges: new RedisWebAuthnChallengeStore({ redis, clock, keyPrefix }),
-    credentialClaims: new MongoCredentialClaimStore(db),
+    credentialClaims: claims,
     probes: [
       { name: 'redis', ping: () => redis.ping() },
       { name: 'mongodb', ping: () => db.command({ ping: 1 }) },

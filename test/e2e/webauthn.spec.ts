@@ -250,7 +250,7 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     key.rpId = RP_ID;
     // A key of another user answering this user's challenge.
     await invalid(client.verifyWebAuthn({ userId, assertion: await assertion(client, userId, newKey()) }));
-    expect(svc.current.logs.join('')).to.contain('Unexpected authentication response origin');
+    expect(svc.current.logs.join('')).to.contain('"check":"origin"');
     await invalid(client.verifyWebAuthn({ userId, assertion: await assertion(client, userId, key).then((a) => ({ ...a, credentialJson: a.credentialJson.replace(/"signature":"./, '"signature":"A') })) }));
     // The fifth failure in a row (MFA_MAX_FAILED_ATTEMPTS) locks the user out of keys and codes alike.
     key.origin = 'https://phish.example.net';
@@ -258,6 +258,32 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     key.origin = ORIGIN;
     await expectFailure(client.verifyWebAuthn({ userId, assertion: await assertion(client, userId, key) }), status.RESOURCE_EXHAUSTED, 'LOCKED_OUT');
     expect((await client.getMfaStatus({ userId })).totpSuspendedAt).to.equal(undefined);
+  });
+
+  it('logs which check a refused answer failed as a fixed label, never the live challenge the library quotes', async () => {
+    const { client } = svc.current;
+    const userId = newUserId('key-log');
+    const key = newKey();
+    await registerFirst(client, userId, key);
+    /** Options whose challenge is another one: the key signs it, the service expects the one it issued. */
+    const otherChallenge = (optionsJson: string) => JSON.stringify({ ...JSON.parse(optionsJson), challenge: Buffer.alloc(32, 7).toString('base64url') });
+    const begun = await client.beginWebAuthnAuthentication({ userId });
+    const issued = (JSON.parse(begun.optionsJson) as { challenge: string }).challenge;
+    await expectFailure(
+      client.verifyWebAuthn({ userId, assertion: { challengeId: begun.challengeId, credentialJson: key.assert(otherChallenge(begun.optionsJson)) } }),
+      status.PERMISSION_DENIED,
+      'WEBAUTHN_INVALID',
+    );
+    const other = newUserId('key-log-reg');
+    const registration = await client.beginWebAuthnRegistration({ userId: other, userName: 'x' });
+    const registrationChallenge = (JSON.parse(registration.optionsJson) as { challenge: string }).challenge;
+    const credentialJson = newKey().register(otherChallenge(registration.optionsJson));
+    await expectFailure(client.finishWebAuthnRegistration({ userId: other, registrationId: registration.registrationId, credentialJson }), status.PERMISSION_DENIED, 'WEBAUTHN_INVALID');
+    const logs = svc.current.logs.join('');
+    expect(logs).to.contain(`"userId":"${userId}","check":"challenge"`);
+    expect(logs).to.contain(`"userId":"${other}","check":"challenge"`);
+    expect(logs).to.not.contain(issued);
+    expect(logs).to.not.contain(registrationChallenge);
   });
 
   it('refuses a signature counter that went backwards and records WEBAUTHN_COUNTER_REGRESSED', async () => {

@@ -105,7 +105,7 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         const user = newUser();
         expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
         expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 2 });
-        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 3 });
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 3, codeFailures: 3 });
         const passedWhileLocked = await s.attempts.settle(user, true, policy);
         expect(passedWhileLocked.kind).to.equal('locked');
         const left = await s.attempts.lockoutRemainingMs(user);
@@ -130,7 +130,7 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
         await s.attempts.settle(user, false, policy);
         await s.attempts.settle(user, false, policy);
         await s.elapse(500);
-        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 3 });
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 3, codeFailures: 3 });
       });
 
       it('answers limit at suspendAt instead of locking, and keeps the count until clear() (issue 22)', async () => {
@@ -168,17 +168,42 @@ export function shortLivedStoresContract(fixture: () => StoreFixture): void {
       it('restore() counts failures again, with none of them expiring, towards the next lockout', async () => {
         const user = newUser();
         expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'rejected', failures: 1 });
-        await s.attempts.restore(user, 3);
+        await s.attempts.restore(user, 3, 1);
         await s.elapse(500);
         expect(await s.attempts.standing(user)).to.deep.equal({ lockedMs: 0, failures: 4 });
-        expect(await s.attempts.settle(user, false, policy)).to.deep.include({ kind: 'locked', failures: 5 });
+        // 2 of the 4 restored and counted are code failures: the key failures restored stay apart.
+        expect(await s.attempts.settle(user, false, { maxFailures: 10, lockoutMs: 400, suspendAt: 3 })).to.deep.equal({ kind: 'limit', failures: 3 });
+        await s.attempts.clear(user);
+        await s.attempts.restore(user, 4, 4);
+        expect(await s.attempts.settle(user, false, policy)).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 5, codeFailures: 5 });
+      });
+
+      it("counts a security key's failures towards maxFailures but never towards suspendAt, also in the lockout's code failures (issue 23)", async () => {
+        const user = newUser();
+        const limited = { maxFailures: 5, lockoutMs: 400, suspendAt: 2 };
+        for (let i = 1; i <= 3; i += 1) {
+          expect(await s.attempts.settle(user, false, { maxFailures: 5, lockoutMs: 400, keyFailure: true })).to.deep.equal({ kind: 'rejected', failures: i });
+        }
+        expect(await s.attempts.settle(user, false, limited), 'one code failure, three key failures').to.deep.equal({ kind: 'rejected', failures: 4 });
+        expect(await s.attempts.settle(user, false, { ...limited, suspendAt: 3 })).to.deep.equal({ kind: 'locked', retryAfterMs: 400, failures: 5, codeFailures: 2 });
+        await s.elapse(500);
+        // The lockout cleared both counts.
+        expect(await s.attempts.settle(user, false, limited)).to.deep.equal({ kind: 'rejected', failures: 1 });
+        expect(await s.attempts.settle(user, false, { ...limited, keyFailure: true })).to.deep.equal({ kind: 'rejected', failures: 2 });
+        expect(await s.attempts.settle(user, false, limited)).to.deep.equal({ kind: 'limit', failures: 2 });
+        // suspended() and a pass forget the key failures too.
+        await s.attempts.suspended(user, 1);
+        await s.attempts.settle(user, true, { maxFailures: 5, lockoutMs: 400 });
+        await s.attempts.settle(user, false, { maxFailures: 5, lockoutMs: 400, keyFailure: true });
+        await s.attempts.settle(user, true, { maxFailures: 5, lockoutMs: 400 });
+        expect(await s.attempts.settle(user, false, { ...limited, suspendAt: 1 })).to.deep.equal({ kind: 'limit', failures: 1 });
       });
 
       it('locks for the lockoutMs it is given (the caller escalates)', async () => {
         const user = newUser();
         await s.attempts.settle(user, false, policy);
         await s.attempts.settle(user, false, policy);
-        expect(await s.attempts.settle(user, false, { ...policy, lockoutMs: 250 })).to.deep.equal({ kind: 'locked', retryAfterMs: 250, failures: 3 });
+        expect(await s.attempts.settle(user, false, { ...policy, lockoutMs: 250 })).to.deep.equal({ kind: 'locked', retryAfterMs: 250, failures: 3, codeFailures: 3 });
         const left = await s.attempts.lockoutRemainingMs(user);
         expect(left).to.be.greaterThan(0).and.at.most(250);
       });

@@ -70,14 +70,29 @@ export function webauthnStoresContract(fixture: () => StoreFixture): void {
       expect(await s.challenges.settle(user, 'reg_none', 'x', keepUntil)).to.equal(null);
     });
 
-    it('claims a credential for its first user; a reclaim moves it only from the user it names', async () => {
+    it('claims a credential for its first user; a reclaim moves it only from the user it names, once its lease ran out', async () => {
       const [a, b, c] = [newUser(), newUser(), newUser()];
       const credentialId = `cred-${a}`;
-      expect(await s.credentialClaims.claim(credentialId, a)).to.equal(a);
-      expect(await s.credentialClaims.claim(credentialId, b)).to.equal(a);
-      expect(await s.credentialClaims.reclaim(credentialId, c, b)).to.equal(false);
-      expect(await s.credentialClaims.reclaim(credentialId, a, b)).to.equal(true);
-      expect(await s.credentialClaims.claim(credentialId, c)).to.equal(b);
+      const at = (ms: number) => new Date(1_800_000_000_000 + ms);
+      expect(await s.credentialClaims.claim(credentialId, a, at(0))).to.equal(a);
+      expect(await s.credentialClaims.claim(credentialId, b, at(1))).to.equal(a);
+      expect(await s.credentialClaims.reclaim(credentialId, c, b, at(2), at(10))).to.equal(false);
+      // a renews its lease at 20: claimed before 10 no longer, so b cannot take it yet.
+      expect(await s.credentialClaims.claim(credentialId, a, at(20))).to.equal(a);
+      expect(await s.credentialClaims.reclaim(credentialId, a, b, at(21), at(10))).to.equal(false);
+      expect(await s.credentialClaims.reclaim(credentialId, a, b, at(30), at(20))).to.equal(false);
+      expect(await s.credentialClaims.reclaim(credentialId, a, b, at(31), at(21))).to.equal(true);
+      expect(await s.credentialClaims.claim(credentialId, c, at(32))).to.equal(b);
+    });
+
+    it('gives one of concurrent reclaims of a claim whose lease ran out the claim', async () => {
+      const [a, ...others] = [newUser(), newUser(), newUser(), newUser(), newUser()];
+      const credentialId = `cred-race-${a}`;
+      const at = (ms: number) => new Date(1_800_000_000_000 + ms);
+      await s.credentialClaims.claim(credentialId, a, at(0));
+      const won = await Promise.all(others.map((to) => s.credentialClaims.reclaim(credentialId, a, to, at(50), at(10))));
+      expect(won.filter(Boolean)).to.have.length(1);
+      expect(await s.credentialClaims.claim(credentialId, a, at(60))).to.equal(others[won.indexOf(true)]);
     });
 
     it('keeps the first user handle, also after MFA is turned off', async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { loadConfig, ConfigError } from '../../src/config.js';
 import { reasonOf, serviceHarness } from '../support/service-harness.js';
+import { SoftAuthenticator } from '../support/soft-authenticator.js';
 
 describe('TOTP suspension after MFA_MAX_CONSECUTIVE_FAILURES (issue 22; in-memory stores, fake clock)', () => {
   const noDevice = { rememberDevice: false, deviceLabel: '' };
@@ -198,6 +199,29 @@ describe('TOTP suspension after MFA_MAX_CONSECUTIVE_FAILURES (issue 22; in-memor
       expect(await verify(h.code(secret))).to.equal('OK');
       h.clock.advance(30_000);
       expect(await guess(5)).to.deep.equal(['INVALID_CODE', 'LOCKED_OUT', 'INVALID_CODE', 'LOCKED_OUT', 'TOTP_SUSPENDED']);
+    });
+  });
+
+  describe("a security key's failures (WEBAUTHN_INVALID, issue 23)", () => {
+    it('count towards lockouts only: not towards the suspension, in Redis nor in the durable count', async () => {
+      const webauthn = { MFA_WEBAUTHN_RP_ID: 'example.com', MFA_WEBAUTHN_ORIGINS: 'https://app.example.com' };
+      const { h, secret, guess, wrong, verify } = await setUp('kim', { ...webauthn, MFA_MAX_FAILED_ATTEMPTS: '5', MFA_MAX_CONSECUTIVE_FAILURES: '5', MFA_LOCKOUT_SECONDS: '60' });
+      const key = new SoftAuthenticator({ origin: 'https://app.example.com', rpId: 'example.com' });
+      const begun = await h.services.webauthnRegistration.begin({ userId: 'kim', userName: 'kim', userDisplayName: '', authenticatorLabel: '', addAuthenticator: true });
+      await h.services.webauthnRegistration.finish({ userId: 'kim', registrationId: begun.registrationId, credentialJson: key.register(begun.optionsJson), code: h.code(secret), assertion: null });
+      h.clock.advance(30_000);
+      key.origin = 'https://phish.example.net';
+      for (let i = 0; i < 4; i += 1) {
+        const challenge = await h.services.webauthnAuthentication.begin('kim');
+        const assertion = { challengeId: challenge.challengeId, credentialJson: key.assert(challenge.optionsJson) };
+        expect(await reasonOf(h.services.verification.verifyWebAuthn({ userId: 'kim', assertion, ...noDevice }))).to.equal('WEBAUTHN_INVALID');
+      }
+      // The fifth failure in a row locks (MFA_MAX_FAILED_ATTEMPTS counts them all); it is the first code failure only.
+      expect(await verify(wrong())).to.equal('LOCKED_OUT');
+      expect((await h.stores.factors.get('kim'))!.failures).to.include({ count: 1, lockouts: 1, totpSuspendedAt: null });
+      h.clock.advance(60_000);
+      expect(await guess(4)).to.deep.equal(['INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE', 'TOTP_SUSPENDED']);
+      expect((await h.stores.factors.get('kim'))!.failures.count).to.equal(5);
     });
   });
 

@@ -50,8 +50,10 @@ export interface LockoutSettings {
  * authenticators instead (NIST SP 800-63B-4 §3.2.2; issue 22).
  *
  * What must survive Redis is in the user's record (DurableFailures): each
- * lockout adds its count and one lockout in a row, in the one write that
- * records its LOCKED_OUT event, and the suspension is its own write. A
+ * lockout adds its count of code failures (a security key's are left out:
+ * they never count towards the suspension, issue 23) and one lockout in a
+ * row, in the one write that records its LOCKED_OUT event, and the
+ * suspension is its own write. A
  * spent code clears them in the write that spends it. So MongoDB is written
  * once per lockout and at the suspension, never per failure, and losing
  * Redis loses at most the failures since the last lockout.
@@ -91,7 +93,8 @@ export class Lockout {
    */
   async refuse(user: CheckedUser, failure: CheckFailure['failure']): Promise<never> {
     // Guessing a signature is not possible: a security key's failure counts towards lockouts only (issue 23).
-    const outcome = await this.deps.attempts.settle(user.userId, false, this.#policy(user, failure === ErrorReason.WEBAUTHN_INVALID));
+    const keyFailure = failure === ErrorReason.WEBAUTHN_INVALID;
+    const outcome = await this.deps.attempts.settle(user.userId, false, { ...this.#policy(user, keyFailure), keyFailure });
     // Read before a suspension that committed since: not judged, and nothing more to write.
     if (outcome.kind === 'suspended') throw totpSuspended();
     if (outcome.kind === 'limit') {
@@ -101,7 +104,7 @@ export class Lockout {
     if (outcome.kind === 'locked') {
       if (outcome.failures > 0) {
         this.deps.meter.lockoutStarted();
-        await this.#recordLockout(user.userId, outcome.failures);
+        await this.#recordLockout(user.userId, outcome.failures, outcome.codeFailures);
       }
       throw lockedOut(outcome.retryAfterMs);
     }
@@ -161,14 +164,15 @@ export class Lockout {
    * and writes them then; the event and this lockout's step of the escalation
    * are lost (logged as an error), and the caller still gets LOCKED_OUT.
    */
-  async #recordLockout(userId: string, failedAttempts: number): Promise<void> {
+  async #recordLockout(userId: string, failedAttempts: number, codeFailures: number): Promise<void> {
     try {
       const event = this.deps.events.make(userId, 'LOCKED_OUT', { failedAttempts });
-      // Also when the call was cut off just now: the lockout happened all the same.
-      await runDetached(() => this.deps.factors.recordLockout(userId, failedAttempts, [event]));
+      // Also when the call was cut off just now: the lockout happened all the same. The durable count is
+      // the code failures' only: it lowers the next suspendAt, which a security key's failures never reach.
+      await runDetached(() => this.deps.factors.recordLockout(userId, codeFailures, [event]));
     } catch (error) {
       this.deps.logger.error({ err: error, userId }, 'the LOCKED_OUT security event was not recorded; its failures count again in Redis');
-      await runDetached(() => this.deps.attempts.restore(userId, failedAttempts)).catch((restoreError: unknown) =>
+      await runDetached(() => this.deps.attempts.restore(userId, failedAttempts, codeFailures)).catch((restoreError: unknown) =>
         this.deps.logger.error({ err: restoreError, userId }, 'the failures of a lockout that was not recorded were lost'),
       );
     }

@@ -19,7 +19,8 @@ import type { CodeChecks, CodeOrAssertion } from '../code-checks/code-checks.js'
 import type { AssertionInput } from '../webauthn/assertion-checks.js';
 import { NO_FAILURES } from '../../stores/ports/index.js';
 import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
-import { alreadyEnabled, authenticatorLimit, enrollmentNotFound } from './enrollment-errors.js';
+import { alreadyEnabled, authenticatorLimit, enrollmentNotFound, existingProofRequired, proofViolation } from './enrollment-errors.js';
+import { sameCodes } from './same-codes.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 import { spendOnCurrent } from '../code-checks/spend-on-current.js';
@@ -117,7 +118,7 @@ export class ConfirmationService {
     const timeStep = isRetry ? prior.timeStep : matchTotp(secret, code, now);
     if (!pending.adding) {
       if (request.existingCode !== '') throw existingCodeViolation('must be empty when enrolling the first authenticator');
-      if (request.existingAssertion) throw existingProofViolation('webauthn_assertion', 'must be unset when enrolling the first authenticator');
+      if (request.existingAssertion) throw proofViolation('webauthn_assertion', 'must be unset when enrolling the first authenticator');
       if (record?.enabled) throw alreadyEnabled();
       const check = timeStep === null ? { failure: ErrorReason.INVALID_CODE } : { authenticatorId: pending.authenticatorId, timeStep };
       return this.deps.codeChecks.spend(record ?? { userId, enabled: false, failures: NO_FAILURES, version: 0 }, check, async () => {
@@ -250,29 +251,8 @@ function holds(record: FactorRecord, pending: PendingEnrollment): boolean {
   return record.authenticators.some((a) => a.authenticatorId === pending.authenticatorId && 'sealedSecret' in a && a.sealedSecret === pending.sealedSecret);
 }
 
-/** Whether the user's recovery codes are still (what is left of) `issued`: RegenerateRecoveryCodes has not replaced them. */
-function sameCodes(record: FactorRecord, issued: RecoveryCodeSet): boolean {
-  const current = record.recoveryCodes;
-  return current !== null && current.keyId === issued.keyId && current.hashes.every((hash) => issued.hashes.includes(hash));
-}
-
 function existingCodeViolation(description: string): MfaError {
-  return existingProofViolation('existing_code', description);
-}
-
-function existingProofViolation(field: string, description: string): MfaError {
-  return new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${field}`, { fieldViolations: [{ field, description }] });
-}
-
-/** Adding an authenticator without a proof: INVALID_ARGUMENT naming both fields, one of which is required. */
-export function existingProofRequired(): MfaError {
-  const description = "one of existing_code (a code of one of the user's authenticators, or a recovery code) and webauthn_assertion is required to add an authenticator";
-  return new MfaError(ErrorReason.INVALID_REQUEST, 'invalid request: existing_code, webauthn_assertion', {
-    fieldViolations: [
-      { field: 'existing_code', description },
-      { field: 'webauthn_assertion', description },
-    ],
-  });
+  return proofViolation('existing_code', description);
 }
 
 function confirmedAlready(): MfaError {

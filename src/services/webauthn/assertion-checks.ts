@@ -8,6 +8,7 @@ import { isWebAuthn, type FactorRecord, type FactorStore, type WebAuthnChallenge
 import type { CheckFailure } from '../code-checks/lockout.js';
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 import { challengeNotFound, requireSettings } from './webauthn-errors.js';
+import { failureLabel, type FailureLabel } from './failure-label.js';
 
 /** A WebAuthnAssertion as the handlers pass it on: the challenge it answers and the browser's AuthenticationResponseJSON. */
 export interface AssertionInput {
@@ -57,7 +58,7 @@ export class AssertionChecks {
     const challenge = await this.deps.challenges.take(userId, 'authentication', input.challengeId);
     // Redis's TTL ends it too; the time is checked here as well, so that it ends on the service's clock.
     if (challenge === null || challenge.expiresAt.getTime() <= this.deps.clock.now().getTime()) throw challengeNotFound();
-    const refuse = (check: string, detail?: Record<string, unknown>): CheckFailure => {
+    const refuse = (check: FailureLabel, detail?: Record<string, unknown>): CheckFailure => {
       this.deps.logger.info({ userId, check, ...detail }, "a security key's answer was refused");
       return { failure: ErrorReason.WEBAUTHN_INVALID };
     };
@@ -65,10 +66,10 @@ export class AssertionChecks {
     try {
       response = JSON.parse(input.credentialJson) as AuthenticationResponseJSON;
     } catch {
-      return refuse('credential_json is not JSON');
+      return refuse('other', { detail: 'credential_json is not JSON' });
     }
     const key = record.authenticators.filter(isWebAuthn).find((a) => a.credentialId === response?.id);
-    if (key === undefined) return refuse('not one of the user\'s credentials');
+    if (key === undefined) return refuse('other', { detail: "not one of the user's credentials" });
     let verified;
     try {
       verified = await verifyAuthenticationResponse({
@@ -81,7 +82,7 @@ export class AssertionChecks {
         requireUserVerification: settings.userVerification === 'required',
       });
     } catch (error) {
-      return refuse((error as Error).message);
+      return refuse(failureLabel(error));
     }
     if (!verified.verified) return refuse('signature');
     const signCount = verified.authenticationInfo.newCounter;
@@ -92,7 +93,7 @@ export class AssertionChecks {
         this.deps.logger.error({ err: error, userId }, 'the WEBAUTHN_COUNTER_REGRESSED event was not recorded'),
       );
       this.deps.logger.warn({ userId, authenticatorId: key.authenticatorId, stored: key.signCount, received: signCount }, 'a security key counter went backwards: possibly a cloned key');
-      return refuse('counter regressed');
+      return refuse('counter');
     }
     return {
       authenticatorId: key.authenticatorId,

@@ -2,8 +2,8 @@ import { generateRegistrationOptions, verifyRegistrationResponse, type Registrat
 import type { Logger } from 'pino';
 import type { Clock, RandomBytes } from '../../domain/clock.js';
 import { ErrorReason, MfaError } from '../../domain/errors.js';
-import type { RecoveryCodes, RecoveryCodeSet } from '../../domain/recovery-codes.js';
-import { confirmationContext, type SecretBox } from '../../domain/secret-box.js';
+import type { RecoveryCodes } from '../../domain/recovery-codes.js';
+import type { SecretBox } from '../../domain/secret-box.js';
 import { mintAuthenticatorId } from '../../domain/authenticators.js';
 import { DEFAULT_WEBAUTHN_LABEL, type WebAuthnSettings } from '../../domain/webauthn.js';
 import {
@@ -18,12 +18,13 @@ import {
 import type { CodeChecks, CodeOrAssertion } from '../code-checks/code-checks.js';
 import { enabledRecordForWrite } from '../code-checks/enabled-record.js';
 import { spendOnCurrent } from '../code-checks/spend-on-current.js';
-import { alreadyEnabled, authenticatorLimit } from '../enrollment/enrollment-errors.js';
-import { existingProofRequired } from '../enrollment/confirmation-service.js';
+import { alreadyEnabled, authenticatorLimit, existingProofRequired, proofViolation } from '../enrollment/enrollment-errors.js';
 import type { SecurityEventFactory } from '../security-events/security-event-factory.js';
 import type { SessionService } from '../sessions/session-service.js';
-import { holds, parseOutcome, serializeOutcome, type Outcome } from './registration-outcome.js';
+import { answerOf, holds, outcomeCodeSet, parseOutcome, proposeOutcome, serializeOutcome, type FinishedRegistration, type Outcome } from './registration-outcome.js';
+import { sameCodes } from '../enrollment/same-codes.js';
 import { claimCredential } from './claim-credential.js';
+import { failureLabel } from './failure-label.js';
 import { challengeNotFound, requireSettings } from './webauthn-errors.js';
 import { installAttestationRoots, screenAttestation } from './attestation-policy.js';
 
@@ -44,12 +45,7 @@ export interface FinishRegistration extends CodeOrAssertion {
   readonly credentialJson: string;
 }
 
-export interface FinishedRegistration {
-  readonly authenticatorId: string;
-  readonly enabledAt: Date;
-  readonly recoveryCodes: string[];
-  readonly sessionsRevokedAt: Date | null;
-}
+export type { FinishedRegistration } from './registration-outcome.js';
 
 /**
  * BeginWebAuthnRegistration and FinishWebAuthnRegistration: a security key
@@ -63,7 +59,8 @@ export interface FinishedRegistration {
  * MFA_WEBAUTHN_CHALLENGE_SECONDS later; a retry with the same credential
  * finishes the same way and answers the same. A call cut off before the
  * durable write leaves only that record and a credential claim that names a
- * user who does not hold the key (reclaimable): nothing durable is burned.
+ * user who does not hold the key (reclaimable once its lease has run
+ * out): nothing durable is burned.
  */
 export class RegistrationService {
   constructor(
@@ -152,8 +149,10 @@ export class RegistrationService {
     const [record, verified] = await Promise.all([this.deps.factors.get(userId), this.#verify(settings, registration, response)]);
     if (recorded !== null && verified !== null && record?.enabled && holds(record, recorded.authenticator)) {
       // Durable already: the answer (recovery codes included) again, only to the same verified response, as
-      // Confirm's only to the same code; not a check (it neither clears nor counts failures).
-      return this.deps.codeChecks.replay(userId, () => this.#answer(registration, recorded));
+      // Confirm's only to the same code, and only while it is still true (RegenerateRecoveryCodes has not
+      // replaced the codes); not a check (it neither clears nor counts failures).
+      if (!adding && !sameCodes(record, outcomeCodeSet(this.deps, registration, recorded))) throw alreadyEnabled();
+      return this.deps.codeChecks.replay(userId, () => answerOf(this.deps, registration, recorded));
     }
     const now = this.deps.clock.now();
     if (adding) return this.#add(registration, verified, request, recorded, now);
@@ -161,8 +160,8 @@ export class RegistrationService {
     const user = record ?? { userId, enabled: false, failures: NO_FAILURES, version: 0 };
     const check = verified === null ? { failure: ErrorReason.WEBAUTHN_INVALID } : { authenticatorId: verified.authenticatorId, signCount: 0, previousSignCount: 0 };
     return this.deps.codeChecks.spend(user, check, async () => {
-      await claimCredential(this.deps, verified!.credentialId, userId, record);
-      const outcome = await this.#fix(registration, recorded ?? this.#propose(registration, verified!, now, record?.version ?? 0), now);
+      await claimCredential(this.deps, verified!.credentialId, userId, record, this.#lease());
+      const outcome = await this.#fix(registration, recorded ?? proposeOutcome(this.deps, registration, verified!, now, record), now);
       return this.#turnOn(registration, outcome);
     });
   }
@@ -179,7 +178,7 @@ export class RegistrationService {
         requireUserVerification: settings.userVerification === 'required',
         supportedAlgorithmIDs: ALGORITHMS,
       });
-      if (!verified.verified) throw new Error('not verified');
+      if (!verified.verified) throw new Error('signature not verified');
       const info = verified.registrationInfo;
       const { authenticatorId, label } = registration.registration!;
       return {
@@ -197,7 +196,7 @@ export class RegistrationService {
         lastUsedAt: null,
       };
     } catch (error) {
-      this.deps.logger.info({ userId, check: (error as Error).message }, "a security key's registration was refused");
+      this.deps.logger.info({ userId, check: failureLabel(error) }, "a security key's registration was refused");
       return null;
     }
   }
@@ -218,22 +217,22 @@ export class RegistrationService {
     const check = verified === null ? { failure: ErrorReason.WEBAUTHN_INVALID } : existing;
     return codeChecks.spend(record, check, async (spendable) => {
       if (record.authenticators.length >= maxAuthenticators) throw authenticatorLimit(maxAuthenticators);
-      await claimCredential(this.deps, verified!.credentialId, userId, record);
-      const outcome = await this.#fix(registration, recorded ?? this.#propose(registration, verified!, now, record.version), now);
+      await claimCredential(this.deps, verified!.credentialId, userId, record, this.#lease());
+      const outcome = await this.#fix(registration, recorded ?? proposeOutcome(this.deps, registration, verified!, now, record), now);
       const spent = await spendOnCurrent(this.deps, spendable, record, (current) => {
         if (current.authenticators.length >= maxAuthenticators) throw authenticatorLimit(maxAuthenticators);
         const { authenticatorId } = outcome.authenticator;
         const events = [this.deps.events.make(userId, 'AUTHENTICATOR_ADDED', { authenticatorId, authenticatorKind: 'webauthn' })];
         return { change: { addAuthenticator: outcome.authenticator, usedAt: now, events }, result: null };
       });
-      return spent && { ...this.#answer(registration, outcome), enabledAt: record.enabledAt! };
+      return spent && answerOf(this.deps, registration, outcome);
     });
   }
 
   /** Turns MFA on with the key, only if the user's record is still the version the outcome was fixed on. */
   async #turnOn(registration: WebAuthnChallenge, outcome: Outcome): Promise<FinishedRegistration> {
     const { userId } = registration;
-    const recoveryCodes = this.#codeSet(registration, outcome);
+    const recoveryCodes = outcomeCodeSet(this.deps, registration, outcome);
     await this.deps.sessions.announce(userId, outcome.enabledAt);
     const { authenticatorId } = outcome.authenticator;
     const enabled = await this.deps.factors.enable(userId, {
@@ -244,11 +243,16 @@ export class RegistrationService {
       ifVersion: outcome.recordVersion,
       events: [this.deps.events.make(userId, 'MFA_ENABLED', { authenticatorId, authenticatorKind: 'webauthn' })],
     });
-    if (enabled) return this.#answer(registration, outcome);
+    if (enabled) return answerOf(this.deps, registration, outcome);
     const current = await this.deps.factors.get(userId);
-    if (current?.enabled && holds(current, outcome.authenticator)) return this.#answer(registration, outcome);
+    if (current?.enabled && holds(current, outcome.authenticator) && sameCodes(current, recoveryCodes)) return answerOf(this.deps, registration, outcome);
     if (current?.enabled) throw alreadyEnabled();
     throw challengeNotFound('registration (the user\'s MFA state changed before it was finished)');
+  }
+
+  /** A credential claim's lease: as long as a registration lives, which no Finish in flight outlives. */
+  #lease(): { now: Date; leaseMs: number } {
+    return { now: this.deps.clock.now(), leaseMs: this.deps.settings!.challengeMs };
   }
 
   /** Records the outcome with the registration, once: the first recorded is the one every retry finishes. */
@@ -260,36 +264,4 @@ export class RegistrationService {
     if (outcome.credentialId !== proposed.credentialId) throw challengeNotFound('registration');
     return outcome;
   }
-
-  #propose(registration: WebAuthnChallenge, key: WebAuthnAuthenticatorRecord, now: Date, recordVersion: number): Outcome {
-    const authenticator = { ...key, createdAt: now };
-    if (registration.registration!.adding) return { credentialId: key.credentialId, authenticator, enabledAt: now, sealedRecoveryCodes: '', recordVersion };
-    const issued = this.deps.recoveryCodes.issue(registration.userId);
-    const plain = Buffer.from(JSON.stringify({ keyId: issued.set.keyId, codes: issued.codes }));
-    const sealedRecoveryCodes = this.deps.box.seal(plain, confirmationContext(registration.userId, registration.challengeId));
-    return { credentialId: key.credentialId, authenticator, enabledAt: now, sealedRecoveryCodes, recordVersion };
-  }
-
-  #codes(registration: WebAuthnChallenge, outcome: Outcome): { keyId: string; codes: string[] } {
-    const opened = this.deps.box.open(outcome.sealedRecoveryCodes, confirmationContext(registration.userId, registration.challengeId));
-    return JSON.parse(opened.toString('utf8')) as { keyId: string; codes: string[] };
-  }
-
-  #codeSet(registration: WebAuthnChallenge, outcome: Outcome): RecoveryCodeSet {
-    const { keyId, codes } = this.#codes(registration, outcome);
-    return this.deps.recoveryCodes.setOf(registration.userId, keyId, codes);
-  }
-
-  #answer(registration: WebAuthnChallenge, outcome: Outcome): FinishedRegistration {
-    const { authenticatorId } = outcome.authenticator;
-    if (registration.registration!.adding) return { authenticatorId, enabledAt: outcome.enabledAt, recoveryCodes: [], sessionsRevokedAt: null };
-    const { codes } = this.#codes(registration, outcome);
-    return { authenticatorId, enabledAt: outcome.enabledAt, recoveryCodes: codes, sessionsRevokedAt: outcome.enabledAt };
-  }
-}
-
-
-
-function proofViolation(field: string, description: string): MfaError {
-  return new MfaError(ErrorReason.INVALID_REQUEST, `invalid request: ${field}`, { fieldViolations: [{ field, description }] });
 }

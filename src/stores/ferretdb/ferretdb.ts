@@ -1,8 +1,9 @@
 import type { Db } from 'mongodb';
 import { mongoCall } from '../mongo/mongo-client.js';
-import type { FactorStore, OutboxStore } from '../ports/index.js';
+import type { CredentialClaimStore, FactorStore, OutboxStore } from '../ports/index.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import { RedisUserLock } from './redis-user-lock.js';
+import { serializedClaimStore } from './serialized-claim-store.js';
 import { serializedFactorStore } from './serialized-factor-store.js';
 
 /**
@@ -11,7 +12,8 @@ import { serializedFactorStore } from './serialized-factor-store.js';
  * - it applies an update as read-modify-write without isolation, so two
  *   concurrent updates of one document can lose one, and a conditional
  *   update can match twice: each user's durable writes are serialized by a
- *   short Redis lock (serializedFactorStore, RedisUserLock);
+ *   short Redis lock (serializedFactorStore, RedisUserLock), and so are the
+ *   calls for one credential claim (serializedClaimStore);
  * - it has no TTL indexes, partial indexes, transactions or change streams,
  *   and its findAndModify ignores `fields`: the adapters use none of them.
  * On MongoDB nothing is added: single-document updates are atomic there.
@@ -22,12 +24,17 @@ export async function isFerretDb(db: Db): Promise<boolean> {
   return 'ferretdbVersion' in (await mongoCall(() => db.admin().command({ buildInfo: 1 })));
 }
 
-/** The factor store the server needs: `factors` as is on MongoDB, serialized per user on FerretDB. */
+/**
+ * The stores the server needs: `factors` and `claims` as they are on MongoDB;
+ * on FerretDB, `factors` serialized per user and `claims` per credential ID.
+ */
 export async function adaptFactorStore(
   db: Db,
-  factors: FactorStore & OutboxStore,
+  { factors, claims }: { factors: FactorStore & OutboxStore; claims: CredentialClaimStore },
   lock: { readonly redis: RedisClient; readonly keyPrefix: string; readonly timeoutMs: number },
-): Promise<{ factors: FactorStore & OutboxStore; ferretDb: boolean }> {
+): Promise<{ factors: FactorStore & OutboxStore; claims: CredentialClaimStore; ferretDb: boolean }> {
   const ferretDb = await isFerretDb(db);
-  return { factors: ferretDb ? serializedFactorStore(factors, new RedisUserLock(lock)) : factors, ferretDb };
+  if (!ferretDb) return { factors, claims, ferretDb };
+  const userLock = new RedisUserLock(lock);
+  return { factors: serializedFactorStore(factors, userLock), claims: serializedClaimStore(claims, userLock), ferretDb };
 }

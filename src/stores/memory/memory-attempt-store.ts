@@ -3,6 +3,8 @@ import type { AttemptOutcome, AttemptStanding, AttemptStore, LockoutPolicy } fro
 
 interface UserAttempts {
   failures: number;
+  /** Those of `failures` that were a security key's: they never count towards suspendAt. */
+  keyFailures: number;
   lockedUntil: number;
   /** Until when suspended()'s mark holds (0: none), and the version it marks. */
   suspendedUntil: number;
@@ -29,18 +31,21 @@ export class MemoryAttemptStore implements AttemptStore {
     if (policy.suspendAt !== undefined && policy.suspendAt > 0 && user.suspendedUntil > now && (policy.readVersion ?? 0) <= user.suspendedVersion) {
       return { kind: 'suspended' };
     }
-    if (user.lockedUntil > now) return { kind: 'locked', retryAfterMs: user.lockedUntil - now, failures: 0 };
+    if (user.lockedUntil > now) return { kind: 'locked', retryAfterMs: user.lockedUntil - now, failures: 0, codeFailures: 0 };
     if (passed) {
       this.#users.delete(userId);
       return { kind: 'accepted' };
     }
     user.failures += 1;
+    if (policy.keyFailure === true) user.keyFailures += 1;
+    const codeFailures = user.failures - user.keyFailures;
     let outcome: AttemptOutcome;
-    if (policy.suspendAt !== undefined && policy.suspendAt > 0 && user.failures >= policy.suspendAt) {
-      outcome = { kind: 'limit', failures: user.failures };
+    if (policy.suspendAt !== undefined && policy.suspendAt > 0 && codeFailures >= policy.suspendAt) {
+      outcome = { kind: 'limit', failures: codeFailures };
     } else if (user.failures >= policy.maxFailures) {
-      outcome = { kind: 'locked', retryAfterMs: policy.lockoutMs, failures: user.failures };
+      outcome = { kind: 'locked', retryAfterMs: policy.lockoutMs, failures: user.failures, codeFailures };
       user.failures = 0;
+      user.keyFailures = 0;
       user.lockedUntil = now + policy.lockoutMs;
     } else {
       outcome = { kind: 'rejected', failures: user.failures };
@@ -65,14 +70,16 @@ export class MemoryAttemptStore implements AttemptStore {
   async suspended(userId: string, version: number): Promise<void> {
     const user = this.#user(userId);
     user.failures = 0;
+    user.keyFailures = 0;
     user.suspendedVersion = version;
     user.suspendedUntil = this.clock.now().getTime() + SUSPENDED_MARK_MS;
     this.#users.set(userId, user);
   }
 
-  async restore(userId: string, failures: number): Promise<void> {
+  async restore(userId: string, failures: number, codeFailures: number): Promise<void> {
     const user = this.#user(userId);
     user.failures += failures;
+    user.keyFailures += failures - codeFailures;
     this.#users.set(userId, user);
   }
 
@@ -84,6 +91,6 @@ export class MemoryAttemptStore implements AttemptStore {
   /** A copy of the user's entry (a fresh one when none is kept); reading it stores nothing. */
   #user(userId: string): UserAttempts {
     const kept = this.#users.get(userId);
-    return kept === undefined ? { failures: 0, lockedUntil: 0, suspendedUntil: 0, suspendedVersion: 0 } : { ...kept };
+    return kept === undefined ? { failures: 0, keyFailures: 0, lockedUntil: 0, suspendedUntil: 0, suspendedVersion: 0 } : { ...kept };
   }
 }

@@ -3,9 +3,12 @@ export type AttemptOutcome =
   | { readonly kind: 'accepted' }
   /** A failed check, counted: `failures` in a row so far. */
   | { readonly kind: 'rejected'; readonly failures: number }
-  /** Locked: codes are not checked for `retryAfterMs`. `failures` is the count that locked the user when this check did, else 0. */
-  | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number }
-  /** A failed check that reached `suspendAt` with `failures` counted: no lockout started; the count stays until clear(). */
+  /**
+   * Locked: codes are not checked for `retryAfterMs`. `failures` is the count that locked the user when this check did,
+   * else 0; `codeFailures` those of them that were not a security key's (the ones that count towards the suspension).
+   */
+  | { readonly kind: 'locked'; readonly retryAfterMs: number; readonly failures: number; readonly codeFailures: number }
+  /** A failed check that reached `suspendAt` with `failures` code failures counted: no lockout started; the count stays until clear(). */
   | { readonly kind: 'limit'; readonly failures: number }
   /** A check by a caller that read the user before the suspension (its policy has `suspendAt`), after it: judged not at all. */
   | { readonly kind: 'suspended' };
@@ -22,6 +25,12 @@ export interface LockoutPolicy {
    * passed or failed, answer 'suspended'.
    */
   readonly suspendAt?: number;
+  /**
+   * A failed check of a security key (WEBAUTHN_INVALID): counted towards `maxFailures` like any failure, but
+   * never towards `suspendAt`, now or after (issue 23: guessing a signature is not possible, and TOTP must not be
+   * suspended by it). The store keeps these apart from the code failures of the same run.
+   */
+  readonly keyFailure?: boolean;
   /** With `suspendAt`: the version of the user's record the caller read; suspended()'s mark refuses only checks of a record no newer than the one it marks. */
   readonly readVersion?: number;
 }
@@ -43,9 +52,10 @@ export interface AttemptStore {
   /**
    * In one atomic step: if the user is locked, says so (whatever the check
    * was). Otherwise a passed check clears the failure count; a failed one
-   * counts and, when the count reaches `suspendAt`, answers 'limit' (the
+   * counts and, when the count of code failures (a security key's, `keyFailure`,
+   * left out) reaches `suspendAt`, answers 'limit' (the
    * count stays, so that a suspension that failed to be written is tried
-   * again on the next failure), else when it reaches `maxFailures` locks the
+   * again on the next failure), else when the count of all failures reaches `maxFailures` locks the
    * user for `lockoutMs` and the count starts again. Nothing expires but the lockout (issue 22): only
    * a pass, or clear(), ends a run of failures.
    */
@@ -68,9 +78,10 @@ export interface AttemptStore {
    */
   suspended(userId: string, version: number): Promise<void>;
   /**
-   * Counts `failures` again (they never expire): a lockout cleared its count
-   * here, and the write that was to keep it in the user's record failed, so
-   * the next failure locks again rather than losing them.
+   * Counts `failures` again, `codeFailures` of them code failures (they never
+   * expire): a lockout cleared its count here, and the write that was to keep
+   * it in the user's record failed, so the next failure locks again rather
+   * than losing them.
    */
-  restore(userId: string, failures: number): Promise<void>;
+  restore(userId: string, failures: number, codeFailures: number): Promise<void>;
 }

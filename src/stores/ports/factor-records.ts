@@ -108,7 +108,7 @@ export interface FactorRecord {
  * spend of a code, DisableMfa, ResetMfa and turning MFA on clear it.
  */
 export interface DurableFailures {
-  /** Failed checks in a row, up to the last lockout or the suspension. */
+  /** Failed code checks in a row, up to the last lockout or the suspension (a security key's failures left out: they never suspend TOTP). */
   readonly count: number;
   /** Lockouts in a row: the next one lasts lockoutDurationMs(policy, lockouts + 1). */
   readonly lockouts: number;

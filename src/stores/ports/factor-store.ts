@@ -68,8 +68,9 @@ export interface FactorStore {
   /** Adds events to the user's outbox with no other change. Creates the record when needed. */
   recordEvents(userId: string, events: Events): Promise<void>;
   /**
-   * A lockout started after `failures` more failed checks: adds them to the
-   * durable count and one to the lockouts in a row, with the lockout's
+   * A lockout started after `failures` more failed code checks (a security
+   * key's are not given: they never count towards the suspension): adds them
+   * to the durable count and one to the lockouts in a row, with the lockout's
    * events; moves no version (a login on an older copy may still clear it).
    * Creates the record when needed (a first enrollment's failed confirms).
    */
