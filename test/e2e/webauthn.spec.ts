@@ -485,10 +485,10 @@ describe('Security keys and passkeys (WebAuthn) through gRPC, on real Redis and 
     expect(finished.recoveryCodes).to.have.length(10);
 
     const refused = [
-      ['a chain to another root', newKey({ attestation: 'packed', attestationCertificate: await stranger.issue() }), /could not be chained/],
-      ['self attestation', newKey({ attestation: 'packed' }), /self attestation/],
-      ['no attestation', newKey(), /format none is not accepted/],
-      ['a certificate naming a CRL', newKey({ attestation: 'packed', attestationCertificate: await ca.issue({ crlUrl }) }), /CRL distribution point/],
+      ['a chain to another root', newKey({ attestation: 'packed', attestationCertificate: await stranger.issue() }), /"check":"attestation chain"/],
+      ['self attestation', newKey({ attestation: 'packed' }), /"check":"self attestation"/],
+      ['no attestation', newKey(), /"check":"attestation format"/],
+      ['a certificate naming a CRL', newKey({ attestation: 'packed', attestationCertificate: await ca.issue({ crlUrl }) }), /"check":"attestation CRL"/],
     ] as const;
     for (const [name, key, logged] of refused) {
       await expectFailure(register(direct.client, key), status.PERMISSION_DENIED, 'WEBAUTHN_INVALID').catch((error: Error) => {

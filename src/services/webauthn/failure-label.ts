@@ -1,5 +1,8 @@
 /** Which check a security key's answer failed, as the log says it: never the library's message, which quotes the live challenge. */
-export type FailureLabel = 'origin' | 'rp id' | 'challenge' | 'signature' | 'user verification' | 'counter' | 'other';
+export type FailureLabel =
+  | 'origin' | 'rp id' | 'challenge' | 'signature' | 'user verification' | 'counter'
+  | 'attestation format' | 'self attestation' | 'attestation CRL' | 'attestation certificate' | 'attestation chain'
+  | 'other';
 
 /**
  * The label of an error thrown by @simplewebauthn/server's verify functions
@@ -8,6 +11,12 @@ export type FailureLabel = 'origin' | 'rp id' | 'challenge' | 'signature' | 'use
  */
 export function failureLabel(error: unknown): FailureLabel {
   const message = error instanceof Error ? error.message : '';
+  // MFA_WEBAUTHN_ATTESTATION=direct: screenAttestation's refusals, then the library's certificate path.
+  if (/^self attestation/.test(message)) return 'self attestation';
+  if (/^attestation format/.test(message)) return 'attestation format';
+  if (/CRL distribution point/.test(message)) return 'attestation CRL';
+  if (/certificate does not parse/.test(message)) return 'attestation certificate';
+  if (/could not be chained|certificate path|root certificate/i.test(message)) return 'attestation chain';
   if (/response origin/.test(message)) return 'origin';
   if (/RP ID/.test(message)) return 'rp id';
   if (/challenge/.test(message)) return 'challenge';
