@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BSON, MongoClient, type Db } from 'mongodb';
+import { countRedisRoundTrips } from './redis-round-trips.js';
 
 // The commands a store adapter sends for reads and writes; hello, ping and the like are left out.
 const CRUD_COMMANDS = ['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count'];
@@ -30,30 +31,9 @@ export class StoreProbe {
     return infoField(await this.redis.info('memory'), 'used_memory');
   }
 
-  /**
-   * Commands clients sent Redis while `action` ran, from MONITOR: each is one
-   * round trip (ioredis does not pipeline across calls at this pace); the
-   * commands a Lua script runs inside Redis (source "lua") and the server's
-   * health pings are not counted.
-   */
+  /** Commands clients sent Redis while `action` ran, each one round trip (redis-round-trips.ts). */
   async redisRoundTrips(action: () => Promise<unknown>): Promise<number> {
-    const monitor = await this.redis.monitor();
-    // MONITOR lines still in flight when it disconnects arrive with no command waiting for them: ioredis
-    // reports "Command queue state error" on this connection, which would otherwise crash the run.
-    monitor.on('error', () => {});
-    let count = 0;
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      // The server's store monitor pings every second, whatever the calls do.
-      if (source !== 'lua' && String(args[0]).toLowerCase() !== 'ping') count += 1;
-    });
-    try {
-      await action();
-      // MONITOR lines trail the replies a little.
-      await sleep(100);
-    } finally {
-      monitor.disconnect();
-    }
-    return count;
+    return countRedisRoundTrips(this.redis, action);
   }
 
   /** Read and write commands MongoDB has served so far, each a round trip (serverStatus metrics.commands; FerretDB has them too). */
