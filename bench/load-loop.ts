@@ -68,6 +68,7 @@ export async function runLoad(options: {
   let end = { at: 0, monotonicUs: 0, server: 0, clientUs: 0 };
   let endTimer: NodeJS.Timeout | undefined;
   let cutShort: string | null = null;
+  let windowDue = false;
   const endWindow = () => {
     clearTimeout(endTimer);
     const client = process.cpuUsage(start.client);
@@ -79,7 +80,9 @@ export async function runLoad(options: {
     storesAtStart = snapshotStoreCpu(stores);
     start = { at: performance.now(), monotonicUs: monotonicUs(), server: processCpuUs(options.serverPid), client: process.cpuUsage() };
     phase = 'measure';
-    endTimer = setTimeout(endWindow, options.durationMs);
+    // A window in which no call completed measures nothing (a slow scenario, such as enroll on a busy
+    // machine, in a short window): it then ends at its first completed call, and rps counts the time it took.
+    endTimer = setTimeout(() => (windowCalls > 0 ? endWindow() : (windowDue = true)), options.durationMs);
   };
   // No warm-up: the window opens before the first call, so a call that finds no work ends it rather than a warm-up.
   if (options.warmupMs === 0) startWindow();
@@ -110,6 +113,7 @@ export async function runLoad(options: {
         windowCalls += 1;
         if (ok) windowSuccesses += 1;
         latencies.record(performance.now() - started);
+        if (windowDue) endWindow();
       }
     }
   };
