@@ -53,6 +53,8 @@ export async function startBenchStores(
   let postgresUrl: string | undefined;
   if (postgresDatabase !== undefined) {
     await psql(options.postgresUrl, `CREATE DATABASE ${postgresDatabase}`);
+    // What scripts/ferretdb-postgres-indexes.sh sets, before FerretDB's first connection: no generic plans.
+    await psql(options.postgresUrl, `ALTER DATABASE ${postgresDatabase} SET plan_cache_mode = force_custom_plan`);
     cleanups.push(() => psql(options.postgresUrl, `DROP DATABASE IF EXISTS ${postgresDatabase} WITH (FORCE)`));
     postgresUrl = Object.assign(new URL(options.postgresUrl), { pathname: `/${postgresDatabase}` }).href;
   }

@@ -15,6 +15,14 @@
 # exists only once FerretDB created its collection: run this after the
 # service's first start, and again after an upgrade that adds a collection.
 #
+# It also sets `plan_cache_mode = force_custom_plan` on the database. FerretDB
+# sends prepared statements; after five runs PostgreSQL may switch one to a
+# generic plan, in which the key `$1` is unknown, so the index cannot serve it:
+# chosen while a table was small, such a plan stays (until the table is
+# ANALYZEd) and reads the whole table on every call as it grows. Custom plans
+# are planned per call, which they are anyway while they win. It applies to
+# FerretDB's new connections: after the first run, restart FerretDB once.
+#
 # Idempotent, and safe while the service runs: CREATE INDEX CONCURRENTLY takes
 # no lock that blocks writes. An index left invalid by an interrupted build is
 # dropped and built again. Needs only psql (Debian: postgresql-client).
@@ -36,6 +44,9 @@ command -v psql >/dev/null || { echo "$0: psql not found (Debian: apt-get instal
 # \gexec runs each generated statement on its own (autocommit): CONCURRENTLY refuses a transaction block.
 output="$(psql "$1" --set=only="${2:-}" --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --tuples-only --no-align <<'SQL'
 SET client_min_messages = warning;
+SELECT format('ALTER DATABASE %I SET plan_cache_mode = force_custom_plan', current_database())
+WHERE current_setting('plan_cache_mode') <> 'force_custom_plan'
+\gexec
 -- Every table FerretDB's metadata names, in every schema (one per MongoDB database) that has that metadata.
 CREATE FUNCTION pg_temp.ferretdb_tables() RETURNS TABLE (schema_name text, table_name text, index_name text) AS $$
 DECLARE

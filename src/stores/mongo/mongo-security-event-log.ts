@@ -8,7 +8,7 @@ import { mongoCall } from './mongo-client.js';
 export const SECURITY_EVENTS_COLLECTION = 'mfa_security_events';
 /** The first version's audit trail: read by ListAuditEvents, never written again, emptied by retention. */
 export const LEGACY_AUDIT_COLLECTION = 'mfa_audit_events';
-const POSITIONS_COLLECTION = 'mfa_event_positions';
+export const POSITIONS_COLLECTION = 'mfa_event_positions';
 
 interface EventDocument extends Omit<LoggedSecurityEvent, 'eventId'> {
   _id: string;
