@@ -1,94 +1,37 @@
 import { expect } from 'chai';
-import { codeAt, enrollUser, newUserId, useRealStores, type EnrolledUser } from '../support/e2e-fixture.js';
+import { codeAt, enrollUser, newUserId, type EnrolledUser } from '../support/e2e-fixture.js';
 import { eventually } from '../support/eventually.js';
-import { connectClient, outcomeOf, type MfaClient } from '../support/grpc-client.js';
-import { containing, startTcpProxy, type HeldChunk, type TcpProxy } from '../support/tcp-proxy.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { connectClient, outcomeOf } from '../support/grpc-client.js';
+import { STORE_COMMANDS, useProxiedService } from '../support/proxied-service.js';
+import { startTestService } from '../support/test-service.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Text the service sends to its stores, to hold back one kind of command (see src/stores/redis/*, mongo/*).
-const CONFIRM_SCRIPT = containing('p.c = cjson.decode(ARGV[2])');
-const SETTLE_SCRIPT = containing("if ARGV[1] == 'pass' then");
-const MONGO_UPDATE = containing('update\u0000');
-const MONGO_FIND_AND_MODIFY = containing('findAndModify\u0000');
+const { confirmScript, attemptScript, mongoUpdate, mongoFindAndModify } = STORE_COMMANDS;
 
 describe('Interrupted calls lose nothing (real stores behind delaying proxies)', function () {
   this.timeout(120_000);
   // Servers of its own: it pauses Redis (SIGSTOP) and cuts connections through TCP proxies.
-  const stores = useRealStores({ private: true });
-  let redisProxy: TcpProxy;
-  let mongoProxy: TcpProxy;
-  let service: TestService;
-  let client: MfaClient;
-  /** A client whose calls end after 300 ms: less than the 600 ms the proxies hold a command back. */
-  let hasty: MfaClient;
+  const proxied = useProxiedService({ MFA_ENROLLMENT_TTL_SECONDS: '300' });
+  const { stores, hold, rpcEnds } = proxied;
 
-  before(async () => {
-    const mongo = new URL(stores.mongoServer.url);
-    redisProxy = await startTcpProxy('127.0.0.1', stores.redisServer.port);
-    mongoProxy = await startTcpProxy(mongo.hostname, Number(mongo.port || 27017));
-    service = await startTestService({
-      ...stores.env,
-      REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
-      MONGO_URL: `mongodb://127.0.0.1:${mongoProxy.port}/`,
-      MFA_ENROLLMENT_TTL_SECONDS: '300',
-    });
-    client = service.client;
-    hasty = connectClient(service.service.port, { deadlineMs: 300 });
-    stores.cleanups.push(async () => {
-      hasty.close();
-      await service.stop();
-      await Promise.all([redisProxy.close(), mongoProxy.close()]);
-    });
-  });
-
-  afterEach(() => {
-    redisProxy.delay(0);
-    mongoProxy.delay(0);
-    stores.redisServer.signal('SIGCONT');
-  });
-
-  const enroll = () => enrollUser(client, service.clock);
+  const enroll = () => enrollUser(proxied.client, proxied.service.clock);
 
   /** On FerretDB the per-user write lock is taken around each durable write; on MongoDB there is none. */
   const onFerretDb = () => stores.mongoServer.kind.startsWith('ferretdb');
   const lockKeyOf = (userId: string) => stores.key(userId, 'write-lock');
 
-  // Chunks the proxies hold back until a test releases them: events happen in the order the test says, no sleeps.
-  let holds: HeldChunk[] = [];
-  /** Holds back `match`ed commands about this user (a background relay's writes of other users pass). */
-  const hold = (proxy: TcpProxy, match: (chunk: Buffer) => boolean, userId: string) => {
-    const held = proxy.hold((chunk) => match(chunk) && chunk.includes(encodeURIComponent(userId)));
-    holds.push(held);
-    return held;
-  };
-  afterEach(() => {
-    // A failed test must not leave a connection stuck behind its hold.
-    for (const held of holds) void held.release();
-    holds = [];
-  });
-  /**
-   * Resolves, when called, once the service has logged the end of one more `method` call than before:
-   * the work of a call the client gave up on, ended by its deadline, is over.
-   */
-  const rpcEnds = (method: string) => {
-    const count = () => service.logs.filter((line) => line.includes('"msg":"rpc"') && line.includes(`"method":"${method}"`)).length;
-    const before = count();
-    return () => eventually(async () => expect(count(), `${method} calls ended`).to.be.greaterThan(before), 10_000);
-  };
-
   it('releases the per-user write lock as soon as a write cut off by the call\'s deadline ends', async () => {
     const user = await enroll();
-    const update = hold(mongoProxy, MONGO_UPDATE, user.userId);
-    const revoking = outcomeOf(hasty.revokeSessions({ userId: user.userId }));
+    const update = hold(proxied.mongoProxy, mongoUpdate, user.userId);
+    const revoking = outcomeOf(proxied.hasty.revokeSessions({ userId: user.userId }));
     await update.arrived;
     // The lock is taken before the write goes out, and held while the write is.
     if (onFerretDb()) await eventually(async () => expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.be.greaterThan(0), 2_000);
     expect(await revoking).to.equal('DEADLINE_EXCEEDED');
     await update.release();
     await eventually(async () => expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.equal(-2), 2_000);
-    await client.verifyTotp({ userId: user.userId, code: codeAt(user.secret, service.clock) });
+    await proxied.client.verifyTotp({ userId: user.userId, code: codeAt(user.secret, proxied.service.clock) });
   });
 
   it('keeps the write lock (FerretDB) while a write the service gave up on may still land', async function () {
@@ -100,63 +43,63 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     const user = await enroll();
     // A slow store, not a choreography: held back past MFA_STORE_TIMEOUT_MS (2 s), the write is answered
     // UNAVAILABLE by the service, and FerretDB applies it later.
-    mongoProxy.delay(2_600, MONGO_FIND_AND_MODIFY);
-    expect(await outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal(
+    proxied.mongoProxy.delay(2_600, mongoFindAndModify);
+    expect(await outcomeOf(proxied.client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal(
       'UNAVAILABLE/STORE_UNAVAILABLE',
     );
-    mongoProxy.delay(0);
+    proxied.mongoProxy.delay(0);
     expect(await stores.redis.pttl(lockKeyOf(user.userId))).to.be.greaterThan(0);
     // Another write of the user waits rather than runs beside the one that may still land.
-    expect(await outcomeOf(client.revokeSessions({ userId: user.userId }))).to.equal('UNAVAILABLE/STORE_UNAVAILABLE');
+    expect(await outcomeOf(proxied.client.revokeSessions({ userId: user.userId }))).to.equal('UNAVAILABLE/STORE_UNAVAILABLE');
   });
 
   it('keeps the enrollment when Confirm is cut off while recording its outcome; the retry finishes it', async () => {
     const userId = newUserId();
-    const begun = await client.beginTotpEnrollment({ userId });
-    const code = codeAt(begun.secret, service.clock);
-    const script = hold(redisProxy, CONFIRM_SCRIPT, userId);
+    const begun = await proxied.client.beginTotpEnrollment({ userId });
+    const code = codeAt(begun.secret, proxied.service.clock);
+    const script = hold(proxied.redisProxy, confirmScript, userId);
     const ended = rpcEnds('ConfirmTotpEnrollment');
-    expect(await outcomeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(proxied.hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
     await script.release();
     await ended();
-    const retried = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
-    expect((await client.getMfaStatus({ userId })).enabled).to.equal(true);
-    const used = await client.verifyRecoveryCode({ userId, recoveryCode: retried.recoveryCodes[0] });
+    const retried = await proxied.client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
+    expect((await proxied.client.getMfaStatus({ userId })).enabled).to.equal(true);
+    const used = await proxied.client.verifyRecoveryCode({ userId, recoveryCode: retried.recoveryCodes[0] });
     expect(used.recoveryCodesRemaining).to.equal(9);
   });
 
   it('answers a Confirm retried after a cut-off durable write with the outcome that write stored', async () => {
     const userId = newUserId();
-    const begun = await client.beginTotpEnrollment({ userId });
-    const code = codeAt(begun.secret, service.clock);
-    const update = hold(mongoProxy, MONGO_UPDATE, userId);
+    const begun = await proxied.client.beginTotpEnrollment({ userId });
+    const code = codeAt(begun.secret, proxied.service.clock);
+    const update = hold(proxied.mongoProxy, mongoUpdate, userId);
     const ended = rpcEnds('ConfirmTotpEnrollment');
-    expect(await outcomeOf(hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(proxied.hasty.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code }))).to.equal('DEADLINE_EXCEEDED');
     await update.release();
     await ended();
-    const first = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
-    const again = await client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
+    const first = await proxied.client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
+    const again = await proxied.client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code });
     expect(again.recoveryCodes).to.deep.equal(first.recoveryCodes);
     expect(again.enabledAt!.getTime()).to.equal(first.enabledAt!.getTime());
-    await client.verifyRecoveryCode({ userId, recoveryCode: first.recoveryCodes[9] });
+    await proxied.client.verifyRecoveryCode({ userId, recoveryCode: first.recoveryCodes[9] });
   });
 
   it('never answers Begin OK while a Confirm is turning MFA on (Begin racing Confirm)', async () => {
     const userId = newUserId();
-    const begun = await client.beginTotpEnrollment({ userId });
+    const begun = await proxied.client.beginTotpEnrollment({ userId });
     // Hold Confirm's durable write back, and Begin again while it is in flight: Begin reads MFA as off.
-    const update = hold(mongoProxy, MONGO_UPDATE, userId);
-    const confirming = client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, service.clock) });
+    const update = hold(proxied.mongoProxy, mongoUpdate, userId);
+    const confirming = proxied.client.confirmTotpEnrollment({ userId, enrollmentId: begun.enrollmentId, code: codeAt(begun.secret, proxied.service.clock) });
     await update.arrived;
     // Begin's first Redis command (placing its pending enrollment) goes through before Confirm's write lands.
-    const put = hold(redisProxy, () => true, userId);
-    const beginning = outcomeOf(client.beginTotpEnrollment({ userId }));
+    const put = hold(proxied.redisProxy, () => true, userId);
+    const beginning = outcomeOf(proxied.client.beginTotpEnrollment({ userId }));
     await put.arrived;
     await put.release();
     await update.release();
     expect(await beginning).to.equal('ALREADY_EXISTS/MFA_ALREADY_ENABLED');
     await confirming;
-    const status = await client.getMfaStatus({ userId });
+    const status = await proxied.client.getMfaStatus({ userId });
     expect(status.enabled).to.equal(true);
     // No enrollment is left pending that could never be confirmed.
     expect(status.pendingEnrollmentExpiresAt).to.equal(undefined);
@@ -164,45 +107,45 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
 
   it('keeps a recovery code usable when the call is cut off before its durable spend', async () => {
     const user = await enroll();
-    const script = hold(redisProxy, SETTLE_SCRIPT, user.userId);
+    const script = hold(proxied.redisProxy, attemptScript, user.userId);
     const ended = rpcEnds('VerifyRecoveryCode');
-    expect(await outcomeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(proxied.hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
     await script.release();
     await ended();
-    expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(10);
-    const used = await client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] });
+    expect((await proxied.client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(10);
+    const used = await proxied.client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] });
     expect(used.recoveryCodesRemaining).to.equal(9);
   });
 
   it('counts a recovery code as spent when its cut-off durable spend committed, and says so consistently', async () => {
     const user = await enroll();
-    const spend = hold(mongoProxy, MONGO_FIND_AND_MODIFY, user.userId);
+    const spend = hold(proxied.mongoProxy, mongoFindAndModify, user.userId);
     const ended = rpcEnds('VerifyRecoveryCode');
-    expect(await outcomeOf(hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
+    expect(await outcomeOf(proxied.hasty.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('DEADLINE_EXCEEDED');
     await spend.release();
     await ended();
-    expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(9);
-    expect(await outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('PERMISSION_DENIED/INVALID_CODE');
+    expect((await proxied.client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(9);
+    expect(await outcomeOf(proxied.client.verifyRecoveryCode({ userId: user.userId, recoveryCode: user.recoveryCodes[0] }))).to.equal('PERMISSION_DENIED/INVALID_CODE');
   });
 
   it('burns no code while Redis is stalled (kill -STOP): each one that failed UNAVAILABLE works once Redis is back', async () => {
     const user = await enroll();
-    const code = codeAt(user.secret, service.clock);
+    const code = codeAt(user.secret, proxied.service.clock);
     stores.redisServer.signal('SIGSTOP');
     let outcomes: string[];
     try {
       outcomes = await Promise.all([
-        ...user.recoveryCodes.slice(0, 4).map((recoveryCode) => outcomeOf(client.verifyRecoveryCode({ userId: user.userId, recoveryCode }))),
-        outcomeOf(client.verifyTotp({ userId: user.userId, code })),
+        ...user.recoveryCodes.slice(0, 4).map((recoveryCode) => outcomeOf(proxied.client.verifyRecoveryCode({ userId: user.userId, recoveryCode }))),
+        outcomeOf(proxied.client.verifyTotp({ userId: user.userId, code })),
       ]);
     } finally {
       stores.redisServer.signal('SIGCONT');
     }
     expect(outcomes).to.deep.equal(Array(5).fill('UNAVAILABLE/STORE_UNAVAILABLE'));
     await eventually(async () => expect(await stores.redis.ping()).to.equal('PONG'), 5_000);
-    for (const recoveryCode of user.recoveryCodes.slice(0, 4)) await client.verifyRecoveryCode({ userId: user.userId, recoveryCode });
-    await client.verifyTotp({ userId: user.userId, code });
-    expect((await client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(6);
+    for (const recoveryCode of user.recoveryCodes.slice(0, 4)) await proxied.client.verifyRecoveryCode({ userId: user.userId, recoveryCode });
+    await proxied.client.verifyTotp({ userId: user.userId, code });
+    expect((await proxied.client.getMfaStatus({ userId: user.userId })).recoveryCodesRemaining).to.equal(6);
   });
 
   it('under random stalls, delays and deadlines, spends a recovery code if and only if a call for it succeeded or ended without an answer', async function () {
@@ -210,8 +153,8 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     // Generous lockout: the final check of each code must not be refused as a lockout.
     const lenient = await startTestService({
       ...stores.env,
-      REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
-      MONGO_URL: `mongodb://127.0.0.1:${mongoProxy.port}/`,
+      REDIS_URL: `redis://127.0.0.1:${proxied.redisProxy.port}`,
+      MONGO_URL: `mongodb://127.0.0.1:${proxied.mongoProxy.port}/`,
       MFA_MAX_FAILED_ATTEMPTS: '100',
     });
     stores.cleanups.push(() => lenient.stop());
@@ -230,10 +173,10 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
       while (Date.now() - started < 6_000) {
         const pick = random();
         if (pick < 0.3) stores.redisServer.signal('SIGSTOP');
-        else if (pick < 0.6) mongoProxy.delay(Math.floor(random() * 1200), MONGO_FIND_AND_MODIFY);
+        else if (pick < 0.6) proxied.mongoProxy.delay(Math.floor(random() * 1200), mongoFindAndModify);
         await sleep(200 + random() * 800);
         stores.redisServer.signal('SIGCONT');
-        mongoProxy.delay(0);
+        proxied.mongoProxy.delay(0);
         await sleep(random() * 400);
       }
     })();
@@ -254,7 +197,7 @@ describe('Interrupted calls lose nothing (real stores behind delaying proxies)',
     }
     await Promise.all([faults, ...calls]);
     stores.redisServer.signal('SIGCONT');
-    mongoProxy.delay(0);
+    proxied.mongoProxy.delay(0);
     await sleep(2_500); // writes held back by the proxy reach MongoDB
     for (const c of clients) c.close();
 
