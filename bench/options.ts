@@ -53,6 +53,8 @@ export interface BenchOptions {
   readonly seed: number;
   /** --rounds: how many times the scenarios run, one after the other, floor and scenario alternating. */
   readonly rounds: number;
+  /** --server-dir: the compiled service to run (its main.js), or null to compile one for the run. */
+  readonly serverDir: string | null;
 }
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -86,6 +88,8 @@ export const USAGE = `usage: npm run bench -- [options]
                      collection then holds N + --users users, in seconds rather than hours
   --rounds N         run the scenarios N times over, alternating each floor with its scenario,
                      and print every window (default 1)
+  --server-dir DIR   run the service compiled in DIR (e.g. dist after npm run build) instead of
+                     compiling src/ for the run (npm test's smoke run shares one build)
   --help`;
 
 export class UsageError extends Error {
@@ -115,6 +119,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         'sizing-headroom': { type: 'string', default: '1.5' },
         seed: { type: 'string', default: '0' },
         rounds: { type: 'string', default: '1' },
+        'server-dir': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -145,6 +150,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     sizingHeadroom: seconds('--sizing-headroom', values['sizing-headroom'], 1),
     seed: count('--seed', values.seed, 0),
     rounds: count('--rounds', values.rounds, 1),
+    serverDir: values['server-dir'] ?? null,
   };
 }
 

@@ -1,5 +1,5 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { startChild } from '../dev/child-process.js';
 import { isServing } from './clients.js';
 
@@ -29,6 +29,13 @@ export async function buildServer(root: string): Promise<string> {
   const code = await child.exited;
   if (code !== 0) process.stderr.write(`bench: warning: tsc reported errors; benchmarking the emitted JavaScript anyway:\n${child.output()}\n`);
   return join(outDir, 'main.js');
+}
+
+/** The main.js of a service compiled already (--server-dir), once it is there. */
+export async function builtServer(dir: string): Promise<string> {
+  const mainJs = join(resolve(dir), 'main.js');
+  if (!existsSync(mainJs)) throw new Error(`--server-dir ${dir}: no main.js there (npm run build compiles the service into dist/)`);
+  return mainJs;
 }
 
 /**
