@@ -181,4 +181,15 @@ describe('FerretDB on PostgreSQL: rows read by sequential scan on the hot paths 
       await psql(ADMIN_URL, `DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
     }
   });
+
+  it('has npm run bench:event-log measure the event log\'s remaining scans (docs/benchmark.md), and clean up after itself', async function () {
+    this.timeout(120_000);
+    const benchDatabases = () => psql(ADMIN_URL, "SELECT count(*) FROM pg_database WHERE datname LIKE 'bench\\_event\\_log\\_%'");
+    const before = await benchDatabases();
+    const { stdout } = await run('npm', ['run', '--silent', 'bench:event-log', '--', '--events', '300', '--postgres-url', ADMIN_URL], { timeout: 110_000 });
+    for (const read of ['head()', 'read() of the newest 100', 'list() of one user', 'removeBefore()']) {
+      expect(stdout).to.match(new RegExp(`^\\| 300 \\| ${read.replace(/[()]/g, '\\$&')}[^|]* \\| \\d+\\.\\d \\| \\d+\\.\\d \\|$`, 'm'));
+    }
+    expect(await benchDatabases()).to.equal(before);
+  });
 });
