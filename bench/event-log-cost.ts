@@ -33,23 +33,29 @@ const psql = (url: string, sql: string) => promisify(execFile)('psql', [url, '--
 const database = `bench_event_log_${process.pid}`;
 const postgresUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).href;
 await psql(adminUrl, `CREATE DATABASE ${database}`);
-await psql(adminUrl, `ALTER DATABASE ${database} SET plan_cache_mode = force_custom_plan`);
-const mongo = await startMongoServer({ postgresUrl });
-const client = await MongoClient.connect(mongo.url);
+let mongo: Awaited<ReturnType<typeof startMongoServer>> | undefined;
+let client: MongoClient | undefined;
 try {
+  await psql(adminUrl, `ALTER DATABASE ${database} SET plan_cache_mode = force_custom_plan`);
+  mongo = await startMongoServer({ postgresUrl });
+  client = await MongoClient.connect(mongo.url);
   const db = client.db('bench');
   const log = new MongoSecurityEventLog(db, { retentionSeconds: 90 * 86_400, ttlIndexes: false });
   await log.ensureIndexes();
   const rows: string[] = [];
   let kept = 0;
+  // One millisecond apart from `start` on, for every size: removeBefore(start - 1) finds none due.
+  const start = Date.now() - 86_400_000;
   for (const size of sizes) {
-    const start = Date.now() - 86_400_000;
-    for (; kept < size; kept += 500) {
+    while (kept < size) {
       const events: SecurityEventRecord[] = Array.from({ length: Math.min(500, size - kept) }, (_, i) => ({
         eventId: randomUUID(), userId: `user-${(kept + i) % 5000}`, type: 'RECOVERY_CODE_USED', occurredAt: new Date(start + kept + i), caller: 'bench', requestId: 'r',
       }));
       await log.append(events);
+      kept += events.length;
     }
+    const counted = await db.collection('mfa_security_events').countDocuments();
+    if (counted !== size) throw new Error(`the log holds ${counted} events, not ${size}`);
     await createFerretDbPostgresIndexes(postgresUrl, 'bench');
     await psql(postgresUrl, 'VACUUM ANALYZE');
     const timed = async (name: string, call: () => Promise<unknown>) => {
@@ -66,12 +72,12 @@ try {
     await timed('head() (after a position collision; the retention sweep)', () => log.head());
     await timed('read() of the newest 100 (a stream, after a relay notice)', () => log.read(head - 100, head, 100, null));
     await timed('list() of one user (ListAuditEvents)', () => log.list('user-7', 20, null));
-    // Nothing is old enough: what the sweep costs when it removes nothing, as it mostly does.
+    // Nothing is old enough (the oldest is at `start`): what the sweep costs when it removes nothing, as it mostly does.
     await timed('removeBefore() (the retention sweep, nothing due)', () => log.removeBefore(new Date(start - 1)));
   }
   process.stdout.write(`| events kept | read | ms per call (median of 7) | ms per 10,000 events |\n|---:|---|---:|---:|\n${rows.join('\n')}\n`);
 } finally {
-  await client.close();
-  await mongo.stop();
+  await client?.close();
+  await mongo?.stop();
   await psql(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 }

@@ -22,6 +22,8 @@
 # ANALYZEd) and reads the whole table on every call as it grows. Custom plans
 # are planned per call, which they are anyway while they win. It applies to
 # FerretDB's new connections: after the first run, restart FerretDB once.
+# Setting it needs the database's owner; without that the script warns and
+# still creates the indexes.
 #
 # Idempotent, and safe while the service runs: CREATE INDEX CONCURRENTLY takes
 # no lock that blocks writes. An index left invalid by an interrupted build is
@@ -44,9 +46,6 @@ command -v psql >/dev/null || { echo "$0: psql not found (Debian: apt-get instal
 # \gexec runs each generated statement on its own (autocommit): CONCURRENTLY refuses a transaction block.
 output="$(psql "$1" --set=only="${2:-}" --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --tuples-only --no-align <<'SQL'
 SET client_min_messages = warning;
-SELECT format('ALTER DATABASE %I SET plan_cache_mode = force_custom_plan', current_database())
-WHERE current_setting('plan_cache_mode') <> 'force_custom_plan'
-\gexec
 -- Every table FerretDB's metadata names, in every schema (one per MongoDB database) that has that metadata.
 CREATE FUNCTION pg_temp.ferretdb_tables() RETURNS TABLE (schema_name text, table_name text, index_name text) AS $$
 DECLARE
@@ -83,6 +82,20 @@ SELECT format($q$CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %I.%I USING gin (
               f.index_name, f.schema_name, f.table_name)
 FROM wanted f
 \gexec
+
+-- After the indexes: it needs the database's owner, and a role that may only index FerretDB's tables
+-- still gets those. The database's own setting is read (a role's or the server's may differ).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+                 WHERE d.datname = current_database() AND s.setrole = 0
+                   AND 'plan_cache_mode=force_custom_plan' = ANY (s.setconfig)) THEN
+    EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_custom_plan', current_database());
+  END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE WARNING 'plan_cache_mode not set: only the owner of database % may set it (docs/operations.md, "FerretDB on PostgreSQL")', current_database();
+END
+$$;
 SQL
 )"
 [[ "${QUIET:-}" == 1 || -z "$output" ]] || echo "$output"

@@ -84,9 +84,14 @@ describe('npm run bench, a short smoke run', function () {
     ]);
   });
 
-  after(async () => {
-    // SIGINT: the bench cleans up its servers (and a shared database) before it exits.
-    for (const child of running) child.kill('SIGINT');
+  after(async function () {
+    this.timeout(60_000);
+    // SIGINT: the bench cleans up its servers (and a shared database) before it exits. One run that
+    // failed leaves the other running: it may still write its files into dir, so wait for it first.
+    await Promise.all([...running].map((child) => new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGINT');
+    })));
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
