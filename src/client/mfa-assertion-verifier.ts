@@ -1,29 +1,13 @@
-import { createHash } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { transactionHash, type MethodClaims } from '../domain/mfa-assertion-claims.js';
 
-/** The claims of a verified MFA assertion (docs/assertions.md). */
-export interface MfaAssertionClaims {
+/** The claims of a verified MFA assertion (docs/assertions.md): the service's (MethodClaims), and the signer's. */
+export interface MfaAssertionClaims extends Readonly<MethodClaims> {
   readonly iss: string;
-  /** The user. */
-  readonly sub: string;
   readonly aud: string;
   readonly iat: number;
   readonly exp: number;
   readonly jti: string;
-  /** When the check passed, in seconds since the epoch. */
-  readonly auth_time: number;
-  /** RFC 8176: ["otp"] for a code; ["hwk" or "swk", "user"] for a security key. */
-  readonly amr: readonly string[];
-  /** A security key only: "phrh" (hardware-bound) or "phr" (a synced passkey). */
-  readonly acr?: 'phr' | 'phrh';
-  /** A security key only: whether the user was verified (PIN, biometrics). */
-  readonly uv?: boolean;
-  readonly mfa_method: 'totp' | 'recovery_code' | 'webauthn';
-  /** The authenticator whose check passed; absent for a recovery code. */
-  readonly authenticator_id?: string;
-  readonly purpose: string;
-  /** The base64url SHA-256 of the transaction, when one was bound. */
-  readonly txn_hash?: string;
 }
 
 /** What a consumer expects of an assertion. */
@@ -98,7 +82,7 @@ export function createMfaAssertionVerifier(options: MfaAssertionVerifierOptions)
       }
       if (claims.purpose !== expected.purpose) throw new MfaAssertionError('WRONG_PURPOSE', `the assertion is for ${JSON.stringify(claims.purpose)}, not ${JSON.stringify(expected.purpose)}`);
       // An empty transaction is none, as on the wire (proto bytes): the service binds no txn_hash for it.
-      const hash = expected.transaction === undefined || expected.transaction.length === 0 ? undefined : createHash('sha256').update(expected.transaction).digest('base64url');
+      const hash = expected.transaction === undefined || expected.transaction.length === 0 ? undefined : transactionHash(expected.transaction);
       if (claims.txn_hash !== hash) throw new MfaAssertionError('WRONG_TRANSACTION', 'the assertion is bound to another transaction (or to one where none was expected)');
       if (expected.maxAgeSeconds !== undefined && now().getTime() / 1000 - claims.auth_time > expected.maxAgeSeconds) {
         throw new MfaAssertionError('TOO_OLD', `the check passed more than ${expected.maxAgeSeconds} s ago`);

@@ -36,14 +36,21 @@ export type AssertedMethod =
 
 /** The claims of an MFA assertion besides iss, aud, iat, exp and jti (which the signer sets). */
 export interface MethodClaims {
+  /** The user. */
   readonly sub: string;
+  /** When the check passed, in seconds since the epoch. */
   readonly auth_time: number;
+  /** RFC 8176: ["otp"] for a code; ["hwk" or "swk", "user"] for a security key. */
   readonly amr: string[];
+  /** A security key only: "phrh" (hardware-bound) or "phr" (a synced passkey). */
   readonly acr?: 'phr' | 'phrh';
+  /** A security key only: whether the user was verified (PIN, biometrics). */
   readonly uv?: boolean;
   readonly mfa_method: 'totp' | 'recovery_code' | 'webauthn';
+  /** The authenticator whose check passed; absent for a recovery code. */
   readonly authenticator_id?: string;
   readonly purpose: string;
+  /** The base64url SHA-256 of the transaction, when one was bound. */
   readonly txn_hash?: string;
 }
 
@@ -72,7 +79,7 @@ export function methodClaims(userId: string, checked: AssertedMethod, binding: A
   };
 }
 
-/** txn_hash: the base64url SHA-256 of the transaction's bytes, as given. */
-export function transactionHash(transaction: Uint8Array): string {
+/** txn_hash: the base64url SHA-256 of the transaction's bytes, as given (text as UTF-8). */
+export function transactionHash(transaction: Uint8Array | string): string {
   return createHash('sha256').update(transaction).digest('base64url');
 }
